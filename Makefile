@@ -1,0 +1,34 @@
+# Interview Room: `make run` to try it, `make test` to test it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 5000
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/interview_room_test
+PYTEST_ARGS ?=
+
+.PHONY: run test test-postgres test-sqlite venv clean-instance
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## Start the app with demo data: SQLite + embedded Redis unless DATABASE_URL / REDIS_URL are set.
+run: $(STAMP)
+	PORT=$(PORT) $(BIN)/python -m app.devserver
+
+## The whole suite, on PostgreSQL and then on SQLite (both with the real Redis on 127.0.0.1).
+test: test-postgres test-sqlite
+
+test-postgres: $(STAMP)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-sqlite: $(STAMP)
+	TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-instance:
+	rm -rf instance

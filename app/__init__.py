@@ -1,0 +1,102 @@
+"""Interview Room: online structured interviews (结构化面试)."""
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+from flask import Flask
+from flask_htmx import HTMX
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import INSTANCE_DIR, Config
+
+# Named constraints make Alembic migrations identical on PostgreSQL and SQLite, and let
+# batch mode on SQLite find the constraint it has to drop.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login = LoginManager()
+login.login_view = "auth.login"
+login.login_message = "Please sign in. 请先登录。"
+csrf = CSRFProtect()
+htmx = HTMX()
+
+
+def create_app(config_class: type = Config) -> Flask:
+    app = Flask(__name__, instance_path=str(getattr(config_class, "INSTANCE_PATH", INSTANCE_DIR)))
+    app.config.from_object(config_class)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    if app.config.get("PROXY_COUNT"):
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    login.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from app import models  # noqa: F401  (registers the tables)
+    from app.redis_conn import init_redis
+
+    init_redis(app)
+
+    from app.routes import register_blueprints
+
+    register_blueprints(app)
+
+    from app.templating import init_templating
+
+    init_templating(app)
+
+    from app.errors import init_errors
+
+    init_errors(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """A key made once per installation, so `make run` needs no setup and restarts keep sessions.
+
+    Several gunicorn workers start at once: O_EXCL makes exactly one of them write the file and
+    the others read what it wrote.
+    """
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: delete it or set SECRET_KEY")
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key

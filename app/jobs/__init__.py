@@ -1,0 +1,1 @@
+"""RQ jobs. Jobs take ids, never ORM objects, and must be safe to run twice."""

@@ -1,0 +1,141 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app import db
+from app.timeutil import UTCDateTime, utcnow
+
+
+class ExamKind(StrEnum):
+    MOCK = "mock"  # 模拟面试: its own codes, no scores that count
+    FORMAL = "formal"  # 正式面试
+
+
+class PanelRole(StrEnum):
+    EXAMINER = "examiner"
+    ASSISTANT = "assistant"
+
+
+class Exam(db.Model):
+    __tablename__ = "exam"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), default=ExamKind.FORMAL)
+    # A mock interview is usually held for a formal one; the link lets HR copy candidates over.
+    formal_exam_id: Mapped[int | None] = mapped_column(ForeignKey("exam.id"))
+
+    login_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    login_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # 入场截止: whoever is not in the waiting room by then is absent (缺考).
+    entry_cutoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 确认参加 deadline: no answer by then counts as declined.
+    confirm_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    minutes_per_candidate: Mapped[int] = mapped_column(Integer, default=10)
+    # 看题时间: questions shown, answer clock not yet running (0 = none).
+    reading_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    call_accept_seconds: Mapped[int] = mapped_column(Integer, default=60)
+
+    # Scoring rule: "trimmed" drops one highest and one lowest when at least
+    # `trim_min_examiners` scored, "plain" always averages.
+    scoring_rule: Mapped[str] = mapped_column(String(16), default="trimmed")
+    trim_min_examiners: Mapped[int] = mapped_column(Integer, default=5)
+    trim_per_dimension: Mapped[bool] = mapped_column(Boolean, default=False)
+    score_decimals: Mapped[int] = mapped_column(Integer, default=2)
+    tie_rule: Mapped[str] = mapped_column(String(16), default="tied")
+    # "instant" = 成绩当场公布 once the chief confirms; "hold" = HR publishes later.
+    publish_mode: Mapped[str] = mapped_column(String(16), default="instant")
+
+    requires_second_camera: Mapped[bool] = mapped_column(Boolean, default=False)
+    requires_id_photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    panels: Mapped[list["Panel"]] = relationship(
+        back_populates="exam", order_by="Panel.id", cascade="all, delete-orphan"
+    )
+    notices: Mapped[list["Notice"]] = relationship(
+        order_by="Notice.position", cascade="all, delete-orphan"
+    )
+    question_sets: Mapped[list["QuestionSet"]] = relationship(
+        order_by="QuestionSet.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_mock(self) -> bool:
+        return self.kind == ExamKind.MOCK
+
+    def login_open_at(self, moment: datetime) -> bool:
+        return self.login_opens_at <= moment < self.login_closes_at
+
+    def __repr__(self) -> str:
+        return f"<Exam {self.id} {self.name}>"
+
+
+class Panel(db.Model):
+    """An examiner panel (考场/面试组) with its interview room and rest room."""
+
+    __tablename__ = "panel"
+    __table_args__ = (UniqueConstraint("exam_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    interview_room: Mapped[str] = mapped_column(String(100), unique=True)
+    rest_room: Mapped[str] = mapped_column(String(100), unique=True)
+    rest_room_code: Mapped[str] = mapped_column(String(6), index=True)
+    chief_examiner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    rest_room_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    exam: Mapped[Exam] = relationship(back_populates="panels")
+    chief_examiner: Mapped["User | None"] = relationship()  # noqa: F821
+    members: Mapped[list["PanelMember"]] = relationship(
+        back_populates="panel", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Panel {self.id} {self.name}>"
+
+
+class PanelMember(db.Model):
+    __tablename__ = "panel_member"
+    __table_args__ = (UniqueConstraint("panel_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panel.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+    panel: Mapped[Panel] = relationship(back_populates="members")
+    user: Mapped["User"] = relationship()  # noqa: F821
+
+
+class Notice(db.Model):
+    """考试附件: each must be marked 已阅 before the candidate goes on."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuestionSet(db.Model):
+    """题本: shown to the candidate only once timing starts; the guide only to examiners."""
+
+    __tablename__ = "question_set"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"), index=True)
+    # None = used by every panel of the exam.
+    panel_id: Mapped[int | None] = mapped_column(ForeignKey("panel.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    scoring_guide: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)

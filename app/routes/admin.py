@@ -1,0 +1,100 @@
+"""Admin: staff accounts and their roles."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from app import audit, db
+from app.decorators import guard_blueprint
+from app.models import Role, User
+from app.models.staff import ROLE_LABELS
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+guard_blueprint(bp, Role.ADMIN)
+
+ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
+
+
+class StaffForm(FlaskForm):
+    username = StringField(
+        "用户名 Username",
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            Regexp(r"^[A-Za-z0-9._-]+$", message="letters, digits, . _ - only"),
+        ],
+    )
+    display_name = StringField("姓名 Display name", validators=[DataRequired(), Length(max=64)])
+    role = SelectField("角色 Role", choices=ROLE_CHOICES)
+    password = PasswordField("密码 Password", validators=[Optional(), Length(min=8, max=200)])
+    active = BooleanField("启用 Active", default=True)
+    submit = SubmitField("保存 Save")
+
+
+@bp.get("/staff")
+def users():
+    staff = db.session.scalars(db.select(User).order_by(User.role, User.username)).all()
+    return render_template("admin/users.html", staff=staff)
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+def new_user():
+    form = StaffForm()
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        if not form.password.data:
+            form.password.errors.append("a new account needs a password (8+ characters)")
+        elif db.session.scalar(db.select(User.id).filter_by(username=username)):
+            form.username.errors.append("this username is taken")
+        else:
+            user = User(
+                username=username,
+                display_name=form.display_name.data.strip(),
+                role=form.role.data,
+                active=form.active.data,
+            )
+            user.set_password(form.password.data)
+            db.session.add(user)
+            db.session.flush()
+            audit.record("staff.created", target_user=user.id, username=username, role=user.role)
+            db.session.commit()
+            flash(f"已添加 {username}. Account created.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = StaffForm(obj=user)
+    if form.validate_on_submit():
+        if user.id == current_user.id and (not form.active.data or form.role.data != Role.ADMIN):
+            # Otherwise the last admin can lock everyone out of staff management.
+            flash("不能停用自己或取消自己的管理员角色。 You cannot disable or demote yourself.", "error")
+            return render_template("admin/user_form.html", form=form, user=user), 400
+        username = form.username.data.strip()
+        clash = db.session.scalar(db.select(User.id).filter(User.username == username, User.id != user.id))
+        if clash:
+            form.username.errors.append("this username is taken")
+            return render_template("admin/user_form.html", form=form, user=user), 400
+        before = {"username": user.username, "role": user.role, "active": user.active}
+        user.username = username
+        user.display_name = form.display_name.data.strip()
+        user.role = form.role.data
+        user.active = form.active.data
+        if form.password.data:
+            user.set_password(form.password.data)
+        after = {"username": user.username, "role": user.role, "active": user.active}
+        audit.record(
+            "staff.updated",
+            target_user=user.id,
+            before=before,
+            after=after,
+            password_changed=bool(form.password.data),
+        )
+        db.session.commit()
+        flash(f"已保存 {user.username}. Saved.", "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)

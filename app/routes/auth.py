@@ -1,0 +1,77 @@
+"""Staff sign-in and sign-out."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from app import audit, db
+from app import login as login_manager
+from app.models import Role, User
+
+bp = Blueprint("auth", __name__, url_prefix="/staff")
+
+HOME_BY_ROLE = {
+    Role.ADMIN: "admin.users",
+    Role.HR: "hr.exams",
+    Role.ASSISTANT: "assistant.home",
+    Role.EXAMINER: "examiner.home",
+}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    # A disabled account is signed out at its next request, not at its next sign-in.
+    return user if user is not None and user.active else None
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名 Username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("密码 Password", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("登录 Sign in")
+
+
+def home_url_for(user: User) -> str:
+    return url_for(HOME_BY_ROLE.get(Role(user.role), "auth.login"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: an absolute URL in ?next= would be an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.netloc or parts.scheme or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(db.select(User).filter_by(username=form.username.data.strip()))
+        if user is None or not user.check_password(form.password.data) or not user.active:
+            audit.record("staff.login_failed", username=form.username.data.strip()[:64])
+            db.session.commit()
+            flash("用户名或密码错误，或账号已停用。 Wrong username or password, or account disabled.", "error")
+            return render_template("auth/login.html", form=form), 401
+        login_user(user)
+        audit.record("staff.login", actor=user)
+        db.session.commit()
+        return redirect(safe_next(request.args.get("next")) or home_url_for(user))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        audit.record("staff.logout")
+        db.session.commit()
+    logout_user()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,23 @@
+"""Code slips (邀请码通知单): what HR sends each candidate, as rows for CSV and XLSX."""
+
+from sqlalchemy import select
+
+from app import db
+from app.models import Candidate, Exam, Panel
+from app.timeutil import format_beijing
+
+SLIP_HEADER = ["name", "code", "position", "panel", "exam", "login_opens", "login_closes", "phone"]
+
+
+def slip_rows(exam: Exam) -> list[list[str]]:
+    rows = db.session.execute(
+        select(Candidate, Panel.name)
+        .outerjoin(Panel, Panel.id == Candidate.panel_id)
+        .where(Candidate.exam_id == exam.id)
+        .order_by(Candidate.position, Candidate.id)
+    ).all()
+    opens, closes = format_beijing(exam.login_opens_at), format_beijing(exam.login_closes_at)
+    return [
+        [c.name, c.code, c.position, panel_name or "", exam.name, opens, closes, c.phone]
+        for c, panel_name in rows
+    ]

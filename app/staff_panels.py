@@ -1,0 +1,19 @@
+"""Which panels a staff member works on: the basis of every staff page's scope."""
+
+from sqlalchemy import or_, select
+
+from app import db
+from app.models import Panel, PanelMember, User
+
+
+def panels_of(user: User, role: str | None = None) -> list[Panel]:
+    query = (
+        select(Panel)
+        .outerjoin(PanelMember, PanelMember.panel_id == Panel.id)
+        .where(or_(PanelMember.user_id == user.id, Panel.chief_examiner_id == user.id))
+        .order_by(Panel.exam_id, Panel.name)
+        .distinct()
+    )
+    if role is not None:
+        query = query.where(or_(PanelMember.role == role, Panel.chief_examiner_id == user.id))
+    return list(db.session.scalars(query))

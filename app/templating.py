@@ -1,0 +1,19 @@
+"""Template filters and globals shared by every page."""
+
+from flask import Flask
+
+from app.models.candidate import STATE_LABELS
+from app.models.staff import ROLE_LABELS
+from app.timeutil import format_beijing
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters["bj"] = format_beijing
+    app.jinja_env.globals["STATE_LABELS"] = STATE_LABELS
+    app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
+
+    @app.after_request
+    def _vary_on_htmx(response):
+        # One URL answers with a whole page or a fragment: caches must keep them apart.
+        response.vary.add("HX-Request")
+        return response

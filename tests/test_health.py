@@ -1,0 +1,22 @@
+from app import create_app, db
+
+
+def test_healthz_reports_database_and_redis(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": {"ok": True}, "redis": {"ok": True}}
+
+
+def test_healthz_says_when_redis_is_unreachable(config_class, _schema):
+    class NoRedis(config_class):
+        REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+    app = create_app(NoRedis)
+    with app.app_context():
+        response = app.test_client().get("/healthz")
+        db.session.remove()
+        db.engine.dispose()
+    assert response.status_code == 503
+    assert response.json["status"] == "degraded"
+    assert response.json["database"] == {"ok": True}
+    assert response.json["redis"]["ok"] is False

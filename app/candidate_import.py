@@ -1,0 +1,313 @@
+"""Reading a candidate list (CSV or XLSX) into rows fit to import, or every reason why not.
+
+Pure: bytes in, ImportReport out; no database, no Flask. A file with any bad row is refused whole,
+so the report lists every problem at once and HR fixes the file in one round. Row numbers are the
+ones Excel shows: the header is row 1, the first candidate is row 2, and blank rows still count.
+"""
+
+import csv
+import io
+import os
+import re
+import warnings
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import openpyxl
+
+from app.id_checks import id_number_problem, mobile_problem, normalise_id_number, normalise_mobile
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DATA_ROWS = 20_000
+# A 5 MB xlsx can inflate a thousandfold; look at the zip directory before openpyxl parses it.
+MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_NAME_LENGTH = 50
+MAX_POSITION_LENGTH = 100  # the width of Candidate.position
+
+FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号", "position": "报考岗位"}
+_FIELD_BY_HEADER = {label: field for field, label in FIELD_LABELS.items()} | {
+    field: field for field in FIELD_LABELS
+}
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of GBK, what Excel writes in China
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a file entry, or an empty archive
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and password-protected .xlsx
+_XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
+_CSV_EXTENSIONS = {".csv", ".txt"}
+# What Excel writes into a CSV for a long number: a typed ID number ends up like 1.10105E+17.
+_EXCEL_NUMBER_TEXT = re.compile(r"[0-9](\.[0-9]+)?E\+?[0-9]+")
+_SAVE_AS_HINT = "请在 Excel 中“另存为” .xlsx 或 CSV UTF-8 后重新上传"
+NUMERIC_ID_NUMBER_PROBLEM = (
+    "身份证号被存成了数字，末几位已丢失；请把该列设置为“文本”格式后重新录入身份证号"
+)
+
+Cell = str | int | float
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read; the message is for HR, in Chinese."""
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    row_number: int
+    name: str
+    id_number: str
+    phone: str
+    position: str
+
+
+@dataclass
+class ImportReport:
+    """`rows` holds every candidate of a clean file and nothing at all when there are errors.
+
+    `errors`: file-level problems first, then one line per bad row in row order, e.g.
+    "第 3 行：身份证号校验位不正确；手机号为空".
+    """
+
+    rows: list[CandidateRow]
+    errors: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def parse_candidates(
+    filename: str, data: bytes, existing_id_numbers: set[str] | frozenset[str] = frozenset()
+) -> ImportReport:
+    """Check every row of an uploaded list; `existing_id_numbers` are those already in the exam."""
+    try:
+        table = read_table(filename, data)
+    except FileProblem as problem:
+        return ImportReport(rows=[], errors=[str(problem)])
+    return check_rows(table, existing_id_numbers)
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+
+def read_table(filename: str, data: bytes) -> list[tuple[int, dict[str, Cell]]]:
+    """Non-blank data rows as (Excel row number, {field: cell}); raises FileProblem.
+
+    Cells are stripped strings, except that XLSX numbers stay int or float so that an ID number
+    Excel stored as a number can be told apart from one typed as text.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise FileProblem(f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，请拆分后分批导入")
+    if not data.strip():
+        raise FileProblem("文件是空的")
+    raw_rows = _read_raw_rows(filename, data)
+    if all(_is_blank(row) for row in raw_rows):
+        raise FileProblem("文件是空的")
+    columns = _field_columns(raw_rows[0])
+    table = [
+        (row_number, {field: _cell(row, index) for field, index in columns.items()})
+        for row_number, row in enumerate(raw_rows[1:], start=2)
+        if not _is_blank(row)
+    ]
+    if not table:
+        raise FileProblem("文件中没有考生数据（第 1 行是表头，考生从第 2 行开始）")
+    return table
+
+
+def _read_raw_rows(filename: str, data: bytes) -> list[tuple]:
+    extension = os.path.splitext(filename)[1].lower()
+    # The bytes decide over the name: Excel files are often renamed, and a zip is never a CSV.
+    if data.startswith(_ZIP_MAGIC):
+        return _xlsx_rows(data)
+    if data.startswith(_OLE_MAGIC):
+        raise FileProblem(f"不支持旧版 .xls 或设置了密码的 Excel 文件，{_SAVE_AS_HINT}")
+    if extension in _XLSX_EXTENSIONS:
+        raise FileProblem(f"文件不是有效的 .xlsx 文件（可能已损坏），{_SAVE_AS_HINT}")
+    if extension in _CSV_EXTENSIONS:
+        return _csv_rows(data)
+    raise FileProblem("不支持的文件类型，请上传 CSV 或 XLSX 文件")
+
+
+def _csv_rows(data: bytes) -> list[tuple]:
+    text = _decode_csv(data)
+    try:
+        return _take_rows(tuple(row) for row in csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        # Non-strict csv only fails on an over-long cell, which is usually an unpaired quote
+        # that swallowed the rest of the file.
+        raise FileProblem(
+            f"CSV 文件格式有误（单元格过长，或引号不配对），{_SAVE_AS_HINT}"
+        ) from error
+
+
+def _decode_csv(data: bytes) -> str:
+    # UTF-16 ("Unicode 文本" in Excel) would decode as GB18030 full of NULs: say so plainly.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        raise FileProblem(f"不支持 UTF-16 等编码的文本文件，{_SAVE_AS_HINT}")
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileProblem(f"无法识别文件编码（支持 UTF-8 与 GBK），{_SAVE_AS_HINT}")
+
+
+def _xlsx_rows(data: bytes) -> list[tuple]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked_bytes = sum(member.file_size for member in archive.infolist())
+    except Exception as error:  # BadZipFile mostly, NotImplementedError for odd zip versions
+        raise FileProblem(f"文件不是有效的 .xlsx 文件（可能已损坏），{_SAVE_AS_HINT}") from error
+    if unpacked_bytes > MAX_XLSX_UNPACKED_BYTES:
+        raise FileProblem("Excel 文件内容过大，请删除多余的工作表、格式和空行后重试")
+    try:
+        # openpyxl warns about styles and extensions it ignores; they do not affect values, and
+        # the test suite (and any caller running with -W error) must not turn them into failures.
+        # Note: catch_warnings changes process-wide state for the duration of the read.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module="openpyxl")
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                if not workbook.worksheets:
+                    raise FileProblem("Excel 文件中没有工作表")
+                # The first sheet, not the active one: which tab was open when saved is invisible.
+                return _take_rows(workbook.worksheets[0].iter_rows(values_only=True))
+            finally:
+                workbook.close()
+    except FileProblem:
+        raise
+    except Exception as error:
+        # A damaged or foreign zip fails deep inside openpyxl with KeyError, XML parse errors,
+        # TypeError...; whichever it is, HR's answer is the same: save the file again.
+        raise FileProblem(f"无法读取该 Excel 文件（可能已损坏），{_SAVE_AS_HINT}") from error
+
+
+def _take_rows(rows) -> list[tuple]:
+    """All rows, refusing the file as soon as it holds more candidates than one import may."""
+    taken: list[tuple] = []
+    non_blank = 0
+    for row in rows:
+        taken.append(row)
+        non_blank += not _is_blank(row)
+        if non_blank > MAX_DATA_ROWS + 1:  # + 1 for the header
+            raise FileProblem(f"考生超过 {MAX_DATA_ROWS} 人，请拆分后分批导入")
+    return taken
+
+
+def _is_blank(row: tuple) -> bool:
+    return all(value is None or (isinstance(value, str) and not value.strip()) for value in row)
+
+
+def _header_key(value) -> str:
+    return _text(value).replace("\ufeff", "").strip().lower()
+
+
+def _field_columns(header: tuple) -> dict[str, int]:
+    """Column index of each field in the header row; extra columns are ignored."""
+    positions: dict[str, list[int]] = defaultdict(list)
+    for index, value in enumerate(header):
+        field = _FIELD_BY_HEADER.get(_header_key(value))
+        if field:
+            positions[field].append(index)
+    repeated = [FIELD_LABELS[field] for field in FIELD_LABELS if len(positions[field]) > 1]
+    if repeated:
+        raise FileProblem(f"第 1 行表头中这些列出现了不止一次：{'、'.join(repeated)}")
+    missing = [label for field, label in FIELD_LABELS.items() if not positions[field]]
+    if missing:
+        raise FileProblem(
+            f"缺少必需的列：{'、'.join(missing)}（第 1 行应为表头："
+            f"{'、'.join(FIELD_LABELS.values())}）"
+        )
+    return {field: indexes[0] for field, indexes in positions.items()}
+
+
+def _cell(row: tuple, index: int) -> Cell:
+    value = row[index] if index < len(row) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return _text(value)
+
+
+def _text(value) -> str:
+    """A cell as the text HR sees, e.g. 13800138000 rather than 13800138000.0."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+# Checking --------------------------------------------------------------------------------------
+
+
+def check_rows(
+    table: list[tuple[int, dict[str, Cell]]], existing_id_numbers: set[str] | frozenset[str]
+) -> ImportReport:
+    """Every row's problems, including ID numbers repeated in the file or already in the exam."""
+    existing = {normalise_id_number(id_number) for id_number in existing_id_numbers}
+    checked = [(row_number, *_check_fields(row_number, cells)) for row_number, cells in table]
+
+    rows_by_id: dict[str, list[int]] = defaultdict(list)
+    for row_number, row, problems in checked:
+        if "id_number" not in problems:
+            rows_by_id[row.id_number].append(row_number)
+
+    candidates: list[CandidateRow] = []
+    errors: list[str] = []
+    for row_number, row, problems in checked:
+        if "id_number" not in problems:
+            id_problems = _id_number_conflicts(row_number, rows_by_id[row.id_number])
+            if row.id_number in existing:
+                id_problems.append("该身份证号的考生已在本场考试名单中")
+            if id_problems:
+                problems["id_number"] = "；".join(id_problems)
+        if problems:
+            # Reasons in column order, the order HR reads the row in.
+            reasons = [problems[field] for field in FIELD_LABELS if field in problems]
+            errors.append(f"第 {row_number} 行：{'；'.join(reasons)}")
+        else:
+            candidates.append(row)
+    return ImportReport(rows=[] if errors else candidates, errors=errors)
+
+
+def _id_number_conflicts(row_number: int, rows_with_same_id: list[int]) -> list[str]:
+    if len(rows_with_same_id) < 2:
+        return []
+    first, *later = rows_with_same_id
+    if row_number == first:
+        return [f"身份证号与第 {'、'.join(map(str, later))} 行重复"]
+    return [f"身份证号与第 {first} 行重复"]
+
+
+def _check_fields(row_number: int, cells: dict[str, Cell]) -> tuple[CandidateRow, dict[str, str]]:
+    """The row with normalised values, and at most one problem per field."""
+    problems: dict[str, str] = {}
+
+    name = _text(cells["name"])
+    if not name:
+        problems["name"] = "姓名为空"
+    elif len(name) > MAX_NAME_LENGTH:
+        problems["name"] = f"姓名超过 {MAX_NAME_LENGTH} 个字"
+
+    raw_id_number = cells["id_number"]
+    id_number = normalise_id_number(_text(raw_id_number))
+    if isinstance(raw_id_number, (int, float)) or _EXCEL_NUMBER_TEXT.fullmatch(id_number):
+        problems["id_number"] = NUMERIC_ID_NUMBER_PROBLEM
+    elif problem := id_number_problem(id_number):
+        problems["id_number"] = problem
+
+    phone = normalise_mobile(_text(cells["phone"]))
+    if problem := mobile_problem(phone):
+        problems["phone"] = problem
+
+    position = _text(cells["position"])
+    if not position:
+        problems["position"] = "报考岗位为空"
+    elif len(position) > MAX_POSITION_LENGTH:
+        problems["position"] = f"报考岗位超过 {MAX_POSITION_LENGTH} 个字"
+
+    row = CandidateRow(
+        row_number=row_number, name=name, id_number=id_number, phone=phone, position=position
+    )
+    return row, problems

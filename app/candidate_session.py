@@ -51,7 +51,6 @@ def sign_in(candidate: Candidate) -> None:
     nonce = secrets.token_hex(16)
     took_over = candidate.session_nonce is not None
     candidate.session_nonce = nonce
-    candidate.version += 1
     session.clear()
     session.permanent = True
     session["candidate_id"] = candidate.id

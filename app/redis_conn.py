@@ -49,3 +49,11 @@ def get_redis(app: Flask | None = None) -> redis.Redis:
         )
         app.extensions["redis"] = client
     return client
+
+
+def close_redis(app: Flask) -> None:
+    """Release the client's sockets (tests create many apps; each would leave one open)."""
+    client = app.extensions.get("redis")
+    if client is not None:
+        client.close()
+        app.extensions["redis"] = None

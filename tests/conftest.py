@@ -13,9 +13,11 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from werkzeug.security import generate_password_hash
 
 from app import create_app, db
 from app.config import Config, database_url
+from app.redis_conn import close_redis, get_redis
 from app.models import Exam, ExamKind, Role, User
 from app.timeutil import utcnow
 
@@ -102,13 +104,12 @@ def app(config_class, _schema):
     app = create_app(config_class)
     app.test_client_class = IsolatedClient
     with app.app_context():
-        from app.redis_conn import get_redis
-
         get_redis().flushdb()
         yield app
         db.session.remove()
         _empty_all_tables()
         db.engine.dispose()
+        close_redis(app)
 
 
 @pytest.fixture
@@ -158,7 +159,8 @@ def staff(client):
 
 def gen_user(username: str, role: str = Role.HR, password: str = "correct horse battery", **kw) -> User:
     user = User(username=username, display_name=kw.pop("display_name", username), role=role, **kw)
-    user.set_password(password)
+    # A cheap hash keeps the suite fast; production hashing is User.set_password (scrypt).
+    user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
     db.session.add(user)
     db.session.commit()
     return user

@@ -1,4 +1,5 @@
 from app import create_app, db
+from app.redis_conn import close_redis
 
 
 def test_healthz_reports_database_and_redis(client):
@@ -16,6 +17,7 @@ def test_healthz_says_when_redis_is_unreachable(config_class, _schema):
         response = app.test_client().get("/healthz")
         db.session.remove()
         db.engine.dispose()
+    close_redis(app)
     assert response.status_code == 503
     assert response.json["status"] == "degraded"
     assert response.json["database"] == {"ok": True}

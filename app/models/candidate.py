@@ -101,6 +101,11 @@ class Candidate(db.Model):
     exam: Mapped["Exam"] = relationship()  # noqa: F821
     panel: Mapped["Panel | None"] = relationship()  # noqa: F821
 
+    # Every UPDATE of a candidate checks and bumps `version` (compare-and-set): of two staff
+    # acting on the same candidate at once, the second gets StaleDataError instead of
+    # silently applying a move to a state that no longer holds.
+    __mapper_args__ = {"version_id_col": version}
+
     @property
     def state_label(self) -> str:
         return STATE_LABELS.get(CandidateState(self.state), self.state)

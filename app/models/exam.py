@@ -88,6 +88,10 @@ class Panel(db.Model):
     rest_room_code: Mapped[str] = mapped_column(String(6), index=True)
     chief_examiner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     rest_room_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every move that changes who is queued or called in this panel. Updating this
+    # row first serialises such moves on PostgreSQL (row lock) and SQLite (write lock) alike,
+    # so two clicks can never call two candidates into one room.
+    queue_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     exam: Mapped[Exam] = relationship(back_populates="panels")

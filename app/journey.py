@@ -1,0 +1,548 @@
+"""The candidate's way through the rooms: every allowed move, who may make it, and its guard.
+
+This is the only place that changes `Candidate.state`. Routes and jobs call `perform()`; tests
+call it directly. A move is one transaction: the candidate row is compare-and-set on its
+`version` (two staff clicking at once: exactly one wins, the other is refused), moves that touch
+a panel's queue first update the panel row (which serialises them on PostgreSQL and SQLite), and
+every move writes an audit event in the same transaction.
+
+Time rules are applied lazily by `settle()` (a lapsed call, the entry cut-off, an expired
+confirmation deadline, an interview whose countdown reached zero) whenever a candidate or a
+queue is looked at, and by a periodic job; applying them twice changes nothing.
+"""
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import audit, db
+from app.models import Call, Candidate, Exam, Notice, NoticeAck, Panel, PanelMember, PanelRole, User
+from app.models.candidate import CandidateState as S
+from app.timeutil import utcnow
+
+
+class Refused(Exception):
+    """A move that does not fit the candidate's state, the actor or the clock. Nothing changed."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # candidate | staff | system
+    user: User | None = None
+    candidate_id: int | None = None
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls("system")
+
+    @classmethod
+    def staff(cls, user: User) -> "Actor":
+        return cls("staff", user=user)
+
+    @classmethod
+    def of_candidate(cls, candidate: Candidate) -> "Actor":
+        return cls("candidate", candidate_id=candidate.id)
+
+
+# Who may make a move: the candidate themself, the panel's assistant, its chief examiner,
+# HR/admin, or the system (time rules).
+CANDIDATE, ASSISTANT, CHIEF, HR, SYSTEM = "candidate", "assistant", "chief", "hr", "system"
+
+
+@dataclass(frozen=True)
+class Move:
+    name: str
+    sources: frozenset[str]
+    target: str | None  # None: the state stays (the move changes something else)
+    by: frozenset[str]
+    touches_queue: bool = False
+    guard: Callable | None = None
+    effect: Callable | None = None
+
+
+@dataclass
+class Context:
+    candidate: Candidate
+    exam: Exam
+    actor: Actor
+    now: datetime
+    params: dict = field(default_factory=dict)
+
+
+# --- guards: raise Refused with a message the person can act on --------------------------------
+
+
+def _confirm_open(ctx: Context) -> None:
+    deadline = ctx.exam.confirm_deadline_at
+    if deadline is not None and ctx.now >= deadline:
+        raise Refused("确认截止时间已过，无法再确认或放弃。")
+
+
+def _notices_read(ctx: Context) -> None:
+    total = db.session.scalar(select(func.count(Notice.id)).where(Notice.exam_id == ctx.exam.id))
+    read = db.session.scalar(
+        select(func.count(NoticeAck.id))
+        .join(Notice, Notice.id == NoticeAck.notice_id)
+        .where(Notice.exam_id == ctx.exam.id, NoticeAck.candidate_id == ctx.candidate.id)
+    )
+    if read < total:
+        raise Refused("请先阅读全部考试附件并点击“已阅”。")
+    if ctx.exam.requires_id_photo and not ctx.candidate.id_photo_path:
+        raise Refused("请先上传身份证人像面照片。")
+    if ctx.candidate.panel_id is None:
+        raise Refused("您尚未分配考场，请点击求助联系工作人员。")
+
+
+def _before_cutoff(ctx: Context) -> None:
+    cutoff = ctx.exam.entry_cutoff_at
+    if cutoff is not None and ctx.now >= cutoff:
+        raise Refused("入场时间已截止。")
+    if ctx.exam.requires_second_camera and not second_camera_connected(ctx.candidate, ctx.now):
+        raise Refused("本场面试要求开启佐证（辅机位）摄像头：请先用手机扫码连接辅机位。")
+
+
+def _call_not_lapsed(ctx: Context) -> None:
+    call = ringing_call(ctx.candidate)
+    if call is None or ctx.now >= call.accept_by:
+        raise Refused("呼叫已超时，请等待工作人员再次呼叫。")
+
+
+def _identity_checked(ctx: Context) -> None:
+    if ctx.candidate.identity_checked_at is None:
+        raise Refused("请先核验考生身份。 Check the candidate's identity first.")
+
+
+def _may_draw(ctx: Context) -> None:
+    if ctx.candidate.lot_number is not None:
+        raise Refused(f"您已抽签，签号为 {ctx.candidate.lot_number}。")
+
+
+def _next_in_lot_order(ctx: Context) -> None:
+    cutoff = ctx.exam.entry_cutoff_at
+    if cutoff is not None and ctx.now < cutoff:
+        raise Refused("入场截止后方可呼叫考生（抽签顺序尚未确定）。 Wait for the entry cut-off.")
+    busy = db.session.scalar(
+        select(Candidate.id).where(
+            Candidate.panel_id == ctx.candidate.panel_id,
+            Candidate.state.in_([S.INTERVIEW_CALLED, S.INTERVIEWING]),
+        )
+    )
+    if busy is not None:
+        raise Refused("面试间内还有考生，请先结束当前面试。 Another candidate is in the room.")
+    if ctx.candidate.lot_number is None:
+        raise Refused("该考生尚无签号。 The candidate has no lot number yet.")
+    first = db.session.scalar(
+        select(func.min(Candidate.lot_number)).where(
+            Candidate.panel_id == ctx.candidate.panel_id, Candidate.state == S.WAITING
+        )
+    )
+    if ctx.candidate.lot_number != first:
+        raise Refused(f"请按抽签顺序呼叫：下一位是 {first} 号。 Call in lot order: next is {first}.")
+
+
+def _timer_not_started(ctx: Context) -> None:
+    if ctx.candidate.timer_started_at is not None:
+        raise Refused("计时已开始。 The timer is already running.")
+
+
+def _timer_started(ctx: Context) -> None:
+    if ctx.candidate.timer_started_at is None:
+        raise Refused("计时尚未开始，请等待主考官宣布开始。")
+
+
+def _reason_given(ctx: Context) -> None:
+    if not (ctx.params.get("reason") or "").strip():
+        raise Refused("请填写原因。 A reason is required.")
+
+
+# --- effects: what a move changes besides the state ---------------------------------------------
+
+
+def _ring(kind: str) -> Callable:
+    def effect(ctx: Context) -> None:
+        panel = ctx.candidate.panel
+        room = ctx.params.get("room") or (
+            panel.interview_room if kind == "interview" else _debug_room(ctx.candidate)
+        )
+        db.session.add(
+            Call(
+                candidate_id=ctx.candidate.id,
+                panel_id=ctx.candidate.panel_id,
+                kind=kind,
+                room=room,
+                called_by_id=ctx.actor.user.id if ctx.actor.user else None,
+                called_at=ctx.now,
+                accept_by=ctx.now + timedelta(seconds=ctx.exam.call_accept_seconds),
+            )
+        )
+
+    return effect
+
+
+def _debug_room(candidate: Candidate) -> str:
+    # One debug room per candidate and exam, derived from the panel's secret interview room so
+    # that it is as unguessable without another column.
+    return f"{candidate.panel.interview_room}-d{candidate.id}"
+
+
+def _close_call(outcome: str) -> Callable:
+    def effect(ctx: Context) -> None:
+        call = current_call(ctx.candidate)
+        if call is not None:
+            call.outcome = outcome
+            if outcome == "accepted":
+                call.accepted_at = ctx.now
+            else:
+                call.ended_at = ctx.now
+        if outcome == "lapsed":
+            ctx.candidate.missed_calls += 1
+
+    return effect
+
+
+def _confirm(ctx: Context) -> None:
+    ctx.candidate.confirmed_at = ctx.now
+
+
+def _decline(ctx: Context) -> None:
+    ctx.candidate.declined_at = ctx.now
+
+
+def _check_identity(ctx: Context) -> None:
+    ctx.candidate.identity_checked_at = ctx.now
+
+
+def _debugged(ctx: Context) -> None:
+    _close_call("ended")(ctx)
+    ctx.candidate.debugged_at = ctx.now
+
+
+def _enter_waiting(ctx: Context) -> None:
+    ctx.candidate.waiting_since = ctx.now
+
+
+def _draw(ctx: Context) -> None:
+    ctx.candidate.lot_number = _random_free_lot(ctx.candidate.panel_id)
+    ctx.candidate.lot_assigned = False
+
+
+def _start_timer(ctx: Context) -> None:
+    reading = timedelta(minutes=ctx.exam.reading_minutes)
+    ctx.candidate.reading_started_at = ctx.now
+    ctx.candidate.timer_started_at = ctx.now + reading
+    ctx.candidate.deadline_at = ctx.now + reading + timedelta(minutes=ctx.exam.minutes_per_candidate)
+
+
+def _finish(ctx: Context) -> None:
+    _close_call("ended")(ctx)
+    # At zero the candidate is out at the deadline itself, even when settled later.
+    deadline = ctx.candidate.deadline_at
+    ctx.candidate.finished_at = min(ctx.now, deadline) if deadline else ctx.now
+
+
+def _send_back(ctx: Context) -> None:
+    _close_call("cancelled")(ctx)
+
+
+def _release(ctx: Context) -> None:
+    ctx.candidate.released_at = ctx.now
+
+
+PRE_ENTRY = frozenset(
+    {S.INVITED, S.CONFIRMED, S.DEBUG_WAITING, S.DEBUG_CALLED, S.DEBUGGING, S.DEBUGGED}
+)
+NOT_FINAL = frozenset(set(S) - {S.DECLINED, S.RELEASED, S.ABSENT, S.DISQUALIFIED})
+
+MOVES: dict[str, Move] = {
+    m.name: m
+    for m in [
+        Move("confirm", frozenset({S.INVITED}), S.CONFIRMED, frozenset({CANDIDATE}),
+             guard=_confirm_open, effect=_confirm),
+        Move("decline", frozenset({S.INVITED, S.CONFIRMED}), S.DECLINED, frozenset({CANDIDATE}),
+             guard=_confirm_open, effect=_decline),
+        Move("expire_confirmation", frozenset({S.INVITED}), S.DECLINED, frozenset({SYSTEM})),
+        Move("enter_debug", frozenset({S.CONFIRMED}), S.DEBUG_WAITING, frozenset({CANDIDATE}),
+             guard=_notices_read),
+        Move("call_debug", frozenset({S.DEBUG_WAITING}), S.DEBUG_CALLED, frozenset({ASSISTANT}),
+             effect=_ring("debug")),
+        Move("cancel_debug_call", frozenset({S.DEBUG_CALLED}), S.DEBUG_WAITING,
+             frozenset({ASSISTANT}), effect=_close_call("cancelled")),
+        Move("lapse_debug_call", frozenset({S.DEBUG_CALLED}), S.DEBUG_WAITING, frozenset({SYSTEM}),
+             effect=_close_call("lapsed")),
+        Move("accept_debug", frozenset({S.DEBUG_CALLED}), S.DEBUGGING, frozenset({CANDIDATE}),
+             guard=_call_not_lapsed, effect=_close_call("accepted")),
+        Move("check_identity", frozenset({S.DEBUGGING}), None, frozenset({ASSISTANT}),
+             effect=_check_identity),
+        Move("end_debug", frozenset({S.DEBUGGING}), S.DEBUG_WAITING, frozenset({ASSISTANT}),
+             effect=_close_call("ended")),
+        Move("mark_debugged", frozenset({S.DEBUGGING}), S.DEBUGGED, frozenset({ASSISTANT}),
+             guard=_identity_checked, effect=_debugged),
+        Move("enter_waiting", frozenset({S.DEBUGGED}), S.WAITING, frozenset({CANDIDATE}),
+             guard=_before_cutoff, effect=_enter_waiting, touches_queue=True),
+        Move("draw_lot", frozenset({S.WAITING}), None, frozenset({CANDIDATE}),
+             guard=_may_draw, effect=_draw, touches_queue=True),
+        Move("call_interview", frozenset({S.WAITING}), S.INTERVIEW_CALLED, frozenset({CHIEF}),
+             guard=_next_in_lot_order, effect=_ring("interview"), touches_queue=True),
+        Move("lapse_interview_call", frozenset({S.INTERVIEW_CALLED}), S.WAITING,
+             frozenset({SYSTEM}), effect=_close_call("lapsed"), touches_queue=True),
+        Move("accept_interview", frozenset({S.INTERVIEW_CALLED}), S.INTERVIEWING,
+             frozenset({CANDIDATE}), guard=_call_not_lapsed, effect=_close_call("accepted"),
+             touches_queue=True),
+        Move("send_back", frozenset({S.INTERVIEW_CALLED, S.INTERVIEWING}), S.WAITING,
+             frozenset({CHIEF}), guard=_timer_not_started, effect=_send_back, touches_queue=True),
+        Move("start_timer", frozenset({S.INTERVIEWING}), None, frozenset({CHIEF}),
+             guard=_timer_not_started, effect=_start_timer, touches_queue=True),
+        Move("finish", frozenset({S.INTERVIEWING}), S.FINISHED,
+             frozenset({CANDIDATE, CHIEF, SYSTEM}), guard=_timer_started, effect=_finish,
+             touches_queue=True),
+        Move("enter_rest", frozenset({S.FINISHED}), S.RESTING, frozenset({CANDIDATE})),
+        Move("release", frozenset({S.RESTING}), S.RELEASED, frozenset({ASSISTANT}),
+             effect=_release),
+        Move("mark_absent", PRE_ENTRY, S.ABSENT, frozenset({SYSTEM})),
+        Move("disqualify", NOT_FINAL, S.DISQUALIFIED, frozenset({HR, CHIEF}),
+             guard=_reason_given, touches_queue=True),
+    ]
+}
+
+REFUSAL_BY_STATE = {
+    S.DECLINED: "您已放弃参加本场面试。",
+    S.ABSENT: "您未在入场截止前进入面试等待室，已按缺考处理。",
+    S.DISQUALIFIED: "您的面试资格已被取消，如有疑问请联系考务工作人员。",
+    S.RELEASED: "您已离场，本场面试已全部结束。",
+}
+
+
+# --- queries used by guards and pages -----------------------------------------------------------
+
+
+def current_call(candidate: Candidate) -> Call | None:
+    return db.session.scalar(
+        select(Call)
+        .where(Call.candidate_id == candidate.id, Call.outcome.in_(["ringing", "accepted"]))
+        .order_by(Call.id.desc())
+        .limit(1)
+    )
+
+
+def ringing_call(candidate: Candidate) -> Call | None:
+    call = current_call(candidate)
+    return call if call is not None and call.outcome == "ringing" else None
+
+
+def second_camera_connected(candidate: Candidate, now: datetime) -> bool:
+    seen = candidate.second_camera_seen_at
+    return seen is not None and now - seen < timedelta(seconds=30)
+
+
+def _random_free_lot(panel_id: int) -> int:
+    """抽签: a random number among those not yet drawn, 1..(candidates of the panel)."""
+    size = db.session.scalar(
+        select(func.count(Candidate.id)).where(
+            Candidate.panel_id == panel_id, Candidate.state.not_in([S.DECLINED])
+        )
+    )
+    taken = set(
+        db.session.scalars(
+            select(Candidate.lot_number).where(
+                Candidate.panel_id == panel_id, Candidate.lot_number.is_not(None)
+            )
+        )
+    )
+    free = [n for n in range(1, max(size, len(taken) + 1) + 1) if n not in taken]
+    return random.SystemRandom().choice(free)
+
+
+# --- performing moves ---------------------------------------------------------------------------
+
+
+def _actor_roles(actor: Actor, candidate: Candidate) -> set[str]:
+    if actor.kind == "system":
+        return {SYSTEM}
+    if actor.kind == "candidate":
+        return {CANDIDATE} if actor.candidate_id == candidate.id else set()
+    user = actor.user
+    roles: set[str] = set()
+    if user.role in ("hr", "admin"):
+        roles.add(HR)
+    panel = candidate.panel
+    if panel is not None:
+        if panel.chief_examiner_id == user.id:
+            roles.add(CHIEF)
+        is_assistant = db.session.scalar(
+            select(PanelMember.id).where(
+                PanelMember.panel_id == panel.id,
+                PanelMember.user_id == user.id,
+                PanelMember.role == PanelRole.ASSISTANT,
+            )
+        )
+        if is_assistant:
+            roles.add(ASSISTANT)
+    return roles
+
+
+def _touch_queue(panel_id: int | None) -> None:
+    if panel_id is not None:
+        db.session.execute(
+            update(Panel).where(Panel.id == panel_id).values(queue_version=Panel.queue_version + 1)
+        )
+
+
+def _apply(move: Move, candidate: Candidate, actor: Actor, now: datetime, params: dict) -> None:
+    """Check and apply one move to a loaded candidate, inside the caller's transaction."""
+    if not _actor_roles(actor, candidate) & move.by:
+        raise Refused("您无权进行此操作。 You may not do this for this candidate.")
+    if candidate.state not in move.sources:
+        raise Refused(
+            REFUSAL_BY_STATE.get(candidate.state)
+            or f"当前状态（{candidate.state_label}）不能进行此操作，请刷新页面。"
+        )
+    ctx = Context(candidate, candidate.exam, actor, now, params)
+    if move.guard is not None:
+        move.guard(ctx)
+    before = candidate.state
+    if move.effect is not None:
+        move.effect(ctx)
+    # A move that keeps the state still changes a column (a lot, a timer, a check), so the
+    # row's UPDATE bumps `version` and the candidate's page notices.
+    if move.target is not None and move.target != before:
+        candidate.state = move.target
+        candidate.state_changed_at = now
+    audit.record(
+        f"journey.{move.name}",
+        candidate=candidate,
+        actor=actor.user,
+        before=before,
+        after=candidate.state,
+        **{k: v for k, v in params.items() if k != "room"},
+    )
+
+
+def perform(
+    candidate_id: int, move_name: str, actor: Actor, now: datetime | None = None, **params
+) -> Candidate:
+    """Apply `move_name` to the candidate in one transaction, or raise Refused with no change."""
+    move = MOVES[move_name]
+    now = now or utcnow()
+    try:
+        candidate = db.session.get(Candidate, candidate_id, populate_existing=True)
+        if candidate is None:
+            raise Refused("考生不存在。 No such candidate.")
+        # Due time rules are committed on their own: they hold even if this move is refused.
+        settle(candidate, now)
+        if move.touches_queue:
+            _touch_queue(candidate.panel_id)
+            candidate = db.session.get(Candidate, candidate_id, populate_existing=True)
+        _apply(move, candidate, actor, now, params)
+        db.session.commit()
+    except Refused:
+        db.session.rollback()
+        raise
+    except StaleDataError:
+        db.session.rollback()
+        raise Refused("操作未生效：该考生的状态刚被其他人更改，请刷新后重试。") from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return candidate
+
+
+# --- time rules ---------------------------------------------------------------------------------
+
+
+def _due_move(candidate: Candidate, exam: Exam, now: datetime) -> str | None:
+    """The time rule that applies to this candidate now, if any."""
+    state = candidate.state
+    if state in (S.DEBUG_CALLED, S.INTERVIEW_CALLED):
+        call = ringing_call(candidate)
+        if call is None or now >= call.accept_by:
+            return "lapse_debug_call" if state == S.DEBUG_CALLED else "lapse_interview_call"
+    if state == S.INVITED and exam.confirm_deadline_at and now >= exam.confirm_deadline_at:
+        return "expire_confirmation"
+    if state in PRE_ENTRY and exam.entry_cutoff_at and now >= exam.entry_cutoff_at:
+        return "mark_absent"
+    if state == S.INTERVIEWING and candidate.deadline_at and now >= candidate.deadline_at:
+        return "finish"
+    return None
+
+
+def _settle_loaded(candidate: Candidate, now: datetime) -> None:
+    """Apply due time rules to a loaded candidate inside the current transaction."""
+    for _ in range(3):  # a lapsed call may be followed by the cut-off, never more than that
+        move_name = _due_move(candidate, candidate.exam, now)
+        if move_name is None:
+            return
+        move = MOVES[move_name]
+        if move.touches_queue:
+            _touch_queue(candidate.panel_id)
+        _apply(move, candidate, Actor.system(), now, {})
+
+
+def settle(candidate: Candidate, now: datetime | None = None) -> Candidate:
+    """Bring one candidate up to date with the clock; a no-op (no write) when nothing is due."""
+    now = now or utcnow()
+    if _due_move(candidate, candidate.exam, now) is None:
+        return candidate
+    try:
+        _settle_loaded(candidate, now)
+        db.session.commit()
+    except StaleDataError:
+        # Someone else settled or moved them first: their version is the truth.
+        db.session.rollback()
+        db.session.refresh(candidate)
+    return candidate
+
+
+def settle_exam(exam_id: int, now: datetime | None = None) -> int:
+    """The periodic sweep: settle every candidate of an exam and assign missing lots."""
+    now = now or utcnow()
+    changed = 0
+    ids = db.session.scalars(
+        select(Candidate.id).where(Candidate.exam_id == exam_id, Candidate.state.in_(NOT_FINAL))
+    ).all()
+    for candidate_id in ids:
+        candidate = db.session.get(Candidate, candidate_id)
+        version = candidate.version
+        settle(candidate, now)
+        changed += candidate.version != version
+    changed += assign_missing_lots(exam_id, now)
+    return changed
+
+
+def assign_missing_lots(exam_id: int, now: datetime | None = None) -> int:
+    """At the cut-off, whoever is waiting without a lot gets one (未抽签者由系统分配签号)."""
+    now = now or utcnow()
+    exam = db.session.get(Exam, exam_id)
+    if exam is None or exam.entry_cutoff_at is None or now < exam.entry_cutoff_at:
+        return 0
+    assigned = 0
+    for panel in exam.panels:
+        waiting = db.session.scalars(
+            select(Candidate.id).where(
+                Candidate.panel_id == panel.id,
+                Candidate.state == S.WAITING,
+                Candidate.lot_number.is_(None),
+            )
+        ).all()
+        for candidate_id in waiting:
+            try:
+                _touch_queue(panel.id)
+                candidate = db.session.get(Candidate, candidate_id, populate_existing=True)
+                if candidate.lot_number is not None:
+                    db.session.rollback()
+                    continue
+                candidate.lot_number = _random_free_lot(panel.id)
+                candidate.lot_assigned = True
+                audit.record("journey.lot_assigned", candidate=candidate, lot=candidate.lot_number)
+                db.session.commit()
+                assigned += 1
+            except StaleDataError:
+                db.session.rollback()
+    return assigned

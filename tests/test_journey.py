@@ -1,0 +1,385 @@
+"""The state machine: every move, every refusal, the clock rules and the races."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app import db
+from app.journey import MOVES, Actor, Refused, assign_missing_lots, perform, settle, settle_exam
+from app.models import AuditEvent, Call, Candidate, Notice, NoticeAck, Panel, PanelMember, Role
+from app.models.candidate import CandidateState as S
+from app.timeutil import utcnow
+from tests.conftest import gen_exam, gen_user
+
+
+class World:
+    """An exam about to start: one panel, its chief and assistant, candidates, one notice."""
+
+    def __init__(self, candidates=3, **exam_kw):
+        self.now = utcnow().replace(microsecond=0)
+        self.exam = gen_exam(
+            entry_cutoff_at=exam_kw.pop("entry_cutoff_at", self.now + timedelta(minutes=30)),
+            confirm_deadline_at=exam_kw.pop("confirm_deadline_at", self.now + timedelta(minutes=20)),
+            **exam_kw,
+        )
+        self.chief = gen_user("chief", role=Role.EXAMINER)
+        self.examiner = gen_user("examiner2", role=Role.EXAMINER)
+        self.assistant = gen_user("assistant", role=Role.ASSISTANT)
+        self.hr = gen_user("hr", role=Role.HR)
+        self.panel = Panel(exam_id=self.exam.id, name="第一考场", interview_room="ir-e1-aaaa",
+                           rest_room="ir-e1-bbbb", rest_room_code="999999", chief_examiner_id=self.chief.id)
+        db.session.add(self.panel)
+        db.session.flush()
+        db.session.add_all([
+            PanelMember(panel_id=self.panel.id, user_id=self.chief.id, role="examiner"),
+            PanelMember(panel_id=self.panel.id, user_id=self.examiner.id, role="examiner"),
+            PanelMember(panel_id=self.panel.id, user_id=self.assistant.id, role="assistant"),
+        ])
+        self.notice = Notice(exam_id=self.exam.id, title="考生须知", body="...")
+        db.session.add(self.notice)
+        self.candidates = []
+        for i in range(candidates):
+            c = Candidate(exam_id=self.exam.id, panel_id=self.panel.id, name=f"考生{i}",
+                          id_number=f"1101051990010100{i:02d}", phone="13800138000",
+                          position="综合管理岗", code=f"{100000 + i}")
+            db.session.add(c)
+            self.candidates.append(c)
+        db.session.commit()
+
+    def as_candidate(self, c):
+        return Actor.of_candidate(c)
+
+    def read_notices(self, c):
+        db.session.add(NoticeAck(notice_id=self.notice.id, candidate_id=c.id))
+        db.session.commit()
+
+    def to_waiting(self, c, at=None):
+        at = at or self.now
+        me = self.as_candidate(c)
+        perform(c.id, "confirm", me, at)
+        self.read_notices(c)
+        perform(c.id, "enter_debug", me, at)
+        perform(c.id, "call_debug", Actor.staff(self.assistant), at)
+        perform(c.id, "accept_debug", me, at + timedelta(seconds=5))
+        perform(c.id, "check_identity", Actor.staff(self.assistant), at + timedelta(seconds=30))
+        perform(c.id, "mark_debugged", Actor.staff(self.assistant), at + timedelta(seconds=60))
+        return perform(c.id, "enter_waiting", me, at + timedelta(seconds=90))
+
+
+@pytest.fixture
+def world(app):
+    return World()
+
+
+def test_the_whole_way_from_invited_to_released(world):
+    c = world.candidates[0]
+    me, chief, assistant = world.as_candidate(c), Actor.staff(world.chief), Actor.staff(world.assistant)
+    world.to_waiting(c)
+    c = perform(c.id, "draw_lot", me, world.now + timedelta(minutes=2))
+    assert c.state == S.WAITING and c.lot_number in (1, 2, 3) and not c.lot_assigned
+
+    after_cutoff = world.now + timedelta(minutes=31)
+    unconfirmed, confirmed = world.candidates[1:]
+    perform(confirmed.id, "confirm", world.as_candidate(confirmed), world.now)
+    assert settle(confirmed, after_cutoff).state == S.ABSENT  # never entered: 缺考
+    assert settle(unconfirmed, after_cutoff).state == S.DECLINED  # never confirmed: 视为放弃
+    c = perform(c.id, "call_interview", chief, after_cutoff)
+    assert c.state == S.INTERVIEW_CALLED
+    call = db.session.scalars(select(Call).filter_by(candidate_id=c.id, kind="interview")).one()
+    assert call.room == world.panel.interview_room
+    c = perform(c.id, "accept_interview", me, after_cutoff + timedelta(seconds=10))
+    assert c.state == S.INTERVIEWING and c.timer_started_at is None
+    started = after_cutoff + timedelta(minutes=2)
+    c = perform(c.id, "start_timer", chief, started)
+    assert c.deadline_at == started + timedelta(minutes=10)
+    c = perform(c.id, "finish", me, started + timedelta(minutes=8))
+    assert c.state == S.FINISHED and c.finished_at == started + timedelta(minutes=8)
+    c = perform(c.id, "enter_rest", me, started + timedelta(minutes=9))
+    c = perform(c.id, "release", assistant, started + timedelta(minutes=40))
+    assert c.state == S.RELEASED
+
+    kinds = db.session.scalars(
+        select(AuditEvent.kind).where(AuditEvent.candidate_id == c.id).order_by(AuditEvent.id)
+    ).all()
+    assert kinds == [
+        "journey.confirm", "journey.enter_debug", "journey.call_debug", "journey.accept_debug",
+        "journey.check_identity", "journey.mark_debugged", "journey.enter_waiting", "journey.draw_lot",
+        "journey.call_interview", "journey.accept_interview", "journey.start_timer", "journey.finish",
+        "journey.enter_rest", "journey.release",
+    ]
+
+
+def test_every_move_names_who_may_make_it_and_from_where():
+    for move in MOVES.values():
+        assert move.sources and move.by, move.name
+
+
+@pytest.mark.parametrize("move", sorted(MOVES))
+def test_a_move_from_a_state_it_does_not_start_from_is_refused_and_changes_nothing(world, move):
+    c = world.candidates[0]
+    perform(c.id, "decline", world.as_candidate(c), world.now)  # declined: final, fits no move
+    version = db.session.get(Candidate, c.id).version
+    actors = [world.as_candidate(c), Actor.staff(world.chief), Actor.staff(world.assistant),
+              Actor.staff(world.hr), Actor.system()]
+    for actor in actors:
+        with pytest.raises(Refused):
+            perform(c.id, move, actor, world.now, reason="x")
+    assert db.session.get(Candidate, c.id).version == version
+
+
+def test_declined_candidate_is_told_why(world):
+    c = world.candidates[0]
+    perform(c.id, "decline", world.as_candidate(c), world.now)
+    with pytest.raises(Refused, match="放弃参加"):
+        perform(c.id, "confirm", world.as_candidate(c), world.now)
+
+
+def test_wrong_people_are_refused(world):
+    c, other = world.candidates[0], world.candidates[1]
+    with pytest.raises(Refused, match="无权"):
+        perform(c.id, "confirm", world.as_candidate(other), world.now)
+    perform(c.id, "confirm", world.as_candidate(c), world.now)
+    world.read_notices(c)
+    perform(c.id, "enter_debug", world.as_candidate(c), world.now)
+    for user in (world.examiner, world.hr, gen_user("stranger", role=Role.ASSISTANT)):
+        with pytest.raises(Refused, match="无权"):
+            perform(c.id, "call_debug", Actor.staff(user), world.now)
+    with pytest.raises(Refused, match="无权"):
+        perform(c.id, "call_debug", world.as_candidate(c), world.now)
+
+
+def test_notices_must_be_read_before_the_debug_room(world):
+    c = world.candidates[0]
+    perform(c.id, "confirm", world.as_candidate(c), world.now)
+    with pytest.raises(Refused, match="已阅"):
+        perform(c.id, "enter_debug", world.as_candidate(c), world.now)
+    world.read_notices(c)
+    assert perform(c.id, "enter_debug", world.as_candidate(c), world.now).state == S.DEBUG_WAITING
+
+
+def test_no_answer_by_the_confirm_deadline_is_declined(world):
+    c = world.candidates[0]
+    late = world.now + timedelta(minutes=21)
+    with pytest.raises(Refused, match="放弃参加"):
+        perform(c.id, "confirm", world.as_candidate(c), late)  # settled to declined first
+    assert db.session.get(Candidate, c.id).state == S.DECLINED
+
+
+def test_a_call_not_accepted_in_time_lapses_back_to_the_queue_and_counts(world):
+    c = world.candidates[0]
+    perform(c.id, "confirm", world.as_candidate(c), world.now)
+    world.read_notices(c)
+    perform(c.id, "enter_debug", world.as_candidate(c), world.now)
+    perform(c.id, "call_debug", Actor.staff(world.assistant), world.now)
+    with pytest.raises(Refused, match="超时|当前状态"):
+        perform(c.id, "accept_debug", world.as_candidate(c), world.now + timedelta(seconds=61))
+    c = db.session.get(Candidate, c.id)
+    assert c.state == S.DEBUG_WAITING and c.missed_calls == 1
+    call = db.session.scalars(select(Call).filter_by(candidate_id=c.id)).one()
+    assert call.outcome == "lapsed"
+    # settling again changes nothing
+    version = c.version
+    assert settle(c, world.now + timedelta(minutes=2)).version == version
+
+
+def test_accepting_just_in_time_works(world):
+    c = world.candidates[0]
+    perform(c.id, "confirm", world.as_candidate(c), world.now)
+    world.read_notices(c)
+    perform(c.id, "enter_debug", world.as_candidate(c), world.now)
+    perform(c.id, "call_debug", Actor.staff(world.assistant), world.now)
+    c = perform(c.id, "accept_debug", world.as_candidate(c), world.now + timedelta(seconds=59))
+    assert c.state == S.DEBUGGING
+
+
+def test_debugged_needs_an_identity_check(world):
+    c = world.candidates[0]
+    perform(c.id, "confirm", world.as_candidate(c), world.now)
+    world.read_notices(c)
+    perform(c.id, "enter_debug", world.as_candidate(c), world.now)
+    perform(c.id, "call_debug", Actor.staff(world.assistant), world.now)
+    perform(c.id, "accept_debug", world.as_candidate(c), world.now)
+    with pytest.raises(Refused, match="身份"):
+        perform(c.id, "mark_debugged", Actor.staff(world.assistant), world.now)
+
+
+def test_entry_closes_at_the_cut_off_and_latecomers_are_absent(world):
+    c = world.candidates[0]
+    me, assistant = world.as_candidate(c), Actor.staff(world.assistant)
+    perform(c.id, "confirm", me, world.now)
+    world.read_notices(c)
+    perform(c.id, "enter_debug", me, world.now)
+    perform(c.id, "call_debug", assistant, world.now)
+    perform(c.id, "accept_debug", me, world.now)
+    perform(c.id, "check_identity", assistant, world.now)
+    perform(c.id, "mark_debugged", assistant, world.now)
+    with pytest.raises(Refused, match="缺考"):
+        perform(c.id, "enter_waiting", me, world.now + timedelta(minutes=30))
+    assert db.session.get(Candidate, c.id).state == S.ABSENT
+
+
+def test_the_countdown_does_not_pause_and_ends_at_zero(world):
+    c = world.candidates[0]
+    world.to_waiting(c)
+    cutoff = world.now + timedelta(minutes=30)
+    assign_missing_lots(world.exam.id, cutoff)
+    perform(c.id, "call_interview", Actor.staff(world.chief), cutoff)
+    perform(c.id, "accept_interview", world.as_candidate(c), cutoff)
+    c = perform(c.id, "start_timer", Actor.staff(world.chief), cutoff)
+    # the candidate drops and comes back: nothing is paused, the deadline is the same
+    assert settle(c, cutoff + timedelta(minutes=9, seconds=59)).state == S.INTERVIEWING
+    c = settle(c, cutoff + timedelta(minutes=12))
+    assert c.state == S.FINISHED
+    assert c.finished_at == cutoff + timedelta(minutes=10)  # out at zero, though settled later
+
+
+def test_reading_time_comes_before_the_answer_clock(app):
+    w = World(reading_minutes=2)
+    c = w.candidates[0]
+    w.to_waiting(c)
+    t = w.now + timedelta(minutes=30)
+    assign_missing_lots(w.exam.id, t)
+    perform(c.id, "call_interview", Actor.staff(w.chief), t)
+    perform(c.id, "accept_interview", w.as_candidate(c), t)
+    c = perform(c.id, "start_timer", Actor.staff(w.chief), t)
+    assert c.reading_started_at == t
+    assert c.timer_started_at == t + timedelta(minutes=2)
+    assert c.deadline_at == t + timedelta(minutes=12)
+
+
+def test_candidates_are_called_in_lot_order_one_at_a_time(world):
+    a, b, c = world.candidates
+    for cand in (a, b, c):
+        world.to_waiting(cand)
+    cutoff = world.now + timedelta(minutes=30)
+    chief = Actor.staff(world.chief)
+    with pytest.raises(Refused, match="入场截止"):
+        perform(a.id, "call_interview", chief, world.now + timedelta(minutes=5))
+    assert assign_missing_lots(world.exam.id, cutoff) == 3
+    assert assign_missing_lots(world.exam.id, cutoff) == 0  # idempotent
+    by_lot = sorted(db.session.scalars(select(Candidate)).all(), key=lambda x: x.lot_number)
+    assert [x.lot_number for x in by_lot] == [1, 2, 3] and all(x.lot_assigned for x in by_lot)
+    with pytest.raises(Refused, match="抽签顺序"):
+        perform(by_lot[1].id, "call_interview", chief, cutoff)
+    perform(by_lot[0].id, "call_interview", chief, cutoff)
+    with pytest.raises(Refused, match="还有考生"):
+        perform(by_lot[1].id, "call_interview", chief, cutoff)
+    # the wrong candidate answered: send back, they are first again
+    perform(by_lot[0].id, "send_back", chief, cutoff)
+    assert db.session.get(Candidate, by_lot[0].id).state == S.WAITING
+    perform(by_lot[0].id, "call_interview", chief, cutoff)
+
+
+def test_only_the_chief_calls_and_times(world):
+    c = world.candidates[0]
+    world.to_waiting(c)
+    cutoff = world.now + timedelta(minutes=30)
+    assign_missing_lots(world.exam.id, cutoff)
+    with pytest.raises(Refused, match="无权"):
+        perform(c.id, "call_interview", Actor.staff(world.examiner), cutoff)
+
+
+def test_the_candidate_cannot_end_before_the_timer_starts(world):
+    c = world.candidates[0]
+    world.to_waiting(c)
+    cutoff = world.now + timedelta(minutes=30)
+    assign_missing_lots(world.exam.id, cutoff)
+    perform(c.id, "call_interview", Actor.staff(world.chief), cutoff)
+    perform(c.id, "accept_interview", world.as_candidate(c), cutoff)
+    with pytest.raises(Refused, match="计时尚未开始"):
+        perform(c.id, "finish", world.as_candidate(c), cutoff)
+    perform(c.id, "start_timer", Actor.staff(world.chief), cutoff)
+    with pytest.raises(Refused, match="计时已开始"):
+        perform(c.id, "send_back", Actor.staff(world.chief), cutoff)
+
+
+def test_disqualification_needs_a_reason(world):
+    c = world.candidates[0]
+    with pytest.raises(Refused, match="原因"):
+        perform(c.id, "disqualify", Actor.staff(world.hr), world.now)
+    c = perform(c.id, "disqualify", Actor.staff(world.hr), world.now, reason="替考")
+    assert c.state == S.DISQUALIFIED
+    event = db.session.scalars(select(AuditEvent).filter_by(kind="journey.disqualify")).one()
+    assert event.data["reason"] == "替考" and event.actor_label == "hr"
+
+
+def test_settle_exam_sweeps_everyone_once(world):
+    late = world.now + timedelta(minutes=31)
+    assert settle_exam(world.exam.id, late) == 3
+    assert {c.state for c in db.session.scalars(select(Candidate))} == {S.DECLINED}
+    assert settle_exam(world.exam.id, late) == 0
+
+
+# --- races: threads against the real database -------------------------------------------------
+
+
+def _race(app, n, action):
+    """Run `action(i)` in n threads at once, each with its own session; return the results."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        with app.app_context():
+            barrier.wait()
+            try:
+                action(i)
+                results[i] = "ok"
+            except Refused as refused:
+                results[i] = refused.message
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results
+
+
+def _postgres_only():
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite allows one writer at a time)")
+
+
+def test_two_assistants_calling_the_same_candidate_at_once_exactly_one_wins(app, world):
+    _postgres_only()
+    c = world.candidates[0]
+    perform(c.id, "confirm", world.as_candidate(c), world.now)
+    world.read_notices(c)
+    perform(c.id, "enter_debug", world.as_candidate(c), world.now)
+    second = gen_user("assistant2", role=Role.ASSISTANT)
+    db.session.add(PanelMember(panel_id=world.panel.id, user_id=second.id, role="assistant"))
+    db.session.commit()
+    ids = [world.assistant.id, second.id]
+
+    def call(i):
+        from app.models import User
+
+        perform(c.id, "call_debug", Actor.staff(db.session.get(User, ids[i])), world.now)
+
+    results = _race(app, 2, call)
+    assert sorted(r == "ok" for r in results) == [False, True], results
+    assert db.session.scalar(select(db.func.count(Call.id))) == 1
+
+
+def test_double_click_on_call_next_calls_exactly_one_candidate(app, world):
+    _postgres_only()
+    for cand in world.candidates:
+        world.to_waiting(cand)
+    cutoff = world.now + timedelta(minutes=30)
+    assign_missing_lots(world.exam.id, cutoff)
+    first = min(world.candidates, key=lambda x: db.session.get(Candidate, x.id).lot_number)
+    chief_id = world.chief.id
+
+    def call(i):
+        from app.models import User
+
+        perform(first.id, "call_interview", Actor.staff(db.session.get(User, chief_id)), cutoff)
+
+    results = _race(app, 4, call)
+    assert results.count("ok") == 1, results
+    called = db.session.scalars(select(Candidate).filter_by(state=S.INTERVIEW_CALLED)).all()
+    assert len(called) == 1

@@ -188,9 +188,11 @@ def _ring(kind: str) -> Callable:
 
 
 def _debug_room(candidate: Candidate) -> str:
-    # One debug room per candidate and exam, derived from the panel's secret interview room so
-    # that it is as unguessable without another column.
-    return f"{candidate.panel.interview_room}-d{candidate.id}"
+    # A fresh room per debug call: the candidate sees its name in the page, so it must not
+    # reveal the panel's interview room.
+    from app.jitsi.rooms import new_room_name
+
+    return new_room_name(f"ir-e{candidate.exam_id}")
 
 
 def _close_call(outcome: str) -> Callable:

@@ -2,7 +2,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.routes import admin, assistant, auth, candidate, examiner, health, hr
+    from app.routes import admin, assistant, auth, calls, candidate, examiner, health, hr
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -11,3 +11,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(assistant.bp)
     app.register_blueprint(examiner.bp)
     app.register_blueprint(candidate.bp)
+    app.register_blueprint(calls.bp)

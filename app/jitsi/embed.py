@@ -1,0 +1,140 @@
+"""What a call page needs to embed one Jitsi call: domain, room, a fresh token, name, toolbar.
+
+Built per page view and rendered into `_jitsi_embed.html` as data attributes; the token is
+never stored or cached anywhere another person could reuse it.
+"""
+
+from dataclasses import dataclass, field
+
+from flask import current_app, url_for
+
+from app.jitsi.rooms import iframe_room_name
+from app.jitsi.tokens import JitsiSettings, mint_token
+
+# Toolbars reduced to what each role needs: a candidate cannot invite, record, kick, or share
+# the screen; staff get the moderation tools.
+TOOLBARS = {
+    "candidate": ["microphone", "camera", "fullscreen", "settings", "hangup"],
+    "second_camera": ["camera", "hangup"],
+    "examiner": ["microphone", "camera", "fullscreen", "tileview", "participants-pane",
+                 "settings", "hangup"],
+    "assistant": ["microphone", "camera", "fullscreen", "tileview", "participants-pane",
+                  "settings", "recording", "mute-everyone", "hangup"],
+    "chief": ["microphone", "camera", "fullscreen", "tileview", "participants-pane",
+              "settings", "recording", "mute-everyone", "hangup"],
+}
+
+# Who may record (the chief starts the interview recording, assistants the rest room).
+RECORDING_ROLES = {"assistant", "chief"}
+STAFF_ROLES = {"examiner", "assistant", "chief"}
+
+# A token must outlive the call (Jitsi re-checks it on reconnect) but nothing more.
+MARGIN_SECONDS = 10 * 60
+STAFF_PAGE_SECONDS = 4 * 3600
+
+
+@dataclass(frozen=True)
+class CallEmbed:
+    domain: str
+    room: str
+    jwt: str | None
+    display_name: str
+    role: str
+    kind: str  # debug | interview | rest | second_camera
+    secured: bool
+    external_api_url: str
+    events_url: str
+    toolbar: list[str] = field(default_factory=list)
+    start_audio_muted: bool = False
+    record_on_join: bool = False
+
+
+def jitsi_settings() -> JitsiSettings:
+    return JitsiSettings.from_config(current_app.config)
+
+
+def build_embed(
+    *,
+    room: str,
+    role: str,
+    kind: str,
+    user_id: str,
+    display_name: str,
+    ttl_seconds: int,
+    record_on_join: bool = False,
+) -> CallEmbed:
+    settings = jitsi_settings()
+    staff = role in STAFF_ROLES
+    token = mint_token(
+        settings,
+        room=room,
+        user_id=user_id,
+        name=display_name,
+        moderator=staff,
+        recording=role in RECORDING_ROLES,
+        ttl_seconds=max(60, min(ttl_seconds, 6 * 3600)),
+    )
+    return CallEmbed(
+        domain=settings.domain,
+        room=iframe_room_name(settings, room),
+        jwt=token,
+        display_name=display_name,
+        role=role,
+        kind=kind,
+        secured=settings.secured,
+        external_api_url=settings.external_api_url,
+        events_url=url_for("calls.event"),
+        toolbar=TOOLBARS[role],
+        start_audio_muted=role == "second_camera",
+        record_on_join=record_on_join and role in RECORDING_ROLES,
+    )
+
+
+def _remaining_seconds(candidate, now) -> int:
+    if candidate.deadline_at is not None:
+        return max(0, int((candidate.deadline_at - now).total_seconds()))
+    exam = candidate.exam
+    return (exam.reading_minutes + exam.minutes_per_candidate) * 60
+
+
+def candidate_call_room(candidate) -> tuple[str, str] | None:
+    """(room, kind) of the call the candidate belongs in now, or None outside calls."""
+    from app.journey import current_call
+    from app.models.candidate import CandidateState as S
+
+    if candidate.state in (S.DEBUGGING, S.DEBUG_CALLED):
+        call = current_call(candidate)
+        return (call.room, "debug") if call is not None else None
+    if candidate.state in (S.INTERVIEW_CALLED, S.INTERVIEWING) and candidate.panel is not None:
+        return candidate.panel.interview_room, "interview"
+    if candidate.state == S.RESTING and candidate.panel is not None:
+        return candidate.panel.rest_room, "rest"
+    return None
+
+
+def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbed | None:
+    """The candidate's (or their phone's) view of the call they belong in now."""
+    where = candidate_call_room(candidate)
+    if where is None:
+        return None
+    room, kind = where
+    if kind == "interview":
+        ttl = _remaining_seconds(candidate, now) + MARGIN_SECONDS
+    elif kind == "debug":
+        ttl = 3600
+    else:
+        ttl = 3 * 3600
+    name = candidate.display_name_for_examiners
+    if second_camera:
+        return build_embed(room=room, role="second_camera", kind=kind,
+                           user_id=f"c{candidate.id}-2", display_name=f"{name} 辅机位",
+                           ttl_seconds=ttl)
+    return build_embed(room=room, role="candidate", kind=kind, user_id=f"c{candidate.id}",
+                       display_name=name, ttl_seconds=ttl)
+
+
+def embed_for_staff(user, room: str, kind: str, role: str, record_on_join: bool = False) -> CallEmbed:
+    """A staff member's view of a call: moderator; recording rights for chief and assistants."""
+    return build_embed(room=room, role=role, kind=kind, user_id=f"s{user.id}",
+                       display_name=user.display_name, ttl_seconds=STAFF_PAGE_SECONDS,
+                       record_on_join=record_on_join)

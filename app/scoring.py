@@ -1,0 +1,342 @@
+"""Score sheets in the database: drafts, submission, recusal, confirmation, publication, changes.
+
+Every function here is one transaction that commits or raises `ScoreError` with nothing
+changed, and writes an audit event (changes after submission with before and after values).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app import audit, db
+from app.models import (
+    Candidate,
+    CandidateResult,
+    Exam,
+    ExaminerScore,
+    PanelMember,
+    PanelRole,
+    Recusal,
+    ScoreDimension,
+    ScoreItem,
+    User,
+)
+from app.models.candidate import CandidateState as S
+from app.poll_versions import bump_candidate, bump_panel
+from app.scoring_rules import Rule, final_score, sheet_total
+from app.timeutil import utcnow
+
+SCORABLE = {S.INTERVIEWING, S.FINISHED, S.RESTING, S.RELEASED}
+ONE_DECIMAL = Decimal("0.1")
+
+
+class ScoreError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def dimensions_of(exam_id: int) -> list[ScoreDimension]:
+    return list(
+        db.session.scalars(
+            select(ScoreDimension)
+            .where(ScoreDimension.exam_id == exam_id)
+            .order_by(ScoreDimension.position, ScoreDimension.id)
+        )
+    )
+
+
+def parse_values(dimensions: list[ScoreDimension], raw: dict, *, complete: bool) -> dict[int, Decimal | None]:
+    """Check every value against its dimension: a number from 0 to the maximum, one decimal."""
+    values: dict[int, Decimal | None] = {}
+    problems = []
+    for dim in dimensions:
+        text = str(raw.get(dim.id, raw.get(str(dim.id), "")) or "").strip()
+        if not text:
+            if complete:
+                problems.append(f"{dim.name}：未评分")
+            values[dim.id] = None
+            continue
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            problems.append(f"{dim.name}：“{text}”不是数字")
+            continue
+        if not value.is_finite() or value < 0 or value > dim.max_score:
+            problems.append(f"{dim.name}：应在 0 至 {dim.max_score} 之间")
+        elif value != value.quantize(ONE_DECIMAL):
+            problems.append(f"{dim.name}：最多保留一位小数")
+        else:
+            values[dim.id] = value.quantize(ONE_DECIMAL)
+    if problems:
+        raise ScoreError("；".join(problems))
+    return values
+
+
+def panel_examiners(candidate: Candidate) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(PanelMember, PanelMember.user_id == User.id)
+            .where(PanelMember.panel_id == candidate.panel_id, PanelMember.role == PanelRole.EXAMINER)
+            .order_by(User.id)
+        )
+    )
+
+
+def recused_ids(candidate_id: int) -> set[int]:
+    return set(db.session.scalars(select(Recusal.examiner_id).where(Recusal.candidate_id == candidate_id)))
+
+
+def scoring_examiners(candidate: Candidate) -> list[User]:
+    recused = recused_ids(candidate.id)
+    return [u for u in panel_examiners(candidate) if u.id not in recused]
+
+
+def sheet_of(candidate_id: int, examiner_id: int) -> ExaminerScore | None:
+    return db.session.scalar(
+        select(ExaminerScore)
+        .options(selectinload(ExaminerScore.items))
+        .where(ExaminerScore.candidate_id == candidate_id, ExaminerScore.examiner_id == examiner_id)
+    )
+
+
+def sheet_values(sheet: ExaminerScore | None) -> dict[int, Decimal | None]:
+    return {item.dimension_id: item.value for item in sheet.items} if sheet else {}
+
+
+def result_of(candidate_id: int) -> CandidateResult | None:
+    return db.session.scalar(select(CandidateResult).where(CandidateResult.candidate_id == candidate_id))
+
+
+def _check_examiner(candidate: Candidate, examiner: User) -> None:
+    if examiner.id not in {u.id for u in panel_examiners(candidate)}:
+        raise ScoreError("您不是该考场的考官。 You are not an examiner of this panel.")
+    if examiner.id in recused_ids(candidate.id):
+        raise ScoreError("您已对该考生回避，不参与评分。 You recused yourself from this candidate.")
+    if candidate.state not in SCORABLE:
+        raise ScoreError("该考生尚未开始面试，不能评分。 The candidate has not been interviewed.")
+
+
+def _write_items(sheet: ExaminerScore, values: dict[int, Decimal | None]) -> None:
+    existing = {item.dimension_id: item for item in sheet.items}
+    for dimension_id, value in values.items():
+        if dimension_id in existing:
+            existing[dimension_id].value = value
+        else:
+            sheet.items.append(ScoreItem(dimension_id=dimension_id, value=value))
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two tabs of one examiner creating the same sheet at once: the unique constraint keeps
+        # one; the other click is asked to retry instead of failing with a 500.
+        db.session.rollback()
+        raise ScoreError("保存冲突，请重试。 Saved elsewhere at the same moment: please retry.") from None
+
+
+def save_draft(candidate: Candidate, examiner: User, raw: dict) -> ExaminerScore:
+    """Keep what the examiner has typed so far; a reload or a dropped connection loses nothing."""
+    _check_examiner(candidate, examiner)
+    dims = dimensions_of(candidate.exam_id)
+    values = parse_values(dims, raw, complete=False)
+    sheet = sheet_of(candidate.id, examiner.id)
+    if sheet is not None and sheet.status == "submitted":
+        raise ScoreError("评分已提交；如需修改请填写修改原因。 Already submitted: a change needs a reason.")
+    if sheet is None:
+        sheet = ExaminerScore(candidate_id=candidate.id, examiner_id=examiner.id, status="draft")
+        db.session.add(sheet)
+    _write_items(sheet, values)
+    _commit()
+    return sheet
+
+
+def submit(candidate: Candidate, examiner: User, raw: dict, now: datetime | None = None) -> ExaminerScore:
+    _check_examiner(candidate, examiner)
+    if result_of(candidate.id) is not None:
+        raise ScoreError("成绩已确认，不能再提交。 The score is already confirmed.")
+    dims = dimensions_of(candidate.exam_id)
+    if not dims:
+        raise ScoreError("本场考试尚未设置评分要素。 The exam has no score sheet.")
+    values = parse_values(dims, raw, complete=True)
+    sheet = sheet_of(candidate.id, examiner.id)
+    if sheet is not None and sheet.status == "submitted":
+        raise ScoreError("评分已提交；如需修改请填写修改原因。 Already submitted: a change needs a reason.")
+    if sheet is None:
+        sheet = ExaminerScore(candidate_id=candidate.id, examiner_id=examiner.id)
+        db.session.add(sheet)
+    _write_items(sheet, values)
+    sheet.status = "submitted"
+    sheet.submitted_at = now or utcnow()
+    audit.record(
+        "score.submitted", candidate=candidate, actor=examiner,
+        examiner=examiner.id, total=str(sheet_total({k: v for k, v in values.items()})),
+    )
+    _commit()
+    if candidate.panel_id is not None:
+        bump_panel(candidate.panel_id)
+    return sheet
+
+
+def change_submitted(
+    candidate: Candidate, examiner: User, raw: dict, reason: str, by: User, entered_from_paper: bool = False
+) -> ExaminerScore:
+    """A change after submission (or HR's paper entry): needs a reason; audited before/after."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ScoreError("修改已提交的评分需要填写原因。 A change after submission needs a reason.")
+    if examiner.id not in {u.id for u in panel_examiners(candidate)}:
+        raise ScoreError("该考官不属于此考场。 Not an examiner of this panel.")
+    if examiner.id in recused_ids(candidate.id):
+        raise ScoreError("该考官已回避。 This examiner recused themself.")
+    dims = dimensions_of(candidate.exam_id)
+    values = parse_values(dims, raw, complete=True)
+    sheet = sheet_of(candidate.id, examiner.id)
+    before = {str(k): str(v) for k, v in sheet_values(sheet).items()} if sheet else None
+    if sheet is None:
+        sheet = ExaminerScore(candidate_id=candidate.id, examiner_id=examiner.id)
+        db.session.add(sheet)
+    _write_items(sheet, values)
+    sheet.status = "submitted"
+    sheet.submitted_at = sheet.submitted_at or utcnow()
+    if entered_from_paper:
+        sheet.entered_by_id = by.id
+    result = result_of(candidate.id)
+    if result is not None:
+        # The confirmed score follows the sheets: recompute, and keep the change visible.
+        old_final = result.final_score
+        db.session.flush()
+        result.final_score = _final_for(candidate)
+        audit.record("score.final_recomputed", candidate=candidate, actor=by,
+                     before=str(old_final), after=str(result.final_score), reason=reason)
+        bump_candidate(candidate.id)
+    audit.record(
+        "score.changed", candidate=candidate, actor=by, examiner=examiner.id, reason=reason,
+        before=before, after={str(k): str(v) for k, v in values.items()}, paper=entered_from_paper,
+    )
+    _commit()
+    return sheet
+
+
+def recuse(candidate: Candidate, examiner: User, reason: str) -> Recusal:
+    """回避: the examiner leaves this candidate's scoring; their draft, if any, is discarded."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ScoreError("请填写回避原因（如亲属关系、同一单位）。 A reason is required.")
+    if examiner.id not in {u.id for u in panel_examiners(candidate)}:
+        raise ScoreError("您不是该考场的考官。 You are not an examiner of this panel.")
+    if result_of(candidate.id) is not None:
+        raise ScoreError("成绩已确认，不能再回避。 The score is already confirmed.")
+    if examiner.id in recused_ids(candidate.id):
+        raise ScoreError("已申请回避。 Already recused.")
+    sheet = sheet_of(candidate.id, examiner.id)
+    if sheet is not None:
+        db.session.delete(sheet)
+    recusal = Recusal(candidate_id=candidate.id, examiner_id=examiner.id, reason=reason[:500])
+    db.session.add(recusal)
+    audit.record("score.recused", candidate=candidate, actor=examiner, examiner=examiner.id, reason=reason)
+    _commit()
+    return recusal
+
+
+@dataclass(frozen=True)
+class Progress:
+    expected: list[User]
+    submitted: list[int]
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.expected) and {u.id for u in self.expected} <= set(self.submitted)
+
+
+def progress(candidate: Candidate) -> Progress:
+    expected = scoring_examiners(candidate)
+    submitted = list(
+        db.session.scalars(
+            select(ExaminerScore.examiner_id).where(
+                ExaminerScore.candidate_id == candidate.id, ExaminerScore.status == "submitted"
+            )
+        )
+    )
+    return Progress(expected, submitted)
+
+
+def _final_for(candidate: Candidate) -> Decimal:
+    exam = db.session.get(Exam, candidate.exam_id)
+    ids = {u.id for u in scoring_examiners(candidate)}
+    sheets = [
+        {item.dimension_id: item.value for item in sheet.items}
+        for sheet in db.session.scalars(
+            select(ExaminerScore)
+            .options(selectinload(ExaminerScore.items))
+            .where(ExaminerScore.candidate_id == candidate.id, ExaminerScore.status == "submitted")
+        )
+        if sheet.examiner_id in ids
+    ]
+    return final_score(sheets, Rule.of_exam(exam))
+
+
+def confirm(candidate: Candidate, chief: User, now: datetime | None = None) -> CandidateResult:
+    """The chief examiner confirms: the final score is computed and, unless HR holds, published."""
+    now = now or utcnow()
+    if candidate.panel is None or candidate.panel.chief_examiner_id != chief.id:
+        raise ScoreError("只有本考场主考官可以确认成绩。 Only the panel's chief examiner confirms.")
+    if result_of(candidate.id) is not None:
+        raise ScoreError("成绩已确认。 Already confirmed.")
+    state = progress(candidate)
+    if not state.complete:
+        missing = [u.display_name for u in state.expected if u.id not in state.submitted]
+        raise ScoreError("尚有考官未提交评分：" + "、".join(missing) if missing else "没有可用的评分。")
+    exam = db.session.get(Exam, candidate.exam_id)
+    result = CandidateResult(
+        candidate_id=candidate.id,
+        final_score=_final_for(candidate),
+        confirmed_by_id=chief.id,
+        confirmed_at=now,
+        published_at=now if exam.publish_mode == "instant" else None,
+    )
+    db.session.add(result)
+    audit.record("score.confirmed", candidate=candidate, actor=chief, final=str(result.final_score),
+                 published=result.published_at is not None)
+    _commit()
+    bump_candidate(candidate.id)
+    bump_panel(candidate.panel_id)
+    return result
+
+
+def publish_exam(exam: Exam, by: User, now: datetime | None = None) -> int:
+    """HR publishes every confirmed, held score of the exam at once."""
+    now = now or utcnow()
+    held = list(
+        db.session.scalars(
+            select(CandidateResult)
+            .join(Candidate, Candidate.id == CandidateResult.candidate_id)
+            .where(Candidate.exam_id == exam.id, CandidateResult.published_at.is_(None))
+        )
+    )
+    for result in held:
+        result.published_at = now
+    audit.record("score.published", exam_id=exam.id, actor=by, count=len(held))
+    _commit()
+    for result in held:
+        bump_candidate(result.candidate_id)
+    return len(held)
+
+
+def acknowledge(candidate: Candidate, now: datetime | None = None) -> CandidateResult:
+    """The candidate confirms having seen the score: the online form of signing the sheet."""
+    result = result_of(candidate.id)
+    if result is None or result.published_at is None:
+        raise ScoreError("成绩尚未公布。")
+    if result.seen_by_candidate_at is None:
+        result.seen_by_candidate_at = now or utcnow()
+        audit.record("score.seen_by_candidate", candidate=candidate, final=str(result.final_score))
+        _commit()
+        bump_candidate(candidate.id)
+    return result

@@ -81,7 +81,30 @@ def worker_command(burst: bool) -> None:
     run_worker(burst=burst)
 
 
+results_cli = AppGroup("results", help="Export scores and ranks.")
+
+
+@results_cli.command("export")
+@click.argument("exam_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def results_export_command(exam_id: int, fmt: str, output: Path | None) -> None:
+    """Every candidate of EXAM_ID with each examiner's total, the final score and the rank per position."""
+    from app.results_export import results_csv, results_xlsx
+
+    exam = _exam_or_exit(exam_id)
+    data = results_csv(exam) if fmt == "csv" else results_xlsx(exam)
+    if output is not None:
+        output.write_bytes(data)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(candidates_cli)
+    app.cli.add_command(results_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(worker_command)

@@ -74,6 +74,10 @@ def create_app(config_class: type = Config) -> Flask:
 
     init_errors(app)
 
+    from app.security import init_security
+
+    init_security(app)
+
     from app.cli import register_cli
 
     register_cli(app)

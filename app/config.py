@@ -54,7 +54,11 @@ class Config:
     PERMANENT_SESSION_LIFETIME = _int("SESSION_LIFETIME_SECONDS", 12 * 3600)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Behind HTTPS (production) cookies must never travel in clear: set SESSION_COOKIE_SECURE=1
+    # (deploy/ does); `make run` on http://127.0.0.1 needs it off.
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
 
     # Number of reverse proxies in front of the app (nginx = 1) whose X-Forwarded-* we trust.
     PROXY_COUNT = _int("PROXY_COUNT", 0)

@@ -1,0 +1,52 @@
+"""Security headers on every response.
+
+The Content-Security-Policy allows the app itself and the configured Jitsi domain only (its
+`external_api.js` and its iframe); no inline script or style anywhere, no CDN. The
+Permissions-Policy lets this page and the Jitsi iframe use the camera and microphone, which a
+blanket deny would break.
+"""
+
+from flask import Flask, request
+
+from app.jitsi.tokens import JitsiSettings
+
+
+def content_security_policy(jitsi_origin: str) -> str:
+    directives = {
+        "default-src": "'self'",
+        "script-src": f"'self' {jitsi_origin}",
+        "frame-src": jitsi_origin,
+        "connect-src": "'self'",
+        "img-src": "'self' data:",
+        "media-src": "'self' blob:",
+        "style-src": "'self'",
+        "font-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def permissions_policy(jitsi_origin: str) -> str:
+    allowed = f'(self "{jitsi_origin}")'
+    return f"camera={allowed}, microphone={allowed}, display-capture=(), geolocation=(), fullscreen={allowed}"
+
+
+def init_security(app: Flask) -> None:
+    settings = JitsiSettings.from_config(app.config)
+    jitsi_origin = f"https://{settings.domain}"
+    csp = content_security_policy(jitsi_origin)
+    permissions = permissions_policy(jitsi_origin)
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("Permissions-Policy", permissions)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response

@@ -62,6 +62,10 @@ def create_app(config_class: type = Config) -> Flask:
 
     init_redis(app)
 
+    from app.rate_limits import init_rate_limits
+
+    init_rate_limits(app)
+
     from app.routes import register_blueprints
 
     register_blueprints(app)

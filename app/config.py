@@ -63,6 +63,11 @@ class Config:
     # Number of reverse proxies in front of the app (nginx = 1) whose X-Forwarded-* we trust.
     PROXY_COUNT = _int("PROXY_COUNT", 0)
 
+    # Failure budgets (Flask-Limiter notation). Only refused attempts count.
+    CODE_FAILURES_PER_ADDRESS = os.environ.get("CODE_FAILURES_PER_ADDRESS", "10 per minute")
+    CODE_FAILURES_GLOBAL = os.environ.get("CODE_FAILURES_GLOBAL", "300 per minute")
+    STAFF_LOGIN_FAILURES_PER_ADDRESS = os.environ.get("STAFF_LOGIN_FAILURES_PER_ADDRESS", "10 per minute")
+
     DISPLAY_TIMEZONE = "Asia/Shanghai"
 
     # Jitsi (see jitsi/README.md). JITSI_DOMAIN unset = development mode on meet.jit.si.

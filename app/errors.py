@@ -24,8 +24,14 @@ def _render(code: int, message: str | None = None):
 
 
 def init_errors(app: Flask) -> None:
-    for code in (400, 403, 404, 405, 413, 429):
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, lambda e, code=code: _render(code))
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        # Flask-Limiter puts the limit's own message (Chinese for candidates) in the description.
+        description = getattr(error, "description", None)
+        return _render(429, description if isinstance(description, str) and description else None)
 
     @app.errorhandler(CSRFError)
     def _csrf(error):

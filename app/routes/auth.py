@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 from app import audit, db
 from app import login as login_manager
 from app.models import Role, User
+from app.rate_limits import failed, limiter, staff_login_limit
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -50,6 +51,8 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(staff_login_limit, methods=["POST"], deduct_when=failed,
+               error_message="登录失败次数过多，请稍后再试。 Too many failed sign-ins: wait a minute.")
 def login():
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))

@@ -1,0 +1,65 @@
+"""Limits on guessing: invitation codes and staff passwords.
+
+A 6-digit code is identifier and secret at once, and one guess is tried against every live code:
+with 2,000 candidates signed up, one guess in 500 hits someone. So failures are counted per
+client address (a person mistyping is not punished: only failures count) AND globally across
+all addresses (a botnet cannot spread its guesses thin). Counters live in Redis, shared by every
+gunicorn worker and node; if Redis is down each process falls back to its own memory rather than
+letting everyone in or locking everyone out.
+"""
+
+from flask import Flask, request
+from flask_limiter import Limiter
+
+from app.redis_conn import redis_url
+
+
+def client_address() -> str:
+    # Behind nginx, ProxyFix (PROXY_COUNT) has already put the real client here.
+    return request.remote_addr or "unknown"
+
+
+def everyone() -> str:
+    return "all-clients"
+
+
+def failed(response) -> bool:
+    """Only refusals count against the budget: a right code or password costs nothing."""
+    return response.status_code in (400, 401)
+
+
+limiter = Limiter(
+    key_func=client_address,
+    key_prefix="ir-limit",
+    in_memory_fallback_enabled=True,
+    swallow_errors=True,
+    headers_enabled=True,
+)
+
+
+def storage_uri(url: str) -> str:
+    return "redis+unix://" + url[len("unix://"):] if url.startswith("unix://") else url
+
+
+def init_rate_limits(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(redis_url(app)))
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
+    limiter.init_app(app)
+
+
+def code_limit_per_address() -> str:
+    from flask import current_app
+
+    return current_app.config["CODE_FAILURES_PER_ADDRESS"]
+
+
+def code_limit_global() -> str:
+    from flask import current_app
+
+    return current_app.config["CODE_FAILURES_GLOBAL"]
+
+
+def staff_login_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["STAFF_LOGIN_FAILURES_PER_ADDRESS"]

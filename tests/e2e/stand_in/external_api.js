@@ -1,0 +1,223 @@
+/*
+ * Test stand-in for Jitsi's external_api.js (the IFrame API), used by the browser tests only.
+ *
+ * The page loads https://<JITSI_DOMAIN>/external_api.js exactly as in production; the tests'
+ * browser answers that one request with this file (Playwright routing, see tests/e2e/README.md),
+ * so no Jitsi server is needed and nothing leaves the machine.
+ *
+ * It records what the page built the call with, so tests can assert it:
+ *   window.__jitsiCalls      [{domain, roomName, jwt, displayName, configOverwrite,
+ *                              interfaceConfigOverwrite, devices, width, height, commands,
+ *                              disposed}]
+ *   parentNode[data-jitsi-stand-in]   the same record (without commands) as JSON, for a test
+ *                              that only reads the DOM.
+ *   window.__jitsiCommands   [{index, name, args}] every executeCommand, e.g. startRecording.
+ * and it behaves enough like the real API for the page's own code to run: listeners, a
+ * videoConferenceJoined shortly after construction, recordingStatusChanged after
+ * startRecording/stopRecording, videoConferenceLeft + readyToClose after hangup, dispose().
+ * Tests can emit any other event with window.__jitsiEmit(index, name, payload).
+ */
+(function () {
+  'use strict';
+
+  window.__jitsiCalls = window.__jitsiCalls || [];
+  window.__jitsiCommands = window.__jitsiCommands || [];
+  var instances = [];
+  var JOIN_DELAY_MS = 50;
+
+  function copy(value) {
+    if (value === undefined) {
+      return null;
+    }
+    try {
+      return JSON.parse(JSON.stringify(value));
+    } catch (err) {
+      return String(value);
+    }
+  }
+
+  // Shows the fake camera in the call box, so screenshots look like a call is on.
+  function showPicture(box, record) {
+    box.style.background = '#1f2933';
+    box.style.color = '#f5f7fa';
+    box.style.borderRadius = '6px';
+    box.style.padding = '12px';
+    box.style.minHeight = '200px';
+    box.style.display = 'flex';
+    box.style.flexDirection = 'column';
+    box.style.gap = '8px';
+    var label = document.createElement('p');
+    label.textContent = '视频通话（测试替身）· ' + (record.displayName || '') + ' · ' + record.roomName;
+    label.style.margin = '0';
+    label.style.fontSize = '13px';
+    box.appendChild(label);
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      return;
+    }
+    var video = document.createElement('video');
+    video.muted = true;
+    video.autoplay = true;
+    video.playsInline = true;
+    video.setAttribute('data-jitsi-stand-in-video', '');
+    video.style.width = '320px';
+    video.style.maxWidth = '100%';
+    video.style.borderRadius = '4px';
+    box.appendChild(video);
+    navigator.mediaDevices.getUserMedia({video: true, audio: false}).then(function (stream) {
+      if (!box.isConnected) {
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        return;
+      }
+      video.srcObject = stream;
+      video._standInStream = stream;
+      var playing = video.play();
+      if (playing && playing.catch) {
+        playing.catch(function () {});
+      }
+    }).catch(function () { /* no camera: the label alone */ });
+  }
+
+  function JitsiMeetExternalAPI(domain, options) {
+    if (!(this instanceof JitsiMeetExternalAPI)) {
+      throw new TypeError('JitsiMeetExternalAPI must be called with new');
+    }
+    var opts = options || {};
+    this._listeners = {};
+    this._index = window.__jitsiCalls.length;
+    this._disposed = false;
+    this._record = {
+      domain: domain,
+      roomName: opts.roomName || null,
+      jwt: opts.jwt || null,
+      displayName: opts.userInfo ? opts.userInfo.displayName || null : null,
+      configOverwrite: copy(opts.configOverwrite),
+      interfaceConfigOverwrite: copy(opts.interfaceConfigOverwrite),
+      devices: copy(opts.devices),
+      width: copy(opts.width),
+      height: copy(opts.height),
+      commands: [],
+      disposed: false
+    };
+    window.__jitsiCalls.push(this._record);
+    instances.push(this);
+
+    var parent = opts.parentNode || document.body;
+    var box = document.createElement('div');
+    box.className = 'jitsi-stand-in';
+    parent.appendChild(box);
+    this._box = box;
+    this._parent = parent;
+    var attribute = {};
+    Object.keys(this._record).forEach(function (key) {
+      if (key !== 'commands') {
+        attribute[key] = this._record[key];
+      }
+    }, this);
+    parent.setAttribute('data-jitsi-stand-in', JSON.stringify(attribute));
+    showPicture(box, this._record);
+
+    var self = this;
+    setTimeout(function () {
+      self._emit('videoConferenceJoined', {
+        roomName: self._record.roomName,
+        id: 'standin' + self._index,
+        displayName: self._record.displayName
+      });
+    }, JOIN_DELAY_MS);
+  }
+
+  JitsiMeetExternalAPI.prototype._emit = function (name, payload) {
+    if (this._disposed) {
+      return;
+    }
+    (this._listeners[name] || []).slice().forEach(function (handler) {
+      try {
+        handler(payload || {});
+      } catch (err) {
+        window.__jitsiErrors = (window.__jitsiErrors || []).concat(String(err));
+      }
+    });
+  };
+
+  JitsiMeetExternalAPI.prototype.addListener = function (name, handler) {
+    (this._listeners[name] = this._listeners[name] || []).push(handler);
+  };
+  JitsiMeetExternalAPI.prototype.on = JitsiMeetExternalAPI.prototype.addListener;
+
+  JitsiMeetExternalAPI.prototype.addEventListener = JitsiMeetExternalAPI.prototype.addListener;
+
+  JitsiMeetExternalAPI.prototype.removeListener = function (name, handler) {
+    var list = this._listeners[name] || [];
+    this._listeners[name] = list.filter(function (h) { return h !== handler; });
+  };
+  JitsiMeetExternalAPI.prototype.off = JitsiMeetExternalAPI.prototype.removeListener;
+
+  JitsiMeetExternalAPI.prototype.executeCommand = function (name) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    var entry = {index: this._index, name: name, args: copy(args)};
+    this._record.commands.push(entry);
+    window.__jitsiCommands.push(entry);
+    var self = this;
+    var later = function (event, payload) {
+      setTimeout(function () { self._emit(event, payload); }, 10);
+    };
+    if (name === 'startRecording') {
+      var mode = args[0] && args[0].mode ? args[0].mode : 'file';
+      later('recordingStatusChanged', {on: true, mode: mode});
+    } else if (name === 'stopRecording') {
+      later('recordingStatusChanged', {on: false, mode: args[0] || 'file'});
+    } else if (name === 'hangup') {
+      later('videoConferenceLeft', {roomName: this._record.roomName});
+      later('readyToClose', {});
+    }
+  };
+
+  JitsiMeetExternalAPI.prototype.executeCommands = function (commands) {
+    Object.keys(commands || {}).forEach(function (name) {
+      this.executeCommand.apply(this, [name].concat(commands[name]));
+    }, this);
+  };
+
+  JitsiMeetExternalAPI.prototype.getIFrame = function () {
+    return this._box;
+  };
+
+  JitsiMeetExternalAPI.prototype.getParticipantsInfo = function () {
+    return [{participantId: 'standin' + this._index, displayName: this._record.displayName}];
+  };
+
+  JitsiMeetExternalAPI.prototype.getRoomsInfo = function () {
+    return Promise.resolve({rooms: [{id: this._record.roomName, isMainRoom: true, participants: []}]});
+  };
+
+  JitsiMeetExternalAPI.prototype.isAudioMuted = function () {
+    return Promise.resolve(Boolean(this._record.configOverwrite && this._record.configOverwrite.startWithAudioMuted));
+  };
+
+  JitsiMeetExternalAPI.prototype.isVideoMuted = function () {
+    return Promise.resolve(false);
+  };
+
+  JitsiMeetExternalAPI.prototype.dispose = function () {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this._record.disposed = true;
+    var video = this._box.querySelector('video');
+    if (video && video._standInStream) {
+      video._standInStream.getTracks().forEach(function (t) { t.stop(); });
+    }
+    if (this._box.parentNode) {
+      this._box.parentNode.removeChild(this._box);
+    }
+  };
+
+  window.JitsiMeetExternalAPI = JitsiMeetExternalAPI;
+  window.__jitsiEmit = function (index, name, payload) {
+    var api = instances[index];
+    if (api) {
+      api._emit(name, payload);
+    }
+  };
+}());

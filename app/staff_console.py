@@ -1,0 +1,199 @@
+"""What the assistant and examiner consoles share: panel scope, cheap poll versions, answers.
+
+Polled fragments are answered in three steps, cheapest first: apply the time rules that are due
+(one query finds the few candidates concerned, usually none), compute a version from one
+aggregate query, and only if the browser does not have that version render the template.
+"""
+
+from datetime import datetime, timedelta
+
+from flask import abort, flash, make_response, redirect, render_template, request
+from flask_login import current_user
+from markupsafe import escape
+from sqlalchemy import and_, case, exists, func, or_, select
+
+from app import db, htmx
+from app.broadcasts import BroadcastError, post_broadcast, recent_broadcasts
+from app.journey import PRE_ENTRY, Refused, assign_missing_lots, settle
+from app.models import Call, Candidate, Exam, Panel
+from app.models.candidate import CandidateState as S
+from app.staff_panels import panels_of
+
+# journey.second_camera_connected: a phone counts as connected this long after its last ping.
+SECOND_CAMERA_WINDOW = timedelta(seconds=30)
+
+# The event that makes every polled fragment of a console look again at once (after a move).
+REFRESH_EVENT = "console-refresh"
+
+
+def staff_user():
+    """The signed-in staff member as a plain object (journey.Actor keeps it beyond the request)."""
+    return current_user._get_current_object()
+
+
+def my_panel_or_403(panel_id: int, role: str) -> Panel:
+    panel = db.session.get(Panel, panel_id)
+    if panel is None:
+        abort(404)
+    if panel.id not in {p.id for p in panels_of(current_user, role)}:
+        abort(403)
+    return panel
+
+
+def current_and_past(panels: list[Panel], now: datetime) -> tuple[list[Panel], list[Panel]]:
+    """Panels of exams whose login window is still open (or to come), and the others."""
+    current = [p for p in panels if p.exam.login_closes_at >= now]
+    return current, [p for p in panels if p.exam.login_closes_at < now]
+
+
+# --- time rules, applied when a console looks ----------------------------------------------------
+
+
+def settle_due(now: datetime, *, panel_id: int | None = None, exam_id: int | None = None) -> int:
+    """Apply the time rules that are due for the candidates in scope; returns how many were.
+
+    Mirrors journey._due_move as one query, so that a poll settles the few candidates whose call
+    lapsed or whose time ran out without loading everyone else.
+    """
+    lapsed_call = exists().where(
+        Call.candidate_id == Candidate.id, Call.outcome == "ringing", Call.accept_by <= now
+    )
+    due = or_(
+        and_(Candidate.state.in_([S.DEBUG_CALLED, S.INTERVIEW_CALLED]), lapsed_call),
+        and_(Candidate.state == S.INTERVIEWING, Candidate.deadline_at <= now),
+        and_(Candidate.state == S.INVITED, Exam.confirm_deadline_at <= now),
+        and_(Candidate.state.in_(PRE_ENTRY), Exam.entry_cutoff_at <= now),
+        # Waiting without a lot after the cut-off: the system draws for them (未抽签者系统分配).
+        and_(Candidate.state == S.WAITING, Candidate.lot_number.is_(None),
+             Exam.entry_cutoff_at <= now),
+    )
+    query = select(Candidate.id, Candidate.exam_id, Candidate.state).join(
+        Exam, Exam.id == Candidate.exam_id
+    ).where(due)
+    if panel_id is not None:
+        query = query.where(Candidate.panel_id == panel_id)
+    if exam_id is not None:
+        query = query.where(Candidate.exam_id == exam_id)
+    rows = db.session.execute(query).all()
+    lots_for = set()
+    for candidate_id, cand_exam_id, state in rows:
+        if state == S.WAITING:
+            lots_for.add(cand_exam_id)
+            continue
+        candidate = db.session.get(Candidate, candidate_id)
+        if candidate is None:
+            continue
+        try:
+            settle(candidate, now)
+        except Refused:  # a rule that no longer applies: the next look decides again
+            db.session.rollback()
+    for cand_exam_id in lots_for:
+        assign_missing_lots(cand_exam_id, now)
+    return len(rows)
+
+
+# --- versions: what a poll compares before rendering -------------------------------------------
+
+
+def panel_version(panel: Panel, now: datetime) -> str:
+    """Changes whenever any candidate of the panel changes, or a phone connects or drops.
+
+    Every ORM update of a candidate bumps its `version` (compare-and-set), so the sum over the
+    panel moves with each change; the count catches candidates moved in or out; the phones'
+    pings leave `version` alone on purpose, so who is connected right now is counted apart.
+    """
+    count, total, phones = db.session.execute(
+        select(
+            func.count(Candidate.id),
+            func.coalesce(func.sum(Candidate.version), 0),
+            func.coalesce(
+                func.sum(
+                    case((Candidate.second_camera_seen_at > now - SECOND_CAMERA_WINDOW, 1), else_=0)
+                ),
+                0,
+            ),
+        ).where(Candidate.panel_id == panel.id)
+    ).one()
+    return f"p{panel.id}-{panel.queue_version}-{count}-{total}-{phones}"
+
+
+# --- answers -----------------------------------------------------------------------------------
+
+
+def not_modified(etag: str):
+    """A 304 if the browser already shows this version (it sends it as If-None-Match)."""
+    if request.if_none_match.contains(etag):
+        response = make_response("", 304)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return None
+
+
+def fragment(html: str, etag: str | None = None, status: int = 200, trigger: bool = False):
+    response = make_response(html, status)
+    if etag is not None:
+        response.set_etag(etag)
+    # staff.js sends If-None-Match itself; the browser's cache must not answer in its place.
+    response.headers["Cache-Control"] = "no-store"
+    if trigger:
+        response.headers["HX-Trigger"] = REFRESH_EVENT
+    return response
+
+
+def refused(message: str, back_url: str, status: int = 409):
+    """A refused move: for htmx a 409 whose message lands in the console's message area (the
+    fragments refresh, since the refusal usually means someone else moved first); else a flash."""
+    if htmx:
+        html = f'<div class="flash flash-error" role="alert">{escape(message)}</div>'
+        response = make_response(html, status)
+        response.headers["HX-Retarget"] = "#console-messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        response.headers["HX-Trigger"] = REFRESH_EVENT
+        return response
+    flash(message, "error")
+    return redirect(back_url)
+
+
+def done(message: str, back_url: str, html_for_htmx):
+    """A move that worked: htmx gets the fresh fragment plus the message out of band (and the
+    other fragments refresh); a plain form post gets a flash and the console page."""
+    if htmx:
+        note = (
+            '<div id="console-messages" hx-swap-oob="innerHTML">'
+            f'<div class="flash flash-success" role="status">{escape(message)}</div></div>'
+        )
+        return fragment(html_for_htmx() + note, trigger=True)
+    flash(message, "success")
+    return redirect(back_url)
+
+
+def room_status(room: str | None) -> dict:
+    """Who the call's browsers say is in the room, and whether it records ({} if unknown)."""
+    try:
+        from app.call_status import room_status as reported_status
+    except ImportError:  # written alongside the consoles; without it there is nothing to show
+        return {}
+    return reported_status(room)
+
+
+def broadcast_answer(panel: Panel, post_url: str, back_url: str):
+    """Post the form's notice; the same answer for the assistant's and the chief's console."""
+    error, saved = None, False
+    try:
+        post_broadcast(staff_user(), panel, request.form.get("message", ""))
+        saved = True
+    except BroadcastError as problem:
+        error = problem.message
+    if not htmx:
+        flash(error or "通知已发布。 Notice posted.", "error" if error else "success")
+        return redirect(back_url)
+    html = render_template(
+        "_broadcast_form.html",
+        broadcast_url=post_url,
+        broadcasts=recent_broadcasts(panel),
+        broadcast_error=error,
+        broadcast_saved=saved,
+        draft=request.form.get("message", "") if error else "",
+    )
+    return fragment(html, None, 422 if error else 200)

@@ -1,0 +1,337 @@
+"""HR's live overview of one exam, and one candidate's timeline from the audit log.
+
+The overview is read every few seconds by every HR browser during an exam of thousands of
+candidates, so it costs a constant number of queries whatever the size: the candidates in one
+query, then one GROUP BY per kind of count (calls, violations, help, suspected switches),
+merged in Python. Nothing here may touch a lazy relationship per row.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import case, func, select
+
+from app import db
+from app.models import AuditEvent, Call, Candidate, Exam, HelpRequest, Panel, Violation
+from app.models.candidate import STATE_LABELS, CandidateState
+
+SWITCH_KIND = "candidate.suspected_switch"
+CODE_REFUSED_KIND = "candidate.code_refused"
+CODE_WINDOW_MINUTES = 5
+DEFAULT_CODE_ALERT_THRESHOLD = 30  # as app.code_guard: CODE_FAILURE_ALERT_THRESHOLD overrides
+
+
+@dataclass
+class Row:
+    """One candidate's line in the overview."""
+
+    candidate: Candidate
+    panel_name: str | None
+    calls: int = 0
+    last_called_at: datetime | None = None
+    lapsed_calls: int = 0
+    violations: dict[str, int] = field(default_factory=dict)
+    help_total: int = 0
+    help_open: int = 0
+    help_unreplied: int = 0
+    switches: int = 0
+    last_switch_at: datetime | None = None
+
+    @property
+    def violation_count(self) -> int:
+        return sum(self.violations.values())
+
+    @property
+    def missed_calls(self) -> int:
+        return self.candidate.missed_calls
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(
+            self.violation_count or self.switches or self.help_unreplied or self.missed_calls
+        )
+
+
+@dataclass
+class Overview:
+    exam: Exam
+    rows: list[Row]
+    by_state: dict[str, int]
+    panels: list[tuple[int, str]]
+    code_alert: dict
+
+
+def overview_version(exam_id: int) -> str:
+    """What the polled table compares before building anything: two cheap aggregates.
+
+    Every state change, call, help request, reply, flag and switch report writes an audit event
+    for the exam, and every change of a candidate row bumps its version.
+    """
+    count, versions = db.session.execute(
+        select(func.count(Candidate.id), func.coalesce(func.sum(Candidate.version), 0)).where(
+            Candidate.exam_id == exam_id
+        )
+    ).one()
+    last_event = db.session.scalar(
+        select(func.coalesce(func.max(AuditEvent.id), 0)).where(AuditEvent.exam_id == exam_id)
+    )
+    return f"o{exam_id}-{count}-{versions}-{last_event}"
+
+
+def build_overview(
+    exam: Exam, now: datetime, *, panel_id: int | None = None, state: str | None = None,
+    attention_only: bool = False, code_alert: dict | None = None,
+) -> Overview:
+    """Every candidate of the exam (or of one panel / state) with their counts; see module doc."""
+    in_scope = Candidate.exam_id == exam.id
+    scoped = [in_scope]
+    if panel_id is not None:
+        scoped.append(Candidate.panel_id == panel_id)
+    if state:
+        scoped.append(Candidate.state == state)
+
+    panels = [
+        (pid, name)
+        for pid, name in db.session.execute(
+            select(Panel.id, Panel.name).where(Panel.exam_id == exam.id).order_by(Panel.name)
+        )
+    ]
+    by_state = dict(
+        db.session.execute(
+            select(Candidate.state, func.count(Candidate.id)).where(in_scope).group_by(Candidate.state)
+        ).all()
+    )
+    rows: dict[int, Row] = {}
+    for candidate, panel_name in db.session.execute(
+        select(Candidate, Panel.name)
+        .outerjoin(Panel, Panel.id == Candidate.panel_id)
+        .where(*scoped)
+        .order_by(Panel.name, Candidate.lot_number.is_(None), Candidate.lot_number, Candidate.id)
+    ):
+        rows[candidate.id] = Row(candidate=candidate, panel_name=panel_name)
+
+    # Each aggregate joins back to the same candidate filter, so the database never gets a
+    # list of thousands of ids and every count is one GROUP BY.
+    def of_scope(query, column):
+        return query.join(Candidate, Candidate.id == column).where(*scoped)
+
+    for cid, calls, last_called, lapsed in db.session.execute(
+        of_scope(
+            select(
+                Call.candidate_id,
+                func.count(Call.id),
+                func.max(Call.called_at),
+                func.coalesce(func.sum(case((Call.outcome == "lapsed", 1), else_=0)), 0),
+            ),
+            Call.candidate_id,
+        ).group_by(Call.candidate_id)
+    ):
+        row = rows.get(cid)
+        if row is not None:
+            row.calls, row.last_called_at, row.lapsed_calls = calls, last_called, lapsed
+
+    for cid, kind, n in db.session.execute(
+        of_scope(
+            select(Violation.candidate_id, Violation.kind, func.count(Violation.id)),
+            Violation.candidate_id,
+        ).group_by(Violation.candidate_id, Violation.kind)
+    ):
+        if cid in rows:
+            rows[cid].violations[kind] = n
+
+    for cid, total, still_open, unreplied in db.session.execute(
+        of_scope(
+            select(
+                HelpRequest.candidate_id,
+                func.count(HelpRequest.id),
+                func.coalesce(func.sum(case((HelpRequest.resolved_at.is_(None), 1), else_=0)), 0),
+                func.coalesce(
+                    func.sum(
+                        case(
+                            ((HelpRequest.reply.is_(None)) & (HelpRequest.resolved_at.is_(None)), 1),
+                            else_=0,
+                        )
+                    ),
+                    0,
+                ),
+            ),
+            HelpRequest.candidate_id,
+        ).group_by(HelpRequest.candidate_id)
+    ):
+        if cid in rows:
+            rows[cid].help_total, rows[cid].help_open, rows[cid].help_unreplied = (
+                total, still_open, unreplied
+            )
+
+    for cid, n, last in db.session.execute(
+        of_scope(
+            select(AuditEvent.candidate_id, func.count(AuditEvent.id), func.max(AuditEvent.at)),
+            AuditEvent.candidate_id,
+        )
+        .where(AuditEvent.kind == SWITCH_KIND, AuditEvent.exam_id == exam.id)
+        .group_by(AuditEvent.candidate_id)
+    ):
+        if cid in rows:
+            rows[cid].switches, rows[cid].last_switch_at = n, last
+
+    result = list(rows.values())
+    if attention_only:
+        result = [row for row in result if row.needs_attention]
+    return Overview(
+        exam=exam,
+        rows=result,
+        by_state=by_state,
+        panels=panels,
+        code_alert=code_alert if code_alert is not None else code_guess_alert(exam, now),
+    )
+
+
+# --- code guessing -------------------------------------------------------------------------------
+
+
+def code_guess_alert(exam: Exam, now: datetime) -> dict:
+    """Refused invitation codes in the last minutes, and whether that looks like guessing.
+
+    Uses the candidate pages' counters (app.code_guard, Redis) when present; otherwise counts
+    the audit log's refused codes that belong to this exam or to none (a wrong guess matches
+    no code, but it is aimed at every live one).
+    """
+    threshold = int(
+        current_app.config.get("CODE_FAILURE_ALERT_THRESHOLD", DEFAULT_CODE_ALERT_THRESHOLD)
+    )
+    try:
+        from app import code_guard
+    except ImportError:
+        code_guard = None
+    if code_guard is not None:
+        failures = code_guard.recent_failures(exam.id, minutes=CODE_WINDOW_MINUTES, now=now)
+    else:
+        failures = recent_code_refusals(exam, now)
+    return {
+        "failures": failures,
+        "minutes": CODE_WINDOW_MINUTES,
+        "threshold": threshold,
+        "alert": failures >= threshold,
+    }
+
+
+def recent_code_refusals(exam: Exam, now: datetime, minutes: int = CODE_WINDOW_MINUTES) -> int:
+    """Refused codes in the audit log in the last `minutes` for this exam (or for no exam while
+    its login window is open)."""
+    concerns = AuditEvent.exam_id == exam.id
+    if exam.login_open_at(now):
+        concerns = concerns | AuditEvent.exam_id.is_(None)
+    return db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.kind == CODE_REFUSED_KIND,
+            AuditEvent.at >= now - timedelta(minutes=minutes),
+            concerns,
+        )
+    )
+
+
+# --- one candidate's timeline ----------------------------------------------------------------------
+
+# What each audit kind means, for people reading a timeline; unknown kinds show as they are.
+KIND_LABELS = {
+    "candidate.login": "考生登录",
+    "candidate.code_refused": "邀请码被拒",
+    "candidate.notice_ack": "阅读考试附件（已阅）",
+    "candidate.id_photo": "上传身份证照片",
+    "candidate.id_photo_viewed": "助理查看身份证照片",
+    "candidate.help": "考生求助",
+    "candidate.suspected_switch": "疑似切屏",
+    "candidate.taken_over": "在另一窗口登录（接管）",
+    "help.replied": "助理回复求助",
+    "help.resolved": "求助已关闭",
+    "violation.flagged": "违纪标记",
+    "journey.confirm": "确认参加",
+    "journey.decline": "放弃参加",
+    "journey.expire_confirmation": "确认截止未确认（按放弃处理）",
+    "journey.enter_debug": "进入调试等候",
+    "journey.call_debug": "助理呼叫调试",
+    "journey.cancel_debug_call": "取消调试呼叫",
+    "journey.lapse_debug_call": "调试呼叫超时未接",
+    "journey.accept_debug": "接受调试呼叫",
+    "journey.check_identity": "身份已核验",
+    "journey.end_debug": "结束调试通话",
+    "journey.mark_debugged": "调试完毕",
+    "journey.enter_waiting": "进入面试等待室",
+    "journey.draw_lot": "抽签",
+    "journey.lot_assigned": "系统分配签号",
+    "journey.call_interview": "主考官呼叫面试",
+    "journey.lapse_interview_call": "面试呼叫超时未接",
+    "journey.accept_interview": "接受面试呼叫",
+    "journey.send_back": "退回候考",
+    "journey.start_timer": "开始计时",
+    "journey.finish": "面试结束",
+    "journey.enter_rest": "进入休息室",
+    "journey.release": "放行离场",
+    "journey.mark_absent": "入场截止未进入（缺考）",
+    "journey.disqualify": "取消资格",
+    "call.videoConferenceJoined": "进入视频通话",
+    "call.videoConferenceLeft": "离开视频通话",
+    "call.recordingStatusChanged": "录制状态变化",
+    "score.published": "成绩公布",
+    "score.seen_by_candidate": "考生查看成绩",
+}
+
+# Shown on every line of the event already (time, actor) or meaningless to a reader.
+HIDDEN_KEYS = {"before", "after"}
+
+
+@dataclass
+class TimelineEntry:
+    event: AuditEvent
+    label: str
+    details: list[tuple[str, str]]
+    change: tuple[str, str] | None
+
+
+def _state_label(value) -> str:
+    try:
+        return STATE_LABELS[CandidateState(value)]
+    except ValueError:
+        return str(value)
+
+
+def timeline(candidate: Candidate) -> list[TimelineEntry]:
+    """Every audit event about the candidate, oldest first (the log is append-only)."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.candidate_id == candidate.id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    entries = []
+    for event in events:
+        data = event.data or {}
+        change = None
+        if "before" in data and "after" in data and data["before"] != data["after"]:
+            change = (_state_label(data["before"]), _state_label(data["after"]))
+        label = KIND_LABELS.get(event.kind, event.kind)
+        details = [
+            (key, _state_label(value) if key == "state" else _compact(value))
+            for key, value in data.items()
+            if key not in HIDDEN_KEYS and value not in (None, "", {}, []) and value != label
+        ]
+        entries.append(
+            TimelineEntry(
+                event=event,
+                label=label,
+                details=details,
+                change=change,
+            )
+        )
+    return entries
+
+
+def _compact(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, ""))
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)

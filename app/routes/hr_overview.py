@@ -1,0 +1,127 @@
+"""HR's live overview of an exam (every candidate, their times and counts) and the timelines.
+
+The overview table polls every few seconds and answers 304 while nothing changed
+(app.exam_overview.overview_version); the rules live in app/exam_overview.py.
+"""
+
+import csv
+import io
+
+from flask import Blueprint, abort, make_response, render_template, request, url_for
+from markupsafe import Markup
+
+from app import db, htmx
+from app.decorators import guard_blueprint
+from app.exam_overview import build_overview, code_guess_alert, overview_version, timeline
+from app.models import Candidate, Exam, Role
+from app.models.candidate import STATE_LABELS, CandidateState
+from app.staff_console import fragment, not_modified, settle_due
+from app.timeutil import format_beijing, utcnow
+
+bp = Blueprint("hr_overview", __name__, url_prefix="/hr")
+guard_blueprint(bp, Role.HR, Role.ADMIN)
+
+POLL_SECONDS = 5
+
+
+def _exam_or_404(exam_id: int) -> Exam:
+    return db.session.get(Exam, exam_id) or abort(404)
+
+
+def _filters(panel_ids: set[int]) -> dict:
+    """The filters from the query string; anything unknown is ignored, never an error."""
+    panel = request.args.get("panel", type=int)
+    state = request.args.get("state", "")
+    return {
+        "panel_id": panel if panel in panel_ids else None,
+        "state": state if state in {s.value for s in CandidateState} else None,
+        "attention_only": request.args.get("attention") == "1",
+    }
+
+
+@bp.get("/exams/<int:exam_id>/overview")
+def overview(exam_id: int):
+    exam = _exam_or_404(exam_id)
+    now = utcnow()
+    # The board is only as true as the time rules applied to it: lapsed calls, the cut-off.
+    settle_due(now, exam_id=exam.id)
+    filters = _filters({p.id for p in exam.panels})
+    code_alert = code_guess_alert(exam, now)
+    # The code-guessing count lives in Redis, the filters in the URL: both are in the version.
+    shown = f"{filters['panel_id'] or ''}.{filters['state'] or ''}.{int(filters['attention_only'])}"
+    etag = f"{overview_version(exam.id)}-{code_alert['failures']}-{shown}"
+    if htmx:
+        cached = not_modified(etag)
+        if cached is not None:
+            return cached
+    data = build_overview(exam, now, code_alert=code_alert, **filters)
+    table = _render_table(data, filters, etag)
+    if htmx:
+        return fragment(table, etag)
+    return render_template(
+        "hr/overview.html", exam=exam, data=data, filters=filters, table=table, states=STATE_LABELS
+    )
+
+
+def _render_table(data, filters, etag: str) -> Markup:
+    return Markup(render_template(
+        "hr/overview_table.html",
+        data=data,
+        filters=filters,
+        etag=etag,
+        poll_url=url_for("hr_overview.overview", exam_id=data.exam.id, **_query(filters)),
+        poll_every=f"{POLL_SECONDS}s",
+        state_labels=STATE_LABELS,
+    ))
+
+
+def _query(filters: dict) -> dict:
+    query = {}
+    if filters["panel_id"]:
+        query["panel"] = filters["panel_id"]
+    if filters["state"]:
+        query["state"] = filters["state"]
+    if filters["attention_only"]:
+        query["attention"] = 1
+    return query
+
+
+@bp.get("/exams/<int:exam_id>/candidates/<int:candidate_id>/timeline")
+def candidate_timeline(exam_id: int, candidate_id: int):
+    exam = _exam_or_404(exam_id)
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or candidate.exam_id != exam.id:
+        abort(404)
+    entries = timeline(candidate)
+    if request.args.get("format") == "csv":
+        return _timeline_csv(candidate, entries)
+    return render_template("hr/timeline.html", exam=exam, candidate=candidate, entries=entries)
+
+
+def _timeline_csv(candidate: Candidate, entries) -> object:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["时间(北京时间)", "事件", "类型", "操作人", "状态变化", "详情"])
+    for entry in entries:
+        event = entry.event
+        writer.writerow([
+            format_beijing(event.at, "%Y-%m-%d %H:%M:%S"),
+            entry.label,
+            event.kind,
+            _csv_safe(event.actor_label or event.actor_type),
+            f"{entry.change[0]} → {entry.change[1]}" if entry.change else "",
+            _csv_safe("; ".join(f"{k}: {v}" for k, v in entry.details)),
+        ])
+    # BOM: Excel opens UTF-8 CSV as GBK without it.
+    response = make_response("\ufeff" + out.getvalue())
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=timeline-{candidate.exam_id}-{candidate.id}.csv"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    # A cell starting with = + - @ is a formula in Excel; candidates' help texts end up here.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

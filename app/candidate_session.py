@@ -24,6 +24,7 @@ CODE_PATTERN = re.compile(r"^\d{6}$")
 class CodeResult:
     candidate: Candidate | None
     message: str | None  # shown to the candidate when there is no candidate
+    exam_id: int | None = None  # a refused code that belongs to an exam (outside its window)
 
 
 def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
@@ -43,8 +44,10 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
         opens = min(exam.login_opens_at for _, exam in matches if now < exam.login_opens_at)
         from app.timeutil import format_beijing
 
-        return CodeResult(None, f"尚未到登录时间，请于北京时间 {format_beijing(opens)} 后登录。")
-    return CodeResult(None, "该邀请码的登录时间已结束。")
+        early = [exam for _, exam in matches if now < exam.login_opens_at]
+        return CodeResult(None, f"尚未到登录时间，请于北京时间 {format_beijing(opens)} 后登录。",
+                          early[0].id)
+    return CodeResult(None, "该邀请码的登录时间已结束。", matches[0][1].id)
 
 
 def sign_in(candidate: Candidate) -> None:

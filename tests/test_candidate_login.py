@@ -32,7 +32,7 @@ def test_code_page_asks_for_the_code(client):
 def test_right_code_inside_the_window_signs_in(app, client):
     candidate = gen_candidate(gen_exam())
     response = enter_code(client, "123456")
-    assert response.status_code == 302 and response.headers["Location"] == "/me"
+    assert response.status_code == 303 and response.headers["Location"] == "/me"
     page = client.get("/me").get_data(as_text=True)
     assert "已邀请" in page
     event = db.session.scalars(select(AuditEvent).filter_by(kind="candidate.login")).one()
@@ -48,7 +48,7 @@ def test_malformed_and_wrong_codes_get_chinese_messages_and_are_logged(app, clie
     refused = db.session.scalars(select(AuditEvent).filter_by(kind="candidate.code_refused")).all()
     assert len(refused) == 2
     assert all("654321" not in str(e.data) for e in refused)  # a wrong guess is not kept whole
-    assert client.get("/me").status_code == 302
+    assert client.get("/me").status_code == 303
 
 
 def test_code_outside_its_window_is_refused_with_the_opening_time(app, client):
@@ -61,7 +61,7 @@ def test_code_outside_its_window_is_refused_with_the_opening_time(app, client):
         late = enter_code(client, "123456")
     assert late.status_code == 400 and "登录时间已结束" in late.get_data(as_text=True)
     with time_machine.travel(now + timedelta(hours=3), tick=False):
-        assert enter_code(client, "123456").status_code == 302
+        assert enter_code(client, "123456").status_code == 303
 
 
 def test_same_code_in_another_window_belongs_to_the_exam_open_now(app, client):
@@ -82,7 +82,7 @@ def test_second_sign_in_takes_over_and_the_first_page_is_told(app):
     assert first.get("/me").status_code == 200
     enter_code(second, "123456")
     response = first.get("/me")
-    assert response.status_code == 302 and response.headers["Location"] == "/signed-in-elsewhere"
+    assert response.status_code == 303 and response.headers["Location"] == "/signed-in-elsewhere"
     assert "已在其他浏览器登录" in first.get("/signed-in-elsewhere").get_data(as_text=True)
     assert second.get("/me").status_code == 200
     logins = db.session.scalars(select(AuditEvent).filter_by(kind="candidate.login").order_by(AuditEvent.id)).all()

@@ -1,9 +1,18 @@
-"""`GET /healthz` for load balancers and operators: is the database there, is Redis there."""
+"""`GET /healthz` for load balancers and operators: is the database there, is Redis there.
 
-from flask import Blueprint, jsonify
+Also the page every request gets while the database is away (a PostgreSQL restart or failover):
+503 with a sentence to retry, instead of a 500 and a stack trace in the log for each of a
+thousand polls. Nothing is lost: the request's transaction is rolled back, and the pool
+(`pool_pre_ping`) replaces the dead connections as soon as the database answers again.
+Redis being away needs no page: every use of it falls back (see app/poll_versions.py,
+app/rate_limits.py, app/code_guard.py) and only /healthz says so.
+"""
+
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app import db
+from app import db, login
 from app.redis_conn import get_redis
 
 bp = Blueprint("health", __name__)
@@ -32,3 +41,34 @@ def healthz():
     healthy = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if healthy else "degraded", **checks}
     return jsonify(body), 200 if healthy else 503
+
+
+DATABASE_AWAY = (
+    "系统繁忙，请稍候几秒后刷新重试；您的数据不会丢失。 "
+    "The database is briefly unavailable; retry in a few seconds."
+)
+RETRY_AFTER_SECONDS = 5
+
+
+@bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(InterfaceError)
+def database_away(error):
+    current_app.logger.warning("database unavailable: %s", type(error.orig or error).__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is already gone; the pool discards it
+        pass
+    # Flask-Login's template context would try to load the signed-in user again (from the
+    # database that just failed): this page is shown as to a visitor.
+    g._login_user = login.anonymous_user()
+    if request.headers.get("HX-Request"):
+        # htmx swaps nothing on a 5xx; the next poll simply tries again.
+        body = f'<div class="flash flash-error" role="alert">{DATABASE_AWAY}</div>'
+        response = current_app.make_response((body, 503))
+    else:
+        response = current_app.make_response(
+            (render_template("errors/error.html", code=503, message=DATABASE_AWAY), 503)
+        )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -139,6 +139,19 @@ class LiveServer:
     def netloc(self) -> str:
         return urlsplit(self.base_url).netloc
 
+    def wait_until_quiet(self, quiet_seconds: float = 0.6, at_most: float = 8.0) -> None:
+        """Until the access log has not grown for `quiet_seconds` (it logs each finished request)."""
+        access = self.instance / "access.log"
+        deadline = time.monotonic() + at_most
+        size, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            now_size = access.stat().st_size if access.exists() else 0
+            if now_size != size:
+                size, since = now_size, time.monotonic()
+            elif time.monotonic() - since >= quiet_seconds:
+                return
+            time.sleep(0.1)
+
     def errors(self) -> str:
         """Tracebacks gunicorn printed (a 500 in a page is a test failure)."""
         text = self.log.read_text(errors="replace")
@@ -153,8 +166,9 @@ def browser():
         if _required():
             pytest.fail(reason + " — but E2E_REQUIRED/CI is set, so this is a failure")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
@@ -208,12 +222,15 @@ class Session:
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
         context.route("**/*", self._route)
         context.on("request", lambda request: self.requests.append(request.url))
+        context.add_init_script(script=_COUNT_SOUNDS)
         if chrome and not mobile:
             context.add_init_script(script=_LOOKS_LIKE_CHROME)
         page = context.new_page()
         page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(
             f"{name}: {msg.text}"))
         page.on("pageerror", lambda err: self.console_errors.append(f"{name}: {err}"))
+        # "确定结束面试吗？" and the like: people press OK (Playwright would press Cancel).
+        page.on("dialog", lambda dialog: dialog.accept())
         self.contexts.append(context)
         return page
 
@@ -238,11 +255,26 @@ _LOOKS_LIKE_CHROME = """
 """
 
 
+# Headless Chromium plays sound into nothing: count the tones the page starts instead.
+_COUNT_SOUNDS = """
+(() => {
+  window.__tones = 0;
+  const Ctor = window.AudioContext || window.webkitAudioContext;
+  if (!Ctor) return;
+  const original = Ctor.prototype.createOscillator;
+  Ctor.prototype.createOscillator = function () { window.__tones += 1; return original.apply(this, arguments); };
+})();
+"""
+
+
 @pytest.fixture
 def e2e(app, live_server, browser):
     session = Session(browser=browser, server=live_server)
     yield session
     session.close()
+    # Closing a page sends its last beacons (call left, page hidden); let the server finish them
+    # before the `app` fixture empties the tables under it.
+    live_server.wait_until_quiet()
     assert not session.foreign, f"requests to hosts other than the app and the stand-in: {session.foreign}"
     assert session.hosts() <= {live_server.netloc, JITSI_DOMAIN}, session.hosts()
     errors = live_server.errors()

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
+from tests.e2e.actions import assert_labelled
 from tests.e2e.conftest import shot
 from tests.e2e.world import seed
 
@@ -46,3 +47,25 @@ def test_plain_chromium_is_told_to_use_chrome(e2e):
     page = e2e.new_page("candidate", chrome=False)
     page.goto("/")
     expect(page.get_by_text("检测到您未使用电脑版谷歌浏览器（Chrome）")).to_be_visible()
+
+
+def test_declining_asks_first_then_says_it_is_final(e2e):
+    world = seed(candidates=1)
+    page = e2e.new_page("candidate")
+    page.goto("/")
+    page.get_by_label("邀请码").fill(world.candidates[0].code)
+    page.get_by_role("button", name="确认").click()
+    assert_labelled(page)
+    page.get_by_role("link", name="放弃参加").click()
+    expect(page.get_by_role("heading", name="确定放弃参加本场面试吗？")).to_be_visible()
+    # The safe choice has the focus: Enter alone does not decline.
+    expect(page.get_by_role("link", name="返回，不放弃")).to_be_focused()
+    shot(page, "candidate-02b-decline")
+    page.get_by_role("button", name="确认放弃参加").click()
+    expect(page.get_by_text("您已放弃参加本场面试。")).to_be_visible()
+    shot(page, "candidate-02c-declined")
+    # Signing in again shows the same final page, not the form.
+    page.goto("/")
+    page.get_by_label("邀请码").fill(world.candidates[0].code)
+    page.get_by_role("button", name="确认").click()
+    expect(page.get_by_text("您已放弃参加本场面试。")).to_be_visible()

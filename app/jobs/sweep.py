@@ -1,0 +1,73 @@
+"""The periodic sweep: apply due time rules to everyone, including those not looking.
+
+The pages settle a candidate lazily on every request (`journey.settle`); this job does the same
+once a minute for the whole of today's exams, so that the entry cut-off marks absentees (缺考),
+lots are assigned to whoever has not drawn, lapsed calls return to the queue and a countdown at
+zero ends the interview even when nobody has the page open (the staff consoles then show the
+truth without someone having to look at each candidate).
+
+Scheduling without rq-scheduler: each run first enqueues the next one with `enqueue_in` (RQ's
+built-in scheduler, which `flask worker` starts with `with_scheduler=True`). A Redis key per
+minute (SET NX) makes sure there is one chain, however many workers start it or however often
+RQ re-delivers a job (at least once); the worker calls `ensure_scheduled` when it starts, which
+also restarts a chain broken by a flushed Redis. Every step is idempotent: `settle` is a no-op
+when nothing is due, and a move already made is refused by its compare-and-set.
+"""
+
+from datetime import datetime, timedelta
+
+import redis
+from rq import Queue
+from sqlalchemy import select
+
+from app import db, journey
+from app.models import Exam
+from app.timeutil import utcnow
+
+INTERVAL_SECONDS = 60
+# An exam is swept from its login window's opening until a while after it closes (an interview
+# that started just before the close still has its countdown to run out).
+AFTER_CLOSE = timedelta(hours=3)
+
+
+def _exam_ids(now: datetime) -> list[int]:
+    # Filtered in Python: interval arithmetic differs between PostgreSQL and SQLite, and there
+    # are a handful of exams, not thousands.
+    rows = db.session.execute(select(Exam.id, Exam.login_opens_at, Exam.login_closes_at)).all()
+    return [exam_id for exam_id, opens, closes in rows if opens <= now <= closes + AFTER_CLOSE]
+
+
+def sweep(now: datetime | None = None) -> dict[int, int]:
+    """Settle every candidate of today's exams; returns {exam_id: candidates changed}."""
+    now = now or utcnow()
+    return {exam_id: journey.settle_exam(exam_id, now) for exam_id in _exam_ids(now)}
+
+
+def _slot_key(run_at: datetime) -> str:
+    return f"ir:sweep:slot:{int(run_at.timestamp()) // INTERVAL_SECONDS}"
+
+
+def ensure_scheduled(queue: Queue, now: datetime | None = None) -> bool:
+    """Schedule the next sweep unless someone already has; True if this call scheduled it."""
+    now = now or utcnow()
+    run_at = now + timedelta(seconds=INTERVAL_SECONDS)
+    try:
+        claimed = queue.connection.set(_slot_key(run_at), 1, nx=True, ex=INTERVAL_SECONDS * 3)
+        if not claimed:
+            return False
+        queue.enqueue_in(timedelta(seconds=INTERVAL_SECONDS), run_sweep,
+                         job_id=f"ir-sweep-{int(run_at.timestamp()) // INTERVAL_SECONDS}",
+                         result_ttl=INTERVAL_SECONDS, failure_ttl=24 * 3600)
+        return True
+    except redis.RedisError:
+        return False  # the worker retries at its next start; the pages settle lazily meanwhile
+
+
+def run_sweep(now: datetime | None = None) -> dict[int, int]:
+    """The RQ job: schedule the next run first (a crash below must not end the chain), sweep."""
+    from app.jobs.queue import get_queue, job_app_context
+
+    with job_app_context():
+        now = now or utcnow()
+        ensure_scheduled(get_queue(), now)
+        return sweep(now)

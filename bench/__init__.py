@@ -1,0 +1,1 @@
+"""`make bench`: the exam-day load on one 2-core machine (see README, "Benchmark")."""

@@ -1,0 +1,282 @@
+"""`make bench`: seed, start gunicorn (production config), load it, print one JSON result.
+
+Everything runs on this machine, on loopback only, and stops by itself. Settings (environment):
+
+- BENCH_DATABASE_URL  PostgreSQL database to DROP and recreate (default: ir_bench on 127.0.0.1)
+- BENCH_REDIS_URL     Redis database, flushed first (default: redis://127.0.0.1:6379/8)
+- BENCH_SECONDS       length of each saturation phase (default 15)
+- BENCH_HELD_SECONDS  length of the held 1,000-candidate load (default 30)
+- BENCH_CANDIDATES / BENCH_SIGNED_IN / BENCH_SMALL  sizes (default 2000 / 1000 / 200)
+
+The app runs with generous code-entry budgets (CODE_FAILURES_*), because 1,000 sign-ins come
+from one address here; correct codes never count against them anyway (only refusals do).
+"""
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/ir_bench"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/8"
+GENEROUS_LIMIT = "1000000 per minute"
+SQL_HEADER = "X-Bench-SQL-Queries"
+TARGET_RATIO = 0.7
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def app_environment(instance: str) -> dict:
+    """What the app under test (and the seeding, in this process) sees."""
+    return {
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB),
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
+        "SECRET_KEY": "bench-secret-key-not-for-production",
+        "INSTANCE_DIR": instance,
+        "CODE_FAILURES_PER_ADDRESS": GENEROUS_LIMIT,
+        "CODE_FAILURES_GLOBAL": GENEROUS_LIMIT,
+        "STAFF_LOGIN_FAILURES_PER_ADDRESS": GENEROUS_LIMIT,
+        "BENCH_COUNT_SQL": "1",
+    }
+
+
+def seed_everything(sizes: dict[str, int]) -> dict:
+    import redis
+
+    from app import create_app, db
+    from bench.seed import recreate_database, seed
+
+    recreate_database(os.environ["DATABASE_URL"])
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    app = create_app()
+    with app.app_context():
+        seeded = seed(sizes).as_dict()
+        db.session.remove()
+        db.engine.dispose()
+    return seeded
+
+
+def staff_pages_to_measure(app_rules: list[tuple[str, str]], seeded: dict) -> dict:
+    """HR live list (and the HR overview once it exists) and the examiner queue, per exam."""
+    pages = {}
+    for label, exam in seeded["exams"].items():
+        exam_id, panel_id = exam["exam_id"], exam["panel_ids"][0]
+        pages[label] = {
+            "hr_candidates": ("hr", f"/hr/exams/{exam_id}/candidates"),
+            "examiner_queue": ("chief", f"/examiner/panels/{panel_id}"),
+        }
+        for endpoint, rule in app_rules:
+            # The HR overview (app/routes/hr_overview.py) is measured as soon as it exists.
+            if endpoint.startswith("hr_overview.") and rule.count("<") == 1 and "<int:exam_id>" in rule:
+                pages[label][endpoint] = ("hr", rule.replace("<int:exam_id>", str(exam_id)))
+    return pages
+
+
+def _rules() -> list[tuple[str, str]]:
+    from app import create_app
+
+    app = create_app()
+    return [(r.endpoint, r.rule) for r in app.url_map.iter_rules() if "GET" in (r.methods or ())]
+
+
+def staff_login(base: str, username: str, password: str) -> requests.Session:
+    import re
+
+    http = requests.Session()
+    page = http.get(f"{base}/staff/login", timeout=10)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    response = http.post(f"{base}/staff/login", timeout=10, allow_redirects=False,
+                         data={"username": username, "password": password, "csrf_token": token})
+    if response.status_code != 302:
+        raise RuntimeError(f"staff login {username}: {response.status_code}")
+    return http
+
+
+def measure_page(http: requests.Session, url: str, times: int = 5) -> dict:
+    durations, queries, statuses = [], set(), set()
+    for _ in range(times):
+        started = time.perf_counter()
+        response = http.get(url, timeout=30, allow_redirects=False)
+        durations.append((time.perf_counter() - started) * 1000)
+        statuses.add(response.status_code)
+        queries.add(int(response.headers.get(SQL_HEADER, -1)))
+    return {
+        "status": sorted(statuses),
+        "median_ms": round(statistics.median(durations), 1),
+        "sql_queries": sorted(queries)[0] if len(queries) == 1 else sorted(queries),
+        "bytes": len(response.content),
+    }
+
+
+def measure_staff(base: str, seeded: dict, pages: dict) -> dict:
+    from bench.seed import STAFF_PASSWORD
+
+    results = {}
+    hr = staff_login(base, seeded["hr"], STAFF_PASSWORD)
+    for label, exam in seeded["exams"].items():
+        chief = staff_login(base, exam["chief"], STAFF_PASSWORD)
+        sessions = {"hr": hr, "chief": chief}
+        for name, (who, url) in pages[label].items():
+            results.setdefault(name, {})[f"{exam['candidates']}_candidates"] = measure_page(
+                sessions[who], base + url
+            )
+        chief.close()
+    hr.close()
+    for name, by_size in results.items():
+        counts = [r["sql_queries"] for r in by_size.values()]
+        by_size["queries_constant"] = len({json.dumps(c) for c in counts}) == 1
+        by_size["all_200"] = all(r["status"] == [200] for r in by_size.values() if isinstance(r, dict))
+    return results
+
+
+def start_gunicorn(port: int, instance: str) -> subprocess.Popen:
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}",
+           "GUNICORN_ACCESS_LOG": str(Path(instance) / "access.log")}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "bench.wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=open(Path(instance) / "gunicorn.log", "w"),
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: see {instance}/gunicorn.log")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("gunicorn did not become healthy in 30 s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def main() -> int:
+    sizes = {"big": _env_int("BENCH_CANDIDATES", 2000), "small": _env_int("BENCH_SMALL", 200)}
+    signed_in = _env_int("BENCH_SIGNED_IN", 1000)
+    instance = tempfile.mkdtemp(prefix="ir-bench-")
+    os.environ.update(app_environment(instance))
+    log(f"code-entry limits raised to '{GENEROUS_LIMIT}' (CODE_FAILURES_PER_ADDRESS, "
+        f"CODE_FAILURES_GLOBAL): all {signed_in} sign-ins come from 127.0.0.1")
+    log(f"seeding {sizes} candidates into {os.environ['DATABASE_URL']} (recreated), "
+        f"Redis {os.environ['REDIS_URL']} (flushed)")
+    started = time.perf_counter()
+    seeded = seed_everything(sizes)
+    log(f"seeded in {time.perf_counter() - started:.1f} s")
+    pages = staff_pages_to_measure(_rules(), seeded)
+
+    port = _free_port()
+    server = start_gunicorn(port, instance)
+    base = f"http://127.0.0.1:{port}"
+    workers = int(os.environ.get("GUNICORN_WORKERS") or (os.cpu_count() or 1) * 2 + 1)
+    log(f"gunicorn -c gunicorn.conf.py on {base} ({workers} gthread workers); logs in {instance}")
+    stage = {"waiting": "waiting", "confirmed": "confirmed", "invited": "invited"}
+    plan = {
+        "base_url": base,
+        # Every other candidate of the big exam: all states and panels, half the codes.
+        "candidates": [[code, stage[state]] for code, state in
+                       seeded["exams"]["big"]["codes"][::2][:signed_in]],
+        "concurrency": 32,
+        "connections": 64,  # deploy/nginx: `keepalive 64` upstream connections
+        "seconds": _env_int("BENCH_SECONDS", 15),
+        "held_seconds": _env_int("BENCH_HELD_SECONDS", 30),
+        "interval": 2.0,
+        "ceiling_path": "/healthz",
+    }
+    try:
+        log(f"load: sign in {len(plan['candidates'])}, ceiling /healthz {plan['seconds']} s, "
+            f"polls flat out {plan['seconds']} s, then everyone polling every 2 s for "
+            f"{plan['held_seconds']} s")
+        load = subprocess.run([sys.executable, "-m", "bench.load"], cwd=ROOT, check=True,
+                              input=json.dumps(plan), capture_output=True, text=True)
+        load = json.loads(load.stdout)
+        log("staff pages at 200 and 2,000 candidates")
+        staff = measure_staff(base, seeded, pages)
+    finally:
+        stop(server)
+
+    print(json.dumps(summarise(load, staff, plan, sizes, workers), indent=2, ensure_ascii=False))
+    return 0
+
+
+def summarise(load: dict, staff: dict, plan: dict, sizes: dict, workers: int) -> dict:
+    held, saturated, ceiling = load.get("held", {}), load.get("poll_saturated", {}), load.get("ceiling", {})
+    ratio = (saturated["per_s"] / ceiling["per_s"]) if saturated.get("per_s") and ceiling.get("per_s") else None
+    sql_304 = saturated.get("sql_queries", {}).get("304", {})
+    errors = sum(load.get(k, {}).get("errors", 0) for k in ("sign_in", "first_poll", "ceiling",
+                                                            "poll_saturated", "held"))
+    return {
+        "polls_per_s": saturated.get("per_s"),
+        "p50_ms": held.get("p50_ms"),
+        "p99_ms": held.get("p99_ms"),
+        "errors": errors,
+        "sql_queries_per_poll": sql_304.get("max"),
+        "ceiling_per_s": ceiling.get("per_s"),
+        "ratio": round(ratio, 2) if ratio is not None else None,
+        "target_met": bool(ratio is not None and ratio >= TARGET_RATIO and errors == 0
+                           and all(p["queries_constant"] and p["all_200"] for p in staff.values())),
+        "held_load": {
+            "candidates_polling": load.get("sign_in", {}).get("signed_in"),
+            "offered_per_s": held.get("offered_per_s"),
+            "polls_per_s": held.get("per_s"),
+            "p50_ms": held.get("p50_ms"),
+            "p99_ms": held.get("p99_ms"),
+            "errors": held.get("errors"),
+            "status": held.get("status"),
+            "sql_queries": held.get("sql_queries"),
+        },
+        "poll_saturated": saturated,
+        "ceiling": {"path": plan["ceiling_path"], **ceiling},
+        "first_poll": load.get("first_poll"),
+        "sign_in": load.get("sign_in"),
+        "staff_pages": staff,
+        "definitions": {
+            "polls_per_s": "candidate polls (/me/state, 304) answered per second, clients back to back",
+            "ceiling_per_s": f"{plan['ceiling_path']} answered per second, same clients",
+            "ratio": "polls_per_s / ceiling_per_s (target >= 0.7)",
+            "p50_ms, p99_ms": "latency seen by the candidates while all poll every 2 s (held load)",
+            "sql_queries_per_poll": "statements per unchanged poll (X-Bench-SQL-Queries)",
+        },
+        "setup": {
+            "candidates": sizes,
+            "gunicorn_workers": workers,
+            "gunicorn_threads": int(os.environ.get("GUNICORN_THREADS") or 4),
+            "load_concurrency": plan["concurrency"],
+            "pooled_connections": plan["connections"],
+            "cpus": os.cpu_count(),
+            "code_entry_limits": GENEROUS_LIMIT,
+        },
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

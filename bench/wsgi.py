@@ -1,0 +1,10 @@
+"""The production app (`wsgi:app`) plus, with BENCH_COUNT_SQL=1, the per-request SQL counter."""
+
+import os
+
+from wsgi import app
+
+if os.environ.get("BENCH_COUNT_SQL") == "1":
+    from bench.sql_counter import install_sql_counter
+
+    install_sql_counter(app)

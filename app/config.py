@@ -84,5 +84,12 @@ class Config:
     JIBRI_WEBHOOK_SECRET = os.environ.get("JIBRI_WEBHOOK_SECRET") or None
     JIBRI_RECORDINGS_URL = os.environ.get("JIBRI_RECORDINGS_URL") or None
     RECORDINGS_DIR = os.environ.get("RECORDINGS_DIR", str(INSTANCE_DIR / "recordings"))
+    # Jibri names files <room>_<yyyy-MM-dd-HH-mm-ss>.mp4 in its container's time zone (TZ in
+    # docker-jitsi-meet's .env, UTC unless changed).
+    JIBRI_TIMEZONE = os.environ.get("JIBRI_TIMEZONE", "UTC")
+    # Seconds to wait before each retry of a failed pull (connection error, timeout, 5xx, bad
+    # checksum); the count is the number of retries.
+    RECORDING_RETRY_INTERVALS = os.environ.get("RECORDING_RETRY_INTERVALS", "30,120,600,1800")
+    RECORDING_JOB_TIMEOUT = _int("RECORDING_JOB_TIMEOUT", 3 * 3600)
 
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 16 * 1024 * 1024)

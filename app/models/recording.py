@@ -39,6 +39,8 @@ class Recording(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     stored_path: Mapped[str | None] = mapped_column(String(500))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    # When Jibri started the file (from its name), which tells whose interview it holds.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     metadata_json: Mapped[dict | None] = mapped_column(db.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,17 +1,88 @@
-"""The RQ queue and worker, both bound to the app's Redis."""
+"""The RQ queue and worker, both bound to the app's Redis.
 
-from flask import current_app
+RQ's Worker forks a work horse per job. A job must not lean on what the fork copied from its
+parent: every job function runs inside `job_app_context()`, which pushes a fresh app context
+(creating the app once per process when there is none, e.g. under `rq worker`) and makes the
+database engine forget pooled connections that belong to another process.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, has_app_context
 from rq import Queue, Worker
 
+from app import db
 from app.redis_conn import get_redis
+
+# The app of this process when a job runs outside any app context (created once, then reused).
+_process_app: Flask | None = None
+
+# Look for abandoned jobs (a worker killed mid-job) every minute rather than RQ's ten.
+MAINTENANCE_INTERVAL = 60
 
 
 def get_queue() -> Queue:
     return Queue(current_app.config["RQ_QUEUE"], connection=get_redis())
 
 
+def _app_for_job() -> Flask:
+    global _process_app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _process_app is None:
+        from app import create_app
+
+        _process_app = create_app()
+    return _process_app
+
+
+def _forget_inherited_connections(app: Flask) -> None:
+    """In a forked child, drop the parent's pooled DB connections without closing them.
+
+    Closing would send a goodbye on a socket the parent still uses; `close=False` only forgets
+    them, so this process opens its own.
+    """
+    pid = os.getpid()
+    owner = app.extensions.get("db_engine_pid")
+    if owner is not None and owner != pid:
+        db.engine.dispose(close=False)
+    app.extensions["db_engine_pid"] = pid
+
+
+@contextmanager
+def job_app_context() -> Iterator[Flask]:
+    app = _app_for_job()
+    with app.app_context():
+        _forget_inherited_connections(app)
+        try:
+            yield app
+        finally:
+            db.session.remove()
+
+
 def run_worker(burst: bool = False) -> None:
-    """Work inside the current app context: jobs use the app's database session and config."""
+    """Work inside the current app (its config, database and Redis), with the scheduler.
+
+    Before working: re-enqueue recordings whose job was lost and clear stale partial downloads.
+    Then the parent gives its database connections back, so no connection crosses a fork.
+    """
+    from app.recordings import clean_partials, recover_recordings
+
+    app = current_app._get_current_object()
+    recovered = recover_recordings()
+    cleaned = clean_partials()
+    if recovered or cleaned:
+        app.logger.warning("worker start: %d recordings re-enqueued, %d stale partial files removed",
+                           recovered, cleaned)
+    db.session.remove()
+    db.engine.dispose()
+    app.extensions["db_engine_pid"] = os.getpid()
     queue = get_queue()
-    worker = Worker([queue], connection=queue.connection)
+    # The periodic time-rule sweep (entry cut-off, lots, lapsed calls): see app/jobs/sweep.py.
+    from app.jobs.sweep import ensure_scheduled
+
+    ensure_scheduled(queue)
+    worker = Worker([queue], connection=queue.connection, maintenance_interval=MAINTENANCE_INTERVAL)
     worker.work(with_scheduler=True, burst=burst)

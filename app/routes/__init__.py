@@ -14,3 +14,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(examiner.bp)
     app.register_blueprint(candidate.bp)
     app.register_blueprint(calls.bp)
+    from app.routes import hooks, recordings
+
+    app.register_blueprint(hooks.bp)
+    app.register_blueprint(recordings.bp)

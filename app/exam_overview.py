@@ -100,7 +100,9 @@ def build_overview(
     ]
     by_state = dict(
         db.session.execute(
-            select(Candidate.state, func.count(Candidate.id)).where(in_scope).group_by(Candidate.state)
+            select(Candidate.state, func.count(Candidate.id))
+            .where(in_scope)
+            .group_by(Candidate.state)
         ).all()
     )
     rows: dict[int, Row] = {}
@@ -141,21 +143,14 @@ def build_overview(
         if cid in rows:
             rows[cid].violations[kind] = n
 
+    waiting_for_reply = HelpRequest.reply.is_(None) & HelpRequest.resolved_at.is_(None)
     for cid, total, still_open, unreplied in db.session.execute(
         of_scope(
             select(
                 HelpRequest.candidate_id,
                 func.count(HelpRequest.id),
                 func.coalesce(func.sum(case((HelpRequest.resolved_at.is_(None), 1), else_=0)), 0),
-                func.coalesce(
-                    func.sum(
-                        case(
-                            ((HelpRequest.reply.is_(None)) & (HelpRequest.resolved_at.is_(None)), 1),
-                            else_=0,
-                        )
-                    ),
-                    0,
-                ),
+                func.coalesce(func.sum(case((waiting_for_reply, 1), else_=0)), 0),
             ),
             HelpRequest.candidate_id,
         ).group_by(HelpRequest.candidate_id)
@@ -232,7 +227,7 @@ def recent_code_refusals(exam: Exam, now: datetime, minutes: int = CODE_WINDOW_M
     )
 
 
-# --- one candidate's timeline ----------------------------------------------------------------------
+# --- one candidate's timeline ------------------------------------------------------------------
 
 # What each audit kind means, for people reading a timeline; unknown kinds show as they are.
 KIND_LABELS = {

@@ -26,8 +26,19 @@ from app import audit, db, htmx
 from app.broadcasts import recent_broadcasts
 from app.decorators import guard_blueprint
 from app.jitsi.embed import embed_for_staff
-from app.journey import Actor, Refused, perform
-from app.models import Call, Candidate, HelpRequest, Panel, PanelRole, Role, User, Violation
+from app.journey import REFUSAL_BY_STATE, Actor, Refused, perform
+from app.models import (
+    AuditEvent,
+    Call,
+    Candidate,
+    HelpRequest,
+    Panel,
+    PanelRole,
+    Role,
+    User,
+    Violation,
+)
+from app.models.candidate import STATE_LABELS
 from app.models.candidate import CandidateState as S
 from app.poll_versions import bump_candidate
 from app.staff_console import (
@@ -208,8 +219,41 @@ def move(candidate_id: int, move: str):
     try:
         perform(candidate.id, move, Actor.staff(staff_user()), utcnow())
     except Refused as refusal:
-        return refused(refusal.message, _console_url(panel))
+        message = _colleague_was_first(candidate_id, move) or _for_staff(
+            refusal.message, candidate_id, name
+        )
+        return refused(message, _console_url(panel))
     return done(f"{name}：{MOVES[move]}", _console_url(panel), lambda: _render_board(panel))
+
+
+def _for_staff(message: str, candidate_id: int, name: str) -> str:
+    """The journey words final states for the candidate ("您已离场…"); staff get it in the third
+    person, with the state, so nobody reads it as being about themselves."""
+    if message not in REFUSAL_BY_STATE.values():
+        return message
+    state = db.session.scalar(select(Candidate.state).where(Candidate.id == candidate_id))
+    label = STATE_LABELS.get(state, state)
+    return f"{name} 当前状态为“{label}”，不能进行此操作。 Not possible in this state."
+
+
+def _colleague_was_first(candidate_id: int, move: str) -> str | None:
+    """When two assistants click at once the loser learns who won, not just "state changed"."""
+    after = {"call_debug": (S.DEBUG_CALLED, S.DEBUGGING), "release": (S.RELEASED,)}.get(move)
+    state = db.session.scalar(select(Candidate.state).where(Candidate.id == candidate_id))
+    if after is None or state not in after:
+        return None
+    last = db.session.execute(
+        select(AuditEvent.actor_id, AuditEvent.actor_label, AuditEvent.kind)
+        .where(AuditEvent.candidate_id == candidate_id, AuditEvent.kind == f"journey.{move}")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.actor_id in (None, current_user.id):
+        return None
+    colleague = db.session.get(User, last.actor_id)
+    who = colleague.display_name if colleague is not None else last.actor_label
+    done_by = {"call_debug": "呼叫", "release": "放行"}[move]
+    return f"该考生已由 {who} {done_by}，无需重复操作。 Already done by {who}."
 
 
 @bp.post("/panels/<int:panel_id>/release-all")

@@ -1,16 +1,292 @@
-"""Examiner (考官) console: panel queue, timer, questions, scoring."""
+"""Examiner (考官) console: panel queue, the chief's buttons, timer, questions, notices.
 
-from flask import Blueprint, render_template
+Examiners never learn who a candidate is: every examiner page shows a candidate only as
+"考生 07" (`display_name_for_examiners`), never a name, ID number, phone or position.
+The chief examiner (Panel.chief_examiner_id) calls, sends back, starts the timer and ends;
+the other examiners see the same room and clock without those buttons, and the server refuses
+those moves to them (403) whatever they post. Scoring lives in app/routes/examiner_scoring.py
+on the same page.
+"""
+
+from collections import Counter
+from datetime import datetime
+
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
+from app import db, htmx
+from app.broadcasts import recent_broadcasts
 from app.decorators import guard_blueprint
-from app.models import PanelRole, Role
+from app.interview_clock import clock_of
+from app.jitsi.embed import embed_for_staff
+from app.journey import Actor, Refused, perform
+from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
+from app.models.candidate import CandidateState as S
+from app.staff_console import (
+    broadcast_answer,
+    current_and_past,
+    done,
+    fragment,
+    my_panel_or_403,
+    not_modified,
+    panel_version,
+    refused,
+    room_status,
+    settle_due,
+    staff_user,
+)
 from app.staff_panels import panels_of
+from app.timeutil import utcnow
 
 bp = Blueprint("examiner", __name__, url_prefix="/examiner")
 guard_blueprint(bp, Role.EXAMINER)
 
+IN_ROOM = (S.INTERVIEW_CALLED, S.INTERVIEWING)
+DONE = (S.FINISHED, S.RESTING, S.RELEASED)
+BEFORE_WAITING = (S.INVITED, S.CONFIRMED, S.DEBUG_WAITING, S.DEBUG_CALLED, S.DEBUGGING, S.DEBUGGED)
+# While a countdown runs the room fragment re-renders at least this often, so that every
+# examiner's clock re-syncs with the server's even when nothing else changes.
+RESYNC_SECONDS = 15
+CHIEF_ACTIONS = {
+    "send-back": ("send_back", "已退回候考。 Sent back to the queue."),
+    "start-timer": ("start_timer", "已开始计时。 Timer started."),
+    "finish": ("finish", "面试已结束。 Interview ended."),
+}
+
+
+def _panel(panel_id: int) -> Panel:
+    return my_panel_or_403(panel_id, PanelRole.EXAMINER)
+
+
+def _is_chief(panel: Panel) -> bool:
+    return panel.chief_examiner_id == current_user.id
+
+
+def _chief_panel(panel_id: int) -> Panel:
+    panel = _panel(panel_id)
+    if not _is_chief(panel):
+        abort(403)
+    return panel
+
+
+def _console_url(panel: Panel) -> str:
+    return url_for("examiner.panel", panel_id=panel.id)
+
+
+# --- pages -------------------------------------------------------------------------------------
+
 
 @bp.get("/")
 def home():
-    return render_template("examiner/home.html", panels=panels_of(current_user, PanelRole.EXAMINER))
+    current, past = current_and_past(panels_of(current_user, PanelRole.EXAMINER), utcnow())
+    if len(current) == 1 and not htmx:
+        return redirect(_console_url(current[0]))
+    return render_template("examiner/home.html", panels=current, past_panels=past)
+
+
+@bp.get("/panels/<int:panel_id>")
+def panel(panel_id: int):
+    from app.routes.examiner_scoring import board_context, scoring_context
+
+    panel = _panel(panel_id)
+    now = utcnow()
+    settle_due(now, panel_id=panel.id)
+    room = _room(panel, now)
+    return render_template(
+        "examiner/console.html",
+        panel=panel,
+        room=room,
+        is_chief=room["is_chief"],
+        embed=_embed(panel, room["current"]),
+        question_sets=_question_sets(panel),
+        scoring=scoring_context(panel),
+        board=board_context(panel),
+        broadcast_url=url_for("examiner.broadcast", panel_id=panel.id),
+        broadcasts=recent_broadcasts(panel),
+        broadcast_error=None,
+        broadcast_saved=False,
+    )
+
+
+def _question_sets(panel: Panel) -> list[QuestionSet]:
+    """题本 of this panel first, then those for every panel (panel_id NULL), in HR's order."""
+    return list(
+        db.session.scalars(
+            select(QuestionSet)
+            .where(
+                QuestionSet.exam_id == panel.exam_id,
+                (QuestionSet.panel_id == panel.id) | QuestionSet.panel_id.is_(None),
+            )
+            .order_by(QuestionSet.panel_id.is_(None), QuestionSet.position, QuestionSet.id)
+        )
+    )
+
+
+def _embed(panel: Panel, current: Candidate | None):
+    """The interview call. The chief's view records from the moment the timer starts (issue 6:
+    the recording starts when the chief starts the timer): the chief's embed is rendered again
+    then, with record_on_join; every other examiner joins without recording rights."""
+    if _is_chief(panel):
+        recording = current is not None and current.timer_started_at is not None
+        return embed_for_staff(
+            current_user, panel.interview_room, "interview", "chief", record_on_join=recording
+        )
+    return embed_for_staff(current_user, panel.interview_room, "interview", "examiner")
+
+
+# --- the room and the queue (polled) ----------------------------------------------------------
+
+
+def _room_etag(panel: Panel, now: datetime, current: Candidate | None) -> str:
+    etag = panel_version(panel, now)
+    clock = clock_of(current, now)
+    if clock.phase in ("reading", "answering"):
+        # A new phase or colour at once; otherwise a fresh copy every RESYNC_SECONDS.
+        etag += f"-{clock.signature}-t{int(now.timestamp()) // RESYNC_SECONDS}"
+    return etag
+
+
+def _room(panel: Panel, now: datetime) -> dict:
+    candidates = list(
+        db.session.scalars(
+            select(Candidate).where(Candidate.panel_id == panel.id).order_by(Candidate.id)
+        )
+    )
+    current = next((c for c in candidates if c.state in IN_ROOM), None)
+    waiting = sorted(
+        (c for c in candidates if c.state == S.WAITING),
+        key=lambda c: (c.lot_number is None, c.lot_number or 0, c.waiting_since or now),
+    )
+    done_list = sorted(
+        (c for c in candidates if c.state in DONE),
+        key=lambda c: c.finished_at or c.state_changed_at,
+    )
+    call = None
+    if current is not None:
+        call = db.session.scalar(
+            select(Call)
+            .where(Call.candidate_id == current.id, Call.kind == "interview")
+            .order_by(Call.id.desc())
+            .limit(1)
+        )
+    counts = Counter(c.state for c in candidates)
+    exam = panel.exam
+    cutoff = exam.entry_cutoff_at
+    return {
+        "panel": panel,
+        "exam": exam,
+        "now": now,
+        "etag": _room_etag(panel, now, current),
+        "is_chief": _is_chief(panel),
+        "current": current,
+        "clock": clock_of(current, now),
+        "call": call,
+        "waiting": waiting,
+        "next_up": next((c for c in waiting if c.lot_number is not None), None),
+        "done": done_list,
+        "counts": counts,
+        "before_waiting": sum(counts[s] for s in BEFORE_WAITING),
+        "entry_open": cutoff is not None and now < cutoff,
+        "answer_seconds": exam.minutes_per_candidate * 60,
+        "ring_left": max(0, int((call.accept_by - now).total_seconds()))
+        if call is not None and call.outcome == "ringing"
+        else None,
+        # The newest accepted interview call: when it grows, the candidate just came in (chime).
+        "accepted_marker": call.id if call is not None and call.outcome == "accepted" else 0,
+        "waited": lambda moment: int((now - moment).total_seconds()) if moment else 0,
+    }
+
+
+def _render_room(panel: Panel, now: datetime | None = None) -> str:
+    return render_template("examiner/_room.html", room=_room(panel, now or utcnow()))
+
+
+@bp.get("/panels/<int:panel_id>/room")
+def room(panel_id: int):
+    panel = _panel(panel_id)
+    now = utcnow()
+    settle_due(now, panel_id=panel.id)
+    current = db.session.scalar(
+        select(Candidate).where(Candidate.panel_id == panel.id, Candidate.state.in_(IN_ROOM))
+    )
+    etag = _room_etag(panel, now, current)
+    return not_modified(etag) or fragment(_render_room(panel, now), etag)
+
+
+@bp.get("/panels/<int:panel_id>/call-status")
+def call_status(panel_id: int):
+    panel = _panel(panel_id)
+    return fragment(
+        render_template(
+            "examiner/_call_status.html", panel=panel, status=room_status(panel.interview_room)
+        )
+    )
+
+
+# --- the chief's buttons -------------------------------------------------------------------------
+
+
+@bp.post("/panels/<int:panel_id>/call-next")
+def call_next(panel_id: int):
+    """呼叫下一位: the lowest lot among those waiting (the journey checks order and the room)."""
+    panel = _chief_panel(panel_id)
+    now = utcnow()
+    settle_due(now, panel_id=panel.id)  # lapsed calls back in the queue, missing lots drawn
+    candidate_id = db.session.scalar(
+        select(Candidate.id)
+        .where(
+            Candidate.panel_id == panel.id,
+            Candidate.state == S.WAITING,
+            Candidate.lot_number.is_not(None),
+        )
+        .order_by(Candidate.lot_number)
+        .limit(1)
+    )
+    if candidate_id is None:
+        return refused("没有候考的考生。 Nobody is waiting.", _console_url(panel))
+    try:
+        candidate = perform(candidate_id, "call_interview", Actor.staff(staff_user()), now)
+    except Refused as refusal:
+        return refused(refusal.message, _console_url(panel))
+    label = candidate.display_name_for_examiners
+    return done(
+        f"已呼叫{label}，等待考生接受。 Called.", _console_url(panel), lambda: _render_room(panel)
+    )
+
+
+@bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/<action>")
+def chief_action(panel_id: int, candidate_id: int, action: str):
+    if action not in CHIEF_ACTIONS:
+        abort(404)
+    panel = _chief_panel(panel_id)
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or candidate.panel_id != panel.id:
+        abort(404)
+    move, message = CHIEF_ACTIONS[action]
+    label = candidate.display_name_for_examiners
+    try:
+        perform(candidate.id, move, Actor.staff(staff_user()), utcnow())
+    except Refused as refusal:
+        return refused(refusal.message, _console_url(panel))
+    if move == "start_timer" and htmx:
+        # Recording starts with the timer: the chief's call is rendered again, recording on join.
+        embed = _embed(panel, db.session.get(Candidate, candidate.id))
+        call_html = render_template(
+            "examiner/_interview_call.html", panel=panel, embed=embed, oob=True
+        )
+        return done(
+            f"{label}：{message}", _console_url(panel), lambda: _render_room(panel) + call_html
+        )
+    return done(f"{label}：{message}", _console_url(panel), lambda: _render_room(panel))
+
+
+# --- notices to everyone waiting ----------------------------------------------------------------
+
+
+@bp.post("/panels/<int:panel_id>/broadcast")
+def broadcast(panel_id: int):
+    panel = _chief_panel(panel_id)
+    return broadcast_answer(
+        panel, url_for("examiner.broadcast", panel_id=panel.id), _console_url(panel)
+    )

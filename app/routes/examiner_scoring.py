@@ -1,0 +1,182 @@
+"""Scoring on the examiner console: my sheet (autosaved draft, submit), recusal (回避), the
+chief's confirmation, and the panel's result board (成绩当场公布).
+
+Thin routes over app/scoring.py (the rules) and app/panel_scores.py (what the page shows).
+Every answer works for a plain form post (flash + redirect) and for htmx (a fragment, with the
+refusal's message in the console's message area). An examiner only ever sees their own values
+until the chief confirms.
+"""
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from app import db, htmx
+from app.decorators import guard_blueprint
+from app.models import Candidate, Panel, PanelRole, Role
+from app.panel_scores import board, open_for, scores_version, sheet_view
+from app.poll_versions import bump_panel
+from app.routes.examiner import _console_url, _is_chief
+from app.scoring import ScoreError, confirm, dimensions_of, recuse, save_draft, submit
+from app.scoring_rules import Rule
+from app.staff_console import done, fragment, my_panel_or_403, not_modified, refused, staff_user
+from app.timeutil import utcnow
+
+bp = Blueprint("examiner_scoring", __name__, url_prefix="/examiner")
+guard_blueprint(bp, Role.EXAMINER)
+
+RECUSAL_REASONS = ["亲属关系 Relative", "同一单位 Same employer", "其他利害关系 Other conflict"]
+
+
+def _panel(panel_id: int) -> Panel:
+    return my_panel_or_403(panel_id, PanelRole.EXAMINER)
+
+
+def _candidate(panel: Panel, candidate_id: int) -> Candidate:
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or candidate.panel_id != panel.id:
+        abort(404)
+    return candidate
+
+
+def _raw_values(candidate: Candidate) -> dict:
+    return {
+        dim.id: request.form.get(f"dim-{dim.id}", "") for dim in dimensions_of(candidate.exam_id)
+    }
+
+
+# --- what the page shows --------------------------------------------------------------------------
+
+
+def scoring_context(panel: Panel) -> dict:
+    me = staff_user()
+    return {
+        "panel": panel,
+        "etag": "s" + scores_version(panel, me),
+        "is_chief": _is_chief(panel),
+        "open": open_for(panel, me),
+        "reasons": RECUSAL_REASONS,
+    }
+
+
+def board_context(panel: Panel) -> dict:
+    me = staff_user()
+    return {
+        "panel": panel,
+        "etag": "b" + scores_version(panel, me),
+        "rows": board(panel, me),
+        "rule": Rule.of_exam(panel.exam),
+        "decimals": panel.exam.score_decimals,
+        "held": panel.exam.publish_mode != "instant",
+    }
+
+
+def _render_scoring(panel: Panel) -> str:
+    return render_template("examiner/_scoring.html", s=scoring_context(panel))
+
+
+def _render_board(panel: Panel, oob: bool = False) -> str:
+    return render_template("examiner/_board.html", b=board_context(panel), oob=oob)
+
+
+@bp.get("/panels/<int:panel_id>/scoring")
+def scoring(panel_id: int):
+    panel = _panel(panel_id)
+    etag = "s" + scores_version(panel, staff_user())
+    return not_modified(etag) or fragment(_render_scoring(panel), etag)
+
+
+@bp.get("/panels/<int:panel_id>/board")
+def result_board(panel_id: int):
+    panel = _panel(panel_id)
+    etag = "b" + scores_version(panel, staff_user())
+    return not_modified(etag) or fragment(_render_board(panel), etag)
+
+
+# --- my sheet -------------------------------------------------------------------------------------
+
+
+@bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/draft")
+def draft(panel_id: int, candidate_id: int):
+    """Autosave (htmx on every change): answers with the sheet's status line only, so that
+    nothing the examiner is typing is ever replaced."""
+    panel = _panel(panel_id)
+    candidate = _candidate(panel, candidate_id)
+    error = None
+    try:
+        save_draft(candidate, staff_user(), _raw_values(candidate))
+    except ScoreError as problem:
+        error = problem.message
+    if not htmx:
+        if error:
+            return refused(error, _console_url(panel), 422)
+        return done("草稿已保存。 Draft saved.", _console_url(panel), str)
+    html = render_template(
+        "examiner/_sheet_status.html",
+        sheet=sheet_view(candidate, staff_user()),
+        error=error,
+        saved=error is None,
+    )
+    return fragment(html, None, 422 if error else 200)
+
+
+@bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/submit")
+def submit_sheet(panel_id: int, candidate_id: int):
+    panel = _panel(panel_id)
+    candidate = _candidate(panel, candidate_id)
+    raw = _raw_values(candidate)
+    try:
+        submit(candidate, staff_user(), raw, utcnow())
+    except ScoreError as problem:
+        # What was typed is kept as a draft, so fixing one value does not mean typing all again.
+        try:
+            save_draft(candidate, staff_user(), raw)
+        except ScoreError:
+            db.session.rollback()
+        return refused(problem.message, _console_url(panel), 422)
+    label = candidate.display_name_for_examiners
+    return done(f"{label}：评分已提交。 Submitted.", _console_url(panel),
+                lambda: _render_scoring(panel))
+
+
+@bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/recuse")
+def recuse_me(panel_id: int, candidate_id: int):
+    """回避: declared by the examiner; the reason goes to the audit log and to the chief."""
+    panel = _panel(panel_id)
+    candidate = _candidate(panel, candidate_id)
+    kind = (request.form.get("kind") or "").strip()
+    note = (request.form.get("note") or "").strip()
+    if kind and kind not in RECUSAL_REASONS:
+        return refused("请选择回避原因。 Choose a reason.", _console_url(panel), 422)
+    reason = "：".join(part for part in (kind, note) if part)
+    if kind == RECUSAL_REASONS[-1] and not note:
+        return refused("请说明其他利害关系。 Describe the conflict.", _console_url(panel), 422)
+    try:
+        recuse(candidate, staff_user(), reason)
+    except ScoreError as problem:
+        return refused(problem.message, _console_url(panel), 422)
+    bump_panel(panel.id)
+    label = candidate.display_name_for_examiners
+    return done(f"{label}：已回避，不参与评分。 Recused.", _console_url(panel),
+                lambda: _render_scoring(panel))
+
+
+# --- the chief's confirmation ---------------------------------------------------------------------
+
+
+@bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/confirm")
+def confirm_score(panel_id: int, candidate_id: int):
+    panel = _panel(panel_id)
+    if not _is_chief(panel):
+        abort(403)
+    candidate = _candidate(panel, candidate_id)
+    try:
+        result = confirm(candidate, staff_user(), utcnow())
+    except ScoreError as problem:
+        return refused(problem.message, _console_url(panel), 409)
+    label = candidate.display_name_for_examiners
+    score = f"{result.final_score:.{panel.exam.score_decimals}f}"
+    shown = "已公布 Published" if result.published_at else "待考务公布 Held for HR"
+    return done(
+        f"{label}：最终成绩 {score}（{shown}）。 Confirmed.", _console_url(panel),
+        lambda: _render_scoring(panel) + _render_board(panel, oob=True),
+    )

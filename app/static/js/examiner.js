@@ -1,0 +1,79 @@
+/* examiner.js: the examiner console's own behaviour, next to staff.js. No inline script (CSP).
+ *
+ *   data-examiner-countdown="S"  counts down from S seconds (the server's figure at render; each
+ *                                poll brings a fresh one). With data-warn-at / data-danger-at
+ *                                it turns amber (countdown-warn) and red (countdown-danger) on
+ *                                time, and writes the reminder into [data-examiner-reminder]
+ *                                without waiting for the next poll; the poll then brings the
+ *                                server's reminder and staff.js chimes (data-alert).
+ *   data-score-sheet             a score form: [data-score-total] shows the sum of its
+ *                                [data-score-input] fields while the examiner types.
+ */
+(function () {
+  "use strict";
+
+  var REMINDERS = { warn: "还剩 3 分钟。 3 minutes left.", danger: "还剩 1 分钟。 1 minute left." };
+  var arrived = new WeakMap();
+
+  function mmss(seconds) {
+    var s = Math.max(0, Math.ceil(seconds));
+    var m = Math.floor(s / 60);
+    var sec = s % 60;
+    return (m < 10 ? "0" : "") + m + ":" + (sec < 10 ? "0" : "") + sec;
+  }
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-examiner-countdown]").forEach(function (el) {
+      if (!arrived.has(el)) arrived.set(el, now);
+      var left = Number(el.getAttribute("data-examiner-countdown")) - (now - arrived.get(el)) / 1000;
+      el.textContent = mmss(left);
+      if (!el.hasAttribute("data-warn-at")) return;
+      var danger = left <= Number(el.getAttribute("data-danger-at"));
+      var warn = !danger && left <= Number(el.getAttribute("data-warn-at"));
+      el.classList.toggle("countdown-danger", danger);
+      el.classList.toggle("countdown-warn", warn);
+      var reminder = el.parentNode && el.parentNode.querySelector("[data-examiner-reminder]");
+      var text = danger ? REMINDERS.danger : warn ? REMINDERS.warn : "";
+      if (reminder && text && reminder.textContent !== text) {
+        reminder.textContent = text;
+        reminder.classList.remove("reminder-warn", "reminder-danger");
+        reminder.classList.add(danger ? "reminder-danger" : "reminder-warn");
+      }
+    });
+  }
+
+  // --- live total of a score sheet ----------------------------------------------------------
+
+  function total(form) {
+    var sum = 0;
+    var valid = true;
+    form.querySelectorAll("[data-score-input]").forEach(function (input) {
+      if (input.value === "") return;
+      var value = Number(input.value);
+      if (!isFinite(value) || !input.checkValidity()) valid = false;
+      else sum += value;
+    });
+    var out = form.querySelector("[data-score-total]");
+    if (out) {
+      // Tenths as integers: 0.1 + 0.2 must show 0.3, not 0.30000000000000004.
+      out.textContent = (Math.round(sum * 10) / 10).toFixed(1) + (valid ? "" : " ?");
+    }
+  }
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("[data-score-sheet]");
+    if (form) total(form);
+  });
+
+  function start() {
+    tick();
+    window.setInterval(tick, 1000);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -269,6 +269,7 @@ KIND_LABELS = {
     "call.videoConferenceJoined": "进入视频通话",
     "call.videoConferenceLeft": "离开视频通话",
     "call.recordingStatusChanged": "录制状态变化",
+    "call.errorOccurred": "通话出错",
     "score.published": "成绩公布",
     "score.seen_by_candidate": "考生查看成绩",
 }

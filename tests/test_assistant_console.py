@@ -107,6 +107,16 @@ def test_home_goes_straight_to_the_only_current_panel(world, console):
     assert response.headers["Location"] == f"/assistant/panels/{world.panel.id}"
 
 
+def test_home_lists_panels_when_there_are_several(app, world, console):
+    other = _second_panel(world)
+    db.session.add(PanelMember(panel_id=other.id, user_id=world.assistant.id, role="assistant"))
+    db.session.commit()
+    response = console.client.get("/assistant/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"/assistant/panels/{world.panel.id}" in html and f"/assistant/panels/{other.id}" in html
+
+
 def _second_panel(world):
     other = Panel(exam_id=world.exam.id, name="第二考场", interview_room="ir-e1-cccc",
                   rest_room="ir-e1-dddd", rest_room_code="888888")

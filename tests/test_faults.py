@@ -128,6 +128,41 @@ def test_enqueue_without_redis_fails_fast_with_a_redis_error(app, no_redis):
             get_queue().enqueue(print, "never runs")
 
 
+def _jibri_notice(folder: str) -> bytes:
+    import json
+
+    files = [{"name": "ir-e1-room_2026-11-23-02-00-00.mp4", "size": 1000, "sha256": "0" * 64}]
+    return json.dumps({"session_id": folder, "metadata": {"meeting_url": "https://meet/ir-e1-room"},
+                       "files": files}).encode()
+
+
+def test_a_recording_noticed_while_redis_is_away_is_kept_and_queued_when_it_returns(app, config_class):
+    """Jobs resume: the hook keeps the row and answers 503 (finalize.sh retries); once Redis is
+    back, the replayed notice or the worker's start-up recovery queues the pull."""
+    from rq import Queue
+
+    from app.models import Recording, RecordingStatus
+    from app.recordings import job_id_for, recover_recordings, sign
+
+    secret = "fault-test-secret"
+    other = _second_app(config_class, REDIS_URL=CLOSED_PORT_REDIS, JIBRI_WEBHOOK_SECRET=secret)
+    body = _jibri_notice("session-during-outage")
+    headers = {"Content-Type": "application/json", "X-Jibri-Signature": sign(body, secret)}
+    try:
+        refused = other.test_client().post("/hooks/jibri", data=body, headers=headers)
+    finally:
+        _release(other)
+    assert refused.status_code == 503
+    (recording,) = db.session.scalars(sa.select(Recording)).all()
+    assert recording.status == RecordingStatus.WAITING
+
+    # Redis is back (the live app): the worker's recovery queues exactly that pull, once.
+    assert recover_recordings() == 1
+    assert recover_recordings() == 0
+    queue = Queue(app.config["RQ_QUEUE"], connection=get_redis())
+    assert job_id_for(recording) in queue.job_ids
+
+
 def test_redis_coming_back_is_seen_without_a_restart(app, config_class):
     """The client reconnects by itself: the first request after Redis returns finds it."""
     other = _second_app(config_class, REDIS_URL=CLOSED_PORT_REDIS)

@@ -97,6 +97,7 @@ def test_a_draft_is_saved_on_every_change_and_a_reload_loses_nothing(world, dims
     page = examiner.page().get_data(as_text=True)
     assert f'id="dim-{interviewing.id}-{dims[0].id}"' in page
     assert 'value="18.5"' in page and 'value="12.0"' in page and ">30.5<" in page
+    assert "草稿已自动保存" in page and "合计 Total 30.5" in page  # the status line too
     # Without htmx the same post is a plain form post answered with a flash.
     plain = examiner.post(sheet_url(interviewing, "draft"), values(dims, "19"), htmx=False)
     assert plain.status_code == 302 and "草稿已保存" in examiner.page().get_data(as_text=True)

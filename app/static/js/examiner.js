@@ -7,7 +7,8 @@
  *                                without waiting for the next poll; the poll then brings the
  *                                server's reminder and staff.js chimes (data-alert).
  *   data-score-sheet             a score form: [data-score-total] shows the sum of its
- *                                [data-score-input] fields while the examiner types.
+ *                                [data-score-input] fields while the examiner types, and
+ *                                typed values survive a redraw of the sheet by a poll.
  */
 (function () {
   "use strict";
@@ -63,7 +64,38 @@
 
   document.addEventListener("input", function (event) {
     var form = event.target.closest && event.target.closest("[data-score-sheet]");
-    if (form) total(form);
+    if (!form) return;
+    if (event.target.hasAttribute("data-score-input")) event.target.setAttribute("data-edited", "");
+    total(form);
+  });
+
+  // --- nothing typed is lost when a poll redraws the sheet ----------------------------------
+  // The sheet is redrawn when a colleague submits or the chief confirms, possibly between two
+  // keystrokes or before the autosave of the last field has come back. What the examiner typed
+  // is carried into the fresh copy (same field ids), so it is what the page shows and submits.
+
+  var carried = {};
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.querySelectorAll) return;
+    target.querySelectorAll("[data-score-input][data-edited]").forEach(function (input) {
+      if (input.id) carried[input.id] = input.value;
+    });
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var touched = [];
+    Object.keys(carried).forEach(function (id) {
+      var input = document.getElementById(id);
+      if (!input || !input.hasAttribute("data-score-input")) return;
+      if (input.value !== carried[id]) input.value = carried[id];
+      input.setAttribute("data-edited", "");
+      var form = input.closest("[data-score-sheet]");
+      if (form && touched.indexOf(form) === -1) touched.push(form);
+    });
+    carried = {};
+    touched.forEach(total);
   });
 
   function start() {

@@ -189,6 +189,7 @@ class Session:
     requests: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    expected_console: list[str] = field(default_factory=list)  # a test that breaks things on purpose
 
     def _route(self, route) -> None:
         url = route.request.url
@@ -277,6 +278,13 @@ def e2e(app, live_server, browser):
     live_server.wait_until_quiet()
     assert not session.foreign, f"requests to hosts other than the app and the stand-in: {session.foreign}"
     assert session.hosts() <= {live_server.netloc, JITSI_DOMAIN}, session.hosts()
+    # A CSP violation (inline script or style), a script error: the console says so.
+    # Refusals are 409/422 answers by design; Chromium and htmx log each of them.
+    # A poll cut short by a click (hx-sync replace) is logged too, as sendAbort + afterRequest.
+    expected = ("Failed to load resource", "Response Status Error Code 4", "htmx:sendAbort",
+                "htmx:afterRequest", *session.expected_console)
+    broken = [line for line in session.console_errors if not any(e in line for e in expected)]
+    assert not broken, "errors in the browser console:\n" + "\n".join(broken)
     errors = live_server.errors()
     assert not errors, f"the server logged a traceback:\n{errors[-4000:]}"
 

@@ -69,3 +69,13 @@ def test_declining_asks_first_then_says_it_is_final(e2e):
     page.get_by_label("邀请码").fill(world.candidates[0].code)
     page.get_by_role("button", name="确认").click()
     expect(page.get_by_text("您已放弃参加本场面试。")).to_be_visible()
+
+
+def test_code_after_its_window_closed(e2e):
+    world = seed(candidates=1, login_opens_in=-timedelta(hours=9),
+                 login_closes_in=-timedelta(minutes=1))
+    page = e2e.new_page("candidate")
+    page.goto("/")
+    page.get_by_label("邀请码").fill(world.candidates[0].code)
+    page.get_by_role("button", name="确认").click()
+    expect(page.get_by_role("alert")).to_have_text("该邀请码的登录时间已结束。")

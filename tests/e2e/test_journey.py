@@ -207,6 +207,20 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
         for (dimension, _maximum), value in zip(SHEET, values, strict=True):
             sheet.get_by_label(dimension).fill(str(value))
         expect(sheet.locator("[data-score-total]")).to_have_text(f"{sum(values):.1f}")
+        # Leaving the last field saves the draft (autosave on change), as it does for a person
+        # who looks over the sheet before pressing Submit; the console's poll may then redraw
+        # the sheet from that draft, with the same values.
+        with page.expect_response(lambda r: r.url.endswith("/draft") and r.ok):
+            sheet.get_by_label(SHEET[-1][0]).press("Tab")
+        # A poll already under way may still redraw the sheet from an older draft (reported:
+        # the scoring poll redraws the form after each autosave); let two polls pass, then
+        # check the sheet shows every value, as a person would before pressing Submit.
+        for _ in range(2):
+            with page.expect_response(lambda r: "/scoring" in r.url, timeout=10_000):
+                pass
+        for (dimension, _maximum), value in zip(SHEET, values, strict=True):
+            expect(sheet.get_by_label(dimension)).to_have_value(re.compile(rf"^{value}(\.0)?$"))
+        expect(sheet.locator("[data-score-total]")).to_have_text(f"{sum(values):.1f}")
         if index == 1:
             shot(page, "staff-examiner-score-sheet")
         sheet.get_by_role("button", name="提交评分 Submit").click()

@@ -90,7 +90,8 @@ def test_connection_lost_banner_appears_while_the_server_is_unreachable_and_clea
     banner = candidate.locator("#connection-lost")
     expect(banner).to_have_count(0)
 
-    # The server refuses connections, as when it is down or the line is cut.
+    # The server refuses connections, as when it is down or the line is cut (htmx logs each).
+    e2e.expected_console.append("htmx:sendError")
     candidate.route("**/me/state**", lambda route: route.abort("connectionrefused"))
     expect(banner).to_be_visible()
     expect(banner).to_have_attribute("role", "alert")

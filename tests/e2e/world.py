@@ -46,6 +46,7 @@ class World:
 
 def seed(*, candidates: int = 2, minutes_per_candidate: int = 10, reading_minutes: int = 0,
          login_opens_in: timedelta = -timedelta(hours=1),
+         login_closes_in: timedelta = timedelta(hours=8),
          entry_cutoff_in: timedelta = timedelta(hours=4)) -> World:
     now = utcnow()
     assistant = gen_user("assistant1", Role.ASSISTANT, display_name="面试助理 李老师")
@@ -56,7 +57,7 @@ def seed(*, candidates: int = 2, minutes_per_candidate: int = 10, reading_minute
         name="2026年事业单位公开招聘结构化面试",
         kind=ExamKind.FORMAL,
         login_opens_at=now + login_opens_in,
-        login_closes_at=now + timedelta(hours=8),
+        login_closes_at=now + login_closes_in,
         entry_cutoff_at=now + entry_cutoff_in,
         confirm_deadline_at=now + timedelta(hours=3),
         minutes_per_candidate=minutes_per_candidate,

@@ -77,6 +77,10 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     row = assistant.locator("#board tr", has_text=me.name)
     expect(row).to_contain_text("调试等候")
     expect(assistant.locator("#board .counts")).to_contain_text("调试等候 1")
+    # How long the candidate has waited, ticking on the page between polls.
+    waited = row.locator("[data-elapsed]")
+    first_wait = waited.inner_text()
+    expect(waited).not_to_have_text(first_wait, timeout=5_000)
     shot(assistant, "staff-assistant-console-queue")
     row.get_by_role("button", name="呼叫 Call").click()
     ringing = candidate.locator("[data-incoming-call]")
@@ -234,6 +238,20 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     shot(candidate, "candidate-12b-rest-room-score")
     candidate.get_by_role("button", name="确认成绩").click()
     expect(candidate.locator(".score-box")).to_contain_text("已确认")
+
+    # --- the assistant joins the rest room: recorded from the join ------------------------------
+    assistant.get_by_role("link", name="进入休息室通话 Join the rest room").click()
+    assistant.wait_for_function(
+        "room => (window.__jitsiCalls || []).some(c => c.roomName === room && !c.disposed)",
+        arg=world.panel.rest_room,
+    )
+    assert_call(stand_in_call(assistant), room=world.panel.rest_room, name="面试助理 李老师",
+                moderator=True)
+    assistant.wait_for_function(
+        "() => (window.__jitsiCommands || []).some(c => c.name === 'startRecording')",
+        timeout=15_000,
+    )
+    expect(assistant.locator("#rest-call [data-jitsi-status]")).to_have_text("录制中")
 
     # --- release ------------------------------------------------------------------------------
     rest_row = assistant.locator("#board tr", has_text=me.name)

@@ -428,3 +428,61 @@ def test_score_of_another_candidate_is_not_reachable(world, me):
     assert refused.status_code == 409
     count = db.session.scalar(select(func.count(AuditEvent.id)).filter_by(kind="score.seen_by_candidate"))
     assert count == 0
+
+
+# --- ID photo, decline, rest-room code ----------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_id_photo_upload_checks_type_and_size_and_is_audited(app, client, monkeypatch):
+    from io import BytesIO
+
+    from app.routes import candidate as candidate_routes
+
+    # A small limit keeps the test body in memory (a 5 MB body would be spooled to a file).
+    monkeypatch.setattr(candidate_routes, "ID_PHOTO_MAX_BYTES", 1024)
+
+    world = World(requires_id_photo=True)
+    c = world.candidates[0]
+    me = CandidateBrowser(client)
+    me.enter_code(c.code)
+    assert "身份证人像面照片" in me.html()
+    wrong = me.post("/me/id-photo", photo=(BytesIO(b"GIF89a..."), "a.gif"))
+    assert wrong.status_code == 422 and "JPG或PNG" in wrong.get_data(as_text=True)
+    big = me.post("/me/id-photo", photo=(BytesIO(PNG + b"\x00" * 2048), "big.png"))
+    assert big.status_code == 422 and "5MB" in big.get_data(as_text=True)
+    assert fresh(c).id_photo_path is None
+    ok = me.post("/me/id-photo", photo=(BytesIO(PNG), "id.png"))
+    assert ok.headers.get("HX-Redirect") == "/me"
+    assert fresh(c).id_photo_path == f"uploads/id_photos/{c.id}.png"
+    assert "已上传" in me.html()
+    assert len(events("candidate.id_photo", c)) == 1
+
+
+def test_decline_asks_first_and_is_final(world, me):
+    c = world.candidates[0]
+    page = me.client.get("/me/decline").get_data(as_text=True)
+    assert "确定放弃参加本场面试吗" in page and fresh(c).state == S.INVITED
+    me.post("/me/decline", htmx=False)
+    assert fresh(c).state == S.DECLINED
+    assert me.client.get("/me/decline").headers["Location"] == "/me"  # nothing left to decline
+    refused = me.post("/me/confirm")
+    assert refused.status_code == 409 and fresh(c).state == S.DECLINED
+
+
+def test_confirming_after_the_deadline_is_refused(world, me):
+    with at(world, minutes=21):
+        refused = me.post("/me/confirm")
+        assert refused.status_code == 409
+        assert "确认截止" in refused.get_data(as_text=True) or "放弃" in me.html()
+
+
+def test_rest_room_code_only_after_the_interview(world, me, app):
+    c = world.candidates[0]
+    early = me.enter_code("999999")
+    assert early.status_code == 400 and "休息室邀请码需在面试结束后输入" in early.get_data(as_text=True)
+    stranger = CandidateBrowser(app.test_client(), "198.51.100.30")
+    hint = stranger.enter_code("999999")
+    assert hint.status_code == 400 and "这是休息室邀请码" in hint.get_data(as_text=True)
+    assert fresh(c).state == S.INVITED

@@ -35,7 +35,8 @@
 
   function syncClock(serverMs) {
     var value = Number(serverMs);
-    if (!isFinite(value) || value <= 0) return;
+    // The same header seen twice (beforeSwap, then afterRequest) keeps its first arrival time.
+    if (!isFinite(value) || value <= 0 || value === clock.serverMs) return;
     clock.serverMs = value;
     clock.at = performance.now();
   }
@@ -186,6 +187,8 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     if (!isPoll(event.detail.elt)) return;
     var xhr = event.detail.xhr;
+    var serverNowMs = xhr && xhr.getResponseHeader("X-Server-Now-Ms");
+    if (serverNowMs) syncClock(serverNowMs);
     if (!xhr || xhr.status === 0 || xhr.status >= 500) pollFailed();
     else pollSucceeded();
   });
@@ -196,10 +199,9 @@
     if (isPoll(event.detail.elt)) pollFailed();
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
-    syncFromPage(event.detail.target && event.detail.target.parentNode);
-    onContent();
-  });
+  // The clock is re-synced from the poll's header only: a fragment's data-server-now-ms may be
+  // older than the last 304 (and other swaps, such as the help form, carry no time at all).
+  document.addEventListener("htmx:afterSwap", function () { onContent(); });
 
   // --- incoming call: tone, title badge, focus -----------------------------------------------
 

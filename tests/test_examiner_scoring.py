@@ -125,7 +125,7 @@ def test_submit_needs_every_dimension_and_keeps_what_was_typed(world, dims, inte
     done = examiner.post(sheet_url(interviewing, "submit"), values(dims, 18, 17, 12, 13, 16.5, 9))
     html = done.get_data(as_text=True)
     assert done.status_code == 200 and "评分已提交" in html and "已提交 Submitted" in html
-    assert ">85.5<" in html and "data-score-input" not in html  # read-only now
+    assert ">85.5<" in html and "/draft" not in html  # no draft form any more: read-only
     sheet = db.session.scalars(select(ExaminerScore)).one()
     assert sheet.status == "submitted" and sheet.submitted_at is not None
     again = examiner.post(sheet_url(interviewing, "draft"), values(dims, 1))
@@ -222,10 +222,10 @@ def test_an_examiner_of_another_panel_cannot_score_here(app, world, dims, interv
     db.session.commit()
     browser = ExaminerBrowser(app, "chief-b", other.id, shown)
     browser.page()
-    for what in ("draft", "submit", "recuse", "confirm"):
+    for what in ("draft", "submit", "change", "recuse", "confirm"):
         assert browser.post(sheet_url(interviewing, what), values(world and [], 1)).status_code == 404
     browser.panel_id = world.panel.id
-    for what in ("draft", "submit", "recuse", "confirm"):
+    for what in ("draft", "submit", "change", "recuse", "confirm"):
         assert browser.post(sheet_url(interviewing, what), {"kind": "亲属关系 Relative"}).status_code == 403
     assert db.session.scalars(select(ExaminerScore)).all() == []
     assert db.session.scalars(select(Recusal)).all() == []
@@ -295,3 +295,27 @@ def test_held_publication_shows_on_the_board_but_not_to_the_candidate(app, world
     assert result.published_at is None
     board = chief.get("/board", htmx=True).get_data(as_text=True)
     assert "89.00" in board and "待公布 Held" in board and "由考务统一公布" in board
+
+
+def test_a_correction_after_submission_needs_a_reason_and_is_audited(world, dims, interviewing, chief, examiner):
+    examiner.page()
+    chief.page()
+    examiner.post(sheet_url(interviewing, "submit"), values(dims, 18, 18, 13, 13, 18, 9))
+    assert "更正评分" in examiner.get("/scoring", htmx=True).get_data(as_text=True)
+    no_reason = examiner.post(sheet_url(interviewing, "change"), values(dims, 17, 18, 13, 13, 18, 9))
+    assert no_reason.status_code == 422 and "需要填写原因" in no_reason.get_data(as_text=True)
+    changed = examiner.post(sheet_url(interviewing, "change"),
+                            {**values(dims, 17, 18, 13, 13, 18, 9), "reason": "第一项录入错误"})
+    assert changed.status_code == 200 and ">88.0<" in changed.get_data(as_text=True)
+    event = db.session.scalars(select(AuditEvent).filter_by(kind="score.changed")).one()
+    assert event.data["reason"] == "第一项录入错误"
+    assert event.data["before"][str(dims[0].id)] == "18.0" and event.data["after"][str(dims[0].id)] == "17.0"
+    # Nothing to correct before submitting; nothing here after the chief confirmed.
+    assert chief.post(sheet_url(interviewing, "change"),
+                      {**values(dims, 1, 1, 1, 1, 1, 1), "reason": "x"}).status_code == 409
+    chief.post(sheet_url(interviewing, "submit"), values(dims, 18, 18, 13, 13, 18, 9))
+    chief.post(sheet_url(interviewing, "confirm"))
+    late = examiner.post(sheet_url(interviewing, "change"),
+                         {**values(dims, 18, 18, 13, 13, 18, 9), "reason": "再改"})
+    assert late.status_code == 409 and "联系考务" in late.get_data(as_text=True)
+    assert db.session.scalars(select(CandidateResult.final_score)).one() == D("88.50")

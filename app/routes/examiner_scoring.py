@@ -16,7 +16,16 @@ from app.models import Candidate, Panel, PanelRole, Role
 from app.panel_scores import board, open_for, scores_version, sheet_view
 from app.poll_versions import bump_panel
 from app.routes.examiner import _console_url, _is_chief
-from app.scoring import ScoreError, confirm, dimensions_of, recuse, save_draft, submit
+from app.scoring import (
+    ScoreError,
+    change_submitted,
+    confirm,
+    dimensions_of,
+    recuse,
+    result_of,
+    save_draft,
+    submit,
+)
 from app.scoring_rules import Rule
 from app.staff_console import done, fragment, my_panel_or_403, not_modified, refused, staff_user
 from app.timeutil import utcnow
@@ -135,6 +144,30 @@ def submit_sheet(panel_id: int, candidate_id: int):
         return refused(problem.message, _console_url(panel), 422)
     label = candidate.display_name_for_examiners
     return done(f"{label}：评分已提交。 Submitted.", _console_url(panel),
+                lambda: _render_scoring(panel))
+
+
+@bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/change")
+def change_sheet(panel_id: int, candidate_id: int):
+    """A correction after submission, before the chief confirms: only with a reason, audited
+    with before and after values (app.scoring.change_submitted). After confirmation a change
+    goes through HR (paper entry), where the final score is recomputed in the open."""
+    panel = _panel(panel_id)
+    candidate = _candidate(panel, candidate_id)
+    if result_of(candidate.id) is not None:
+        return refused("成绩已确认，如需更正请联系考务。 Already confirmed: ask HR.",
+                       _console_url(panel), 409)
+    me = staff_user()
+    current = sheet_view(candidate, me)
+    if current.status != "submitted":
+        return refused("尚未提交，直接修改后提交即可。 Not submitted yet.", _console_url(panel), 409)
+    try:
+        change_submitted(candidate, me, _raw_values(candidate), request.form.get("reason", ""), me)
+    except ScoreError as problem:
+        return refused(problem.message, _console_url(panel), 422)
+    bump_panel(panel.id)
+    label = candidate.display_name_for_examiners
+    return done(f"{label}：评分已更正。 Changed.", _console_url(panel),
                 lambda: _render_scoring(panel))
 
 

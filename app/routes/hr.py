@@ -115,7 +115,25 @@ PUBLISH_CHOICES = [
     SelectChoice("instant", "主考官确认后当场公布 instant"),
     SelectChoice("hold", "由考务统一公布 HR publishes later"),
 ]
+TRIM_BASIS_CHOICES = [
+    SelectChoice("0", "按总分去高去低 on the totals"),
+    SelectChoice("1", "各评分要素分别去高去低 per dimension"),
+]
+TIE_RULE_CHOICES = [
+    SelectChoice("tied", "同分同名次 equal scores share a rank"),
+    SelectChoice("first_dimension", "同分按第一个评分要素平均分排序 ties broken by the first dimension"),
+]
 NO_CHOICE = SelectChoice("0", "— 无 none —")
+
+
+def _trim_basis(value) -> bool:
+    """Exam.trim_per_dimension from the form's "0"/"1" (or the stored bool); anything else is
+    refused rather than read as "on the totals"."""
+    if value in (True, "1", "True"):
+        return True
+    if value in (False, "0", "False"):
+        return False
+    raise ValueError(value)
 
 
 def _required(message: str = "必填 Required."):
@@ -155,7 +173,14 @@ class ExamForm(FlaskForm):
         validators=[_required(), NumberRange(min=3, max=15)],
         default=5,
     )
+    trim_per_dimension = SelectField(
+        "去高去低的对象 Trim on",
+        coerce=_trim_basis,
+        choices=TRIM_BASIS_CHOICES,
+        default="0",
+    )
     score_decimals = SelectField("保留小数 Decimals", coerce=int, choices=DECIMALS_CHOICES, default=2)
+    tie_rule = SelectField("同分排名 Ties in ranking", choices=TIE_RULE_CHOICES, default="tied")
     publish_mode = SelectField("成绩公布 Publishing", choices=PUBLISH_CHOICES, default="instant")
     requires_second_camera = BooleanField("需要辅机位 Second camera required")
     requires_id_photo = BooleanField("需要上传身份证照片 ID photo required")
@@ -193,7 +218,9 @@ EXAM_FIELDS = [
     "call_accept_seconds",
     "scoring_rule",
     "trim_min_examiners",
+    "trim_per_dimension",
     "score_decimals",
+    "tie_rule",
     "publish_mode",
     "requires_second_camera",
     "requires_id_photo",

@@ -1,0 +1,97 @@
+"""纸质评分录入: HR types an examiner's paper score sheet into the system on their behalf.
+
+The first entry submits the examiner's sheet as if they had submitted it (same checks as
+`scoring.submit`: panel member, not recused, candidate interviewed, score not yet confirmed);
+the audit event names HR as the actor and the examiner as `on_behalf_of`. A draft the examiner
+left online is replaced by the paper values (the paper sheet is what they signed).
+
+A sheet that is already submitted (online or from paper) changes only with a reason, through
+`scoring.change_submitted`, which audits before/after values and recomputes a confirmed score.
+"""
+
+from sqlalchemy.exc import IntegrityError
+
+from app import audit, db
+from app.models import Candidate, ExaminerScore, ScoreItem, User
+from app.poll_versions import bump_panel
+from app.scoring import (
+    SCORABLE,
+    ScoreError,
+    change_submitted,
+    dimensions_of,
+    panel_examiners,
+    parse_values,
+    recused_ids,
+    result_of,
+    sheet_of,
+)
+from app.scoring_rules import sheet_total
+from app.timeutil import utcnow
+
+
+def _check_first_entry(candidate: Candidate, examiner: User) -> None:
+    if examiner.id not in {u.id for u in panel_examiners(candidate)}:
+        raise ScoreError("该考官不属于此考生的考场。 Not an examiner of this candidate's panel.")
+    if examiner.id in recused_ids(candidate.id):
+        raise ScoreError("该考官已对此考生回避，不参与评分。 This examiner recused themself.")
+    if candidate.state not in SCORABLE:
+        raise ScoreError("该考生尚未面试，不能录入评分。 The candidate has not been interviewed.")
+    if result_of(candidate.id) is not None:
+        raise ScoreError(
+            "成绩已确认；只能修改已提交的评分。 The score is confirmed: only submitted sheets change."
+        )
+
+
+def enter_from_paper(
+    candidate: Candidate, examiner: User, raw: dict, hr: User, reason: str = ""
+) -> ExaminerScore:
+    """Save and submit `examiner`'s sheet from paper; changing a submitted one needs `reason`."""
+    sheet = sheet_of(candidate.id, examiner.id)
+    if sheet is not None and sheet.status == "submitted":
+        return change_submitted(candidate, examiner, raw, reason, by=hr, entered_from_paper=True)
+    _check_first_entry(candidate, examiner)
+    dims = dimensions_of(candidate.exam_id)
+    if not dims:
+        raise ScoreError("本场考试尚未设置评分要素。 The exam has no score sheet.")
+    values = parse_values(dims, raw, complete=True)
+    draft = (
+        {str(i.dimension_id): str(i.value) for i in sheet.items if i.value is not None}
+        if sheet
+        else None
+    )
+    if sheet is None:
+        sheet = ExaminerScore(candidate_id=candidate.id, examiner_id=examiner.id)
+        db.session.add(sheet)
+    existing = {item.dimension_id: item for item in sheet.items}
+    for dimension_id, value in values.items():
+        if dimension_id in existing:
+            existing[dimension_id].value = value
+        else:
+            sheet.items.append(ScoreItem(dimension_id=dimension_id, value=value))
+    sheet.status = "submitted"
+    sheet.submitted_at = utcnow()
+    sheet.entered_by_id = hr.id
+    audit.record(
+        "score.submitted",
+        candidate=candidate,
+        actor=hr,
+        examiner=examiner.id,
+        on_behalf_of=examiner.id,
+        paper=True,
+        total=str(sheet_total(values)),
+        after={str(k): str(v) for k, v in values.items()},
+        replaced_draft=draft,
+        reason=(reason or "").strip() or None,
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The examiner submitted the same sheet online at the same moment: the unique
+        # constraint keeps theirs, and HR sees it on reload.
+        db.session.rollback()
+        raise ScoreError(
+            "保存冲突（考官可能同时提交），请刷新后重试。 Saved elsewhere meanwhile: reload and retry."
+        ) from None
+    if candidate.panel_id is not None:
+        bump_panel(candidate.panel_id)
+    return sheet

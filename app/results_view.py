@@ -1,0 +1,126 @@
+"""What HR's results page shows for an exam: the export's table plus who still owes a sheet.
+
+The totals, final scores and ranks come from `results_export.results_table`, so the page and the
+downloaded files can never disagree. The page adds, per candidate, the examiners who have not
+submitted yet (only for candidates who have been interviewed: nobody owes a sheet for a candidate
+still waiting) and the exam's publication state. A fixed number of queries.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app import db
+from app.models import (
+    Candidate,
+    CandidateResult,
+    Exam,
+    ExaminerScore,
+    Panel,
+    PanelMember,
+    PanelRole,
+    Recusal,
+    User,
+)
+from app.results_export import MARKED, results_table
+from app.scoring import SCORABLE
+
+
+@dataclass
+class ResultRow:
+    candidate: Candidate
+    cells: dict
+    examiner_totals: list[str]
+    missing: list[str] = field(default_factory=list)
+    marked: str | None = None
+    confirmed: bool = False
+    published: bool = False
+
+
+@dataclass
+class ResultsPage:
+    header: list[str]
+    examiner_columns: list[str]
+    rows: list[ResultRow]
+    panels: list[tuple[str, list[str]]]  # panel name, its examiners in column order
+    confirmed: int
+    published: int
+
+    @property
+    def held(self) -> int:
+        return self.confirmed - self.published
+
+
+def results_page(exam: Exam) -> ResultsPage:
+    header, table = results_table(exam)
+    candidates = {
+        c.id_number: c
+        for c in db.session.scalars(select(Candidate).where(Candidate.exam_id == exam.id))
+    }
+    ids = [c.id for c in candidates.values()]
+    panels = list(
+        db.session.scalars(select(Panel).where(Panel.exam_id == exam.id).order_by(Panel.id))
+    )
+    examiners: dict[int, list[User]] = defaultdict(list)
+    for member, user in db.session.execute(
+        select(PanelMember, User)
+        .join(User, User.id == PanelMember.user_id)
+        .where(
+            PanelMember.panel_id.in_([p.id for p in panels]), PanelMember.role == PanelRole.EXAMINER
+        )
+        # The export numbers examiners by user id within a panel: keep the same order here.
+        .order_by(PanelMember.user_id)
+    ):
+        examiners[member.panel_id].append(user)
+    submitted = set(
+        db.session.execute(
+            select(ExaminerScore.candidate_id, ExaminerScore.examiner_id).where(
+                ExaminerScore.candidate_id.in_(ids), ExaminerScore.status == "submitted"
+            )
+        ).all()
+    )
+    recused = set(
+        db.session.execute(
+            select(Recusal.candidate_id, Recusal.examiner_id).where(Recusal.candidate_id.in_(ids))
+        ).all()
+    )
+    results = {
+        r.candidate_id: r
+        for r in db.session.scalars(
+            select(CandidateResult).where(CandidateResult.candidate_id.in_(ids))
+        )
+    }
+
+    examiner_columns = [h for h in header if h.startswith("考官")]
+    rows = []
+    for values in table:
+        cells = dict(zip(header, values, strict=True))
+        candidate = candidates[cells["身份证号 id_number"]]
+        result = results.get(candidate.id)
+        missing = []
+        if candidate.state in SCORABLE and result is None:
+            missing = [
+                u.display_name
+                for u in examiners.get(candidate.panel_id, [])
+                if (candidate.id, u.id) not in submitted and (candidate.id, u.id) not in recused
+            ]
+        rows.append(
+            ResultRow(
+                candidate=candidate,
+                cells=cells,
+                examiner_totals=[cells[h] for h in examiner_columns],
+                missing=missing,
+                marked=MARKED.get(candidate.state),
+                confirmed=result is not None,
+                published=bool(result and result.published_at),
+            )
+        )
+    return ResultsPage(
+        header=header,
+        examiner_columns=examiner_columns,
+        rows=rows,
+        panels=[(p.name, [u.display_name for u in examiners.get(p.id, [])]) for p in panels],
+        confirmed=len(results),
+        published=sum(1 for r in results.values() if r.published_at is not None),
+    )

@@ -1,0 +1,348 @@
+"""HR's score pages: the score sheet (评分表), paper entry (纸质评分录入), results and exports.
+
+Thin views over `app.score_sheets`, `app.paper_entry`, `app.scoring`, `app.results_view` and
+`app.results_export`; a refused change re-renders the page with the message and what was typed
+(status 400), and nothing is saved.
+"""
+
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app import db
+from app.decorators import guard_blueprint
+from app.models import Candidate, Exam, Role, ScoreDimension, User
+from app.paper_entry import enter_from_paper
+from app.results_export import results_csv, results_xlsx
+from app.results_view import results_page
+from app.score_sheets import (
+    FROZEN_MESSAGE,
+    USUAL_TOTAL,
+    add_dimension,
+    add_usual_sheet,
+    is_frozen,
+    move_dimension,
+    remove_dimension,
+    sheet_total,
+    update_dimension,
+)
+from app.scoring import (
+    SCORABLE,
+    ScoreError,
+    dimensions_of,
+    panel_examiners,
+    publish_exam,
+    recused_ids,
+    result_of,
+    sheet_of,
+)
+from app.scoring_rules import Rule
+from app.scoring_rules import sheet_total as values_total
+
+bp = Blueprint("hr_scores", __name__, url_prefix="/hr/exams/<int:exam_id>")
+guard_blueprint(bp, Role.HR, Role.ADMIN)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _exam_or_404(exam_id: int) -> Exam:
+    return db.session.get(Exam, exam_id) or abort(404)
+
+
+def _dimension_or_404(exam: Exam, dimension_id: int) -> ScoreDimension:
+    dim = db.session.get(ScoreDimension, dimension_id)
+    if dim is None or dim.exam_id != exam.id:
+        abort(404)
+    return dim
+
+
+def _candidate_or_404(exam: Exam, candidate_id: int) -> Candidate:
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or candidate.exam_id != exam.id:
+        abort(404)
+    return candidate
+
+
+# --- score sheet ------------------------------------------------------------------------------
+
+
+def _sheet_page(
+    exam: Exam, *, error: str | None = None, typed: dict | None = None, status: int = 200
+):
+    dims = dimensions_of(exam.id)
+    total = sheet_total(dims)
+    return render_template(
+        "hr/score_sheet.html",
+        exam=exam,
+        dimensions=dims,
+        total=total,
+        usual_total=USUAL_TOTAL,
+        frozen=is_frozen(exam.id),
+        frozen_message=FROZEN_MESSAGE,
+        error=error,
+        typed=typed or {},
+    ), status
+
+
+@bp.get("/score-sheet")
+def score_sheet(exam_id: int):
+    return _sheet_page(_exam_or_404(exam_id))
+
+
+@bp.post("/score-sheet")
+def add_score_dimension(exam_id: int):
+    exam = _exam_or_404(exam_id)
+    form = request.form
+    try:
+        dim = add_dimension(
+            exam, form.get("name", ""), form.get("max_score", ""), form.get("guidance", "")
+        )
+    except ScoreError as error:
+        db.session.rollback()
+        return _sheet_page(exam, error=error.message, typed=form, status=400)
+    flash(f"已添加评分要素 {dim.name}。 Dimension added.", "success")
+    return redirect(url_for("hr_scores.score_sheet", exam_id=exam.id))
+
+
+@bp.post("/score-sheet/usual")
+def add_usual_score_sheet(exam_id: int):
+    exam = _exam_or_404(exam_id)
+    try:
+        add_usual_sheet(exam)
+    except ScoreError as error:
+        db.session.rollback()
+        return _sheet_page(exam, error=error.message, status=400)
+    flash("已添加常用评分表（合计 100 分），可按需修改。 The usual sheet was added.", "success")
+    return redirect(url_for("hr_scores.score_sheet", exam_id=exam.id))
+
+
+@bp.route("/score-sheet/<int:dimension_id>", methods=["GET", "POST"])
+def edit_score_dimension(exam_id: int, dimension_id: int):
+    exam = _exam_or_404(exam_id)
+    dim = _dimension_or_404(exam, dimension_id)
+    error, status = None, 200
+    typed = {"name": dim.name, "max_score": str(dim.max_score), "guidance": dim.guidance}
+    if request.method == "POST":
+        typed = request.form
+        try:
+            update_dimension(
+                exam,
+                dim,
+                typed.get("name", ""),
+                typed.get("max_score", ""),
+                typed.get("guidance", ""),
+            )
+        except ScoreError as refused:
+            db.session.rollback()
+            error, status = refused.message, 400
+        else:
+            flash("已保存。 Saved.", "success")
+            return redirect(url_for("hr_scores.score_sheet", exam_id=exam.id))
+    return render_template(
+        "hr/score_sheet_dimension.html",
+        exam=exam,
+        dimension=dim,
+        typed=typed,
+        error=error,
+        frozen=is_frozen(exam.id),
+        frozen_message=FROZEN_MESSAGE,
+    ), status
+
+
+@bp.post("/score-sheet/<int:dimension_id>/delete")
+def delete_score_dimension(exam_id: int, dimension_id: int):
+    exam = _exam_or_404(exam_id)
+    dim = _dimension_or_404(exam, dimension_id)
+    name = dim.name
+    try:
+        remove_dimension(exam, dim)
+    except ScoreError as error:
+        db.session.rollback()
+        return _sheet_page(exam, error=error.message, status=400)
+    flash(f"已删除评分要素 {name}。 Dimension removed.", "success")
+    return redirect(url_for("hr_scores.score_sheet", exam_id=exam.id))
+
+
+@bp.post("/score-sheet/<int:dimension_id>/move")
+def move_score_dimension(exam_id: int, dimension_id: int):
+    exam = _exam_or_404(exam_id)
+    dim = _dimension_or_404(exam, dimension_id)
+    step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if step is None:
+        return _sheet_page(exam, error="未知的移动方向。 Unknown direction.", status=400)
+    try:
+        move_dimension(exam, dim, step)
+    except ScoreError as error:
+        db.session.rollback()
+        return _sheet_page(exam, error=error.message, status=400)
+    return redirect(url_for("hr_scores.score_sheet", exam_id=exam.id))
+
+
+# --- paper entry ------------------------------------------------------------------------------
+
+
+def _examiner_rows(candidate: Candidate) -> list[dict]:
+    recused = recused_ids(candidate.id)
+    rows = []
+    for user in panel_examiners(candidate):
+        sheet = sheet_of(candidate.id, user.id)
+        status = "recused" if user.id in recused else (sheet.status if sheet else "none")
+        rows.append(
+            {"user": user, "status": status, "from_paper": bool(sheet and sheet.entered_by_id)}
+        )
+    return rows
+
+
+def _paper_page(
+    exam: Exam,
+    candidate: Candidate | None,
+    examiner: User | None,
+    *,
+    typed: dict | None = None,
+    reason: str = "",
+    error: str | None = None,
+    status: int = 200,
+):
+    candidates = list(
+        db.session.scalars(
+            select(Candidate)
+            .options(joinedload(Candidate.panel))
+            .where(Candidate.exam_id == exam.id, Candidate.panel_id.is_not(None))
+            .order_by(Candidate.position, Candidate.lot_number, Candidate.id)
+        )
+    )
+    sheet = sheet_of(candidate.id, examiner.id) if candidate and examiner else None
+    if typed is None:
+        typed = (
+            {
+                str(item.dimension_id): str(item.value)
+                for item in sheet.items
+                if item.value is not None
+            }
+            if sheet
+            else {}
+        )
+    return render_template(
+        "hr/paper_entry.html",
+        exam=exam,
+        candidates=candidates,
+        candidate=candidate,
+        examiner=examiner,
+        examiners=_examiner_rows(candidate) if candidate else [],
+        dimensions=dimensions_of(exam.id),
+        sheet=sheet,
+        submitted=bool(sheet and sheet.status == "submitted"),
+        scorable=bool(candidate and candidate.state in SCORABLE),
+        confirmed=bool(candidate and result_of(candidate.id)),
+        typed=typed,
+        reason=reason,
+        error=error,
+    ), status
+
+
+def _pick(exam: Exam, candidate_id: int | None, examiner_id: int | None):
+    candidate = _candidate_or_404(exam, candidate_id) if candidate_id else None
+    examiner = None
+    if candidate is not None and examiner_id:
+        examiner = next((u for u in panel_examiners(candidate) if u.id == examiner_id), None)
+        if examiner is None:
+            abort(404)
+    return candidate, examiner
+
+
+@bp.get("/paper-entry")
+def paper_entry(exam_id: int):
+    exam = _exam_or_404(exam_id)
+    candidate, examiner = _pick(
+        exam, request.args.get("candidate", type=int), request.args.get("examiner", type=int)
+    )
+    return _paper_page(exam, candidate, examiner)
+
+
+@bp.post("/paper-entry/<int:candidate_id>/<int:examiner_id>")
+def save_paper_entry(exam_id: int, candidate_id: int, examiner_id: int):
+    exam = _exam_or_404(exam_id)
+    candidate, examiner = _pick(exam, candidate_id, examiner_id)
+    typed = {
+        key[len("dim-") :]: value for key, value in request.form.items() if key.startswith("dim-")
+    }
+    reason = request.form.get("reason", "")
+    hr = db.session.get(User, current_user.id)
+    try:
+        sheet = enter_from_paper(candidate, examiner, typed, hr, reason)
+    except ScoreError as error:
+        db.session.rollback()
+        return _paper_page(
+            exam, candidate, examiner, typed=typed, reason=reason, error=error.message, status=400
+        )
+    total = values_total({item.dimension_id: item.value for item in sheet.items})
+    flash(
+        f"已为考官 {examiner.display_name} 录入 {candidate.name} 的评分，总分 {total}。"
+        f" Saved and submitted for {examiner.display_name}.",
+        "success",
+    )
+    return redirect(url_for("hr_scores.paper_entry", exam_id=exam.id, candidate=candidate.id))
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@bp.get("/results")
+def results(exam_id: int):
+    exam = _exam_or_404(exam_id)
+    return render_template(
+        "hr/results.html", exam=exam, page=results_page(exam), rule=Rule.of_exam(exam)
+    )
+
+
+@bp.post("/results/publish")
+def publish_results(exam_id: int):
+    exam = _exam_or_404(exam_id)
+    try:
+        count = publish_exam(exam, db.session.get(User, current_user.id))
+    except ScoreError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        if count:
+            flash(f"已公布 {count} 名考生的成绩。 Published {count} scores.", "success")
+        else:
+            flash("没有待公布的成绩。 Nothing was waiting for publication.", "info")
+    return redirect(url_for("hr_scores.results", exam_id=exam.id))
+
+
+def _attachment(data: bytes, mimetype: str, exam: Exam, extension: str):
+    """A download named after the exam; RFC 5987 `filename*` carries a Chinese name intact,
+    and the plain `filename` is an ASCII fallback for clients that ignore it."""
+    response = make_response(data)
+    response.mimetype = mimetype
+    fallback = f"results-exam-{exam.id}.{extension}"
+    utf8_name = quote(f"{exam.name}-成绩.{extension}", safe="")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{utf8_name}"
+    )
+    return response
+
+
+@bp.get("/results.csv")
+def results_csv_download(exam_id: int):
+    exam = _exam_or_404(exam_id)
+    return _attachment(results_csv(exam), "text/csv", exam, "csv")
+
+
+@bp.get("/results.xlsx")
+def results_xlsx_download(exam_id: int):
+    exam = _exam_or_404(exam_id)
+    return _attachment(results_xlsx(exam), XLSX, exam, "xlsx")

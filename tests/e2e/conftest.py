@@ -269,7 +269,7 @@ _COUNT_SOUNDS = """
 
 
 @pytest.fixture
-def e2e(app, live_server, browser):
+def e2e(browser, app, live_server):
     session = Session(browser=browser, server=live_server)
     yield session
     session.close()

@@ -49,7 +49,9 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     expect(candidate.get_by_text(f"{me.name}，您好！")).to_be_visible()
     assert_labelled(candidate)
     shot(candidate, "candidate-02-confirm")
-    candidate.get_by_role("button", name="确认参加").click()
+    # Keyboard alone: the main action has the focus, Enter does it.
+    expect(candidate.get_by_role("button", name="确认参加")).to_be_focused()
+    candidate.keyboard.press("Enter")
     wait_for_stage(candidate, "confirmed")
     go_on = candidate.get_by_role("button", name="下一步：进入调试等候间")
     expect(go_on).to_be_disabled()

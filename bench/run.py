@@ -85,6 +85,8 @@ def staff_pages_to_measure(app_rules: list[tuple[str, str]], seeded: dict) -> di
         pages[label] = {
             "hr_candidates": ("hr", f"/hr/exams/{exam_id}/candidates"),
             "examiner_queue": ("chief", f"/examiner/panels/{panel_id}"),
+            # What the examiner's console polls (the queue and the clock).
+            "examiner_room": ("chief", f"/examiner/panels/{panel_id}/room"),
         }
         for endpoint, rule in app_rules:
             # The HR overview (app/routes/hr_overview.py) is measured as soon as it exists.
@@ -113,11 +115,11 @@ def staff_login(base: str, username: str, password: str) -> requests.Session:
     return http
 
 
-def measure_page(http: requests.Session, url: str, times: int = 5) -> dict:
+def measure_page(http: requests.Session, url: str, times: int = 5, headers: dict | None = None) -> dict:
     durations, queries, statuses = [], set(), set()
     for _ in range(times):
         started = time.perf_counter()
-        response = http.get(url, timeout=30, allow_redirects=False)
+        response = http.get(url, timeout=30, allow_redirects=False, headers=headers)
         durations.append((time.perf_counter() - started) * 1000)
         statuses.add(response.status_code)
         queries.add(int(response.headers.get(SQL_HEADER, -1)))
@@ -129,6 +131,16 @@ def measure_page(http: requests.Session, url: str, times: int = 5) -> dict:
     }
 
 
+def measure_poll(http: requests.Session, url: str, times: int = 5) -> dict:
+    """The page's own htmx poll: the fragment, then the same again with its ETag."""
+    first = http.get(url, timeout=30, allow_redirects=False, headers={"HX-Request": "true"})
+    etag = first.headers.get("ETag")
+    headers = {"HX-Request": "true", **({"If-None-Match": etag} if etag else {})}
+    result = measure_page(http, url, times, headers)
+    result["etag"] = etag is not None
+    return result
+
+
 def measure_staff(base: str, seeded: dict, pages: dict) -> dict:
     from bench.seed import STAFF_PASSWORD
 
@@ -138,13 +150,13 @@ def measure_staff(base: str, seeded: dict, pages: dict) -> dict:
         chief = staff_login(base, exam["chief"], STAFF_PASSWORD)
         sessions = {"hr": hr, "chief": chief}
         for name, (who, url) in pages[label].items():
-            results.setdefault(name, {})[f"{exam['candidates']}_candidates"] = measure_page(
-                sessions[who], base + url
-            )
+            page = measure_page(sessions[who], base + url)
+            page["poll"] = measure_poll(sessions[who], base + url)
+            results.setdefault(name, {})[f"{exam['candidates']}_candidates"] = page
         chief.close()
     hr.close()
     for name, by_size in results.items():
-        counts = [r["sql_queries"] for r in by_size.values()]
+        counts = [(r["sql_queries"], r["poll"]["sql_queries"]) for r in by_size.values()]
         by_size["queries_constant"] = len({json.dumps(c) for c in counts}) == 1
         by_size["all_200"] = all(r["status"] == [200] for r in by_size.values() if isinstance(r, dict))
     return results

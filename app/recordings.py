@@ -250,16 +250,22 @@ def take_notice(notice: Notice) -> tuple[list[Recording], list[Recording]]:
         record(
             "recording_notice",
             exam_id=link.exam_id,
-            candidate=None,
+            candidate=candidate_of(row),
             recording_id=row.id,
             room=notice.room,
             file=item.name,
             size=item.size,
-            candidate_id=link.candidate_id,
         )
         created.append(row)
     db.session.commit()
     return created, existing
+
+
+def candidate_of(recording: Recording):
+    """The linked candidate, so audit events land on the candidate's timeline."""
+    from app.models import Candidate
+
+    return db.session.get(Candidate, recording.candidate_id) if recording.candidate_id else None
 
 
 def _find(folder: str, name: str) -> Recording | None:
@@ -415,6 +421,19 @@ def exams_visible_to(user) -> list[Exam]:
     if not exam_ids:
         return []
     return list(db.session.scalars(select(Exam).where(Exam.id.in_(exam_ids)).order_by(Exam.login_opens_at.desc())))
+
+
+def failed_count_for(user) -> int:
+    """Failed recordings `user` may see: shown next to the menu entry on every staff page."""
+    from app.models import Role
+
+    query = select(db.func.count(Recording.id)).where(Recording.status == RecordingStatus.FAILED)
+    if user.role not in (Role.HR, Role.ADMIN):
+        exam_ids = [e.id for e in exams_visible_to(user)]
+        if not exam_ids:
+            return 0
+        query = query.where(Recording.exam_id.in_(exam_ids))
+    return db.session.scalar(query) or 0
 
 
 def may_see(user, recording: Recording) -> bool:

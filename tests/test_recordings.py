@@ -205,7 +205,8 @@ def test_a_signed_notice_is_accepted_linked_to_candidate_and_session_and_one_job
     # Back-off: as many retries as intervals, waiting longer each time.
     assert job.retries_left == 4 and job.retry_intervals == [30, 120, 600, 1800]
     assert response.get_json()["enqueued"] == [r.id for r in rows]
-    assert db.session.scalar(db.select(db.func.count()).where(AuditEvent.kind == "recording_notice")) == 2
+    events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.kind == "recording_notice")).all()
+    assert sorted(e.candidate_id for e in events) == sorted([first.id, second.id])  # on their timelines
 
 
 @pytest.mark.parametrize("signature", [None, "sha256=" + "0" * 64, "deadbeef", "sha256="])
@@ -267,6 +268,17 @@ def test_a_replay_re_enqueues_a_waiting_file_whose_job_was_lost(rec_app, client,
     rec = db.session.scalar(db.select(Recording))
     assert again.get_json()["enqueued"] == [rec.id]
     assert queue_of(rec_app).job_ids == [job_id_for(rec)]
+
+
+def test_a_replay_does_not_retry_a_failed_file_by_itself(rec_app, client, world, jibri_host):
+    body = notice_body("sess-x", "ir-e1-aaaa", [make_recording_file(jibri_host, "sess-x", "ir-e1-aaaa_2026-11-23-02-00-00.mp4", 500)])
+    post_notice(client, body)
+    queue_of(rec_app).connection.flushdb()
+    rec = db.session.scalar(db.select(Recording))
+    rec.status, rec.error = RecordingStatus.FAILED, "HTTP 404 from the Jibri host"
+    db.session.commit()
+    assert post_notice(client, body).get_json()["enqueued"] == []
+    assert queue_of(rec_app).count == 0
 
 
 def test_rest_room_debug_room_and_unknown_room_links(rec_app, client, world, jibri_host):
@@ -408,9 +420,15 @@ def test_the_page_shows_each_status_with_progress_reason_and_retry(rec_app, clie
     assert '<progress max="1000" value="250">' in page and "(25%)" in page
     assert "checksum mismatch: SHA-256 abc, expected 000" in page and "重试 Retry" in page
     assert 'hx-trigger="every 3s"' in page  # keeps polling while something is in progress
+    assert '>1 失败</span>' in page  # the menu entry shows the failure on every staff page
+
     assert "考生0" in page and "考生1" in page
     fragment = client.get(f"/staff/recordings/exam/{world.exam.id}?fragment=1").get_data(as_text=True)
     assert fragment.startswith('<div id="recordings-table"') and "<html" not in fragment
+    staff.logout()
+    _other_exam_staff()
+    staff.login("outsider")
+    assert "失败</span>" not in client.get("/staff/recordings/").get_data(as_text=True)
 
 
 def test_the_retry_button_queues_a_failed_pull_again(rec_app, client, staff, world, jibri_host):

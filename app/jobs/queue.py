@@ -19,7 +19,8 @@ from app.redis_conn import get_redis
 # The app of this process when a job runs outside any app context (created once, then reused).
 _process_app: Flask | None = None
 
-# Look for abandoned jobs (a worker killed mid-job) every minute rather than RQ's ten.
+# Look for abandoned jobs (a worker killed mid-job) every minute rather than every ten (an idle
+# worker still only looks when its blocking dequeue returns, every few minutes).
 MAINTENANCE_INTERVAL = 60
 
 

@@ -146,26 +146,27 @@ def _progress(recording_id: int, pulled: int) -> None:
 
 def _stored(recording: Recording, size: int) -> None:
     from app.audit import record
-    from app.recordings import recordings_dir, relative_stored_path
+    from app.recordings import candidate_of, recordings_dir, relative_stored_path
 
     recording.status = RecordingStatus.STORED
     recording.bytes_pulled = size
     recording.stored_path = relative_stored_path(recording)
     recording.error = None
     recording.duration_seconds = probe_duration(recordings_dir() / recording.stored_path)
-    record("recording_stored", exam_id=recording.exam_id, recording_id=recording.id,
-           candidate_id=recording.candidate_id, file=recording.file_name, size=size,
+    record("recording_stored", exam_id=recording.exam_id, candidate=candidate_of(recording),
+           recording_id=recording.id, file=recording.file_name, size=size,
            sha256=recording.expected_sha256, attempts=recording.attempts)
     db.session.commit()
 
 
 def _fail(recording: Recording, reason: str) -> None:
     from app.audit import record
+    from app.recordings import candidate_of
 
     recording.status = RecordingStatus.FAILED
     recording.error = reason[:2000]
-    record("recording_failed", exam_id=recording.exam_id, recording_id=recording.id,
-           candidate_id=recording.candidate_id, file=recording.file_name, reason=reason[:500],
+    record("recording_failed", exam_id=recording.exam_id, candidate=candidate_of(recording),
+           recording_id=recording.id, file=recording.file_name, reason=reason[:500],
            attempts=recording.attempts)
     db.session.commit()
 

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from redis.exceptions import RedisError
 
 from app import csrf
+from app.models import RecordingStatus
 from app.recordings import (
     SIGNATURE_HEADER,
     NoticeError,
@@ -37,7 +38,9 @@ def jibri():
     created, existing = take_notice(notice)
     enqueued = []
     try:
-        for recording in created + existing:
+        # A failed file is retried deliberately (page or CLI), not by a repeated notice.
+        unfinished = [r for r in existing if r.status in (RecordingStatus.WAITING, RecordingStatus.PULLING)]
+        for recording in created + unfinished:
             if ensure_pull_enqueued(recording):
                 enqueued.append(recording.id)
     except RedisError as exc:

@@ -12,12 +12,24 @@ from sqlalchemy import select
 from app import db
 from app.decorators import guard_blueprint
 from app.models import Candidate, Exam, Panel, Recording, RecordingStatus, Role
-from app.recordings import exams_visible_to, may_see, retry_recording, stored_file
+from app.recordings import exams_visible_to, failed_count_for, may_see, retry_recording, stored_file
 
 bp = Blueprint("recordings", __name__, url_prefix="/staff/recordings")
 guard_blueprint(bp, Role.ADMIN, Role.HR, Role.EXAMINER, Role.ASSISTANT)
 
 IN_PROGRESS = {RecordingStatus.WAITING, RecordingStatus.PULLING}
+
+
+@bp.app_context_processor
+def _failed_recordings():
+    """`failed_recordings()` in staff templates: a failure must not wait for someone to look."""
+
+    def failed_recordings() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return failed_count_for(current_user)
+
+    return {"failed_recordings": failed_recordings}
 
 
 def _recording_or_404(recording_id: int) -> Recording:

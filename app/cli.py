@@ -108,3 +108,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(results_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(worker_command)
+    from app.recordings_cli import recordings_cli
+
+    app.cli.add_command(recordings_cli)

@@ -170,6 +170,10 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     chief.wait_for_function(
         "() => (window.__jitsiCommands || []).some(c => c.name === 'startRecording')", timeout=15000
     )
+    # Every examiner sees the same clock as the candidate.
+    chief_clock = chief.locator("#room .countdown[role='timer']")
+    expect(chief_clock).to_be_visible()
+    assert abs(_seconds(chief_clock.inner_text()) - _seconds(countdown.inner_text())) <= 3
     shot(chief, "staff-examiner-console-interview")
 
     # A reload mid-interview lands in the same call with the same clock, not a fresh one.

@@ -115,6 +115,10 @@ def _interviewing(world, seconds_left: int):
     return me
 
 
+def _colour(locator) -> str:
+    return locator.evaluate("el => getComputedStyle(el).color")
+
+
 def test_countdown_turns_amber_at_three_minutes(e2e):
     world = seed(candidates=1, minutes_per_candidate=5)
     me = _interviewing(world, seconds_left=195)
@@ -124,7 +128,11 @@ def test_countdown_turns_amber_at_three_minutes(e2e):
     countdown = candidate.locator(".countdown[role='timer']")
     expect(countdown).to_have_text(re.compile(r"^03:[0-5]\d$"))
     expect(countdown).not_to_have_class(re.compile("countdown-(warn|danger)"))
+    # Readable at a glance: large digits, and a colour change, not only a class name.
+    assert countdown.evaluate("el => parseFloat(getComputedStyle(el).fontSize)") >= 32
+    calm = _colour(countdown)
     expect(countdown).to_have_class(re.compile(r"\bcountdown-warn\b"), timeout=30_000)
+    assert _colour(countdown) != calm
     expect(countdown).to_have_text(re.compile(r"^0[23]:\d\d$"))
     expect(candidate.locator("#countdown-announcer")).to_have_text("作答时间剩余不足3分钟。")
     shot(candidate, "candidate-93-countdown-amber")
@@ -138,7 +146,9 @@ def test_countdown_turns_red_at_one_minute(e2e):
     wait_for_stage(candidate, "interviewing")
     countdown = candidate.locator(".countdown[role='timer']")
     expect(countdown).to_have_class(re.compile(r"\bcountdown-warn\b"))
+    amber = _colour(countdown)
     expect(countdown).to_have_class(re.compile(r"\bcountdown-danger\b"), timeout=30_000)
+    assert _colour(countdown) != amber
     expect(countdown).not_to_have_class(re.compile(r"\bcountdown-warn\b"))
     expect(candidate.locator("#countdown-announcer")).to_have_text("作答时间剩余不足1分钟。")
     shot(candidate, "candidate-94-countdown-red")

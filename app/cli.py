@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app import db
+from app.jitsi.cli import register_jitsi_cli
 from app.models import Candidate, Exam
 
 candidates_cli = AppGroup("candidates", help="Import candidates and list their codes.")
@@ -111,3 +112,4 @@ def register_cli(app: Flask) -> None:
     from app.recordings_cli import recordings_cli
 
     app.cli.add_command(recordings_cli)
+    register_jitsi_cli(app)

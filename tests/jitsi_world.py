@@ -1,0 +1,195 @@
+"""Shared ground for the call tests (test_jitsi_embed, test_call_events, test_second_camera,
+test_jitsi_cli): a selfhosted-mode app, an exam with two panels and real room names, and the
+browser-side helpers (parse the embed, report an event, sign a candidate in).
+
+Selfhosted mode runs on an app of its own (`hosted`); development mode is conftest's `app`
+(JITSI_DOMAIN unset). Test modules import the two fixtures by name.
+"""
+
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import jwt
+import pytest
+from flask import render_template
+from sqlalchemy import select
+
+from app import create_app, db
+from app.jitsi.rooms import new_room_name
+from app.models import AuditEvent, Call, Candidate, Panel, PanelMember, Role
+from app.models.candidate import CandidateState as S
+from app.redis_conn import close_redis, get_redis
+from app.timeutil import utcnow
+from tests.conftest import (
+    IsolatedClient,
+    StaffActions,
+    _empty_all_tables,
+    csrf_token_from,
+    gen_exam,
+    gen_user,
+)
+from tests.jitsi_rules import ServerRules
+
+DOMAIN = "meet.example.org"
+APP_ID = "interview-room"
+SECRET = "embed-test-secret-" + "0123456789abcdef" * 2  # 50 bytes: above HS256's minimum
+RULES = ServerRules(
+    algorithm="HS256",
+    key=SECRET,
+    accepted_issuers=(APP_ID,),
+    accepted_audiences=(APP_ID,),
+    domain="meet.jitsi",
+)
+DEV_BANNER = "开发模式：通话未加密，未使用令牌 / Development mode: calls are NOT secured"
+# The candidate's name, ID number and mobile: none may reach a token or a call page's data.
+PERSONAL = ("张三丰", "110105199003071234", "13912345678")
+
+
+@pytest.fixture
+def hosted_config(config_class):
+    class Hosted(config_class):
+        JITSI_DOMAIN = DOMAIN
+        JITSI_APP_ID = APP_ID
+        JITSI_APP_SECRET = SECRET
+
+    return Hosted
+
+
+def app_of(config):
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture
+def hosted(hosted_config, _schema):
+    """The app in selfhosted mode, with conftest's database and Redis handling."""
+    app = app_of(hosted_config)
+    with app.app_context():
+        get_redis().flushdb()
+        yield app
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+        close_redis(app)
+
+
+class World:
+    """One exam, two panels with real room names, their staff, and candidates on demand."""
+
+    def __init__(self, requires_second_camera: bool = False):
+        self.now = utcnow().replace(microsecond=0)
+        self.exam = gen_exam(entry_cutoff_at=self.now + timedelta(minutes=30),
+                             requires_second_camera=requires_second_camera)
+        self.chief = gen_user("chief", role=Role.EXAMINER, display_name="主考官")
+        self.examiner = gen_user("examiner2", role=Role.EXAMINER, display_name="考官 2")
+        self.assistant = gen_user("assistant", role=Role.ASSISTANT, display_name="面试助理 李")
+        self.outsider = gen_user("outsider", role=Role.ASSISTANT, display_name="别组助理")
+        self.hr = gen_user("hr", role=Role.HR)
+        self.panel = self._panel("第一考场", "999999", self.chief)
+        self.other_panel = self._panel("第二考场", "999998", None)
+        db.session.add_all([
+            PanelMember(panel_id=self.panel.id, user_id=self.chief.id, role="examiner"),
+            PanelMember(panel_id=self.panel.id, user_id=self.examiner.id, role="examiner"),
+            PanelMember(panel_id=self.panel.id, user_id=self.assistant.id, role="assistant"),
+            PanelMember(panel_id=self.other_panel.id, user_id=self.outsider.id, role="assistant"),
+        ])
+        db.session.commit()
+
+    def _panel(self, name, rest_code, chief):
+        panel = Panel(exam_id=self.exam.id, name=name, interview_room=new_room_name("ir-e1"),
+                      rest_room=new_room_name("ir-e1"), rest_room_code=rest_code,
+                      chief_examiner_id=chief.id if chief else None)
+        db.session.add(panel)
+        db.session.flush()
+        return panel
+
+    def candidate(self, state=S.WAITING, lot=7, **kw) -> Candidate:
+        c = Candidate(exam_id=self.exam.id, panel_id=self.panel.id, name=PERSONAL[0],
+                      id_number=PERSONAL[1], phone=PERSONAL[2], position="综合管理岗",
+                      code=f"{100000 + lot}", state=state, lot_number=lot, **kw)
+        db.session.add(c)
+        db.session.commit()
+        return c
+
+    def interviewing(self, lot=7) -> Candidate:
+        """In the interview room, the countdown running with 8 minutes left."""
+        c = self.candidate(S.INTERVIEWING, lot, reading_started_at=self.now - timedelta(minutes=2),
+                           timer_started_at=self.now - timedelta(minutes=2),
+                           deadline_at=self.now + timedelta(minutes=8))
+        db.session.add(Call(candidate_id=c.id, panel_id=self.panel.id, kind="interview",
+                            room=self.panel.interview_room,
+                            called_at=self.now - timedelta(minutes=3),
+                            accept_by=self.now - timedelta(minutes=2),
+                            accepted_at=self.now - timedelta(minutes=2, seconds=30),
+                            outcome="accepted"))
+        db.session.commit()
+        return c
+
+
+class _EmbedParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.calls, self.scripts = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "div" and "jitsi-call" in (attrs.get("class") or "").split():
+            self.calls.append(attrs)
+        if tag == "script":
+            self.scripts.append(attrs)
+
+
+def parse_embeds(html: str) -> _EmbedParser:
+    parser = _EmbedParser()
+    parser.feed(html)
+    return parser
+
+
+def the_embed(html: str) -> dict:
+    found = parse_embeds(html).calls
+    assert len(found) == 1, html
+    return found[0]
+
+
+def render_embed(call) -> str:
+    return render_template("_jitsi_embed.html", call=call)
+
+
+def claims_of(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def csrf_token(client) -> str:
+    return csrf_token_from(client.get("/calls/phone").get_data(as_text=True))
+
+
+def sign_in_candidate(client, candidate: Candidate) -> str:
+    """Put the candidate's session in the client (as the code page would); return a CSRF token."""
+    candidate.session_nonce = "f" * 32
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["candidate_id"] = candidate.id
+        session["candidate_nonce"] = "f" * 32
+    return csrf_token(client)
+
+
+def staff_client(app, username):
+    """A browser of its own per staff member (no logout page needed); with its CSRF token."""
+    client = app.test_client()
+    StaffActions(client).login(username)
+    return client, csrf_token(client)
+
+
+def report(client, token, event="videoConferenceJoined", kind="interview", room="", url=None,
+           **detail):
+    return client.post(url or "/calls/events",
+                       json={"event": event, "kind": kind, "room": room, "detail": detail},
+                       headers={"X-CSRFToken": token})
+
+
+def audit_kinds(candidate_id=None) -> list[str]:
+    query = select(AuditEvent.kind).order_by(AuditEvent.id)
+    if candidate_id is not None:
+        query = query.where(AuditEvent.candidate_id == candidate_id)
+    return list(db.session.scalars(query))

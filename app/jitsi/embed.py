@@ -6,7 +6,7 @@ never stored or cached anywhere another person could reuse it.
 
 from dataclasses import dataclass, field
 
-from flask import current_app, url_for
+from flask import current_app, g, has_request_context, url_for
 
 from app.jitsi.rooms import iframe_room_name
 from app.jitsi.tokens import JitsiSettings, mint_token
@@ -15,7 +15,8 @@ from app.jitsi.tokens import JitsiSettings, mint_token
 # the screen; staff get the moderation tools.
 TOOLBARS = {
     "candidate": ["microphone", "camera", "fullscreen", "settings", "hangup"],
-    "second_camera": ["camera", "hangup"],
+    # A phone has a front and a rear camera: it may switch between them, nothing else.
+    "second_camera": ["camera", "toggle-camera", "hangup"],
     "examiner": ["microphone", "camera", "fullscreen", "tileview", "participants-pane",
                  "settings", "hangup"],
     "assistant": ["microphone", "camera", "fullscreen", "tileview", "participants-pane",
@@ -74,6 +75,10 @@ def build_embed(
         recording=role in RECORDING_ROLES,
         ttl_seconds=max(60, min(ttl_seconds, 6 * 3600)),
     )
+    if has_request_context():
+        # The response that carries this token (in dev mode: the room name, the only secret)
+        # must not be stored by any cache; calls.py's after_app_request sees this flag.
+        g.jitsi_token_minted = True
     return CallEmbed(
         domain=settings.domain,
         room=iframe_room_name(settings, room),
@@ -133,7 +138,9 @@ def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbe
                        display_name=name, ttl_seconds=ttl)
 
 
-def embed_for_staff(user, room: str, kind: str, role: str, record_on_join: bool = False) -> CallEmbed:
+def embed_for_staff(
+    user, room: str, kind: str, role: str, record_on_join: bool = False
+) -> CallEmbed:
     """A staff member's view of a call: moderator; recording rights for chief and assistants."""
     return build_embed(room=room, role=role, kind=kind, user_id=f"s{user.id}",
                        display_name=user.display_name, ttl_seconds=STAFF_PAGE_SECONDS,

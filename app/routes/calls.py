@@ -1,13 +1,42 @@
-"""What the embedded Jitsi calls report from the browser: joined, left, device errors, recording."""
+"""The embedded Jitsi calls: what their browsers report, and the second camera's phone page.
 
-from flask import Blueprint, abort, g, request
+Browsers post the IFrame API events that matter (joined, left, device errors, recording) to
+/calls/events; each one is audited and folded into the room's live status (app/call_status.py)
+that staff pages show. The phone of a candidate (佐证/辅机位) needs no sign-in: its bind code in
+the URL is its credential, so the phone routes answer only for a code that exists, and unknown
+codes draw on a global budget.
+"""
+
+import hashlib
+from dataclasses import replace
+
+from flask import (
+    Blueprint,
+    abort,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
+from sqlalchemy import select
 
-from app import audit, db
+from app import audit, call_status, db, second_camera
+from app.jitsi.embed import candidate_call_room, embed_for_candidate
+from app.journey import settle
+from app.models import Call, Candidate, Panel
+from app.models.candidate import CandidateState as S
+from app.poll_versions import bump_candidate
+from app.staff_panels import panels_of
+from app.timeutil import utcnow
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 
-# The IFrame API events worth keeping (https://jitsi.github.io/handbook/docs/dev-guide/dev-guide-iframe).
+# The IFrame API events worth keeping
+# (https://jitsi.github.io/handbook/docs/dev-guide/dev-guide-iframe).
 EVENTS = {
     "videoConferenceJoined",
     "videoConferenceLeft",
@@ -20,26 +49,236 @@ EVENTS = {
     "errorOccurred",
 }
 KINDS = {"debug", "interview", "rest", "second_camera"}
+# A browser reports leaving after the page moved on (the interview ended, the call was closed):
+# by then the room is no longer "theirs now", but the report is what keeps the staff's badge true.
+LEAVE_EVENTS = {"videoConferenceLeft", "readyToClose", "participantLeft"}
+# Where a candidate's way is over: the phone page stops polling.
+FINAL_STATES = {S.RELEASED, S.DECLINED, S.ABSENT, S.DISQUALIFIED}
+
+PHONE_POLL_SECONDS = 5
+PHONE_PING_SECONDS = 10  # well inside journey.second_camera_connected's 30 s
+
+
+# --- template helpers for the candidate and staff pages ----------------------------------------
+
+
+@bp.app_template_global("call_status")
+def call_status_for(room: str | None) -> dict:
+    """`{% with status = call_status(room) %}{% include "_call_status.html" %}{% endwith %}`"""
+    return call_status.room_status(room)
+
+
+@bp.app_template_global("second_camera_view")
+def second_camera_view(candidate: Candidate) -> second_camera.PhonePanel:
+    """What `_second_camera_panel.html` shows: the QR code and bind code (made on first use)
+    only to the signed-in candidate themselves, the connected/not state to everyone else."""
+    me = g.get("candidate")
+    owner = me is not None and me.id == candidate.id
+    return second_camera.panel_for(candidate, utcnow(), owner=owner)
+
+
+@bp.after_app_request
+def _no_store_for_tokens(response):
+    # A page that embeds a call carries a fresh Jitsi token: no cache, proxy or back button
+    # may keep it for someone else.
+    if g.get("jitsi_token_minted"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- event reports ----------------------------------------------------------------------------
+
+
+def _read_report() -> tuple[str, str, str, dict]:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        abort(400)
+    name, kind, room = payload.get("event"), payload.get("kind"), payload.get("room")
+    if name not in EVENTS or kind not in KINDS or not isinstance(room, str) or not room:
+        abort(400)
+    detail = payload.get("detail")
+    detail = detail if isinstance(detail, dict) else {}
+    detail = {str(k)[:40]: str(v)[:200] for k, v in list(detail.items())[:10]}
+    return name, kind, call_status.bare_room(room)[:100], detail
+
+
+def _candidate_rooms(candidate: Candidate, event: str) -> set[str]:
+    """The rooms a candidate (or their phone) may report for: the one they belong in now,
+    and, for leave reports only, the rooms they have been called into."""
+    rooms = set()
+    where = candidate_call_room(candidate)
+    if where is not None:
+        rooms.add(where[0])
+    if event in LEAVE_EVENTS:
+        rooms.update(db.session.scalars(select(Call.room).where(Call.candidate_id == candidate.id)))
+        if candidate.panel is not None and candidate.state in (S.RESTING, S.RELEASED):
+            rooms.add(candidate.panel.rest_room)
+    return rooms
+
+
+def _staff_may_report(user, room: str) -> bool:
+    """HR and admin anywhere; others only in the rooms of the panels they work on."""
+    if user.role in ("hr", "admin"):
+        return True
+    panels = panels_of(user)
+    if any(room in (p.interview_room, p.rest_room) for p in panels):
+        return True
+    if not panels:
+        return False
+    return db.session.scalar(
+        select(Call.id).where(Call.room == room, Call.panel_id.in_([p.id for p in panels])).limit(1)
+    ) is not None
+
+
+def _candidate_in_room(room: str) -> Candidate | None:
+    """Whose interview or debug call a staff report belongs to, for the candidate's timeline."""
+    call = db.session.scalar(
+        select(Call)
+        .where(Call.room == room, Call.outcome.in_(["ringing", "accepted"]))
+        .order_by(Call.id.desc())
+        .limit(1)
+    )
+    return db.session.get(Candidate, call.candidate_id) if call is not None else None
+
+
+def _exam_of_room(room: str) -> int | None:
+    panel = db.session.scalar(
+        select(Panel).where((Panel.interview_room == room) | (Panel.rest_room == room))
+    )
+    return panel.exam_id if panel is not None else None
+
+
+def _store(name: str, kind: str, room: str, detail: dict, *, who: str, candidate, **extra) -> None:
+    audit.record(
+        f"call.{name}",
+        candidate=candidate,
+        exam_id=None if candidate is not None else _exam_of_room(room),
+        room=room,
+        call_kind=kind,
+        detail=detail,  # nested: a browser's keys must never become audit.record's arguments
+        **extra,
+    )
+    db.session.commit()
+    call_status.record_event(room, name, detail, who=who)
 
 
 @bp.post("/events")
 def event():
-    candidate = g.get("candidate")
     staff = current_user if current_user.is_authenticated else None
+    candidate = g.get("candidate")
     if candidate is None and staff is None:
         abort(403)
-    payload = request.get_json(silent=True) or {}
-    name, kind = payload.get("event"), payload.get("kind")
-    if name not in EVENTS or kind not in KINDS:
-        abort(400)
-    detail = payload.get("detail") if isinstance(payload.get("detail"), dict) else {}
-    detail = {str(k)[:40]: str(v)[:200] for k, v in list(detail.items())[:10]}
-    audit.record(
-        f"call.{name}",
-        candidate=candidate,
-        room=str(payload.get("room", ""))[:200],
-        call_kind=kind,
-        **detail,
-    )
+    name, kind, room, detail = _read_report()
+    if staff is not None:
+        if not _staff_may_report(staff, room):
+            abort(403)
+        _store(name, kind, room, detail, who=f"staff:s{staff.id}",
+               candidate=_candidate_in_room(room))
+    else:
+        if room not in _candidate_rooms(candidate, name):
+            abort(403)
+        _store(name, kind, room, detail, who=f"candidate:c{candidate.id}", candidate=candidate)
+    return "", 204
+
+
+# --- the second camera's phone page -----------------------------------------------------------
+
+
+def _phone_candidate(code: str) -> Candidate:
+    """The candidate a bind code belongs to, or 404 (429 when the site's budget is spent)."""
+    now = utcnow()
+    normalized = second_camera.normalize_code(code)
+    bound = normalized is not None and session.get("phone_code") == normalized
+    if not bound and not second_camera.unknown_code_budget_left(now):
+        abort(429)
+    candidate = second_camera.find_by_code(normalized)
+    if candidate is None:
+        second_camera.spend_unknown_code_budget(now)
+        abort(404)
+    # This browser has proved it holds the code: its polls no longer depend on the budget.
+    session["phone_code"] = normalized
+    return candidate
+
+
+def _phone_call_context(candidate: Candidate, code: str) -> dict:
+    """The fragment's content and its ETag: the room (and kind) the phone should be in."""
+    now = utcnow()
+    settle(candidate, now)
+    where = candidate_call_room(candidate)
+    finished = candidate.state in FINAL_STATES
+    key = "over" if finished else (f"{where[1]}:{where[0]}" if where else "wait")
+    etag = '"p-' + hashlib.sha256(key.encode()).hexdigest()[:20] + '"'
+    call = None
+    if where is not None and not finished:
+        call = embed_for_candidate(candidate, now, second_camera=True)
+        if call is not None:
+            call = replace(call, events_url=url_for("calls.phone_event", code=code))
+    return {"call": call, "etag": etag, "finished": finished, "code": code,
+            "poll_seconds": PHONE_POLL_SECONDS}
+
+
+@bp.get("/phone")
+def phone_enter():
+    """Typing the bind code instead of scanning: a GET form, so nothing to protect from CSRF."""
+    typed = request.args.get("code")
+    if typed is not None:
+        code = second_camera.normalize_code(typed)
+        if code is not None:
+            return redirect(url_for("calls.phone", code=code))
+        return render_template("calls/phone_enter.html", message="绑定码为8位字母或数字，请核对。"), 400
+    return render_template("calls/phone_enter.html", message=None)
+
+
+@bp.get("/phone/<code>")
+def phone(code: str):
+    candidate = _phone_candidate(code)
+    context = _phone_call_context(candidate, candidate.second_camera_code)
+    response = make_response(render_template(
+        "calls/phone.html", candidate=candidate, ping_seconds=PHONE_PING_SECONDS, **context
+    ))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/phone/<code>/call")
+def phone_call(code: str):
+    """The polled call fragment. Unchanged room -> 204, which htmx does not swap, so a running
+    call's iframe is never torn down; a changed room -> the new embed with a fresh token."""
+    candidate = _phone_candidate(code)
+    context = _phone_call_context(candidate, candidate.second_camera_code)
+    if context["etag"] in request.headers.get("If-None-Match", ""):
+        return "", 204
+    response = make_response(render_template("calls/_phone_call.html", **context))
+    response.headers["ETag"] = context["etag"]
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/phone/<code>/ping")
+def phone_ping(code: str):
+    candidate = _phone_candidate(code)
+    now = utcnow()
+    if candidate.state in FINAL_STATES:
+        # htmx stops polling on 286.
+        return render_template("calls/_phone_ping.html", finished=True, now=now), 286
+    was_connected = second_camera.is_connected(candidate, now)
+    second_camera.mark_present(candidate.id, now)
+    if not was_connected:
+        audit.record("second_camera.connected", candidate=candidate, device="second_camera")
     db.session.commit()
+    if not was_connected:
+        # The candidate's page shows "已连接" (and may let them into the waiting room) at its
+        # next poll; later pings change nothing it shows, so they leave its ETag alone.
+        bump_candidate(candidate.id)
+    return render_template("calls/_phone_ping.html", finished=False, now=now)
+
+
+@bp.post("/phone/<code>/events")
+def phone_event(code: str):
+    candidate = _phone_candidate(code)
+    name, _kind, room, detail = _read_report()
+    if room not in _candidate_rooms(candidate, name):
+        abort(403)
+    _store(name, "second_camera", room, detail, who=f"second_camera:c{candidate.id}",
+           candidate=candidate, device="second_camera")
     return "", 204

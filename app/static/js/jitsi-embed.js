@@ -1,0 +1,426 @@
+/*
+ * Interview Room: embeds every .jitsi-call container with the Jitsi IFrame API.
+ *
+ * The page (templates/_jitsi_embed.html) puts everything in data attributes; this file loads
+ * https://<domain>/external_api.js once, joins with the page's fresh token, keeps the visible
+ * status line up to date, starts the recording where the page asks for it, and reports the
+ * events staff must know about to the server. Plain ES2017, no build step, no inline script.
+ * It defines no globals; a test may define window.JitsiMeetExternalAPI before it runs, and
+ * then no script is injected.
+ */
+(function () {
+  'use strict';
+
+  // The partial includes this file once per call, and htmx swaps may add it again: the first
+  // copy handles every call on the page, later copies do nothing.
+  var root = document.documentElement;
+  if (root.hasAttribute('data-ir-jitsi-embed')) {
+    return;
+  }
+  root.setAttribute('data-ir-jitsi-embed', '');
+
+  const REPORTED = [
+    'videoConferenceJoined', 'videoConferenceLeft', 'participantJoined', 'participantLeft',
+    'cameraError', 'micError', 'recordingStatusChanged', 'readyToClose', 'errorOccurred'
+  ];
+  const STAFF_ROLES = ['examiner', 'assistant', 'chief'];
+  const RECORDING_ROLES = ['assistant', 'chief']; // app/jitsi/embed.py RECORDING_ROLES
+  const TEXT = {
+    connecting: '正在连接…',
+    joined: '已连接',
+    left: '已离开通话',
+    recording: '录制中',
+    recordingFailed: '录制失败',
+    recordingStopped: '录制已停止',
+    recordingNotStarted: '录制未能开始',
+    loadFailed: '视频服务连接失败，请检查网络后刷新页面',
+    fatal: '视频通话出错，请刷新页面',
+    camera: '摄像头无法使用，请检查摄像头权限或关闭占用摄像头的其他程序',
+    mic: '麦克风无法使用，请检查麦克风权限或关闭占用麦克风的其他程序'
+  };
+  const API_LOAD_TIMEOUT_MS = 20000;
+  // Jitsi announces a recording that is already running shortly after the join: wait for it
+  // rather than asking Jibri for a second one.
+  const RECORDING_START_DELAY_MS = 3000;
+  // Jibri needs a few seconds to start; silence for this long means it never will.
+  const RECORDING_CONFIRM_MS = 60000;
+
+  const calls = new Map(); // container element -> its state
+  const loaders = new Map(); // external_api.js URL -> Promise
+
+  function csrfToken() {
+    try {
+      const headers = JSON.parse(document.body.getAttribute('hx-headers') || '{}');
+      return headers['X-CSRFToken'] || '';
+    } catch (err) {
+      return '';
+    }
+  }
+
+  // Event payloads hold nested objects and DOM-ish things: keep short primitive values only.
+  function flatten(detail) {
+    const out = {};
+    if (!detail || typeof detail !== 'object') {
+      return out;
+    }
+    Object.keys(detail).slice(0, 10).forEach(function (key) {
+      const value = detail[key];
+      if (value === null || value === undefined) {
+        return;
+      }
+      if (['string', 'number', 'boolean'].indexOf(typeof value) !== -1) {
+        out[key] = String(value).slice(0, 200);
+      }
+    });
+    return out;
+  }
+
+  function report(el, event, detail, keepalive) {
+    const url = el.getAttribute('data-jitsi-events');
+    if (!url || typeof fetch !== 'function') {
+      return Promise.resolve();
+    }
+    const body = JSON.stringify({
+      event: event,
+      kind: el.getAttribute('data-jitsi-kind'),
+      room: el.getAttribute('data-jitsi-room'),
+      detail: flatten(detail)
+    });
+    return fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      keepalive: Boolean(keepalive), // still delivered while the page unloads
+      headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrfToken()},
+      body: body
+    }).catch(function () { /* a lost report must never break the call */ });
+  }
+
+  function setStatus(el, text, tone) {
+    const line = el.querySelector('[data-jitsi-status]');
+    if (!line) {
+      return;
+    }
+    line.textContent = text;
+    line.classList.remove('ok', 'warn', 'danger');
+    if (tone) {
+      line.classList.add(tone);
+    }
+    // Failures interrupt a screen reader; progress waits its turn.
+    line.setAttribute('aria-live', tone === 'danger' ? 'assertive' : 'polite');
+  }
+
+  function loadApi(url) {
+    if (typeof window.JitsiMeetExternalAPI === 'function') {
+      return Promise.resolve();
+    }
+    if (!loaders.has(url)) {
+      loaders.set(url, new Promise(function (resolve, reject) {
+        const script = document.createElement('script');
+        const timer = setTimeout(function () {
+          reject(new Error('external_api.js timed out'));
+        }, API_LOAD_TIMEOUT_MS);
+        script.src = url;
+        script.async = true;
+        script.onload = function () {
+          clearTimeout(timer);
+          resolve();
+        };
+        script.onerror = function () {
+          clearTimeout(timer);
+          reject(new Error('external_api.js failed to load'));
+        };
+        document.head.appendChild(script);
+      }));
+    }
+    return loaders.get(url);
+  }
+
+  // The device-check page stores the chosen device ids; the IFrame API picks initial devices
+  // by label, which this origin may read because the candidate granted it the camera there.
+  async function chosenDevices() {
+    let cameraId = null;
+    let micId = null;
+    try {
+      cameraId = window.localStorage.getItem('ir.cameraId');
+      micId = window.localStorage.getItem('ir.micId');
+    } catch (err) {
+      return null;
+    }
+    if (!cameraId && !micId) {
+      return null;
+    }
+    if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) {
+      return null;
+    }
+    const found = await navigator.mediaDevices.enumerateDevices();
+    const label = function (kind, id) {
+      const device = found.find(function (d) { return d.kind === kind && d.deviceId === id; });
+      return device && device.label ? device.label : null;
+    };
+    const devices = {};
+    const camera = cameraId && label('videoinput', cameraId);
+    const mic = micId && label('audioinput', micId);
+    if (camera) {
+      devices.videoInput = camera;
+    }
+    if (mic) {
+      devices.audioInput = mic;
+    }
+    return Object.keys(devices).length ? devices : null;
+  }
+
+  function toolbar(el) {
+    try {
+      const buttons = JSON.parse(el.getAttribute('data-jitsi-toolbar') || '[]');
+      return Array.isArray(buttons) ? buttons : [];
+    } catch (err) {
+      return [];
+    }
+  }
+
+  function frameHeight() {
+    return Math.max(360, Math.round((window.innerHeight || 720) * 0.7));
+  }
+
+  function failToLoad(el, err) {
+    setStatus(el, TEXT.loadFailed, 'danger');
+    report(el, 'errorOccurred', {
+      name: 'ExternalApiUnavailable',
+      message: err && err.message ? err.message : String(err),
+      isFatal: true
+    });
+  }
+
+  function isStaff(el) {
+    return STAFF_ROLES.indexOf(el.getAttribute('data-jitsi-role')) !== -1;
+  }
+
+  function wantsRecording(el) {
+    return el.getAttribute('data-jitsi-record') === 'true';
+  }
+
+  function mayRecord(el) {
+    return RECORDING_ROLES.indexOf(el.getAttribute('data-jitsi-role')) !== -1;
+  }
+
+  // A staff page asks a running call to start recording without reloading it (a reload would
+  // drop everyone's video for seconds): the server answers the action that needs the recording
+  // (e.g. the chief's "start timer") with `HX-Trigger: {"ir:start-recording": {"room": ROOM}}`.
+  function onStartRecordingRequest(event) {
+    const wanted = event.detail && event.detail.room ? String(event.detail.room) : null;
+    calls.forEach(function (state, el) {
+      const room = el.getAttribute('data-jitsi-room') || '';
+      if (!mayRecord(el) || wantsRecording(el)) {
+        return;
+      }
+      if (wanted && room !== wanted && room.split('/').pop() !== wanted) {
+        return;
+      }
+      el.setAttribute('data-jitsi-record', 'true');
+      if (state.joined) {
+        startRecording(el, state);
+      } // else: the videoConferenceJoined handler starts it
+    });
+  }
+
+  function startRecording(el, state) {
+    state.recordingTimer = setTimeout(function () {
+      if (!state.joined || state.recording === 'on') {
+        return;
+      }
+      try {
+        state.api.executeCommand('startRecording', {mode: 'file'});
+      } catch (err) {
+        recordingFailed(el, state, err && err.message ? err.message : 'startRecording failed');
+        return;
+      }
+      state.recordingTimer = setTimeout(function () {
+        if (state.joined && state.recording !== 'on' && state.recording !== 'error') {
+          recordingFailed(el, state, 'no confirmation within ' + RECORDING_CONFIRM_MS / 1000 + ' s');
+        }
+      }, RECORDING_CONFIRM_MS);
+    }, RECORDING_START_DELAY_MS);
+  }
+
+  // Our own finding (a command that threw, no answer from Jibri) reported like Jitsi's own.
+  function recordingFailed(el, state, reason) {
+    state.recording = 'error';
+    setStatus(el, TEXT.recordingFailed + '：' + reason, 'danger');
+    report(el, 'recordingStatusChanged', {on: false, mode: 'file', error: reason, source: 'page'});
+  }
+
+  function onRecordingStatus(el, state, event) {
+    const e = event || {};
+    if (e.mode && e.mode !== 'file') {
+      return; // live streaming is off in every token; nothing to show
+    }
+    if (e.on) {
+      state.recording = 'on';
+      setStatus(el, TEXT.recording, 'ok');
+    } else if (e.error) {
+      state.recording = 'error';
+      if (isStaff(el)) {
+        setStatus(el, TEXT.recordingFailed + '：' + e.error, 'danger');
+      } else {
+        setStatus(el, TEXT.joined, 'ok');
+      }
+    } else {
+      state.recording = 'off';
+      if (isStaff(el) && wantsRecording(el) && state.joined) {
+        setStatus(el, TEXT.recordingStopped, 'warn');
+      } else if (state.joined) {
+        setStatus(el, TEXT.joined, 'ok');
+      }
+    }
+  }
+
+  function wire(el, state) {
+    const api = state.api;
+    const on = function (name, handler) {
+      api.addListener(name, function (event) {
+        if (handler) {
+          handler(event || {});
+        }
+        report(el, name, event);
+      });
+    };
+    on('videoConferenceJoined', function () {
+      state.joined = true;
+      setStatus(el, state.recording === 'on' ? TEXT.recording : TEXT.joined, 'ok');
+      if (wantsRecording(el)) {
+        startRecording(el, state);
+      }
+    });
+    on('videoConferenceLeft', function () {
+      state.joined = false;
+      clearTimeout(state.recordingTimer);
+      setStatus(el, TEXT.left);
+    });
+    on('participantJoined');
+    on('participantLeft');
+    on('cameraError', function () { setStatus(el, TEXT.camera, 'danger'); });
+    on('micError', function () { setStatus(el, TEXT.mic, 'danger'); });
+    on('recordingStatusChanged', function (event) { onRecordingStatus(el, state, event); });
+    on('readyToClose');
+    on('errorOccurred', function (event) {
+      if (event.isFatal) {
+        setStatus(el, TEXT.fatal, 'danger');
+      }
+    });
+  }
+
+  async function start(el) {
+    if (calls.has(el)) {
+      return;
+    }
+    const state = {api: null, joined: false, recording: null, recordingTimer: null};
+    calls.set(el, state);
+    setStatus(el, TEXT.connecting);
+    try {
+      await loadApi(el.getAttribute('data-jitsi-api'));
+    } catch (err) {
+      failToLoad(el, err);
+      return;
+    }
+    if (typeof window.JitsiMeetExternalAPI !== 'function') {
+      failToLoad(el, new Error('JitsiMeetExternalAPI is not defined'));
+      return;
+    }
+    let devices = null;
+    try {
+      devices = await chosenDevices();
+    } catch (err) {
+      devices = null; // the defaults are better than no call
+    }
+    if (!el.isConnected) {
+      calls.delete(el); // swapped away while loading
+      return;
+    }
+    const silent = el.getAttribute('data-jitsi-silent') === 'true';
+    const options = {
+      roomName: el.getAttribute('data-jitsi-room'),
+      parentNode: el.querySelector('[data-jitsi-frame]') || el,
+      width: '100%',
+      height: frameHeight(),
+      userInfo: {displayName: el.getAttribute('data-jitsi-name')},
+      configOverwrite: {
+        prejoinConfig: {enabled: false},
+        prejoinPageEnabled: false,
+        startWithAudioMuted: el.getAttribute('data-jitsi-audio-muted') === 'true',
+        // A phone beside the laptop must not play the call back into the laptop's microphone.
+        startSilent: silent,
+        disableDeepLinking: true,
+        disableInviteFunctions: true,
+        readOnlyName: true,
+        toolbarButtons: toolbar(el)
+      }
+    };
+    const jwt = el.getAttribute('data-jitsi-jwt');
+    if (jwt) {
+      options.jwt = jwt;
+    }
+    if (devices) {
+      options.devices = devices;
+    }
+    try {
+      state.api = new window.JitsiMeetExternalAPI(el.getAttribute('data-jitsi-domain'), options);
+    } catch (err) {
+      failToLoad(el, err);
+      return;
+    }
+    wire(el, state);
+  }
+
+  // The call goes away with its container (an htmx swap) or with the page: tell the server,
+  // so that staff do not see someone in a call they have left.
+  function stop(el, reason) {
+    const state = calls.get(el);
+    if (!state) {
+      return;
+    }
+    calls.delete(el);
+    clearTimeout(state.recordingTimer);
+    if (state.joined) {
+      state.joined = false;
+      report(el, 'videoConferenceLeft', {reason: reason}, true);
+    }
+    if (state.api && typeof state.api.dispose === 'function') {
+      try {
+        state.api.dispose();
+      } catch (err) { /* already gone */ }
+    }
+  }
+
+  function startAll(scope) {
+    const found = [];
+    if (scope.matches && scope.matches('.jitsi-call')) {
+      found.push(scope);
+    }
+    if (scope.querySelectorAll) {
+      found.push.apply(found, scope.querySelectorAll('.jitsi-call'));
+    }
+    found.forEach(function (el) { start(el); });
+  }
+
+  function init() {
+    startAll(document);
+    document.body.addEventListener('htmx:load', function (event) {
+      startAll(event.target);
+    });
+    document.body.addEventListener('htmx:beforeCleanupElement', function (event) {
+      if (calls.has(event.target)) {
+        stop(event.target, 'replaced');
+      }
+    });
+    document.body.addEventListener('ir:start-recording', onStartRecordingRequest);
+    window.addEventListener('pagehide', function () {
+      Array.from(calls.keys()).forEach(function (el) { stop(el, 'page closed'); });
+    });
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', init);
+  } else {
+    init();
+  }
+}());

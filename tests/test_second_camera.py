@@ -1,0 +1,276 @@
+"""佐证/辅机位 end to end through HTTP: the candidate's QR code and bind code, the phone page that
+joins the same call as "<name> 辅机位", its presence pings, the staff view, the waiting-room gate
+of an exam that requires it, and the guards of the code-only phone routes."""
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from flask import render_template
+from sqlalchemy import select
+
+from app import db
+from app.call_status import room_status
+from app.models import AuditEvent, Candidate
+from app.models.candidate import CandidateState as S
+from app.second_camera import (
+    ALPHABET,
+    CODE_LENGTH,
+    UNKNOWN_CODE_BUDGET_PER_MINUTE,
+    ensure_bind_code,
+    normalize_code,
+)
+from tests.candidate_client import CandidateBrowser
+from tests.conftest import csrf_token_from
+from tests.jitsi_rules import verify
+from tests.jitsi_world import hosted, hosted_config  # noqa: F401 - fixtures
+from tests.jitsi_world import (
+    PERSONAL,
+    RULES,
+    World,
+    report,
+    the_embed,
+)
+from tests.test_journey import World as JourneyWorld
+
+CONNECT_FIRST = "本场面试要求开启佐证（辅机位）摄像头：请先用手机扫码连接辅机位。"
+
+
+def fresh(candidate) -> Candidate:
+    db.session.expire_all()
+    return db.session.get(Candidate, candidate.id)
+
+
+def debugged(world: JourneyWorld, c: Candidate) -> None:
+    """Confirmed, notices read, debug call done: next comes the waiting room."""
+    from app.journey import Actor, perform
+
+    me, assistant = world.as_candidate(c), Actor.staff(world.assistant)
+    perform(c.id, "confirm", me, world.now)
+    world.read_notices(c)
+    perform(c.id, "enter_debug", me, world.now)
+    perform(c.id, "call_debug", assistant, world.now)
+    perform(c.id, "accept_debug", me, world.now)
+    perform(c.id, "check_identity", assistant, world.now)
+    perform(c.id, "mark_debugged", assistant, world.now)
+
+
+class Phone:
+    """The candidate's phone: a browser of its own, holding nothing but the bind code."""
+
+    def __init__(self, app, code: str):
+        self.client = app.test_client()
+        self.code = code
+        self.token = None
+
+    def open(self):
+        response = self.client.get(f"/calls/phone/{self.code}")
+        if response.status_code == 200:
+            self.token = csrf_token_from(response.get_data(as_text=True))
+        return response
+
+    def ping(self):
+        return self.client.post(f"/calls/phone/{self.code}/ping",
+                                headers={"X-CSRFToken": self.token, "HX-Request": "true"})
+
+    def call(self, etag=None):
+        headers = {"HX-Request": "true"}
+        if etag:
+            headers["If-None-Match"] = etag
+        return self.client.get(f"/calls/phone/{self.code}/call", headers=headers)
+
+
+def qr_and_code(html: str) -> str:
+    assert "<svg" in html and 'class="qr"' in html, html
+    match = re.search(r'class="bind-code">([^<]+)<', html)
+    assert match, html
+    return match.group(1)
+
+
+def test_required_second_camera_gates_the_waiting_room_until_the_phone_pings(app, client):
+    world = JourneyWorld(requires_second_camera=True)
+    c = world.candidates[0]
+    debugged(world, c)
+    me = CandidateBrowser(client)
+    assert me.enter_code(c.code).status_code == 303
+
+    # The candidate's page: QR code (inline SVG, no script) and the bind code.
+    html = me.html()
+    code = qr_and_code(html)
+    assert normalize_code(code) == code and len(code) == CODE_LENGTH
+    assert "本场面试必须开启辅机位" in html and "未连接" in html
+    assert "/calls/phone" in html and c.id_number not in html
+
+    # Entering the code again (SEED 003) is refused while the phone is not there.
+    me.enter_code(c.code)
+    assert fresh(c).state == S.DEBUGGED
+    assert CONNECT_FIRST in me.html()
+
+    # The phone: the typed code (lower case, spaces) leads to its page; the page pings.
+    phone = Phone(app, code)
+    typed = phone.client.get("/calls/phone",
+                             query_string={"code": f" {code[:4].lower()} {code[4:]}"})
+    assert typed.status_code == 302 and typed.headers["Location"].endswith(f"/calls/phone/{code}")
+    page = phone.open()
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    page_html = page.get_data(as_text=True)
+    assert "辅机位" in page_html and "等待考生进入视频通话" in page_html
+    for secret in (c.name, c.id_number, c.phone):
+        assert secret not in page_html
+    ping = phone.ping()
+    assert ping.status_code == 200 and "辅机位在线" in ping.get_data(as_text=True)
+    connected = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.kind == "second_camera.connected")).all()
+    assert [e.data.get("device") for e in connected] == ["second_camera"]
+
+    assert "已连接" in me.html()
+    assert me.enter_code(c.code).status_code == 303
+    assert fresh(c).state == S.WAITING
+
+    # A second ping while connected is not a second "connected" event.
+    phone.ping()
+    assert db.session.scalar(select(db.func.count()).select_from(AuditEvent).where(
+        AuditEvent.kind == "second_camera.connected")) == 1
+
+
+def test_the_phone_going_quiet_shows_as_not_connected(app, client):
+    world = JourneyWorld(requires_second_camera=True)
+    c = world.candidates[0]
+    debugged(world, c)
+    code = ensure_bind_code(c)
+    phone = Phone(app, code)
+    phone.open()
+    with time_machine.travel(world.now, tick=False):
+        phone.ping()
+    with time_machine.travel(world.now + timedelta(seconds=31), tick=False):
+        me = CandidateBrowser(client)
+        me.enter_code(c.code)
+        assert fresh(c).state == S.DEBUGGED  # 31 s without a ping: not connected
+        html = me.html()
+        assert "未连接" in html and CONNECT_FIRST in html
+
+
+def test_an_exam_without_the_requirement_lets_the_candidate_in(app, client):
+    world = JourneyWorld()
+    c = world.candidates[0]
+    debugged(world, c)
+    me = CandidateBrowser(client)
+    me.enter_code(c.code)
+    me.enter_code(c.code)
+    assert fresh(c).state == S.WAITING
+
+
+def test_the_phone_joins_the_candidates_call_as_the_second_camera(hosted):
+    world = World(requires_second_camera=True)
+    c = world.interviewing(lot=7)
+    code = ensure_bind_code(c)
+    phone = Phone(hosted, code)
+    html = phone.open().get_data(as_text=True)
+    attrs = the_embed(html)
+    room = world.panel.interview_room
+    assert attrs["data-jitsi-room"] == room
+    assert attrs["data-jitsi-name"] == "考生 07 辅机位"
+    assert attrs["data-jitsi-role"] == "second_camera"
+    assert attrs["data-jitsi-audio-muted"] == "true" and attrs["data-jitsi-silent"] == "true"
+    assert json.loads(attrs["data-jitsi-toolbar"]) == ["camera", "toggle-camera", "hangup"]
+    assert attrs["data-jitsi-events"] == f"/calls/phone/{code}/events"
+    claims = verify(attrs["data-jitsi-jwt"], RULES, room=room,
+                    now=int(datetime.now(UTC).timestamp()))
+    user = claims["context"]["user"]
+    assert user == {"id": f"c{c.id}-2", "name": "考生 07 辅机位", "moderator": "false",
+                    "affiliation": "member"}
+    assert claims["context"]["features"]["recording"] == "false"
+    for secret in PERSONAL:
+        assert secret not in html and secret not in json.dumps(claims, ensure_ascii=False)
+
+    # The polled fragment: 204 while the room is the same (the running call stays), a fresh
+    # embed when it changes (the rest room after the interview).
+    first = phone.call()
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
+    etag = first.headers["ETag"]
+    assert phone.call(etag).status_code == 204
+    c = fresh(c)
+    c.state = S.RESTING
+    db.session.commit()
+    moved = phone.call(etag)
+    assert moved.status_code == 200
+    assert the_embed(moved.get_data(as_text=True))["data-jitsi-room"] == world.panel.rest_room
+
+    # Its reports are audited as the second camera's and shown to staff.
+    assert report(phone.client, phone.token, kind="rest", room=world.panel.rest_room,
+                  url=f"/calls/phone/{code}/events").status_code == 204
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.kind == "call.videoConferenceJoined"))
+    assert event.candidate_id == c.id and event.data["device"] == "second_camera"
+    assert event.data["call_kind"] == "second_camera"
+    assert room_status(world.panel.rest_room)["second_camera_in"]
+    # ...but not for a room the candidate is not in.
+    assert report(phone.client, phone.token, kind="rest", room=world.other_panel.rest_room,
+                  url=f"/calls/phone/{code}/events").status_code == 403
+
+
+def test_staff_see_connected_or_not_and_never_the_code(app):
+    world = World(requires_second_camera=True)
+    c = world.candidate(S.WAITING)
+    code = ensure_bind_code(c)
+    with app.test_request_context("/"):
+        html = render_template("_second_camera_panel.html", candidate=c)
+    assert "未连接 not connected" in html and 'class="badge danger"' in html
+    assert code not in html and "<svg" not in html
+    phone = Phone(app, code)
+    phone.open()
+    phone.ping()
+    c = fresh(c)
+    with app.test_request_context("/"):
+        html = render_template("_second_camera_panel.html", candidate=c)
+    assert "已连接 connected" in html and code not in html
+
+
+def test_a_staff_view_never_makes_a_bind_code(app):
+    world = World()
+    c = world.candidate(S.WAITING)
+    version = c.version
+    with app.test_request_context("/"):
+        render_template("_second_camera_panel.html", candidate=c)
+    c = fresh(c)
+    assert c.second_camera_code is None and c.version == version
+
+
+def test_the_bind_code_is_made_once(app):
+    c = World().candidate(S.DEBUGGED)
+    first = ensure_bind_code(c)
+    assert ensure_bind_code(fresh(c)) == first
+    assert set(first) <= set(ALPHABET)
+
+
+def test_the_phone_stops_when_the_candidates_way_is_over(app):
+    world = World()
+    c = world.candidate(S.RELEASED)
+    phone = Phone(app, ensure_bind_code(c))
+    assert "面试已全部结束" in phone.open().get_data(as_text=True)
+    response = phone.ping()
+    assert response.status_code == 286  # htmx stops polling
+    assert "hx-trigger" not in phone.call().get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["", "1234", "ABCDEFG0", "ABCDEFGHJ"])
+def test_a_mistyped_code_says_how_it_looks(app, client, typed):
+    response = client.get("/calls/phone", query_string={"code": typed})
+    assert response.status_code == 400 and "绑定码为8位字母或数字" in response.get_data(as_text=True)
+
+
+def test_unknown_codes_draw_on_a_global_budget_that_bound_phones_skip(app):
+    c = World().candidate(S.WAITING)
+    phone = Phone(app, ensure_bind_code(c))
+    assert phone.open().status_code == 200  # bound before the guessing starts
+    guesser = app.test_client()
+    for i in range(UNKNOWN_CODE_BUDGET_PER_MINUTE):
+        guess = "".join(ALPHABET[(i + k) % len(ALPHABET)] for k in range(CODE_LENGTH))
+        assert guesser.get(f"/calls/phone/{guess}").status_code == 404
+    # The budget is spent: every unbound phone is refused, even with a real code...
+    assert guesser.get(f"/calls/phone/{phone.code}").status_code == 429
+    assert app.test_client().get(f"/calls/phone/{phone.code}").status_code == 429
+    # ...but the phone that already proved its code keeps working.
+    assert phone.ping().status_code == 200

@@ -412,6 +412,8 @@ def test_the_page_shows_each_status_with_progress_reason_and_retry(rec_app, clie
                   status="pulling", candidate_id=world.candidates[1].id, **common),
         Recording(session_folder="s3", file_name="failed.mp4", expected_size=100, status="failed",
                   error="checksum mismatch: SHA-256 abc, expected 000", **common),
+        Recording(session_folder="s4", file_name="stored.mp4", expected_size=2_500_000, status="stored",
+                  stored_path="s4/stored.mp4", duration_seconds=124, **common),
     ])
     db.session.commit()
     staff.login("chief")
@@ -423,6 +425,8 @@ def test_the_page_shows_each_status_with_progress_reason_and_retry(rec_app, clie
     assert '>1 失败</span>' in page  # the menu entry shows the failure on every staff page
 
     assert "考生0" in page and "考生1" in page
+    assert "已保存 stored" in page and "2:04" in page and "2.5 MB" in page
+    assert page.count("未知 unknown</span>") == 3  # no duration known for the other three
     fragment = client.get(f"/staff/recordings/exam/{world.exam.id}?fragment=1").get_data(as_text=True)
     assert fragment.startswith('<div id="recordings-table"') and "<html" not in fragment
     staff.logout()

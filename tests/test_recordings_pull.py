@@ -257,3 +257,25 @@ def test_a_worker_starting_re_enqueues_recordings_whose_job_was_lost(rec_app, ji
         worker.stderr.close()
     db.session.expire_all()
     assert db.session.get(Recording, rec.id).status == "stored"
+
+
+def test_the_duration_comes_from_ffprobe_when_it_is_installed(rec_app, jibri_host, tmp_path, monkeypatch):
+    # A stand-in ffprobe that checks it is asked for the format's duration of the stored file.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "ffprobe"
+    fake.write_text('#!/bin/sh\ncase "$*" in *format=duration*recordings/sess-1/*) echo 123.6;; *) exit 1;; esac\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    rec = waiting_recording(jibri_host)
+    assert pull_recording(rec.id) == "stored"
+    db.session.refresh(rec)
+    assert rec.duration_seconds == 124
+
+
+def test_without_ffprobe_the_duration_is_unknown(rec_app, jibri_host, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    rec = waiting_recording(jibri_host)
+    assert pull_recording(rec.id) == "stored"
+    db.session.refresh(rec)
+    assert rec.duration_seconds is None

@@ -101,6 +101,9 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     assert_call(call, room=room, name="考生", moderator=False)
     assert call["configOverwrite"]["toolbarButtons"] == ["microphone", "camera", "fullscreen",
                                                          "settings", "hangup"]
+    # The camera and microphone chosen in the device check are the call's devices.
+    assert call["devices"] and call["devices"].get("videoInput"), call["devices"]
+    assert call["devices"].get("audioInput"), call["devices"]
     expect(candidate.locator("[data-jitsi-status]")).to_have_text("已连接")
     assert_labelled(candidate)
     shot(candidate, "candidate-06-debug-call")

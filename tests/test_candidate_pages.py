@@ -475,7 +475,10 @@ def test_confirming_after_the_deadline_is_refused(world, me):
     with at(world, minutes=21):
         refused = me.post("/me/confirm")
         assert refused.status_code == 409
-        assert "确认截止" in refused.get_data(as_text=True) or "放弃" in me.html()
+        assert "您未在确认截止时间前确认参加" in refused.get_data(as_text=True)
+        html = me.html()
+    assert "未确认参加" in html and "视为放弃参加本场面试" in html and "hx-get" not in html
+    assert fresh(world.candidates[0]).state == S.DECLINED
 
 
 def test_rest_room_code_only_after_the_interview(world, me, app):

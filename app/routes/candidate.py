@@ -39,6 +39,7 @@ from app.candidate_session import (
 )
 from app.journey import Actor, Refused
 from app.models import (
+    AuditEvent,
     Broadcast,
     Candidate,
     CandidateResult,
@@ -326,8 +327,26 @@ def page_context(candidate: Candidate, stage: str, now: datetime) -> dict:
         from app.jitsi.embed import embed_for_candidate
 
         ctx["embed"] = embed_for_candidate(candidate, now)
-    ctx["final_message"] = journey.REFUSAL_BY_STATE.get(S(candidate.state))
+    ctx["final_message"] = final_message(candidate)
     return ctx
+
+
+DECLINED_BY_DEADLINE = "您未在确认截止时间前确认参加，视为放弃参加本场面试。"
+
+
+def final_message(candidate: Candidate) -> str | None:
+    """Why the way ended. 'Declined' is the candidate's own click or the confirm deadline
+    passing (视为放弃): the audit log says which, and the candidate is told the right one."""
+    if candidate.state == S.DECLINED:
+        expired = db.session.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.candidate_id == candidate.id,
+                AuditEvent.kind == "journey.expire_confirmation",
+            ).limit(1)
+        )
+        if expired is not None:
+            return DECLINED_BY_DEADLINE
+    return journey.REFUSAL_BY_STATE.get(S(candidate.state))
 
 
 def _missing_before_debug(candidate: Candidate, notices, read) -> list[str]:
@@ -496,7 +515,8 @@ def _act(move: str, done_message: str | None = None, **params):
     try:
         journey.perform(candidate.id, move, Actor.of_candidate(candidate), utcnow(), **params)
     except Refused as refused:
-        return _refused(refused.message)
+        db.session.refresh(candidate)
+        return _refused(final_message(candidate) or refused.message)
     if done_message:
         flash(done_message, "success")
     return _go(url_for("candidate.home"))

@@ -1,6 +1,7 @@
 """The examiner console over HTTP: queue, the chief's buttons, the clock, questions, notices,
 who may do what, and that no examiner page ever shows who a candidate is."""
 
+import json
 import threading
 from datetime import timedelta
 
@@ -320,9 +321,11 @@ def test_start_timer_records_from_then_and_the_end_button_ends(world, chief, exa
         response = chief.act(c, "start-timer")
         html = response.get_data(as_text=True)
     assert response.status_code == 200
-    # The chief's call comes again, out of band, joining with recording on (issue 6).
-    assert 'id="interview-call" class="card" hx-swap-oob="outerHTML"' in html
-    assert 'data-jitsi-record="true"' in html
+    # The running call is asked to record (issue 6), not re-rendered: a rejoin would drop video.
+    assert 'id="interview-call"' not in html
+    assert json.loads(response.headers["HX-Trigger"]) == {
+        "console-refresh": None, "ir:start-recording": {"room": world.panel.interview_room},
+    }
     c = reload(c)
     assert c.deadline_at == after_cutoff(world, 20) + timedelta(minutes=10)
     with time_machine.travel(after_cutoff(world, 80), tick=False):

@@ -8,6 +8,7 @@ those moves to them (403) whatever they post. Scoring lives in app/routes/examin
 on the same page.
 """
 
+import json
 from collections import Counter
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from app.journey import Actor, Refused, perform
 from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
 from app.models.candidate import CandidateState as S
 from app.staff_console import (
+    REFRESH_EVENT,
     broadcast_answer,
     current_and_past,
     done,
@@ -270,14 +272,14 @@ def chief_action(panel_id: int, candidate_id: int, action: str):
     except Refused as refusal:
         return refused(refusal.message, _console_url(panel))
     if move == "start_timer" and htmx:
-        # Recording starts with the timer: the chief's call is rendered again, recording on join.
-        embed = _embed(panel, db.session.get(Candidate, candidate.id))
-        call_html = render_template(
-            "examiner/_interview_call.html", panel=panel, embed=embed, oob=True
+        # Recording starts with the timer, in the call already running: re-rendering the embed
+        # would make the chief leave and rejoin (seconds of lost video for everyone), so the
+        # answer asks jitsi-embed.js to send startRecording to the live call instead.
+        response = done(f"{label}：{message}", _console_url(panel), lambda: _render_room(panel))
+        response.headers["HX-Trigger"] = json.dumps(
+            {REFRESH_EVENT: None, "ir:start-recording": {"room": panel.interview_room}}
         )
-        return done(
-            f"{label}：{message}", _console_url(panel), lambda: _render_room(panel) + call_html
-        )
+        return response
     return done(f"{label}：{message}", _console_url(panel), lambda: _render_room(panel))
 
 

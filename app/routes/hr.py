@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from openpyxl import Workbook
@@ -48,6 +49,7 @@ from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
 from app import audit, db, htmx
 from app.codes import allocate_codes, conflicting_codes, lock_code_allocation
 from app.decorators import guard_blueprint
+from app.exam_day import ExamDayError, close_entry_now
 from app.models import (
     Candidate,
     CandidateState,
@@ -66,7 +68,7 @@ from app.models.candidate import STATE_LABELS
 from app.panels import create_panel, set_panel_staff
 from app.roster import import_candidates
 from app.slips import SLIP_HEADER, slip_rows
-from app.timeutil import format_beijing, parse_beijing
+from app.timeutil import format_beijing, parse_beijing, utcnow
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 guard_blueprint(bp, Role.HR, Role.ADMIN)
@@ -453,7 +455,30 @@ def exam_detail(exam_id: int):
         total=sum(by_state.values()),
         notice_count=len(exam.notices),
         question_count=len(exam.question_sets),
+        entry_closable=_entry_closable(exam, utcnow()),
     )
+
+
+def _entry_closable(exam: Exam, now: datetime) -> bool:
+    return exam.login_opens_at <= now and (
+        exam.entry_cutoff_at is None or exam.entry_cutoff_at > now
+    )
+
+
+@bp.post("/exams/<int:exam_id>/close-entry")
+def close_entry(exam_id: int):
+    exam = _exam_or_404(exam_id)
+    try:
+        changed = close_entry_now(exam.id, current_user._get_current_object())
+    except ExamDayError as problem:
+        flash(problem.message, "error")
+    else:
+        flash(
+            f"已截止入场，{changed} 位考生的状态随之更新（未入场者记为缺考，未抽签者已分配签号）。"
+            f" Entry closed; {changed} candidates updated.",
+            "success",
+        )
+    return redirect(url_for("hr.exam_detail", exam_id=exam.id), 303)
 
 
 # --- panels -----------------------------------------------------------------------------------

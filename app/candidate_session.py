@@ -13,6 +13,7 @@ from functools import wraps
 
 from flask import g, redirect, session, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import audit, db
 from app.models import Candidate, Exam
@@ -75,7 +76,11 @@ def load_candidate() -> None:
     candidate_id = session.get("candidate_id")
     if candidate_id is None:
         return
-    candidate = db.session.get(Candidate, candidate_id)
+    # The exam and panel come in the same statement: every candidate page and the 2-second
+    # poll read both, and a poll is what thousands of candidates send at once (make bench).
+    candidate = db.session.get(
+        Candidate, candidate_id, options=[joinedload(Candidate.exam), joinedload(Candidate.panel)]
+    )
     if candidate is None:
         sign_out()
         return

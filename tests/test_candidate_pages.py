@@ -233,6 +233,29 @@ def test_poll_answers_304_while_nothing_changed_and_redirects_on_a_stage_change(
     assert moved.status_code == 200 and moved.headers["HX-Redirect"] == "/me"
 
 
+def test_an_unchanged_poll_in_the_waiting_room_is_one_statement(world, me):
+    """Thousands poll every 2 s: the candidate, exam and panel come in one SELECT (make bench)."""
+    from sqlalchemy import event
+
+    c = world.candidates[0]
+    world.to_waiting(c)
+    perform(c.id, "draw_lot", world.as_candidate(c), world.now + timedelta(minutes=1))
+    with at(world, minutes=2):
+        etag = me.poll("waiting").headers["ETag"].strip('"')
+        statements = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = me.poll("waiting", etag)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 304
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, statements
+
+
 def test_poll_without_htmx_goes_to_the_page_and_signed_out_poll_is_not_swapped(world, client):
     browser = CandidateBrowser(client)
     response = browser.poll("invited")

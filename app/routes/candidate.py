@@ -155,8 +155,8 @@ def poll_etag(candidate: Candidate, stage: str, now: datetime) -> str:
     if stage == "interviewing":
         parts.append(_interview_phase(candidate, now)[0])
     if stage == "waiting" and candidate.panel_id is not None:
-        queue = db.session.scalar(select(Panel.queue_version).where(Panel.id == candidate.panel_id))
-        parts.append(f"q{queue}")
+        # The panel row was loaded with the candidate in this request: no second statement.
+        parts.append(f"q{candidate.panel.queue_version}")
     if candidate.exam.requires_second_camera and stage in ("debugged", "waiting", "interviewing"):
         parts.append("2" if journey.second_camera_connected(candidate, now) else "1")
     return ".".join(parts)

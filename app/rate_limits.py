@@ -43,6 +43,9 @@ def storage_uri(url: str) -> str:
 
 def init_rate_limits(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(redis_url(app)))
+    # A moving window: with fixed windows a guesser gets twice the budget across a boundary
+    # (10 at 12:00:59, 10 more at 12:01:00), and "10 per minute" would not mean what it says.
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter.init_app(app)
 

@@ -27,3 +27,21 @@ def test_successful_sign_ins_cost_nothing(app, client):
         assert _login(client, "correct horse battery").status_code == 302
         client.post("/staff/logout", data={"csrf_token": csrf_token_from(
             client.get("/hr/exams").get_data(as_text=True))})
+
+
+def test_the_budget_is_a_moving_minute_not_a_clock_minute(app, client):
+    """Failures just before and just after a minute boundary add up (a fixed window would
+    hand a guesser a fresh budget at hh:mm:00)."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    gen_user("hr1", role=Role.HR)
+    with time_machine.travel(datetime(2026, 11, 23, 12, 0, 50, tzinfo=UTC), tick=False):
+        for _ in range(9):
+            assert _login(client, "wrong").status_code == 401
+    with time_machine.travel(datetime(2026, 11, 23, 12, 1, 5, tzinfo=UTC), tick=False):
+        assert _login(client, "wrong").status_code == 401
+        assert _login(client, "correct horse battery").status_code == 429
+    with time_machine.travel(datetime(2026, 11, 23, 12, 2, 6, tzinfo=UTC), tick=False):
+        assert _login(client, "correct horse battery").status_code == 302

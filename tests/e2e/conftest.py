@@ -228,7 +228,8 @@ class Session:
             context.add_init_script(script=_LOOKS_LIKE_CHROME)
         page = context.new_page()
         page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(
-            f"{name}: {msg.text}"))
+            f"{name}: {msg.text} [{msg.location.get('url')}:{msg.location.get('lineNumber')}"
+            f" on {page.url}]"))
         page.on("pageerror", lambda err: self.console_errors.append(f"{name}: {err}"))
         # "确定结束面试吗？" and the like: people press OK (Playwright would press Cancel).
         page.on("dialog", lambda dialog: dialog.accept())
@@ -302,9 +303,10 @@ def shot(page, name: str) -> Path | None:
         return None
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{name}.png"
-    # Let the blinking caret and running countdown settle on one frame.
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(path), full_page=False, animations="disabled", caret="hide")
+    # Let a swap or a transition finish. caret="initial" and no animations="disabled": otherwise
+    # Playwright injects a style, which the app's CSP rightly refuses (the console check fails).
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(path), full_page=False, caret="initial")
     return path
 
 

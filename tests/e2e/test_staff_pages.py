@@ -22,7 +22,6 @@ def day(app):
     """An exam at midday: candidate 1 interviewed, scored by five, confirmed and resting;
     candidate 2 in the waiting room; candidate 3 not in yet."""
     world = seed(candidates=3, minutes_per_candidate=10)
-    gen_user("hr", Role.HR, display_name="考务 王老师")
     gen_user("admin", Role.ADMIN, display_name="系统管理员")
     first, second = world.candidates[0], world.candidates[1]
     walk_to_waiting(first, world.assistant)

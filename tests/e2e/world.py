@@ -1,7 +1,7 @@
 """The exam the browser tests walk through, seeded with the app's own functions.
 
 One formal exam whose login window is open now, one panel (interview room, rest room, rest-room
-code) with an assistant, a chief examiner and four more examiners, two notices, a question set,
+code) with an assistant, a chief examiner and four more examiners, an HR officer, two notices, a question set,
 a score sheet and a few candidates. The server's real clock runs the test: windows are placed
 around `utcnow()`, and the countdown uses a short `minutes_per_candidate`.
 """
@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from app import db
 from app.codes import allocate_codes
-from app.models import Candidate, Exam, ExamKind, Notice, QuestionSet, Role, ScoreDimension
+from app.exam_day import close_entry_now
+from app.models import Candidate, Exam, ExamKind, Notice, QuestionSet, Role, ScoreDimension, User
 from app.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
 from tests.conftest import gen_user
@@ -49,6 +52,7 @@ def seed(*, candidates: int = 2, minutes_per_candidate: int = 10, reading_minute
          login_closes_in: timedelta = timedelta(hours=8),
          entry_cutoff_in: timedelta = timedelta(hours=4)) -> World:
     now = utcnow()
+    gen_user("hr", Role.HR, display_name="考务 王老师")
     assistant = gen_user("assistant1", Role.ASSISTANT, display_name="面试助理 李老师")
     chief = gen_user("chief1", Role.EXAMINER, display_name="主考官 张老师")
     others = [gen_user(f"examiner{i}", Role.EXAMINER, display_name=f"考官 {name}老师")
@@ -95,10 +99,8 @@ def seed(*, candidates: int = 2, minutes_per_candidate: int = 10, reading_minute
 
 
 def move_entry_cutoff_to_now(exam_id: int) -> None:
-    """What HR does on the exam day by editing the exam: the entry cut-off passes now, so the
-    lot order is final and the chief may call (the journey refuses calls before it)."""
+    """HR's 截止入场 on the exam day (app.exam_day): the lot order is final, so the chief may
+    call (the journey refuses calls before the cut-off); whoever is not in is absent."""
     db.session.rollback()
-    exam = db.session.get(Exam, exam_id)
-    db.session.refresh(exam)
-    exam.entry_cutoff_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    hr = db.session.scalar(select(User).where(User.username == "hr"))
+    close_entry_now(exam_id, hr)

@@ -253,6 +253,7 @@ def test_an_unchanged_poll_in_the_waiting_room_is_one_statement(world, me):
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
     assert response.status_code == 304
+    assert "Set-Cookie" not in response.headers  # nothing to re-sign on an unchanged poll
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, statements
 
 

@@ -48,6 +48,8 @@ CHROMIUM_FLAGS = [
 JITSI_DOMAIN = "jitsi.e2e.test"
 JITSI_APP_ID = "interview-room-e2e"
 JITSI_APP_SECRET = "e2e-only-secret-0123456789abcdef0123456789"
+# The Jibri finalize notice is signed with this (tests/e2e/test_recording_playback.py).
+JIBRI_WEBHOOK_SECRET = "e2e-only-jibri-webhook-secret-0123456789"
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -102,6 +104,7 @@ def live_server(database_uri, _schema, tmp_path_factory):
         "JITSI_DOMAIN": JITSI_DOMAIN,
         "JITSI_APP_ID": JITSI_APP_ID,
         "JITSI_APP_SECRET": JITSI_APP_SECRET,
+        "JIBRI_WEBHOOK_SECRET": JIBRI_WEBHOOK_SECRET,
         "SESSION_COOKIE_SECURE": "0",
         "PROXY_COUNT": "0",
         "GUNICORN_BIND": f"127.0.0.1:{port}",

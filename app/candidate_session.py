@@ -9,9 +9,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
 
-from flask import g, redirect, session, url_for
+from flask import g, session
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -89,15 +88,3 @@ def load_candidate() -> None:
         sign_out()
         return
     g.candidate = candidate
-
-
-def candidate_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.get("candidate") is None:
-            if g.get("candidate_taken_over"):
-                return redirect(url_for("candidate.taken_over"))
-            return redirect(url_for("candidate.index"))
-        return view(*args, **kwargs)
-
-    return wrapped

@@ -12,16 +12,23 @@ from flask_login import current_user
 from app import htmx
 
 
-def login_redirect():
-    """Where an anonymous staff request goes: a plain redirect, or HX-Redirect for htmx."""
+def full_page_redirect(target: str, code: int = 302):
+    """A redirect of the whole page: HX-Redirect for htmx (which ignores HX-* headers on a 3xx
+    and would swap the target page into the fragment), a plain redirect otherwise."""
     from flask import make_response, redirect
 
-    target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
     if htmx:
         response = make_response("", 200)
         response.headers["HX-Redirect"] = target
         return response
-    return redirect(target)
+    return redirect(target, code)
+
+
+def login_redirect():
+    """Where an anonymous staff request goes."""
+    return full_page_redirect(
+        url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    )
 
 
 def check_roles(*roles: str):

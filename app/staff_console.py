@@ -13,6 +13,7 @@ from markupsafe import escape
 from sqlalchemy import and_, case, exists, func, or_, select
 
 from app import db, htmx
+from app.call_status import room_status  # noqa: F401  (the consoles' import point)
 from app.broadcasts import BroadcastError, post_broadcast, recent_broadcasts
 from app.journey import PRE_ENTRY, Refused, assign_missing_lots, settle
 from app.models import Call, Candidate, Exam, Panel
@@ -166,15 +167,6 @@ def done(message: str, back_url: str, html_for_htmx):
         return fragment(html_for_htmx() + note, trigger=True)
     flash(message, "success")
     return redirect(back_url)
-
-
-def room_status(room: str | None) -> dict:
-    """Who the call's browsers say is in the room, and whether it records ({} if unknown)."""
-    try:
-        from app.call_status import room_status as reported_status
-    except ImportError:  # written alongside the consoles; without it there is nothing to show
-        return {}
-    return reported_status(room)
 
 
 def broadcast_answer(panel: Panel, post_url: str, back_url: str):

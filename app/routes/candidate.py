@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, code_guard, db, htmx, journey, scoring
+from app.decorators import full_page_redirect
 from app.candidate_session import (
     CODE_PATTERN,
     find_candidate_by_code,
@@ -100,17 +101,12 @@ def stage_of(candidate: Candidate) -> str:
 
 
 def _go(target: str):
-    """A full-page redirect: HX-Redirect for htmx (which ignores HX-* headers on 3xx)."""
-    if htmx:
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target, 303)
+    return full_page_redirect(target, 303)
 
 
 def signed_in(view):
-    """Like `candidate_required`, but an htmx poll is redirected with HX-Redirect, not a 302
-    that htmx would follow and swap the code page into the fragment."""
+    """Signed-in candidates only; others go to the code page (or the takeover notice) as a
+    whole page, since an htmx poll would otherwise swap the code page into the fragment."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):

@@ -459,7 +459,7 @@ def perform(
 # --- time rules ---------------------------------------------------------------------------------
 
 
-def _due_move(candidate: Candidate, exam: Exam, now: datetime) -> str | None:
+def due_move(candidate: Candidate, exam: Exam, now: datetime) -> str | None:
     """The time rule that applies to this candidate now, if any."""
     state = candidate.state
     if state in (S.DEBUG_CALLED, S.INTERVIEW_CALLED):
@@ -478,7 +478,7 @@ def _due_move(candidate: Candidate, exam: Exam, now: datetime) -> str | None:
 def _settle_loaded(candidate: Candidate, now: datetime) -> None:
     """Apply due time rules to a loaded candidate inside the current transaction."""
     for _ in range(3):  # a lapsed call may be followed by the cut-off, never more than that
-        move_name = _due_move(candidate, candidate.exam, now)
+        move_name = due_move(candidate, candidate.exam, now)
         if move_name is None:
             return
         move = MOVES[move_name]
@@ -490,7 +490,7 @@ def _settle_loaded(candidate: Candidate, now: datetime) -> None:
 def settle(candidate: Candidate, now: datetime | None = None) -> Candidate:
     """Bring one candidate up to date with the clock; a no-op (no write) when nothing is due."""
     now = now or utcnow()
-    if _due_move(candidate, candidate.exam, now) is None:
+    if due_move(candidate, candidate.exam, now) is None:
         return candidate
     try:
         _settle_loaded(candidate, now)

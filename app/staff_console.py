@@ -53,7 +53,7 @@ def current_and_past(panels: list[Panel], now: datetime) -> tuple[list[Panel], l
 def settle_due(now: datetime, *, panel_id: int | None = None, exam_id: int | None = None) -> int:
     """Apply the time rules that are due for the candidates in scope; returns how many were.
 
-    Mirrors journey._due_move as one query, so that a poll settles the few candidates whose call
+    Mirrors journey.due_move as one query, so that a poll settles the few candidates whose call
     lapsed or whose time ran out without loading everyone else.
     """
     lapsed_call = exists().where(

@@ -24,6 +24,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from sqlalchemy import func, or_, select
@@ -32,10 +33,19 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, code_guard, db, htmx, journey, scoring
 from app.decorators import full_page_redirect
+from app.candidate_poll import (
+    interview_phase,
+    lot_assignment_due,
+    poll_etag,
+    quick_not_modified,
+    stage_of,
+)
 from app.candidate_session import (
     CODE_PATTERN,
     find_candidate_by_code,
     load_candidate,
+    load_signed_in_candidate,
+    reads_candidate_itself,
     sign_in,
 )
 from app.journey import Actor, Refused
@@ -51,7 +61,7 @@ from app.models import (
     QuestionSet,
 )
 from app.models.candidate import CandidateState as S
-from app.poll_versions import bump_candidate, candidate_etag
+from app.poll_versions import bump_candidate
 from app.rate_limits import client_address, code_limit_global, code_limit_per_address, everyone, failed, limiter
 from app.redis_conn import get_redis
 from app.timeutil import utcnow
@@ -59,25 +69,6 @@ from app.timeutil import utcnow
 bp = Blueprint("candidate", __name__)
 bp.before_app_request(load_candidate)
 
-# The page a state is shown on. A ringing call is shown inside the waiting page (by the polled
-# fragment), so an incoming call never reloads the page under the candidate.
-STAGE_OF_STATE = {
-    S.INVITED: "invited",
-    S.CONFIRMED: "confirmed",
-    S.DECLINED: "declined",
-    S.DEBUG_WAITING: "debug_waiting",
-    S.DEBUG_CALLED: "debug_waiting",
-    S.DEBUGGING: "debugging",
-    S.DEBUGGED: "debugged",
-    S.WAITING: "waiting",
-    S.INTERVIEW_CALLED: "waiting",
-    S.INTERVIEWING: "interviewing",
-    S.FINISHED: "finished",
-    S.RESTING: "resting",
-    S.RELEASED: "released",
-    S.ABSENT: "absent",
-    S.DISQUALIFIED: "disqualified",
-}
 FINAL_STAGES = frozenset({"declined", "absent", "disqualified", "released"})
 TEMPLATE_OF_STAGE = {"declined": "final", "absent": "final", "disqualified": "final"}
 CALL_STAGES = frozenset({"debugging", "interviewing", "resting"})
@@ -91,10 +82,6 @@ ID_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 ID_PHOTO_TYPES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"))
 
 CALL_LAPSED = "呼叫已超时或已结束，请等待工作人员再次呼叫。"
-
-
-def stage_of(candidate: Candidate) -> str:
-    return STAGE_OF_STATE[S(candidate.state)]
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -125,37 +112,10 @@ def signed_in(view):
 def bring_up_to_date(candidate: Candidate, now: datetime) -> Candidate:
     """Apply due time rules lazily (the periodic sweep does the same for those not looking)."""
     journey.settle(candidate, now)
-    cutoff = candidate.exam.entry_cutoff_at
-    if (
-        candidate.state == S.WAITING
-        and candidate.lot_number is None
-        and cutoff is not None
-        and now >= cutoff
-    ):
+    if lot_assignment_due(candidate, now):
         journey.assign_missing_lots(candidate.exam_id, now)
         db.session.refresh(candidate)
     return candidate
-
-
-def _interview_phase(candidate: Candidate, now: datetime) -> str:
-    if candidate.reading_started_at is None or candidate.timer_started_at is None:
-        return "before"
-    return "reading" if now < candidate.timer_started_at else "answering"
-
-
-def poll_etag(candidate: Candidate, stage: str, now: datetime) -> str:
-    """Everything the fragment shows, as a cheap version: the candidate's counters, plus what
-    changes with time alone (reading → answering, a second camera going quiet) or with others
-    (the panel's queue, for 'how many are ahead')."""
-    parts = [candidate_etag(candidate), stage]
-    if stage == "interviewing":
-        parts.append(_interview_phase(candidate, now)[0])
-    if stage == "waiting" and candidate.panel_id is not None:
-        # The panel row was loaded with the candidate in this request: no second statement.
-        parts.append(f"q{candidate.panel.queue_version}")
-    if candidate.exam.requires_second_camera and stage in ("debugged", "waiting", "interviewing"):
-        parts.append("2" if journey.second_camera_connected(candidate, now) else "1")
-    return ".".join(parts)
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -273,7 +233,7 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
     if stage == "waiting":
         ctx["ahead"] = _ahead_of(candidate)
     if stage == "interviewing":
-        phase = _interview_phase(candidate, now)
+        phase = interview_phase(candidate, now)
         timing = {"phase": phase}
         if phase == "reading":
             seconds = _seconds_until(candidate.timer_started_at, now)
@@ -464,12 +424,29 @@ def home():
 
 
 @bp.get("/me/state")
-@signed_in
+@reads_candidate_itself
 def state():
-    """The polled fragment. Cheap when nothing changed: settle, compare, 304."""
+    """The polled fragment. Cheap when nothing changed: settle, compare, 304.
+
+    Most polls change nothing; `candidate_poll.quick_not_modified` answers those from one
+    plain SELECT. Everything else (and every page that is not htmx's) takes the full way."""
+    now = utcnow()
+    if htmx:
+        etag = quick_not_modified(session.get("candidate_id"), session.get("candidate_nonce"),
+                                  request.args.get("stage"), request.if_none_match, now)
+        if etag is not None:
+            response = make_response("", 304)
+            response.set_etag(etag)
+            return _poll_headers(response, now)
+    load_signed_in_candidate()
+    return _state_in_full(now)
+
+
+@signed_in
+def _state_in_full(now: datetime):
     if not htmx:
         return redirect(url_for("candidate.home"))
-    candidate, now = g.candidate, utcnow()
+    candidate = g.candidate
     bring_up_to_date(candidate, now)
     stage = stage_of(candidate)
     if request.args.get("stage") != stage:
@@ -483,6 +460,10 @@ def state():
                 render_template("candidate/_status.html", **status_context(candidate, stage, now, etag))
             )
         response.set_etag(etag)
+    return _poll_headers(response, now)
+
+
+def _poll_headers(response, now: datetime):
     # The countdowns re-sync to this on every poll, 304 included: the browser's clock is
     # never trusted, only its elapsed time between two polls.
     response.headers["X-Server-Now-Ms"] = str(_ms(now))

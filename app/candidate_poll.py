@@ -1,0 +1,168 @@
+"""What the candidate page's 2-second poll compares, and its quick answer.
+
+On an exam day every candidate's page asks `/me/state` every 2 s and nearly every answer is
+"nothing changed" (304). Those answers are most of the site's load, so they come from one
+plain SELECT of the few columns the poll reads, in autocommit (no BEGIN/ROLLBACK round trips),
+without building ORM objects (`make bench` measures it).
+
+The quick answer is only ever a 304 and is given only when the full path would give the same
+304: the same session check, the same time rules (`journey.due_move`), the same stage and the
+same ETag (`poll_etag`), computed by the same functions on a `PollView` instead of a loaded
+`Candidate`. Anything else (a due time rule, a ringing call, a lot to assign, a changed
+stage, a new ETag, a taken-over session) goes the full way, which settles, writes and renders.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+
+from app import db, journey
+from app.models import Candidate, Exam, Panel
+from app.models.candidate import CandidateState as S
+from app.poll_versions import candidate_etag
+
+# The page a state is shown on. A ringing call is shown inside the waiting page (by the polled
+# fragment), so an incoming call never reloads the page under the candidate.
+STAGE_OF_STATE = {
+    S.INVITED: "invited",
+    S.CONFIRMED: "confirmed",
+    S.DECLINED: "declined",
+    S.DEBUG_WAITING: "debug_waiting",
+    S.DEBUG_CALLED: "debug_waiting",
+    S.DEBUGGING: "debugging",
+    S.DEBUGGED: "debugged",
+    S.WAITING: "waiting",
+    S.INTERVIEW_CALLED: "waiting",
+    S.INTERVIEWING: "interviewing",
+    S.FINISHED: "finished",
+    S.RESTING: "resting",
+    S.RELEASED: "released",
+    S.ABSENT: "absent",
+    S.DISQUALIFIED: "disqualified",
+}
+
+# A ringing call's lapse depends on the call row: those few seconds go the full way.
+RINGING = frozenset({S.DEBUG_CALLED, S.INTERVIEW_CALLED})
+
+
+def stage_of(candidate) -> str:
+    return STAGE_OF_STATE[S(candidate.state)]
+
+
+def interview_phase(candidate, now: datetime) -> str:
+    if candidate.reading_started_at is None or candidate.timer_started_at is None:
+        return "before"
+    return "reading" if now < candidate.timer_started_at else "answering"
+
+
+def lot_assignment_due(candidate, now: datetime) -> bool:
+    """Past the cut-off, a waiting candidate without a lot gets one (未抽签者由系统分配签号)."""
+    cutoff = candidate.exam.entry_cutoff_at
+    return (
+        candidate.state == S.WAITING
+        and candidate.lot_number is None
+        and cutoff is not None
+        and now >= cutoff
+    )
+
+
+def poll_etag(candidate, stage: str, now: datetime) -> str:
+    """Everything the fragment shows, as a cheap version: the candidate's counters, plus what
+    changes with time alone (reading → answering, a second camera going quiet) or with others
+    (the panel's queue, for 'how many are ahead')."""
+    parts = [candidate_etag(candidate), stage]
+    if stage == "interviewing":
+        parts.append(interview_phase(candidate, now)[0])
+    if stage == "waiting" and candidate.panel_id is not None:
+        # The panel row was read with the candidate in this request: no second statement.
+        parts.append(f"q{candidate.panel.queue_version}")
+    if candidate.exam.requires_second_camera and stage in ("debugged", "waiting", "interviewing"):
+        parts.append("2" if journey.second_camera_connected(candidate, now) else "1")
+    return ".".join(parts)
+
+
+# --- the quick answer ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExamTimes:
+    confirm_deadline_at: datetime | None
+    entry_cutoff_at: datetime | None
+    requires_second_camera: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PanelQueue:
+    queue_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class PollView:
+    """The columns of a candidate (and their exam and panel) that the poll reads, read-only.
+    Attribute names are the models' own, so the functions above take either."""
+
+    id: int
+    session_nonce: str | None
+    state: str
+    version: int
+    exam_id: int
+    panel_id: int | None
+    lot_number: int | None
+    deadline_at: datetime | None
+    reading_started_at: datetime | None
+    timer_started_at: datetime | None
+    second_camera_seen_at: datetime | None
+    exam: ExamTimes
+    panel: PanelQueue | None
+
+
+_CANDIDATE_COLUMNS = [c.name for c in PollView.__dataclass_fields__.values()
+                      if c.name not in ("exam", "panel")]
+_EXAM_COLUMNS = list(ExamTimes.__dataclass_fields__)
+
+# Table columns, not ORM attributes: a Core statement, compiled once and cached.
+_candidate, _exam, _panel = Candidate.__table__, Exam.__table__, Panel.__table__
+_STATEMENT = (
+    select(
+        *(_candidate.c[name] for name in _CANDIDATE_COLUMNS),
+        *(_exam.c[name] for name in _EXAM_COLUMNS),
+        _panel.c.queue_version,
+    )
+    .select_from(
+        _candidate.join(_exam, _exam.c.id == _candidate.c.exam_id)
+        .outerjoin(_panel, _panel.c.id == _candidate.c.panel_id)
+    )
+    .where(_candidate.c.id == bindparam("candidate_id"))
+)
+
+
+def read_poll_view(candidate_id: int) -> PollView | None:
+    """One statement, in autocommit: nothing is written, and a single SELECT is consistent."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        row = conn.execute(_STATEMENT, {"candidate_id": candidate_id}).one_or_none()
+    if row is None:
+        return None
+    values = tuple(row)
+    n = len(_CANDIDATE_COLUMNS)
+    exam = ExamTimes(*values[n:n + len(_EXAM_COLUMNS)])
+    queue_version = values[-1]
+    panel = PanelQueue(queue_version) if values[_CANDIDATE_COLUMNS.index("panel_id")] is not None else None
+    return PollView(*values[:n], exam=exam, panel=panel)
+
+
+def quick_not_modified(candidate_id, nonce, asked_stage: str | None, if_none_match,
+                       now: datetime) -> str | None:
+    """The ETag to answer 304 with, when the full path would answer exactly that; else None."""
+    if candidate_id is None or nonce is None:
+        return None
+    view = read_poll_view(candidate_id)
+    if view is None or view.session_nonce != nonce or view.state in RINGING:
+        return None
+    if journey.due_move(view, view.exam, now) is not None or lot_assignment_due(view, now):
+        return None
+    stage = stage_of(view)
+    if asked_stage != stage:
+        return None
+    etag = poll_etag(view, stage, now)
+    return etag if if_none_match.contains(etag) else None

@@ -1,0 +1,174 @@
+"""The poll's quick answer (app/candidate_poll.py) says 304 exactly when the full path would.
+
+The quick path reads plain columns into a `PollView` and runs the same rules on it as the full
+path runs on a loaded `Candidate`. These tests hold the two together: the same ETag in every
+stage that polls, and no quick answer whenever the full path has something to do.
+"""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from werkzeug.datastructures import ETags
+
+from app import db
+from app.candidate_poll import PollView, poll_etag, quick_not_modified, read_poll_view, stage_of
+from app.journey import Actor, perform
+from app.models import Candidate
+from app.models.candidate import CandidateState as S
+from tests.candidate_client import CandidateBrowser
+from tests.test_journey import World
+
+
+def fresh(candidate) -> Candidate:
+    db.session.expire_all()
+    return db.session.get(Candidate, candidate.id)
+
+
+def both_etags(candidate, now) -> tuple[str, str]:
+    loaded = fresh(candidate)
+    view = read_poll_view(candidate.id)
+    assert isinstance(view, PollView) and stage_of(view) == stage_of(loaded)
+    stage = stage_of(loaded)
+    return poll_etag(loaded, stage, now), poll_etag(view, stage, now)
+
+
+def quick(candidate, now, etag: str, stage: str | None = None, nonce: str | None = None):
+    loaded = fresh(candidate)
+    return quick_not_modified(candidate.id, nonce or loaded.session_nonce,
+                              stage or stage_of(loaded), ETags([etag]), now)
+
+
+@pytest.fixture
+def world(app):
+    return World()
+
+
+def test_the_quick_view_gives_the_full_etag_in_every_stage_that_polls(app, client):
+    # Reading time and a second camera: every part an ETag can have.
+    world = World(reading_minutes=2, requires_second_camera=True)
+    c = world.candidates[0]
+    me, chief, assistant = world.as_candidate(c), Actor.staff(world.chief), Actor.staff(world.assistant)
+    CandidateBrowser(client).enter_code(c.code)  # a session nonce, as in real life
+    now = world.now
+    seen = []
+
+    def same(at):
+        full, quick_etag = both_etags(c, at)
+        assert full == quick_etag, (fresh(c).state, full, quick_etag)
+        seen.append(stage_of(fresh(c)))
+
+    same(now)
+    perform(c.id, "confirm", me, now)
+    same(now)
+    world.read_notices(c)
+    perform(c.id, "enter_debug", me, now)
+    same(now)
+    perform(c.id, "call_debug", assistant, now)
+    perform(c.id, "accept_debug", me, now)
+    same(now)
+    perform(c.id, "check_identity", assistant, now)
+    perform(c.id, "mark_debugged", assistant, now)
+    same(now)
+    candidate = fresh(c)
+    candidate.second_camera_seen_at = now
+    db.session.commit()
+    same(now)  # the second camera's part: connected
+    same(now + timedelta(seconds=31))  # and gone quiet
+    perform(c.id, "enter_waiting", me, now + timedelta(seconds=5))
+    same(now + timedelta(seconds=5))  # no lot yet
+    perform(c.id, "draw_lot", me, now + timedelta(seconds=6))
+    same(now + timedelta(seconds=6))  # the panel's queue version is a part here
+    after = now + timedelta(minutes=31)
+    perform(c.id, "call_interview", chief, after)
+    perform(c.id, "accept_interview", me, after)
+    same(after)  # before the timer
+    perform(c.id, "start_timer", chief, after)
+    same(after + timedelta(seconds=30))  # reading
+    same(after + timedelta(minutes=3))  # answering
+    perform(c.id, "finish", chief, after + timedelta(minutes=4))
+    same(after + timedelta(minutes=4))
+    perform(c.id, "enter_rest", me, after + timedelta(minutes=5))
+    same(after + timedelta(minutes=5))
+    assert set(seen) == {"invited", "confirmed", "debug_waiting", "debugging", "debugged",
+                         "waiting", "interviewing", "finished", "resting"}
+
+
+def test_an_unchanged_poll_is_answered_quickly_with_the_full_etag(world, client):
+    c = world.candidates[0]
+    me = CandidateBrowser(client)
+    me.enter_code(c.code)
+    etag = me.poll("invited").headers["ETag"].strip('"')
+    assert quick(c, world.now, etag) == etag
+    response = me.poll("invited", etag)
+    assert response.status_code == 304 and response.headers["ETag"] == f'"{etag}"'
+    assert response.headers["X-Server-Now-Ms"].isdigit()
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_no_quick_answer_for_another_session_stage_or_etag(world, client):
+    c = world.candidates[0]
+    me = CandidateBrowser(client)
+    me.enter_code(c.code)
+    etag = me.poll("invited").headers["ETag"].strip('"')
+    now = world.now
+    assert quick(c, now, etag, nonce="someone-else") is None  # signed in elsewhere since
+    assert quick(c, now, etag, stage="confirmed") is None  # the page shows another stage
+    assert quick(c, now, etag + "x") is None
+    assert quick_not_modified(None, None, "invited", ETags([etag]), now) is None
+    assert quick_not_modified(999_999, "n", "invited", ETags([etag]), now) is None  # no such row
+
+
+def test_a_ringing_call_always_takes_the_full_way(world, client):
+    c = world.candidates[0]
+    me = CandidateBrowser(client)
+    me.enter_code(c.code)
+    perform(c.id, "confirm", world.as_candidate(c), world.now)
+    world.read_notices(c)
+    perform(c.id, "enter_debug", world.as_candidate(c), world.now)
+    perform(c.id, "call_debug", Actor.staff(world.assistant), world.now)
+    etag = me.poll("debug_waiting").headers["ETag"].strip('"')
+    assert fresh(c).state == S.DEBUG_CALLED
+    # The call's own row decides when it lapses: the quick view does not read it.
+    assert quick(c, world.now, etag) is None
+    assert me.poll("debug_waiting", etag).status_code == 304  # the full path's answer
+    with time_machine.travel(world.now + timedelta(seconds=61), tick=False):
+        me.poll("debug_waiting", etag)
+    assert fresh(c).state == S.DEBUG_WAITING and fresh(c).missed_calls == 1
+
+
+def test_a_due_time_rule_takes_the_full_way_which_applies_it(world, client):
+    c = world.candidates[0]
+    me = CandidateBrowser(client)
+    me.enter_code(c.code)
+    world.to_waiting(c)
+    perform(c.id, "draw_lot", world.as_candidate(c), world.now + timedelta(minutes=1))
+    after = world.now + timedelta(minutes=31)
+    perform(c.id, "call_interview", Actor.staff(world.chief), after)
+    perform(c.id, "accept_interview", world.as_candidate(c), after)
+    perform(c.id, "start_timer", Actor.staff(world.chief), after)
+    with time_machine.travel(after + timedelta(minutes=9), tick=False):
+        etag = me.poll("interviewing").headers["ETag"].strip('"')
+    assert fresh(c).state == S.INTERVIEWING
+    end = after + timedelta(minutes=10)  # the 10 answering minutes are over
+    assert quick(c, end, etag) is None
+    with time_machine.travel(end, tick=False):
+        response = me.poll("interviewing", etag)
+    assert response.headers["HX-Redirect"] == "/me"
+    assert fresh(c).state == S.FINISHED
+
+
+def test_a_lot_due_at_the_cut_off_takes_the_full_way_which_assigns_it(world, client):
+    c = world.candidates[0]
+    me = CandidateBrowser(client)
+    me.enter_code(c.code)
+    world.to_waiting(c)
+    with time_machine.travel(world.now + timedelta(minutes=5), tick=False):
+        etag = me.poll("waiting").headers["ETag"].strip('"')
+    cut_off = world.now + timedelta(minutes=30)
+    assert quick(c, cut_off - timedelta(seconds=1), etag) == etag
+    assert quick(c, cut_off, etag) is None
+    with time_machine.travel(cut_off, tick=False):
+        assert me.poll("waiting", etag).status_code == 200  # the fragment now shows the lot
+    candidate = fresh(c)
+    assert candidate.lot_number is not None and candidate.lot_assigned

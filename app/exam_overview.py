@@ -6,6 +6,7 @@ query, then one GROUP BY per kind of count (calls, violations, help, suspected s
 merged in Python. Nothing here may touch a lazy relationship per row.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,21 +64,35 @@ class Overview:
     code_alert: dict
 
 
+def _candidate_rows_version(exam_id: int) -> str:
+    """One aggregate over the exam's candidate rows: any UPDATE of a row bumps its `version`
+    (compare-and-set), an import raises the highest id, a removal lowers the count."""
+    count, versions, last_id = db.session.execute(
+        select(
+            func.count(Candidate.id),
+            func.coalesce(func.sum(Candidate.version), 0),
+            func.coalesce(func.max(Candidate.id), 0),
+        ).where(Candidate.exam_id == exam_id)
+    ).one()
+    return f"{count}-{versions}-{last_id}"
+
+
 def overview_version(exam_id: int) -> str:
     """What the polled table compares before building anything: two cheap aggregates.
 
     Every state change, call, help request, reply, flag and switch report writes an audit event
     for the exam, and every change of a candidate row bumps its version.
     """
-    count, versions = db.session.execute(
-        select(func.count(Candidate.id), func.coalesce(func.sum(Candidate.version), 0)).where(
-            Candidate.exam_id == exam_id
-        )
-    ).one()
     last_event = db.session.scalar(
         select(func.coalesce(func.max(AuditEvent.id), 0)).where(AuditEvent.exam_id == exam_id)
     )
-    return f"o{exam_id}-{count}-{versions}-{last_event}"
+    return f"o{exam_id}-{_candidate_rows_version(exam_id)}-{last_event}"
+
+
+def candidate_list_version(exam_id: int, panels: list[Panel]) -> str:
+    """The HR live list's version: it shows candidate rows and their panels' names only."""
+    names = hashlib.sha1(repr([(p.id, p.name) for p in panels]).encode()).hexdigest()[:10]
+    return f"l{exam_id}-{_candidate_rows_version(exam_id)}-{names}"
 
 
 def build_overview(

@@ -50,6 +50,7 @@ from app import audit, db, htmx
 from app.codes import allocate_codes, conflicting_codes, lock_code_allocation
 from app.decorators import guard_blueprint
 from app.exam_day import ExamDayError, close_entry_now
+from app.exam_overview import candidate_list_version
 from app.models import (
     Candidate,
     CandidateState,
@@ -68,6 +69,7 @@ from app.models.candidate import STATE_LABELS
 from app.panels import create_panel, set_panel_staff
 from app.roster import import_candidates
 from app.slips import SLIP_HEADER, slip_rows
+from app.staff_console import fragment, not_modified
 from app.timeutil import format_beijing, parse_beijing, utcnow
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
@@ -766,8 +768,15 @@ def candidates(exam_id: int):
         query = query.where(Candidate.panel_id == int(panel_filter))
     else:
         panel_filter = ""
+    # Polled every 5 s by every HR browser: an unchanged list is a 304 after one aggregate.
+    etag = candidate_list_version(exam.id, panels)
+    if htmx:
+        cached = not_modified(etag)
+        if cached is not None:
+            return cached
     rows = list(db.session.scalars(query).unique())
     context = dict(
+        etag=etag,
         exam=exam,
         panels=panels,
         candidates=rows,
@@ -778,7 +787,7 @@ def candidates(exam_id: int):
         ),
     )
     if htmx:
-        return render_template("hr/_candidate_table.html", **context)
+        return fragment(render_template("hr/_candidate_table.html", **context), etag)
     return render_template("hr/candidates.html", **context)
 
 

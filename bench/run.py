@@ -7,7 +7,6 @@ Everything runs on this machine, on loopback only, and stops by itself. Settings
 - BENCH_SECONDS       length of each saturation phase (default 15)
 - BENCH_HELD_SECONDS  length of the held 1,000-candidate load (default 30)
 - BENCH_CANDIDATES / BENCH_SIGNED_IN / BENCH_SMALL  sizes (default 2000 / 1000 / 200)
-- BENCH_WHAT_IF       measure a proposed change without editing the app (bench/what_if.py)
 
 The app runs with generous code-entry budgets (CODE_FAILURES_*), because 1,000 sign-ins come
 from one address here; correct codes never count against them anyway (only refusals do).
@@ -291,7 +290,6 @@ def summarise(load: dict, staff: dict, plan: dict, sizes: dict, workers: int) ->
             # Other work on the machine skews every number: compare runs with similar loads.
             "load_average_1m_at_end": round(os.getloadavg()[0], 2),
             "code_entry_limits": GENEROUS_LIMIT,
-            "what_if": os.environ.get("BENCH_WHAT_IF") or None,  # bench/what_if.py
         },
     }
 

@@ -8,8 +8,3 @@ if os.environ.get("BENCH_COUNT_SQL") == "1":
     from bench.sql_counter import install_sql_counter
 
     install_sql_counter(app)
-
-if os.environ.get("BENCH_WHAT_IF"):
-    from bench.what_if import apply
-
-    apply(app, os.environ["BENCH_WHAT_IF"])

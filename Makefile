@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt bench/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -36,5 +36,4 @@ clean-instance:
 ## Exam-day load on this machine: 2,000 candidates seeded, 1,000 polling every 2 s (README "Benchmark").
 ## Recreates the PostgreSQL database BENCH_DATABASE_URL (default ir_bench) and flushes Redis db 8.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python -m bench.run

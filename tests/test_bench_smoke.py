@@ -1,0 +1,63 @@
+"""`make bench` still runs end to end and prints its JSON (a small run; speed is not tested here).
+
+The benchmark is a deliverable that operators rerun before an exam day: this keeps it from
+rotting when the app changes (a renamed route, a new form field at sign-in, a poll that no
+longer answers 304). It seeds, starts gunicorn with the production config, signs candidates in
+through the code page, polls and measures the staff pages, exactly as the full run does, with
+tiny sizes and seconds. The numbers themselves are `make bench`'s business, not a test's.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL") or ""
+    return url if url.startswith("postgresql") else None
+
+
+@pytest.mark.skipif(_postgres_url() is None,
+                    reason="the benchmark runs on PostgreSQL: checked in the PostgreSQL pass")
+def test_make_bench_prints_its_json_with_the_ratio():
+    bench_db = sa.make_url(_postgres_url()).set(database="ir_bench_smoke")
+    env = {
+        **os.environ,
+        "BENCH_DATABASE_URL": bench_db.render_as_string(hide_password=False),
+        "BENCH_REDIS_URL": "redis://127.0.0.1:6379/12",
+        "BENCH_CANDIDATES": "60",
+        "BENCH_SMALL": "20",
+        "BENCH_SIGNED_IN": "20",
+        "BENCH_SECONDS": "1",
+        "BENCH_HELD_SECONDS": "3",
+        # Two workers start faster on a busy CI machine; the config file is still the production one.
+        "GUNICORN_WORKERS": "2",
+    }
+    run = subprocess.run([sys.executable, "-m", "bench.run"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout)
+
+    for key in ("polls_per_s", "p50_ms", "p99_ms", "errors", "sql_queries_per_poll",
+                "ceiling_per_s", "ratio", "target_met"):
+        assert key in result, key
+    assert result["polls_per_s"] > 0 and result["ceiling_per_s"] > 0
+    assert result["ratio"] == pytest.approx(result["polls_per_s"] / result["ceiling_per_s"], abs=0.01)
+    assert result["errors"] == 0, result["held_load"]["error_samples"]
+    assert result["sql_queries_per_poll"] == 1
+    assert result["sign_in"]["signed_in"] == 20
+    # The held load really polled and was answered with 304s, as unchanged pages are.
+    assert set(result["held_load"]["status"]) == {"304"}
+    pages = result["staff_pages"]
+    assert {"hr_candidates", "hr_overview.overview", "examiner_queue", "examiner_room"} <= set(pages)
+    for name, page in pages.items():
+        assert page["queries_constant"] and page["all_200"], (name, page)
+        assert set(page) == {"60_candidates", "20_candidates", "queries_constant", "all_200"}
+    assert result["setup"]["gunicorn_workers"] == 2

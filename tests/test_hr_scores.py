@@ -222,6 +222,36 @@ def test_exam_form_sets_trim_basis_and_tie_rule(hr, p5):
     assert p5.exam.tie_rule == "first_dimension" and p5.exam.trim_per_dimension is True
 
 
+@pytest.mark.parametrize("change", [
+    {"scoring_rule": "plain"},
+    {"trim_min_examiners": "3"},
+    {"trim_per_dimension": "1"},
+    {"score_decimals": "1"},
+])
+def test_the_scoring_rule_is_fixed_once_scoring_has_begun(hr, p5, change):
+    """Confirmed results keep the rule they were computed by: changing it afterwards would score
+    one exam's candidates by two rules."""
+    from tests.test_hr_pages import exam_form
+
+    url = f"/hr/exams/{p5.exam.id}/edit"
+    save_draft(p5.candidate, p5.examiners[1], {str(p5.dims[0].id): "12"})
+    assert "计分规则、去高去低与小数位已固定" in hr.get(url).get_data(as_text=True)
+    before = {name: getattr(p5.exam, name) for name in
+              ("scoring_rule", "trim_min_examiners", "trim_per_dimension", "score_decimals")}
+    response = hr.post(url, exam_form(name="改名也不保存", **change))
+    assert response.status_code == 400
+    assert "已有考官评分，计分规则不能再改" in response.get_data(as_text=True)
+    db.session.expire_all()
+    exam = db.session.get(type(p5.exam), p5.exam.id)
+    assert {name: getattr(exam, name) for name in before} == before
+    assert exam.name != "改名也不保存" and events("exam.updated") == []
+    # Everything else still changes, the ties and the publishing included.
+    response = hr.post(url, exam_form(name="改名", tie_rule="first_dimension", publish_mode="hold"))
+    assert response.status_code == 302
+    db.session.refresh(exam)
+    assert exam.name == "改名" and exam.tie_rule == "first_dimension"
+
+
 # --- paper entry ------------------------------------------------------------------------------
 
 

@@ -68,6 +68,7 @@ from app.models import (
 from app.models.candidate import STATE_LABELS
 from app.panels import create_panel, set_panel_staff
 from app.roster import import_candidates
+from app.score_sheets import is_frozen
 from app.slips import SLIP_HEADER, slip_rows
 from app.staff_console import fragment, not_modified
 from app.timeutil import format_beijing, parse_beijing, utcnow
@@ -398,6 +399,10 @@ def edit_exam(exam_id: int):
                 "已有模拟面试关联本考试，不能改为模拟。 Mock exams link to this one: it stays formal."
             )
             return render_template("hr/exam_form.html", form=form, exam=exam), 400
+        fixed = _scoring_changes_refused(form, exam)
+        if fixed:
+            return render_template("hr/exam_form.html", form=form, exam=exam,
+                                   scoring_fixed=True), 400
         before = _exam_snapshot(exam)
         # Serialise with code allocation: an import into an overlapping exam must not hand out a
         # code between our check and our commit.
@@ -425,7 +430,27 @@ def edit_exam(exam_id: int):
         flash("已保存。 Saved.", "success")
         return redirect(url_for("hr.exam_detail", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
-    return render_template("hr/exam_form.html", form=form, exam=exam), status
+    return render_template("hr/exam_form.html", form=form, exam=exam,
+                           scoring_fixed=is_frozen(exam.id)), status
+
+
+# How a final score is computed. Once any examiner has scored, changing these would score the
+# candidates of one exam by two rules (the confirmed results keep the old one): they are fixed,
+# as the score sheet is (app/score_sheets.py).
+SCORING_FIELDS = ("scoring_rule", "trim_min_examiners", "trim_per_dimension", "score_decimals")
+SCORING_FIXED = (
+    "已有考官评分，计分规则不能再改，以保证本场考生按同一规则计分。 "
+    "Scoring has begun: the rule is fixed so that every candidate is scored by the same rule."
+)
+
+
+def _scoring_changes_refused(form: "ExamForm", exam: Exam) -> list[str]:
+    changed = [name for name in SCORING_FIELDS if getattr(form, name).data != getattr(exam, name)]
+    if not changed or not is_frozen(exam.id):
+        return []
+    for name in changed:
+        getattr(form, name).errors.append(SCORING_FIXED)
+    return changed
 
 
 @bp.get("/exams/<int:exam_id>")

@@ -15,13 +15,12 @@ from app import audit, db
 from app.models import Candidate, ExaminerScore, ScoreItem, User
 from app.poll_versions import bump_panel
 from app.scoring import (
-    SCORABLE,
+    ABOUT_EXAMINER,
     ScoreError,
     change_submitted,
+    check_examiner,
     dimensions_of,
-    panel_examiners,
     parse_values,
-    recused_ids,
     result_of,
     sheet_of,
 )
@@ -30,12 +29,7 @@ from app.timeutil import utcnow
 
 
 def _check_first_entry(candidate: Candidate, examiner: User) -> None:
-    if examiner.id not in {u.id for u in panel_examiners(candidate)}:
-        raise ScoreError("该考官不属于此考生的考场。 Not an examiner of this candidate's panel.")
-    if examiner.id in recused_ids(candidate.id):
-        raise ScoreError("该考官已对此考生回避，不参与评分。 This examiner recused themself.")
-    if candidate.state not in SCORABLE:
-        raise ScoreError("该考生尚未面试，不能录入评分。 The candidate has not been interviewed.")
+    check_examiner(candidate, examiner, say=ABOUT_EXAMINER)
     if result_of(candidate.id) is not None:
         raise ScoreError(
             "成绩已确认；只能修改已提交的评分。 The score is confirmed: only submitted sheets change."

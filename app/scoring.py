@@ -113,13 +113,27 @@ def result_of(candidate_id: int) -> CandidateResult | None:
     return db.session.scalar(select(CandidateResult).where(CandidateResult.candidate_id == candidate_id))
 
 
-def _check_examiner(candidate: Candidate, examiner: User) -> None:
+# The same checks, worded for the examiner at their console or for HR typing in a paper sheet.
+TO_EXAMINER = {
+    "panel": "您不是该考场的考官。 You are not an examiner of this panel.",
+    "recused": "您已对该考生回避，不参与评分。 You recused yourself from this candidate.",
+    "state": "该考生尚未开始面试，不能评分。 The candidate has not been interviewed.",
+}
+ABOUT_EXAMINER = {
+    "panel": "该考官不属于此考生的考场。 Not an examiner of this candidate's panel.",
+    "recused": "该考官已对此考生回避，不参与评分。 This examiner recused themself.",
+    "state": "该考生尚未面试，不能录入评分。 The candidate has not been interviewed.",
+}
+
+
+def check_examiner(candidate: Candidate, examiner: User, say: dict = TO_EXAMINER) -> None:
+    """May `examiner` score `candidate` now: on the panel, not recused, interview begun."""
     if examiner.id not in {u.id for u in panel_examiners(candidate)}:
-        raise ScoreError("您不是该考场的考官。 You are not an examiner of this panel.")
+        raise ScoreError(say["panel"])
     if examiner.id in recused_ids(candidate.id):
-        raise ScoreError("您已对该考生回避，不参与评分。 You recused yourself from this candidate.")
+        raise ScoreError(say["recused"])
     if candidate.state not in SCORABLE:
-        raise ScoreError("该考生尚未开始面试，不能评分。 The candidate has not been interviewed.")
+        raise ScoreError(say["state"])
 
 
 def _write_items(sheet: ExaminerScore, values: dict[int, Decimal | None]) -> None:
@@ -143,7 +157,7 @@ def _commit() -> None:
 
 def save_draft(candidate: Candidate, examiner: User, raw: dict) -> ExaminerScore:
     """Keep what the examiner has typed so far; a reload or a dropped connection loses nothing."""
-    _check_examiner(candidate, examiner)
+    check_examiner(candidate, examiner)
     dims = dimensions_of(candidate.exam_id)
     values = parse_values(dims, raw, complete=False)
     sheet = sheet_of(candidate.id, examiner.id)
@@ -158,7 +172,7 @@ def save_draft(candidate: Candidate, examiner: User, raw: dict) -> ExaminerScore
 
 
 def submit(candidate: Candidate, examiner: User, raw: dict, now: datetime | None = None) -> ExaminerScore:
-    _check_examiner(candidate, examiner)
+    check_examiner(candidate, examiner)
     if result_of(candidate.id) is not None:
         raise ScoreError("成绩已确认，不能再提交。 The score is already confirmed.")
     dims = dimensions_of(candidate.exam_id)

@@ -280,6 +280,35 @@ def test_paper_entry_out_of_bounds_is_refused_and_nothing_saved(p5, hr, values, 
     assert events("score.submitted") == []
 
 
+@pytest.mark.parametrize("who, message", [
+    ("recused", "该考官已对此考生回避"),
+    ("not_interviewed", "该考生尚未面试，不能录入评分"),
+])
+def test_paper_entry_for_someone_who_may_not_score_says_why_to_hr(p5, hr, who, message):
+    examiner = p5.examiners[3]
+    if who == "recused":
+        recuse(p5.candidate, examiner, "亲属关系")
+    else:
+        p5.candidate.state = S.WAITING
+        db.session.commit()
+    response = hr.post(entry_url(p5, examiner), paper_form(p5, 18, 18, 12, 12, 16, 8))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert sheet_of(p5.candidate.id, examiner.id) is None
+    assert events("score.submitted") == []
+
+
+def test_paper_entry_for_an_examiner_of_another_panel_is_not_offered_nor_taken(p5, hr):
+    from app.paper_entry import enter_from_paper
+    from app.scoring import ScoreError
+
+    outsider = gen_user("outsider", role=Role.EXAMINER)
+    assert hr.post(entry_url(p5, outsider), paper_form(p5, 18, 18, 12, 12, 16, 8)).status_code == 404
+    with pytest.raises(ScoreError, match="该考官不属于此考生的考场"):
+        enter_from_paper(p5.candidate, outsider, p5.form(18, 18, 12, 12, 16, 8), p5.hr)
+    assert sheet_of(p5.candidate.id, outsider.id) is None
+
+
 def test_paper_entry_submits_as_the_examiner_and_audits_hr(p5, hr):
     examiner = p5.examiners[2]
     save_draft(p5.candidate, examiner, {str(p5.dims[0].id): "5"})  # an online draft, overwritten

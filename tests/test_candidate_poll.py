@@ -172,3 +172,18 @@ def test_a_lot_due_at_the_cut_off_takes_the_full_way_which_assigns_it(world, cli
         assert me.poll("waiting", etag).status_code == 200  # the fragment now shows the lot
     candidate = fresh(c)
     assert candidate.lot_number is not None and candidate.lot_assigned
+
+
+def test_a_first_poll_without_an_etag_goes_straight_the_full_way(world, client, monkeypatch):
+    from app import candidate_poll
+
+    reads = []
+    real = candidate_poll.read_poll_view
+    monkeypatch.setattr(candidate_poll, "read_poll_view", lambda i: reads.append(i) or real(i))
+    c = world.candidates[0]
+    me = CandidateBrowser(client)
+    me.enter_code(c.code)
+    first = me.poll("invited")
+    assert first.status_code == 200 and reads == []  # nothing to compare: no quick SELECT
+    assert me.poll("invited", first.headers["ETag"].strip('"')).status_code == 304
+    assert reads == [c.id]

@@ -431,7 +431,7 @@ def state():
     Most polls change nothing; `candidate_poll.quick_not_modified` answers those from one
     plain SELECT. Everything else (and every page that is not htmx's) takes the full way."""
     now = utcnow()
-    if htmx:
+    if htmx and request.if_none_match:  # a page's first poll has nothing to compare
         etag = quick_not_modified(session.get("candidate_id"), session.get("candidate_nonce"),
                                   request.args.get("stage"), request.if_none_match, now)
         if etag is not None:

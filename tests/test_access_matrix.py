@@ -44,7 +44,7 @@ from app.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
 from tests.conftest import gen_exam, gen_user
 
-PUBLIC = {"/", "/healthz", "/staff/login", "/signed-in-elsewhere", "/calls/phone"}
+PUBLIC = {"/", "/healthz", "/readyz", "/staff/login", "/signed-in-elsewhere", "/calls/phone"}
 SKIPPED = {"/static/<path:filename>", "/staff/logout"}  # files; signing out would end the walk
 ROLE_PREFIXES = {
     "/admin/": {Role.ADMIN},

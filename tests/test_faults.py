@@ -294,6 +294,7 @@ def test_database_restart_fails_requests_cleanly_and_recovers(app, config_class,
         health = other.test_client().get("/healthz")
         assert health.status_code == 503
         assert health.json["database"]["ok"] is False
+        assert other.test_client().get("/readyz").status_code == 503  # out of the pool
 
         proxy.restore()
         # pool_pre_ping: the dead pooled connections are replaced before use, so the very
@@ -301,6 +302,7 @@ def test_database_restart_fails_requests_cleanly_and_recovers(app, config_class,
         assert staff.get("/hr/exams").status_code == 200
         assert _poll(browser, "invited", etag).status_code == 304
         assert other.test_client().get("/healthz").status_code == 200
+        assert other.test_client().get("/readyz").status_code == 200
     finally:
         _release(other)
 

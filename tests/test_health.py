@@ -15,6 +15,7 @@ def test_healthz_says_when_redis_is_unreachable(config_class, _schema):
     app = create_app(NoRedis)
     with app.app_context():
         response = app.test_client().get("/healthz")
+        ready = app.test_client().get("/readyz")
         db.session.remove()
         db.engine.dispose()
     close_redis(app)
@@ -22,3 +23,11 @@ def test_healthz_says_when_redis_is_unreachable(config_class, _schema):
     assert response.json["status"] == "degraded"
     assert response.json["database"] == {"ok": True}
     assert response.json["redis"]["ok"] is False
+    # A load balancer keeps the node: Redis is shared, and pages work without it.
+    assert ready.status_code == 200
+    assert ready.json == {"status": "ready", "database": {"ok": True}}
+
+
+def test_readyz_says_ready_while_the_database_answers(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json["status"] == "ready"

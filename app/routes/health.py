@@ -1,4 +1,5 @@
-"""`GET /healthz` for load balancers and operators: is the database there, is Redis there.
+"""`GET /healthz` for monitoring: is the database there, is Redis there (503 if either is away).
+`GET /readyz` for load balancers: can this node serve (503 only if its database is away).
 
 Also the page every request gets while the database is away (a PostgreSQL restart or failover):
 503 with a sentence to retry, instead of a 500 and a stack trace in the log for each of a
@@ -41,6 +42,16 @@ def healthz():
     healthy = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if healthy else "degraded", **checks}
     return jsonify(body), 200 if healthy else 503
+
+
+@bp.get("/readyz")
+def readyz():
+    """For a load balancer's health check: can this node serve? Only its database decides.
+    Redis is shared by every node and the pages work without it, so a Redis outage must not
+    take every node out of the pool at once (that is /healthz's 503, for monitoring)."""
+    database = _check_database()
+    body = {"status": "ready" if database["ok"] else "not ready", "database": database}
+    return jsonify(body), 200 if database["ok"] else 503
 
 
 DATABASE_AWAY = (

@@ -149,6 +149,13 @@ class StaffActions:
         return self._client.post("/staff/logout", data={"csrf_token": csrf_token_from(page.get_data(as_text=True))})
 
 
+def signed_in_staff(app, username: str):
+    """A new browser (test client) with `username` signed in through the login form."""
+    client = app.test_client()
+    assert StaffActions(client).login(username).status_code == 302
+    return client
+
+
 @pytest.fixture
 def staff(client):
     return StaffActions(client)

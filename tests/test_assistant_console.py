@@ -22,7 +22,7 @@ from app.models import (
 )
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
-from tests.conftest import csrf_token_from, gen_user
+from tests.conftest import csrf_token_from, gen_user, signed_in_staff
 from tests.test_journey import World
 
 HX = {"HX-Request": "true"}
@@ -52,14 +52,6 @@ class Console:
         return self.post(f"/assistant/candidates/{candidate.id}/{move}", htmx=htmx)
 
 
-def sign_in(app, username):
-    client = app.test_client()
-    from tests.conftest import StaffActions
-
-    assert StaffActions(client).login(username).status_code == 302
-    return client
-
-
 @pytest.fixture
 def world(app):
     return World()
@@ -67,14 +59,7 @@ def world(app):
 
 @pytest.fixture
 def console(app, world):
-    return Console(sign_in(app, "assistant"), world.panel.id)
-
-
-def to_debug_waiting(world, c, at=None):
-    at = at or world.now
-    perform(c.id, "confirm", world.as_candidate(c), at)
-    world.read_notices(c)
-    perform(c.id, "enter_debug", world.as_candidate(c), at)
+    return Console(signed_in_staff(app, "assistant"), world.panel.id)
 
 
 def reload(c):
@@ -92,7 +77,7 @@ def audit_kinds(candidate_id=None):
 
 
 def test_console_shows_queue_help_rest_room_violations_and_notice_form(world, console):
-    to_debug_waiting(world, world.candidates[0])
+    world.to_debug_waiting(world.candidates[0])
     html = console.page().get_data(as_text=True)
     assert "调试队列" in html and "考生0" in html and "调试等候" in html
     assert "求助" in html and "休息室" in html and "违纪标记" in html and "通知候考考生" in html
@@ -131,11 +116,11 @@ def _second_panel(world):
 def test_an_assistant_of_another_panel_gets_403_and_404(app, world):
     _second_panel(world)
     c = world.candidates[0]
-    to_debug_waiting(world, c)
+    world.to_debug_waiting(c)
     help_request = HelpRequest(candidate_id=c.id, message="听不到声音")
     db.session.add(help_request)
     db.session.commit()
-    stranger = Console(sign_in(app, "assistant-b"), world.panel.id)
+    stranger = Console(signed_in_staff(app, "assistant-b"), world.panel.id)
     assert stranger.page().status_code == 403
     assert stranger.client.get(f"/assistant/panels/{world.panel.id}/board").status_code == 403
     assert stranger.client.get(f"/assistant/panels/{world.panel.id}/debug-call").status_code == 403
@@ -157,7 +142,7 @@ def test_an_assistant_of_another_panel_gets_403_and_404(app, world):
 
 @pytest.mark.parametrize("username", ["chief", "examiner2", "hr"])
 def test_examiners_and_hr_cannot_use_the_assistant_console(app, world, username):
-    client = sign_in(app, username)
+    client = signed_in_staff(app, username)
     assert client.get(f"/assistant/panels/{world.panel.id}").status_code == 403
     assert client.post(f"/assistant/candidates/{world.candidates[0].id}/call_debug").status_code in (400, 403)
 
@@ -192,7 +177,7 @@ def test_board_poll_answers_304_until_something_changes(world, console):
     etag = first.headers["ETag"]
     again = console.client.get(url, headers={**HX, "If-None-Match": etag})
     assert again.status_code == 304 and again.get_data() == b""
-    to_debug_waiting(world, world.candidates[1])
+    world.to_debug_waiting(world.candidates[1])
     changed = console.client.get(url, headers={**HX, "If-None-Match": etag})
     assert changed.status_code == 200 and "考生1" in changed.get_data(as_text=True)
     assert changed.headers["ETag"] != etag
@@ -214,7 +199,7 @@ def test_help_and_debug_call_polls_answer_304_too(world, console):
 
 def test_call_accept_check_identity_and_mark_debugged(world, console):
     c = world.candidates[0]
-    to_debug_waiting(world, c)
+    world.to_debug_waiting(c)
     response = console.move(c, "call_debug")
     assert response.status_code == 200 and "已呼叫" in response.get_data(as_text=True)
     assert response.headers["HX-Trigger"] == "console-refresh"
@@ -246,7 +231,7 @@ def test_call_accept_check_identity_and_mark_debugged(world, console):
 
 def test_a_plain_form_post_gets_a_flash_and_the_console(world, console):
     c = world.candidates[0]
-    to_debug_waiting(world, c)
+    world.to_debug_waiting(c)
     response = console.move(c, "call_debug", htmx=False)
     assert response.status_code == 302 and response.headers["Location"] == f"/assistant/panels/{world.panel.id}"
     assert "已呼叫" in console.client.get(response.headers["Location"]).get_data(as_text=True)
@@ -257,7 +242,7 @@ def test_a_plain_form_post_gets_a_flash_and_the_console(world, console):
 
 def test_an_unanswered_call_lapses_after_60_seconds_and_counts_as_missed(world, console):
     c = world.candidates[0]
-    to_debug_waiting(world, c)
+    world.to_debug_waiting(c)
     console.move(c, "call_debug")
     with time_machine.travel(utcnow() + timedelta(seconds=61), tick=False):
         html = console.client.get(f"/assistant/panels/{world.panel.id}/board", headers=HX).get_data(as_text=True)
@@ -269,7 +254,7 @@ def test_an_unanswered_call_lapses_after_60_seconds_and_counts_as_missed(world, 
 
 def test_cancel_and_end_put_the_candidate_back_in_the_queue(world, console):
     c = world.candidates[0]
-    to_debug_waiting(world, c)
+    world.to_debug_waiting(c)
     console.move(c, "call_debug")
     assert console.move(c, "cancel_debug_call").status_code == 200
     assert reload(c).state == S.DEBUG_WAITING
@@ -283,8 +268,8 @@ def test_cancel_and_end_put_the_candidate_back_in_the_queue(world, console):
 
 def test_one_call_at_a_time_per_assistant(world, console):
     first, second = world.candidates[:2]
-    to_debug_waiting(world, first)
-    to_debug_waiting(world, second)
+    world.to_debug_waiting(first)
+    world.to_debug_waiting(second)
     console.move(first, "call_debug")
     response = console.move(second, "call_debug")
     assert response.status_code == 409 and "当前调试通话" in response.get_data(as_text=True)
@@ -300,7 +285,7 @@ def test_the_id_photo_is_shown_to_the_panels_assistant_only(app, world, console,
     photo.write_bytes(b"\xff\xd8\xff\xe0fake-jpeg")
     c.id_photo_path = f"uploads/id_photos/{c.id}.jpg"
     db.session.commit()
-    to_debug_waiting(world, c)
+    world.to_debug_waiting(c)
     console.move(c, "call_debug")
     html = console.client.get(f"/assistant/panels/{world.panel.id}/debug-call", headers=HX).get_data(as_text=True)
     assert f"/assistant/candidates/{c.id}/id-photo" in html
@@ -321,11 +306,11 @@ def test_two_assistants_calling_at_once_exactly_one_wins(app, world):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL (SQLite allows one writer at a time)")
     c = world.candidates[0]
-    to_debug_waiting(world, c)
+    world.to_debug_waiting(c)
     second = gen_user("assistant2", role=Role.ASSISTANT)
     db.session.add(PanelMember(panel_id=world.panel.id, user_id=second.id, role="assistant"))
     db.session.commit()
-    consoles = [Console(sign_in(app, name), world.panel.id) for name in ("assistant", "assistant2")]
+    consoles = [Console(signed_in_staff(app, name), world.panel.id) for name in ("assistant", "assistant2")]
     for console in consoles:
         console.page()
     barrier = threading.Barrier(2)
@@ -367,7 +352,7 @@ def _candidate_client(app, c):
 
 def test_help_request_appears_with_an_alert_and_the_reply_reaches_the_candidate(app, world, console):
     c = world.candidates[0]
-    to_debug_waiting(world, c)
+    world.to_debug_waiting(c)
     candidate, token = _candidate_client(app, c)
     sent = candidate.post("/help", data={"message": "听不到考官声音", "csrf_token": token})
     assert sent.status_code in (302, 303)
@@ -420,7 +405,7 @@ def test_release_one_then_all(app):
     second = gen_user("assistant2", role=Role.ASSISTANT)
     db.session.add(PanelMember(panel_id=world.panel.id, user_id=second.id, role="assistant"))
     db.session.commit()
-    console = Console(sign_in(app, "assistant"), world.panel.id)
+    console = Console(signed_in_staff(app, "assistant"), world.panel.id)
     html = console.page().get_data(as_text=True)
     assert "全部放行离场" in html and html.count("放行 Release<") == 3
     first, *rest = world.candidates
@@ -436,7 +421,7 @@ def test_release_one_then_all(app):
     again = console.move(first, "release")
     assert again.status_code == 409
     assert "考生0 当前状态为“已离场”" in again.get_data(as_text=True)  # not "您已离场"
-    colleague = Console(sign_in(app, "assistant2"), world.panel.id)
+    colleague = Console(signed_in_staff(app, "assistant2"), world.panel.id)
     refused = colleague.move(first, "release")
     assert refused.status_code == 409 and "该考生已由 assistant 放行" in refused.get_data(as_text=True)
 
@@ -499,7 +484,7 @@ def test_plain_violation_post_redirects_with_flash(world, console):
 
 def test_notice_to_everyone_waiting(app, world, console):
     c = world.candidates[0]
-    to_debug_waiting(world, c)
+    world.to_debug_waiting(c)
     url = f"/assistant/panels/{world.panel.id}/broadcast"
     assert console.post(url, {"message": "  "}).status_code == 422
     response = console.post(url, {"message": "面试推迟10分钟开始，请耐心等候。"})

@@ -9,16 +9,10 @@ from app import audit, db
 from app.journey import Actor, perform
 from app.models import AuditEvent, Call, Candidate, HelpRequest, Panel, PanelMember, Role, Violation
 from app.timeutil import utcnow
-from tests.conftest import StaffActions, csrf_token_from, gen_exam, gen_user
+from tests.conftest import csrf_token_from, gen_exam, gen_user, signed_in_staff
 from tests.test_journey import World
 
 HX = {"HX-Request": "true"}
-
-
-def sign_in(app, username):
-    client = app.test_client()
-    assert StaffActions(client).login(username).status_code == 302
-    return client
 
 
 @pytest.fixture
@@ -28,14 +22,7 @@ def world(app):
 
 @pytest.fixture
 def hr(app, world):
-    return sign_in(app, "hr")
-
-
-def to_debug_waiting(world, c, at=None):
-    at = at or world.now
-    perform(c.id, "confirm", world.as_candidate(c), at)
-    world.read_notices(c)
-    perform(c.id, "enter_debug", world.as_candidate(c), at)
+    return signed_in_staff(app, "hr")
 
 
 def switch_report(candidate, signal="hidden"):
@@ -50,7 +37,7 @@ def busy_world(world):
     c0, c1, _ = world.candidates
     assistant = Actor.staff(world.assistant)
     for c in (c0, c1):
-        to_debug_waiting(world, c)
+        world.to_debug_waiting(c)
     perform(c0.id, "call_debug", assistant, world.now)
     later = world.now + timedelta(seconds=61)
     perform(c0.id, "call_debug", assistant, later)  # the first lapses on the way (settle)
@@ -187,7 +174,7 @@ def test_timeline_of_a_candidate_of_another_exam_is_404(world, hr):
 
 @pytest.mark.parametrize("username", ["assistant", "chief"])
 def test_only_hr_sees_the_overview(app, world, username):
-    client = sign_in(app, username)
+    client = signed_in_staff(app, username)
     assert client.get(f"/hr/exams/{world.exam.id}/overview").status_code == 403
     c = world.candidates[0]
     assert client.get(f"/hr/exams/{world.exam.id}/candidates/{c.id}/timeline").status_code == 403
@@ -247,7 +234,7 @@ def test_the_overview_costs_the_same_number_of_queries_for_10_and_100_candidates
                   rest_room_code="777777")
     db.session.add(panel)
     db.session.commit()
-    hr = sign_in(app, "hr")
+    hr = signed_in_staff(app, "hr")
     url = f"/hr/exams/{exam.id}/overview"
     hr.get(url)  # warm up: first-request work (session, caches) is not what is measured
 

@@ -55,12 +55,17 @@ class World:
         db.session.add(NoticeAck(notice_id=self.notice.id, candidate_id=c.id))
         db.session.commit()
 
-    def to_waiting(self, c, at=None):
+    def to_debug_waiting(self, c, at=None):
         at = at or self.now
         me = self.as_candidate(c)
         perform(c.id, "confirm", me, at)
         self.read_notices(c)
-        perform(c.id, "enter_debug", me, at)
+        return perform(c.id, "enter_debug", me, at)
+
+    def to_waiting(self, c, at=None):
+        at = at or self.now
+        me = self.as_candidate(c)
+        self.to_debug_waiting(c, at)
         perform(c.id, "call_debug", Actor.staff(self.assistant), at)
         perform(c.id, "accept_debug", me, at + timedelta(seconds=5))
         perform(c.id, "check_identity", Actor.staff(self.assistant), at + timedelta(seconds=30))

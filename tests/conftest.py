@@ -7,6 +7,7 @@ Redis is the real server on its own database number, flushed between tests.
 
 import os
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -147,6 +148,31 @@ class StaffActions:
     def logout(self):
         page = self._client.get("/staff/login", follow_redirects=True)
         return self._client.post("/staff/logout", data={"csrf_token": csrf_token_from(page.get_data(as_text=True))})
+
+
+def at_once(app, n: int, action) -> list:
+    """Run `action(i)` for i in 0..n-1 in n threads released together, each in its own app
+    context and database session (two staff clicking at the same moment); return what each
+    returned, or the exception it raised."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[i] = action(i)
+            except Exception as error:  # the caller asserts on it
+                results[i] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results
 
 
 def signed_in_staff(app, username: str):

@@ -1,6 +1,5 @@
 """The assistant console over HTTP: queues, calls, help, rest room, violations, notices, races."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -22,7 +21,7 @@ from app.models import (
 )
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
-from tests.conftest import csrf_token_from, gen_user, signed_in_staff
+from tests.conftest import at_once, csrf_token_from, gen_user, signed_in_staff
 from tests.test_journey import World
 
 HX = {"HX-Request": "true"}
@@ -313,24 +312,11 @@ def test_two_assistants_calling_at_once_exactly_one_wins(app, world):
     consoles = [Console(signed_in_staff(app, name), world.panel.id) for name in ("assistant", "assistant2")]
     for console in consoles:
         console.page()
-    barrier = threading.Barrier(2)
-    results = [None, None]
-
     def click(i):
-        # The test client forgets its loaded rows after each request: that needs a context.
-        with app.app_context():
-            barrier.wait()
-            try:
-                response = consoles[i].move(c, "call_debug")
-                results[i] = (response.status_code, response.get_data(as_text=True))
-            finally:
-                db.session.remove()
+        response = consoles[i].move(c, "call_debug")
+        return response.status_code, response.get_data(as_text=True)
 
-    threads = [threading.Thread(target=click, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    results = at_once(app, 2, click)
     statuses = sorted(status for status, _ in results)
     assert statuses == [200, 409], results
     loser = next(body for status, body in results if status == 409)

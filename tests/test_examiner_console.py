@@ -2,7 +2,6 @@
 who may do what, and that no examiner page ever shows who a candidate is."""
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -22,7 +21,7 @@ from app.models import (
     Role,
 )
 from app.models.candidate import CandidateState as S
-from tests.conftest import StaffActions, csrf_token_from, gen_user
+from tests.conftest import StaffActions, at_once, csrf_token_from, gen_user
 from tests.test_journey import World
 
 HX = {"HX-Request": "true"}
@@ -189,14 +188,7 @@ def test_examiner_pages_need_sign_in_the_role_and_the_panel(app, world, path):
 
 def test_an_examiner_of_another_panel_cannot_act_here(app, world, shown):
     c = in_room(world)
-    other = Panel(exam_id=world.exam.id, name="第二考场", interview_room="ir-e1-cccc",
-                  rest_room="ir-e1-dddd", rest_room_code="888888")
-    db.session.add(other)
-    db.session.flush()
-    outsider = gen_user("chief-b", role=Role.EXAMINER)
-    other.chief_examiner_id = outsider.id
-    db.session.add(PanelMember(panel_id=other.id, user_id=outsider.id, role="examiner"))
-    db.session.commit()
+    other = world.other_panel("chief-b")
     browser = ExaminerBrowser(app, "chief-b", other.id, shown)
     assert browser.page().status_code == 200
     # Their own panel in the URL, our candidate: no such candidate there.
@@ -430,25 +422,9 @@ def test_two_clicks_on_call_next_at_once_call_exactly_one_candidate(app, world, 
     browsers = [ExaminerBrowser(app, "chief", world.panel.id, shown) for _ in range(2)]
     for browser in browsers:
         browser.page()
-    barrier = threading.Barrier(2)
-    results = [None, None]
-
-    def click(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                response = browsers[i].post("/call-next")
-                results[i] = response.status_code
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=click, args=(i,)) for i in range(2)]
     # The clock is moved once for both threads (time-machine's travel is process-wide).
     with time_machine.travel(after_cutoff(world), tick=False):
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
+        results = at_once(app, 2, lambda i: browsers[i].post("/call-next").status_code)
     assert sorted(results) == [200, 409], results
     assert db.session.scalar(select(func.count(Call.id)).where(Call.kind == "interview")) == 1
     called = db.session.scalars(select(Candidate).filter_by(state=S.INTERVIEW_CALLED)).all()

@@ -14,7 +14,6 @@ from app.models import (
     AuditEvent,
     CandidateResult,
     ExaminerScore,
-    Panel,
     PanelMember,
     Recusal,
     Role,
@@ -212,14 +211,7 @@ def test_only_the_chief_confirms_and_only_when_everyone_submitted(world, dims, i
 
 
 def test_an_examiner_of_another_panel_cannot_score_here(app, world, dims, interviewing, shown):
-    other = Panel(exam_id=world.exam.id, name="第二考场", interview_room="ir-e1-cccc",
-                  rest_room="ir-e1-dddd", rest_room_code="888888")
-    db.session.add(other)
-    db.session.flush()
-    outsider = gen_user("chief-b", role=Role.EXAMINER)
-    other.chief_examiner_id = outsider.id
-    db.session.add(PanelMember(panel_id=other.id, user_id=outsider.id, role="examiner"))
-    db.session.commit()
+    other = world.other_panel("chief-b")
     browser = ExaminerBrowser(app, "chief-b", other.id, shown)
     browser.page()
     for what in ("draft", "submit", "change", "recuse", "confirm"):

@@ -1,6 +1,5 @@
 """The state machine: every move, every refusal, the clock rules and the races."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from app.journey import MOVES, Actor, Refused, assign_missing_lots, perform, set
 from app.models import AuditEvent, Call, Candidate, Notice, NoticeAck, Panel, PanelMember, Role
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
-from tests.conftest import gen_exam, gen_user
+from tests.conftest import at_once, gen_exam, gen_user
 
 
 class World:
@@ -47,6 +46,18 @@ class World:
             db.session.add(c)
             self.candidates.append(c)
         db.session.commit()
+
+    def other_panel(self, chief_username: str) -> Panel:
+        """A second panel of the exam whose chief (a new examiner) is `chief_username`."""
+        other = Panel(exam_id=self.exam.id, name="第二考场", interview_room="ir-e1-cccc",
+                      rest_room="ir-e1-dddd", rest_room_code="888888")
+        db.session.add(other)
+        db.session.flush()
+        outsider = gen_user(chief_username, role=Role.EXAMINER)
+        other.chief_examiner_id = outsider.id
+        db.session.add(PanelMember(panel_id=other.id, user_id=outsider.id, role="examiner"))
+        db.session.commit()
+        return other
 
     def as_candidate(self, c):
         return Actor.of_candidate(c)
@@ -321,27 +332,16 @@ def test_settle_exam_sweeps_everyone_once(world):
 
 
 def _race(app, n, action):
-    """Run `action(i)` in n threads at once, each with its own session; return the results."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
+    """`action(i)` in n threads at once: "ok", or the refusal's message, per thread."""
 
-    def run(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                action(i)
-                results[i] = "ok"
-            except Refused as refused:
-                results[i] = refused.message
-            finally:
-                db.session.remove()
+    def attempt(i):
+        try:
+            action(i)
+            return "ok"
+        except Refused as refused:
+            return refused.message
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
+    return at_once(app, n, attempt)
 
 
 def _postgres_only():

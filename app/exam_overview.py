@@ -280,6 +280,7 @@ KIND_LABELS = {
     "journey.enter_rest": "进入休息室",
     "journey.release": "放行离场",
     "journey.mark_absent": "入场截止未进入（缺考）",
+    "journey.mark_no_show": "呼叫未应答，主考官记为缺考",
     "journey.disqualify": "取消资格",
     "call.videoConferenceJoined": "进入视频通话",
     "call.videoConferenceLeft": "离开视频通话",

@@ -139,13 +139,10 @@ def _next_in_lot_order(ctx: Context) -> None:
         raise Refused("面试间内还有考生，请先结束当前面试。 Another candidate is in the room.")
     if ctx.candidate.lot_number is None:
         raise Refused("该考生尚无签号。 The candidate has no lot number yet.")
-    first = db.session.scalar(
-        select(func.min(Candidate.lot_number)).where(
-            Candidate.panel_id == ctx.candidate.panel_id, Candidate.state == S.WAITING
-        )
-    )
-    if ctx.candidate.lot_number != first:
-        raise Refused(f"请按抽签顺序呼叫：下一位是 {first} 号。 Call in lot order: next is {first}.")
+    first = next_to_call(ctx.candidate.panel_id)
+    if first is not None and first.id != ctx.candidate.id:
+        raise Refused(f"请按抽签顺序呼叫：下一位是 {first.lot_number} 号。 "
+                      f"Call in lot order: next is {first.lot_number}.")
 
 
 def _timer_not_started(ctx: Context) -> None:
@@ -254,6 +251,17 @@ def _send_back(ctx: Context) -> None:
     _close_call("cancelled")(ctx)
 
 
+def _called_and_missed(ctx: Context) -> None:
+    # 中途退出视为放弃: only someone who was called and did not come, never someone not yet called.
+    missed = db.session.scalar(
+        select(Call.id).where(Call.candidate_id == ctx.candidate.id, Call.kind == "interview",
+                              Call.outcome == "lapsed").limit(1)
+    )
+    if missed is None:
+        raise Refused("该考生尚未错过面试呼叫，不能记为缺考。 "
+                      "Only a candidate who missed an interview call can be marked absent.")
+
+
 def _release(ctx: Context) -> None:
     ctx.candidate.released_at = ctx.now
 
@@ -309,6 +317,8 @@ MOVES: dict[str, Move] = {
         Move("release", frozenset({S.RESTING}), S.RELEASED, frozenset({ASSISTANT}),
              effect=_release),
         Move("mark_absent", PRE_ENTRY, S.ABSENT, frozenset({SYSTEM})),
+        Move("mark_no_show", frozenset({S.WAITING}), S.ABSENT, frozenset({CHIEF}),
+             guard=_called_and_missed, touches_queue=True),
         Move("disqualify", NOT_FINAL, S.DISQUALIFIED, frozenset({HR, CHIEF}),
              guard=_reason_given, touches_queue=True),
     ]
@@ -320,9 +330,52 @@ REFUSAL_BY_STATE = {
     S.DISQUALIFIED: "您的面试资格已被取消，如有疑问请联系考务工作人员。",
     S.RELEASED: "您已离场，本场面试已全部结束。",
 }
+# Absent after entering the waiting room: called, did not come (中途退出视为放弃考试资格).
+NO_SHOW_MESSAGE = "主考官呼叫后您未进入面试间，已按缺考处理，视为放弃本次面试。"
 
 
 # --- queries used by guards and pages -----------------------------------------------------------
+
+
+# A waiting candidate whose interview call lapsed (not accepted in time) goes behind everyone
+# not yet called (顺延): a candidate who has left must not hold up the panel. Among equals, lot
+# order; whoever missed more calls comes later still. (A chief's send-back is the chief's own
+# decision and does not defer: the chief may call the same candidate again at once.)
+DEFERRING_OUTCOMES = ("lapsed",)
+
+
+def _deferrals():
+    return (
+        select(func.count(Call.id))
+        .where(Call.candidate_id == Candidate.id, Call.kind == "interview",
+               Call.outcome.in_(DEFERRING_OUTCOMES))
+        .correlate(Candidate)
+        .scalar_subquery()
+    )
+
+
+def interview_queue(panel_id: int) -> list[Candidate]:
+    """The panel's waiting candidates with a lot, in the order the chief calls them."""
+    return list(db.session.scalars(
+        select(Candidate)
+        .where(Candidate.panel_id == panel_id, Candidate.state == S.WAITING,
+               Candidate.lot_number.is_not(None))
+        .order_by(_deferrals(), Candidate.lot_number)
+    ))
+
+
+def next_to_call(panel_id: int) -> Candidate | None:
+    queue = interview_queue(panel_id)
+    return queue[0] if queue else None
+
+
+def interview_deferrals(candidate: Candidate) -> int:
+    return db.session.scalar(
+        select(func.count(Call.id)).where(
+            Call.candidate_id == candidate.id, Call.kind == "interview",
+            Call.outcome.in_(DEFERRING_OUTCOMES),
+        )
+    )
 
 
 def current_call(candidate: Candidate) -> Call | None:

@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from app import db
-from app.journey import Actor, assign_missing_lots, perform
+from app.journey import Actor, Refused, assign_missing_lots, perform
 from app.models import (
     AuditEvent,
     Broadcast,
@@ -21,6 +21,7 @@ from app.models import (
     Role,
 )
 from app.models.candidate import CandidateState as S
+from tests.candidate_client import CandidateBrowser
 from tests.conftest import StaffActions, at_once, csrf_token_from, gen_user
 from tests.test_journey import World
 
@@ -254,8 +255,9 @@ def test_call_next_before_the_cutoff_or_with_nobody_waiting_is_refused(world, ch
     assert empty.status_code == 409 and "没有候考的考生" in empty.get_data(as_text=True)
 
 
-def test_a_call_not_accepted_in_60_seconds_goes_back_to_the_queue_and_counts(world, chief):
-    first = queue_up(world)[0]
+def test_a_call_not_accepted_in_60_seconds_goes_to_the_back_of_the_queue_and_counts(world, chief):
+    """A candidate who has left must not hold up the panel: a missed call defers them (顺延)."""
+    first, second, third = queue_up(world)
     chief.page()
     with time_machine.travel(after_cutoff(world), tick=False):
         chief.post("/call-next")
@@ -263,12 +265,62 @@ def test_a_call_not_accepted_in_60_seconds_goes_back_to_the_queue_and_counts(wor
         html = chief.get("/room", htmx=True).get_data(as_text=True)
     first = reload(first)
     assert first.state == S.WAITING and first.missed_calls == 1
-    assert "面试间空闲" in html and 'class="badge warn">1<' in html
+    assert "面试间空闲" in html and 'class="badge warn">1<' in html and "已顺延" in html
     assert db.session.scalars(select(Call.outcome).filter_by(kind="interview")).one() == "lapsed"
-    # Still first in lot order: the next call rings the same candidate again.
+    assert f"呼叫下一位 Call next：{second.display_name_for_examiners}" in html
+    # The next call rings the next lot; the deferred candidate comes after everyone else.
     with time_machine.travel(after_cutoff(world, 62), tick=False):
         chief.post("/call-next")
+    assert reload(second).state == S.INTERVIEW_CALLED and reload(first).state == S.WAITING
+    refused = perform_refusal(first.id, "call_interview", world, after_cutoff(world, 63))
+    assert refused is not None and "请先结束当前面试" in refused
+    for c, start in ((second, 70), (third, 200)):
+        if c is third:
+            perform(c.id, "call_interview", Actor.staff(world.chief), after_cutoff(world, start))
+        perform(c.id, "accept_interview", world.as_candidate(c), after_cutoff(world, start + 1))
+        perform(c.id, "start_timer", Actor.staff(world.chief), after_cutoff(world, start + 2))
+        perform(c.id, "finish", Actor.staff(world.chief), after_cutoff(world, start + 60))
+    with time_machine.travel(after_cutoff(world, 400), tick=False):
+        chief.post("/call-next")
     assert reload(first).state == S.INTERVIEW_CALLED
+
+
+def perform_refusal(candidate_id, move, world, at):
+    try:
+        perform(candidate_id, move, Actor.staff(world.chief), at)
+    except Refused as refused:
+        return refused.message
+    return None
+
+
+def test_the_chief_records_a_candidate_who_never_came_as_absent(app, world, chief, examiner):
+    first, second, _ = queue_up(world)
+    chief.page()
+    # Nobody who has not missed a call can be recorded absent, not even by URL.
+    with time_machine.travel(after_cutoff(world, 1), tick=False):
+        response = chief.act(first, "no-show")
+    assert response.status_code == 409 and "尚未错过面试呼叫" in response.get_data(as_text=True)
+    assert reload(first).state == S.WAITING
+    with time_machine.travel(after_cutoff(world, 2), tick=False):
+        chief.post("/call-next")
+    with time_machine.travel(after_cutoff(world, 63), tick=False):
+        html = chief.get("/room", htmx=True).get_data(as_text=True)
+        assert "记为缺考 Mark absent" in html
+        response = chief.act(first, "no-show")
+    assert response.status_code == 200 and "已记为缺考" in response.get_data(as_text=True)
+    first = reload(first)
+    assert first.state == S.ABSENT
+    (event,) = db.session.scalars(select(AuditEvent).filter_by(kind="journey.mark_no_show")).all()
+    assert event.candidate_id == first.id
+    # The candidate, if they come back, is told why.
+    me = CandidateBrowser(app.test_client())
+    me.enter_code(first.code)
+    assert "主考官呼叫后您未进入面试间，已按缺考处理" in me.html()
+    # Only the chief records it.
+    examiner.page()
+    with time_machine.travel(after_cutoff(world, 64), tick=False):
+        assert examiner.act(second, "no-show").status_code == 403
+    assert reload(second).state == S.WAITING
 
 
 def test_a_wrongly_called_candidate_is_sent_back_before_the_timer_only(world, chief):

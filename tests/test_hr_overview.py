@@ -250,3 +250,10 @@ def test_the_overview_costs_the_same_number_of_queries_for_10_and_100_candidates
     assert large == small, (small, large)
     assert large_fragment == small_fragment, (small_fragment, large_fragment)
     assert 5 < large <= 15, large
+
+
+def test_every_move_of_the_journey_has_a_label_in_the_timeline():
+    from app.exam_overview import KIND_LABELS
+    from app.journey import MOVES
+
+    assert {f"journey.{name}" for name in MOVES} <= set(KIND_LABELS)

@@ -288,6 +288,58 @@ def test_candidates_are_called_in_lot_order_one_at_a_time(world):
     perform(by_lot[0].id, "call_interview", chief, cutoff)
 
 
+def test_a_missed_interview_call_defers_the_candidate_behind_everyone_not_yet_called(world):
+    from app.journey import interview_queue, next_to_call, settle
+
+    for cand in world.candidates:
+        world.to_waiting(cand)
+    cutoff = world.now + timedelta(minutes=30)
+    assign_missing_lots(world.exam.id, cutoff)
+    lot1, lot2, lot3 = sorted(world.candidates, key=lambda x: db.session.get(Candidate, x.id).lot_number)
+    chief = Actor.staff(world.chief)
+    at = cutoff
+
+    def miss(cand):
+        nonlocal at
+        perform(cand.id, "call_interview", chief, at)
+        at += timedelta(seconds=61)
+        settle(db.session.get(Candidate, cand.id), at)  # the call lapses
+        assert db.session.get(Candidate, cand.id).state == S.WAITING
+
+    miss(lot1)
+    assert [c.id for c in interview_queue(world.panel.id)] == [lot2.id, lot3.id, lot1.id]
+    miss(lot2)
+    assert [c.id for c in interview_queue(world.panel.id)] == [lot3.id, lot1.id, lot2.id]
+    miss(lot3)
+    miss(lot1)  # a second miss: behind those who missed once
+    assert [c.id for c in interview_queue(world.panel.id)] == [lot2.id, lot3.id, lot1.id]
+    assert next_to_call(world.panel.id).id == lot2.id
+    with pytest.raises(Refused, match="下一位是 2 号"):
+        perform(lot1.id, "call_interview", chief, at)
+    # The chief's send-back is not a miss: the candidate keeps their place.
+    perform(lot2.id, "call_interview", chief, at)
+    perform(lot2.id, "send_back", chief, at)
+    assert next_to_call(world.panel.id).id == lot2.id
+
+
+def test_only_a_candidate_who_missed_a_call_can_be_recorded_absent_by_the_chief(world):
+    from app.journey import settle
+
+    a = world.candidates[0]
+    world.to_waiting(a)
+    cutoff = world.now + timedelta(minutes=30)
+    assign_missing_lots(world.exam.id, cutoff)
+    chief = Actor.staff(world.chief)
+    with pytest.raises(Refused, match="尚未错过面试呼叫"):
+        perform(a.id, "mark_no_show", chief, cutoff)
+    perform(a.id, "call_interview", chief, cutoff)
+    settle(db.session.get(Candidate, a.id), cutoff + timedelta(seconds=61))
+    with pytest.raises(Refused):
+        perform(a.id, "mark_no_show", Actor.staff(world.assistant), cutoff + timedelta(seconds=62))
+    perform(a.id, "mark_no_show", chief, cutoff + timedelta(seconds=62))
+    assert db.session.get(Candidate, a.id).state == S.ABSENT
+
+
 def test_only_the_chief_calls_and_times(world):
     c = world.candidates[0]
     world.to_waiting(c)

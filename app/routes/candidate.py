@@ -302,6 +302,8 @@ def final_message(candidate: Candidate) -> str | None:
         )
         if expired is not None:
             return DECLINED_BY_DEADLINE
+    if candidate.state == S.ABSENT and candidate.waiting_since is not None:
+        return journey.NO_SHOW_MESSAGE
     return journey.REFUSAL_BY_STATE.get(S(candidate.state))
 
 

@@ -14,14 +14,14 @@ from datetime import datetime
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import db, htmx
 from app.broadcasts import recent_broadcasts
 from app.decorators import guard_blueprint
 from app.interview_clock import clock_of
 from app.jitsi.embed import embed_for_staff
-from app.journey import Actor, Refused, perform
+from app.journey import Actor, Refused, interview_queue, next_to_call, perform
 from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
 from app.models.candidate import CandidateState as S
 from app.staff_console import (
@@ -54,6 +54,7 @@ CHIEF_ACTIONS = {
     "send-back": ("send_back", "已退回候考。 Sent back to the queue."),
     "start-timer": ("start_timer", "已开始计时。 Timer started."),
     "finish": ("finish", "面试已结束。 Interview ended."),
+    "no-show": ("mark_no_show", "已记为缺考。 Marked absent."),
 }
 
 
@@ -156,9 +157,12 @@ def _room(panel: Panel, now: datetime) -> dict:
         )
     )
     current = next((c for c in candidates if c.state in IN_ROOM), None)
+    # The order the chief calls in (missed calls go to the back), then those without a lot yet.
+    queue = interview_queue(panel.id)
+    place = {c.id: i for i, c in enumerate(queue)}
     waiting = sorted(
         (c for c in candidates if c.state == S.WAITING),
-        key=lambda c: (c.lot_number is None, c.lot_number or 0, c.waiting_since or now),
+        key=lambda c: (place.get(c.id, len(place)), c.waiting_since or now),
     )
     done_list = sorted(
         (c for c in candidates if c.state in DONE),
@@ -185,7 +189,10 @@ def _room(panel: Panel, now: datetime) -> dict:
         "clock": clock_of(current, now),
         "call": call,
         "waiting": waiting,
-        "next_up": next((c for c in waiting if c.lot_number is not None), None),
+        "next_up": queue[0] if queue else None,
+        # Waiting candidates who missed an interview call: shown as deferred (顺延), and the
+        # chief may record them as absent (缺考) once they are clearly gone.
+        "missed_interview": _missed_interview_calls(panel.id),
         "done": done_list,
         "counts": counts,
         "before_waiting": sum(counts[s] for s in BEFORE_WAITING),
@@ -198,6 +205,16 @@ def _room(panel: Panel, now: datetime) -> dict:
         "accepted_marker": call.id if call is not None and call.outcome == "accepted" else 0,
         "waited": lambda moment: int((now - moment).total_seconds()) if moment else 0,
     }
+
+
+def _missed_interview_calls(panel_id: int) -> dict[int, int]:
+    return dict(db.session.execute(
+        select(Call.candidate_id, func.count(Call.id))
+        .join(Candidate, Candidate.id == Call.candidate_id)
+        .where(Candidate.panel_id == panel_id, Candidate.state == S.WAITING,
+               Call.kind == "interview", Call.outcome == "lapsed")
+        .group_by(Call.candidate_id)
+    ).all())
 
 
 def _render_room(panel: Panel, now: datetime | None = None) -> str:
@@ -231,24 +248,15 @@ def call_status(panel_id: int):
 
 @bp.post("/panels/<int:panel_id>/call-next")
 def call_next(panel_id: int):
-    """呼叫下一位: the lowest lot among those waiting (the journey checks order and the room)."""
+    """呼叫下一位: the next in the journey's order (lots; missed calls at the back)."""
     panel = _chief_panel(panel_id)
     now = utcnow()
     settle_due(now, panel_id=panel.id)  # lapsed calls back in the queue, missing lots drawn
-    candidate_id = db.session.scalar(
-        select(Candidate.id)
-        .where(
-            Candidate.panel_id == panel.id,
-            Candidate.state == S.WAITING,
-            Candidate.lot_number.is_not(None),
-        )
-        .order_by(Candidate.lot_number)
-        .limit(1)
-    )
-    if candidate_id is None:
+    first = next_to_call(panel.id)
+    if first is None:
         return refused("没有候考的考生。 Nobody is waiting.", _console_url(panel))
     try:
-        candidate = perform(candidate_id, "call_interview", Actor.staff(staff_user()), now)
+        candidate = perform(first.id, "call_interview", Actor.staff(staff_user()), now)
     except Refused as refusal:
         return refused(refusal.message, _console_url(panel))
     label = candidate.display_name_for_examiners

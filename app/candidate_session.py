@@ -8,7 +8,7 @@ next request that it was signed in elsewhere (不得多屏登录).
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app, g, request, session
 from sqlalchemy import select
@@ -16,8 +16,13 @@ from sqlalchemy.orm import joinedload
 
 from app import audit, db
 from app.models import Candidate, Exam
+from app.models.candidate import CandidateState as S
 
 CODE_PATTERN = re.compile(r"^\d{6}$")
+RETURNING_STATES = frozenset({S.WAITING, S.INTERVIEW_CALLED, S.INTERVIEWING, S.FINISHED, S.RESTING})
+# How long after the login window closes a candidate still inside may sign in again: an exam day
+# (the periodic sweep keeps settling exams 3 h past their close; a long day runs later).
+RETURN_WINDOW = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,14 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
     open_now = [c for c, exam in matches if exam.login_open_at(now)]
     if len(open_now) == 1:
         return CodeResult(open_now[0], None)
+    # After the login window: whoever is already inside (waiting, in the interview, in the rest
+    # room) may come back after a dropped connection (可再次进入面试房间继续面试); the window
+    # only closes the way in for those who never entered.
+    returning = [c for c, exam in matches
+                 if not open_now and c.state in RETURNING_STATES
+                 and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW]
+    if len(returning) == 1:
+        return CodeResult(returning[0], None)
     if not matches:
         return CodeResult(None, "邀请码不正确，请核对面试通知中的邀请码。")
     if any(now < exam.login_opens_at for _, exam in matches):

@@ -364,6 +364,27 @@ def test_reconnecting_mid_interview_lands_in_the_interview_with_time_left(world,
     assert fresh(c).state == S.INTERVIEWING
 
 
+def test_after_the_login_window_those_inside_may_come_back_and_nobody_new_gets_in(world, app):
+    """SEED 000: 如在面试倒计时结束前，可再次进入视频面试房间继续面试 — also after the login window
+    has closed (HR may close it at the entry cut-off); it only shuts out those never inside."""
+    c, outsider = world.candidates[0], world.candidates[1]
+    perform(outsider.id, "confirm", world.as_candidate(outsider), world.now)
+    after = to_interviewing(world, c)
+    perform(c.id, "start_timer", Actor.staff(world.chief), after)
+    world.exam.login_closes_at = after + timedelta(minutes=1)
+    db.session.commit()
+    with time_machine.travel(after + timedelta(minutes=4), tick=False):
+        again = CandidateBrowser(app.test_client(), "198.51.100.20")
+        assert again.enter_code(c.code).headers["Location"] == "/me"
+        assert "作答剩余时间" in again.html()
+        late = CandidateBrowser(app.test_client(), "198.51.100.21").enter_code(outsider.code)
+        assert late.status_code == 400 and "登录时间已结束" in late.get_data(as_text=True)
+    # Not for ever: a day later the code is refused like any other.
+    with time_machine.travel(after + timedelta(hours=13), tick=False):
+        stale = CandidateBrowser(app.test_client(), "198.51.100.22").enter_code(c.code)
+        assert stale.status_code == 400 and "登录时间已结束" in stale.get_data(as_text=True)
+
+
 # --- help, visibility -------------------------------------------------------------------------
 
 

@@ -262,6 +262,23 @@ def _called_and_missed(ctx: Context) -> None:
                       "Only a candidate who missed an interview call can be marked absent.")
 
 
+def _nobody_still_to_interview(ctx: Context) -> None:
+    # The rest room exists so that no one tells the questions to those still waiting (SPEC).
+    # Past the cut-off, whoever is not in yet is absent (settled lazily), not still to come.
+    cutoff = ctx.exam.entry_cutoff_at
+    states = STILL_TO_INTERVIEW if cutoff is None or ctx.now < cutoff else IN_QUEUE_OR_ROOM
+    left = db.session.scalar(
+        select(func.count(Candidate.id)).where(
+            Candidate.panel_id == ctx.candidate.panel_id, Candidate.state.in_(states)
+        )
+    )
+    if left:
+        raise Refused(
+            f"本考场仍有 {left} 名考生未完成面试，休息室暂不能放行（防止泄题）。 "
+            f"{left} candidates of this panel are still to be interviewed: nobody leaves before them."
+        )
+
+
 def _release(ctx: Context) -> None:
     ctx.candidate.released_at = ctx.now
 
@@ -270,6 +287,8 @@ PRE_ENTRY = frozenset(
     {S.INVITED, S.CONFIRMED, S.DEBUG_WAITING, S.DEBUG_CALLED, S.DEBUGGING, S.DEBUGGED}
 )
 NOT_FINAL = frozenset(set(S) - {S.DECLINED, S.RELEASED, S.ABSENT, S.DISQUALIFIED})
+IN_QUEUE_OR_ROOM = frozenset({S.WAITING, S.INTERVIEW_CALLED, S.INTERVIEWING})
+STILL_TO_INTERVIEW = PRE_ENTRY | IN_QUEUE_OR_ROOM
 
 MOVES: dict[str, Move] = {
     m.name: m
@@ -315,7 +334,7 @@ MOVES: dict[str, Move] = {
              touches_queue=True),
         Move("enter_rest", frozenset({S.FINISHED}), S.RESTING, frozenset({CANDIDATE})),
         Move("release", frozenset({S.RESTING}), S.RELEASED, frozenset({ASSISTANT}),
-             effect=_release),
+             guard=_nobody_still_to_interview, effect=_release),
         Move("mark_absent", PRE_ENTRY, S.ABSENT, frozenset({SYSTEM})),
         Move("mark_no_show", frozenset({S.WAITING}), S.ABSENT, frozenset({CHIEF}),
              guard=_called_and_missed, touches_queue=True),

@@ -412,6 +412,33 @@ def test_release_one_then_all(app):
     assert refused.status_code == 409 and "该考生已由 assistant 放行" in refused.get_data(as_text=True)
 
 
+def test_nobody_leaves_the_rest_room_while_others_of_the_panel_are_still_to_be_interviewed(app):
+    """SPEC: candidates leave only when staff release the room, so that no one tells the questions
+    to those still waiting; a release while someone waits is refused, one or all."""
+    world = rest_world(app)
+    extra = Candidate(exam_id=world.exam.id, panel_id=world.panel.id, name="考生9",
+                      id_number="110105199001010099", phone="13800138000",
+                      position="综合管理岗", code="100009", state=S.WAITING, lot_number=9)
+    db.session.add(extra)
+    db.session.commit()
+    console = Console(signed_in_staff(app, "assistant"), world.panel.id)
+    console.page()
+    first = world.candidates[0]
+    one = console.move(first, "release")
+    assert one.status_code == 409
+    assert "本考场仍有 1 名考生未完成面试，休息室暂不能放行" in one.get_data(as_text=True)
+    every = console.post(f"/assistant/panels/{world.panel.id}/release-all")
+    assert every.status_code == 409 and "暂不能放行" in every.get_data(as_text=True)
+    assert all(reload(c).state == S.RESTING for c in world.candidates)
+    assert audit_kinds().count("panel.rest_room_released") == 0
+    # Once the last one is done (here: called, never came, recorded absent), the room may go.
+    at = utcnow()
+    perform(extra.id, "call_interview", Actor.staff(world.chief), at)
+    perform(extra.id, "mark_no_show", Actor.staff(world.chief), at + timedelta(seconds=62))
+    every = console.post(f"/assistant/panels/{world.panel.id}/release-all")
+    assert every.status_code == 200 and "已放行 3 名考生" in every.get_data(as_text=True)
+
+
 def test_rest_room_call_records_from_join(world, console):
     html = console.client.get(f"/assistant/panels/{world.panel.id}/rest-call", headers=HX).get_data(as_text=True)
     assert "进入休息室通话" in html and "data-jitsi-room" not in html

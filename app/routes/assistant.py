@@ -271,8 +271,11 @@ def release_all(panel_id: int):
         try:
             perform(candidate_id, "release", actor, utcnow())
             released += 1
-        except Refused:
-            pass  # moved meanwhile (e.g. released by a colleague): the count says so
+        except Refused as refusal:
+            if released == 0 and candidate_id == resting[0] and "未完成面试" in refusal.message:
+                # The panel is not done: one answer for the whole room.
+                return refused(refusal.message, _console_url(panel))
+            # else moved meanwhile (e.g. released by a colleague): the count says so
     if released:
         panel = db.session.get(Panel, panel.id)
         panel.rest_room_released_at = utcnow()

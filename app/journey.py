@@ -338,7 +338,9 @@ MOVES: dict[str, Move] = {
         Move("mark_absent", PRE_ENTRY, S.ABSENT, frozenset({SYSTEM})),
         Move("mark_no_show", frozenset({S.WAITING}), S.ABSENT, frozenset({CHIEF}),
              guard=_called_and_missed, touches_queue=True),
-        Move("disqualify", NOT_FINAL, S.DISQUALIFIED, frozenset({HR, CHIEF}),
+        # Also after release: the exam office reviews the recordings after the day
+        # (考试结束后由考务工作小组根据记录视频判断，违纪者成绩按无效处理).
+        Move("disqualify", NOT_FINAL | {S.RELEASED}, S.DISQUALIFIED, frozenset({HR, CHIEF}),
              guard=_reason_given, touches_queue=True),
     ]
 }

@@ -8,6 +8,7 @@ from sqlalchemy import event, select
 from app import audit, db
 from app.journey import Actor, perform
 from app.models import AuditEvent, Call, Candidate, HelpRequest, Panel, PanelMember, Role, Violation
+from app.models.candidate import CandidateState
 from app.timeutil import utcnow
 from tests.conftest import csrf_token_from, gen_exam, gen_user, signed_in_staff
 from tests.test_journey import World
@@ -160,6 +161,49 @@ def test_timeline_csv_export(world, hr):
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff时间(北京时间)") and "助理呼叫调试" in text
     assert "调试等候 → 调试呼叫中" in text
+
+
+def test_hr_disqualifies_with_a_reason_even_after_release_and_everyone_sees_it(app, world, hr):
+    """SEED 001/004: 考试结束后由考务工作小组根据记录视频判断…按违纪处理，成绩按无效处理."""
+    from tests.candidate_client import CandidateBrowser
+
+    c = world.candidates[0]
+    c.state, c.lot_number = CandidateState.RELEASED, 1
+    db.session.commit()
+    url = f"/hr/exams/{world.exam.id}/candidates/{c.id}"
+    page = hr.get(url + "/timeline").get_data(as_text=True)
+    assert "取消面试资格 Disqualify" in page and 'data-confirm="确认取消' in page
+    token = csrf_token_from(page)
+    refused = hr.post(url + "/disqualify", data={"reason": "  ", "csrf_token": token},
+                      follow_redirects=True)
+    assert "请填写原因" in refused.get_data(as_text=True)
+    assert db.session.get(Candidate, c.id).state == CandidateState.RELEASED
+    done = hr.post(url + "/disqualify", data={"reason": "录像显示面试中查看手机", "csrf_token": token},
+                   follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert "已取消" in html and "取消资格" in html and "取消面试资格 Disqualify" not in html
+    db.session.expire_all()
+    assert db.session.get(Candidate, c.id).state == CandidateState.DISQUALIFIED
+    (event,) = db.session.scalars(select(AuditEvent).filter_by(kind="journey.disqualify")).all()
+    assert event.data["reason"] == "录像显示面试中查看手机" and event.actor_label == "hr"
+    me = CandidateBrowser(app.test_client())
+    me.enter_code(c.code)
+    assert "您的面试资格已被取消" in me.html()
+    # Once is enough: a second click changes nothing.
+    again = hr.post(url + "/disqualify", data={"reason": "重复", "csrf_token": token},
+                    follow_redirects=True)
+    assert "当前状态为“取消资格”，不能取消资格" in again.get_data(as_text=True)
+    assert len(db.session.scalars(select(AuditEvent).filter_by(kind="journey.disqualify")).all()) == 1
+
+
+def test_nobody_but_hr_disqualifies(app, world):
+    c = world.candidates[0]
+    for username in ("assistant", "chief"):
+        client = signed_in_staff(app, username)
+        response = client.post(f"/hr/exams/{world.exam.id}/candidates/{c.id}/disqualify",
+                               data={"reason": "x"})
+        assert response.status_code in (400, 403), username  # CSRF or role: never done
+    assert db.session.get(Candidate, c.id).state == CandidateState.INVITED
 
 
 def test_timeline_of_a_candidate_of_another_exam_is_404(world, hr):

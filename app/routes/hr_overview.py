@@ -7,14 +7,17 @@ The overview table polls every few seconds and answers 304 while nothing changed
 import csv
 import io
 
-from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 from markupsafe import Markup
 
 from app import db, htmx
 from app.decorators import guard_blueprint
 from app.exam_overview import build_overview, code_guess_alert, overview_version, timeline
+from app.journey import MOVES, Actor, Refused, perform
 from app.models import Candidate, Exam, Role
 from app.models.candidate import STATE_LABELS, CandidateState
+from app.poll_versions import bump_panel
 from app.staff_console import fragment, not_modified, settle_due
 from app.timeutil import format_beijing, utcnow
 
@@ -95,7 +98,37 @@ def candidate_timeline(exam_id: int, candidate_id: int):
     entries = timeline(candidate)
     if request.args.get("format") == "csv":
         return _timeline_csv(candidate, entries)
-    return render_template("hr/timeline.html", exam=exam, candidate=candidate, entries=entries)
+    return render_template("hr/timeline.html", exam=exam, candidate=candidate, entries=entries,
+                           may_disqualify=candidate.state in MOVES["disqualify"].sources)
+
+
+DISQUALIFY_REASON_MAX = 500
+
+
+@bp.post("/exams/<int:exam_id>/candidates/<int:candidate_id>/disqualify")
+def disqualify(exam_id: int, candidate_id: int):
+    """取消面试资格: for a violation seen on the day or in the recordings afterwards. The reason is
+    required and audited; the candidate's page says so, and exports mark them 取消资格."""
+    exam = _exam_or_404(exam_id)
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or candidate.exam_id != exam.id:
+        abort(404)
+    back = url_for("hr_overview.candidate_timeline", exam_id=exam.id, candidate_id=candidate.id)
+    if candidate.state not in MOVES["disqualify"].sources:
+        # The journey would answer in the candidate's words ("您的面试资格已被取消…").
+        flash(f"{candidate.name} 当前状态为“{candidate.state_label}”，不能取消资格。 "
+              "Not possible in this state.", "error")
+        return redirect(back)
+    reason = (request.form.get("reason") or "").strip()[:DISQUALIFY_REASON_MAX]
+    try:
+        perform(candidate.id, "disqualify", Actor.staff(current_user), utcnow(), reason=reason)
+    except Refused as refusal:
+        flash(refusal.message, "error")
+        return redirect(back)
+    if candidate.panel_id is not None:
+        bump_panel(candidate.panel_id)  # the examiners' queue and board show it
+    flash(f"已取消 {candidate.name} 的面试资格。 Disqualified.", "success")
+    return redirect(back)
 
 
 def _timeline_csv(candidate: Candidate, entries) -> object:

@@ -15,11 +15,20 @@
  *                               C (> 0) is shown as "(C)" in the tab title, so a console in a
  *                               background tab still signals waiting work.
  *
+ *   data-confirm="Q"            on a plain <form>: asks Q before submitting (no inline script).
+ *
  * Answers the server sends with a message (409 refused, 422 invalid) are swapped like a 200:
  * htmx would otherwise drop them and the person would not learn why nothing happened.
  */
 (function () {
   "use strict";
+
+  // --- plain forms that ask first ------------------------------------------------------------
+
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
 
   // --- polls: If-None-Match and 304 ---------------------------------------------------------
 

@@ -339,6 +339,16 @@ def test_a_wrongly_called_candidate_is_sent_back_before_the_timer_only(world, ch
     assert reload(c).state == S.INTERVIEWING
 
 
+def test_the_room_shows_the_rest_room_code_to_tell_the_candidate_before_the_end(world, chief):
+    """SEED 003: 面试结束前…会再次告知考生的休息室邀请码."""
+    c = in_room(world)
+    chief.page()
+    with time_machine.travel(after_cutoff(world, 20), tick=False):
+        chief.act(c, "start-timer")
+        html = chief.get("/room", htmx=True).get_data(as_text=True)
+    assert "休息室邀请码" in html and '<strong class="rest-room-code">999999</strong>' in html
+
+
 def test_without_htmx_the_buttons_are_plain_forms_answered_with_a_flash(world, chief):
     c = in_room(world)
     chief.page()

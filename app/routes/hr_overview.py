@@ -18,6 +18,7 @@ from app.journey import MOVES, Actor, Refused, perform
 from app.models import Candidate, Exam, Role
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.poll_versions import bump_panel
+from app.recording_appearances import recordings_of
 from app.staff_console import fragment, not_modified, settle_due
 from app.timeutil import format_beijing, utcnow
 
@@ -99,6 +100,7 @@ def candidate_timeline(exam_id: int, candidate_id: int):
     if request.args.get("format") == "csv":
         return _timeline_csv(candidate, entries)
     return render_template("hr/timeline.html", exam=exam, candidate=candidate, entries=entries,
+                           recordings=recordings_of(candidate),
                            may_disqualify=candidate.state in MOVES["disqualify"].sources)
 
 

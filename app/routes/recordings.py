@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app import db
 from app.decorators import guard_blueprint
 from app.models import Candidate, Exam, Panel, Recording, RecordingStatus, Role
+from app.recording_appearances import appearances
 from app.recordings import exams_visible_to, failed_count_for, may_see, retry_recording, stored_file
 
 bp = Blueprint("recordings", __name__, url_prefix="/staff/recordings")
@@ -57,8 +58,11 @@ def _rows(recordings: list[Recording]) -> list[dict]:
     panels = {p.id: p for p in db.session.scalars(
         select(Panel).where(Panel.id.in_({r.panel_id for r in recordings if r.panel_id}))
     )}
+    inside = appearances(recordings)
     return [
-        {"rec": r, "candidate": candidates.get(r.candidate_id), "panel": panels.get(r.panel_id)}
+        {"rec": r, "candidate": candidates.get(r.candidate_id), "panel": panels.get(r.panel_id),
+         # An interview-room file holds every candidate of the panel from its start on.
+         "appearances": inside.get(r.id, [])}
         for r in recordings
     ]
 
@@ -115,8 +119,10 @@ def unassigned():
 def show(recording_id: int):
     recording = _recording_or_404(recording_id)
     row = _rows([recording])[0]
+    start_at = request.args.get("t", type=int)
     return render_template("recordings/show.html", row=row, rec=recording,
-                           playable=stored_file(recording) is not None)
+                           playable=stored_file(recording) is not None,
+                           start_at=start_at if start_at and start_at > 0 else None)
 
 
 @bp.get("/<int:recording_id>/file")

@@ -170,6 +170,7 @@ def test_create_exam_stores_beijing_times_as_utc_and_audits(hr):
         ({"confirm_deadline_at": "2026-06-20T18:00"}, "须早于登录结束"),
         ({"login_opens_at": "tomorrow"}, "YYYY-MM-DD"),
         ({"login_opens_at": ""}, "必填"),
+        ({"entry_cutoff_at": ""}, "入场截止后未进入等待室者按缺考处理"),
         ({"minutes_per_candidate": "0"}, "Minutes per candidate"),
         ({"call_accept_seconds": "100000"}, "Call accept seconds"),
         ({"trim_min_examiners": "2"}, "Trim"),
@@ -185,7 +186,7 @@ def test_invalid_exam_is_refused_and_nothing_created(hr, overrides, message):
     assert events("exam.created") == []
 
 
-def test_cutoff_may_equal_closing_and_optional_times_may_be_empty(hr):
+def test_cutoff_may_equal_closing_and_the_confirm_deadline_may_be_empty(hr):
     response = hr.post(
         "/hr/exams/new", exam_form(entry_cutoff_at="2026-06-20T18:00", confirm_deadline_at="")
     )
@@ -243,7 +244,7 @@ def test_window_edit_that_makes_codes_collide_is_refused(hr):
             name="下周",
             login_opens_at=format_beijing(now + timedelta(hours=1), fmt),
             login_closes_at=format_beijing(now + timedelta(hours=9), fmt),
-            entry_cutoff_at="",
+            entry_cutoff_at=format_beijing(now + timedelta(hours=2), fmt),
             confirm_deadline_at="",
         ),
     )
@@ -260,7 +261,7 @@ def test_window_edit_that_makes_codes_collide_is_refused(hr):
             name="下周",
             login_opens_at=format_beijing(now + timedelta(days=8), fmt),
             login_closes_at=format_beijing(now + timedelta(days=8, hours=8), fmt),
-            entry_cutoff_at="",
+            entry_cutoff_at=format_beijing(now + timedelta(days=8, hours=1), fmt),
             confirm_deadline_at="",
         ),
     )

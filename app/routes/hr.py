@@ -153,7 +153,12 @@ class ExamForm(FlaskForm):
     )
     login_opens_at = BeijingDateTimeField("登录开始 Login opens (北京时间)", validators=[_required()])
     login_closes_at = BeijingDateTimeField("登录结束 Login closes (北京时间)", validators=[_required()])
-    entry_cutoff_at = BeijingDateTimeField("入场截止 Entry cut-off (北京时间)", validators=[Optional()])
+    # Every seed has one (e.g. 8:10, or start + 3 min): without it nobody would become absent,
+    # no lot would be assigned and the chief could call before everyone had drawn.
+    entry_cutoff_at = BeijingDateTimeField(
+        "入场截止 Entry cut-off (北京时间)",
+        validators=[_required("必填：入场截止后未进入等待室者按缺考处理。 Required.")],
+    )
     confirm_deadline_at = BeijingDateTimeField(
         "确认截止 Confirm deadline (北京时间)", validators=[Optional()]
     )

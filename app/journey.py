@@ -99,6 +99,8 @@ def _notices_read(ctx: Context) -> None:
         raise Refused("请先上传身份证人像面照片。")
     if ctx.candidate.panel_id is None:
         raise Refused("您尚未分配考场，请点击求助联系工作人员。")
+    if ctx.exam.requires_mock and not took_part_in_mock(ctx.candidate, ctx.exam):
+        raise Refused(MOCK_MISSING)
 
 
 def _before_cutoff(ctx: Context) -> None:
@@ -356,6 +358,23 @@ NO_SHOW_MESSAGE = "主考官呼叫后您未进入面试间，已按缺考处理�
 
 
 # --- queries used by guards and pages -----------------------------------------------------------
+
+
+MOCK_MISSING = ("本场正式面试要求先参加模拟面试；系统中没有您完成模拟面试设备调试的记录，"
+                "按规定不能参加正式面试。如有疑问请点击求助联系工作人员。")
+
+
+def took_part_in_mock(candidate: Candidate, exam: Exam) -> bool:
+    """未参加网络模拟面试的考生无法参加网络正式面试 (SEED 004): the same person (ID number) in a
+    mock of this formal exam got as far as the assistant's 调试完毕 there. The mock has its own
+    codes (模拟测试考号非正式面试考号), so the ID number is what ties the two."""
+    return db.session.scalar(
+        select(Candidate.id)
+        .join(Exam, Exam.id == Candidate.exam_id)
+        .where(Exam.formal_exam_id == exam.id, Exam.kind == "mock",
+               Candidate.id_number == candidate.id_number, Candidate.debugged_at.is_not(None))
+        .limit(1)
+    ) is not None
 
 
 # A waiting candidate whose interview call lapsed (not accepted in time) goes behind everyone

@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import db
@@ -51,6 +51,8 @@ class Exam(db.Model):
 
     requires_second_camera: Mapped[bool] = mapped_column(Boolean, default=False)
     requires_id_photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Formal exams only: 未参加网络模拟面试的考生无法参加网络正式面试 (SEED 004).
+    requires_mock: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     panels: Mapped[list["Panel"]] = relationship(

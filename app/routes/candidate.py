@@ -61,6 +61,7 @@ from app.models import (
     QuestionSet,
 )
 from app.models.candidate import CandidateState as S
+from app.models.exam import ExamKind
 from app.poll_versions import bump_candidate
 from app.rate_limits import client_address, code_limit_global, code_limit_per_address, everyone, failed, limiter
 from app.redis_conn import get_redis
@@ -221,6 +222,8 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         "ahead": None,
         "second_camera": None,
         "mmss": mmss,
+        # 模拟考试没有分数 (SEED 004): a mock shows no score and no "score to come".
+        "scored": exam.kind != ExamKind.MOCK,
     }
     if candidate.state in (S.DEBUG_CALLED, S.INTERVIEW_CALLED):
         call = journey.ringing_call(candidate)
@@ -246,7 +249,7 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         # 题本: never sent to the browser before the chief starts the clock.
         if candidate.reading_started_at is not None:
             ctx["questions"] = _questions(candidate)
-    if stage in SCORE_STAGES:
+    if stage in SCORE_STAGES and ctx["scored"]:
         result = _published_result(candidate)
         if result is not None:
             ctx["score"] = format_score(result.final_score, exam.score_decimals)
@@ -279,6 +282,8 @@ def page_context(candidate: Candidate, stage: str, now: datetime) -> dict:
         notices, read = _notice_state(candidate)
         ctx.update(notices=notices, read=read)
         ctx["missing"] = _missing_before_debug(candidate, notices, read)
+        ctx["mock_missing"] = (candidate.exam.requires_mock
+                               and not journey.took_part_in_mock(candidate, candidate.exam))
     if stage in CALL_STAGES:
         from app.jitsi.embed import embed_for_candidate
 
@@ -315,6 +320,8 @@ def _missing_before_debug(candidate: Candidate, notices, read) -> list[str]:
         missing.append("上传身份证人像面照片")
     if any(n.id not in read for n in notices):
         missing.append("阅读全部考试附件并点击“已阅”")
+    if candidate.exam.requires_mock and not journey.took_part_in_mock(candidate, candidate.exam):
+        missing.append("参加模拟面试（完成设备调试）")
     return missing
 
 

@@ -194,6 +194,7 @@ class ExamForm(FlaskForm):
     publish_mode = SelectField("成绩公布 Publishing", choices=PUBLISH_CHOICES, default="instant")
     requires_second_camera = BooleanField("需要辅机位 Second camera required")
     requires_id_photo = BooleanField("需要上传身份证照片 ID photo required")
+    requires_mock = BooleanField("须参加模拟面试 Mock interview required (formal exams)")
     submit = SubmitField("保存 Save")
 
     def validate(self, extra_validators=None) -> bool:
@@ -234,6 +235,7 @@ EXAM_FIELDS = [
     "publish_mode",
     "requires_second_camera",
     "requires_id_photo",
+    "requires_mock",
 ]
 
 
@@ -370,6 +372,8 @@ def _apply_exam_form(form: ExamForm, exam: Exam) -> None:
         setattr(exam, name, getattr(form, name).data)
     if exam.kind != ExamKind.MOCK or not exam.formal_exam_id:
         exam.formal_exam_id = None
+    if exam.kind == ExamKind.MOCK:
+        exam.requires_mock = False  # a mock needs no mock of its own
 
 
 def _exam_snapshot(exam: Exam) -> dict:

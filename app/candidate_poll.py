@@ -120,6 +120,8 @@ class PollView:
 _CANDIDATE_COLUMNS = [c.name for c in PollView.__dataclass_fields__.values()
                       if c.name not in ("exam", "panel")]
 _EXAM_COLUMNS = list(ExamTimes.__dataclass_fields__)
+_N = len(_CANDIDATE_COLUMNS)
+_PANEL_ID = _CANDIDATE_COLUMNS.index("panel_id")
 
 # Table columns, not ORM attributes: a Core statement, compiled once and cached.
 _candidate, _exam, _panel = Candidate.__table__, Exam.__table__, Panel.__table__
@@ -143,12 +145,9 @@ def read_poll_view(candidate_id: int) -> PollView | None:
         row = conn.execute(_STATEMENT, {"candidate_id": candidate_id}).one_or_none()
     if row is None:
         return None
-    values = tuple(row)
-    n = len(_CANDIDATE_COLUMNS)
-    exam = ExamTimes(*values[n:n + len(_EXAM_COLUMNS)])
-    queue_version = values[-1]
-    panel = PanelQueue(queue_version) if values[_CANDIDATE_COLUMNS.index("panel_id")] is not None else None
-    return PollView(*values[:n], exam=exam, panel=panel)
+    exam = ExamTimes(*row[_N:_N + len(_EXAM_COLUMNS)])
+    panel = PanelQueue(row[-1]) if row[_PANEL_ID] is not None else None
+    return PollView(*row[:_N], exam=exam, panel=panel)
 
 
 def quick_not_modified(candidate_id, nonce, asked_stage: str | None, if_none_match,

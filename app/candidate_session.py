@@ -46,11 +46,11 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
     # After the login window: whoever is already inside (waiting, in the interview, in the rest
     # room) may come back after a dropped connection (可再次进入面试房间继续面试); the window
     # only closes the way in for those who never entered.
-    returning = [c for c, exam in matches
-                 if not open_now and c.state in RETURNING_STATES
-                 and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW]
-    if len(returning) == 1:
-        return CodeResult(returning[0], None)
+    if not open_now:
+        returning = [c for c, exam in matches if c.state in RETURNING_STATES
+                     and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW]
+        if len(returning) == 1:
+            return CodeResult(returning[0], None)
     if not matches:
         return CodeResult(None, "邀请码不正确，请核对面试通知中的邀请码。")
     if any(now < exam.login_opens_at for _, exam in matches):
@@ -91,10 +91,9 @@ def reads_candidate_itself(view):
 
 def load_candidate() -> None:
     """before_app_request: put the signed-in candidate (if still theirs) in `g.candidate`."""
-    g.candidate = None
-    g.candidate_taken_over = False
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if getattr(view, "reads_candidate_itself", False):
+        g.candidate, g.candidate_taken_over = None, False
         return
     load_signed_in_candidate()
 

@@ -256,29 +256,34 @@ def _send_back(ctx: Context) -> None:
 def _called_and_missed(ctx: Context) -> None:
     # 中途退出视为放弃: only someone who was called and did not come, never someone not yet called.
     missed = db.session.scalar(
-        select(Call.id).where(Call.candidate_id == ctx.candidate.id, Call.kind == "interview",
-                              Call.outcome == "lapsed").limit(1)
+        select(Call.id).where(Call.candidate_id == ctx.candidate.id, *MISSED_INTERVIEW_CALL).limit(1)
     )
     if missed is None:
         raise Refused("该考生尚未错过面试呼叫，不能记为缺考。 "
                       "Only a candidate who missed an interview call can be marked absent.")
 
 
-def _nobody_still_to_interview(ctx: Context) -> None:
-    # The rest room exists so that no one tells the questions to those still waiting (SPEC).
-    # Past the cut-off, whoever is not in yet is absent (settled lazily), not still to come.
-    cutoff = ctx.exam.entry_cutoff_at
-    states = STILL_TO_INTERVIEW if cutoff is None or ctx.now < cutoff else IN_QUEUE_OR_ROOM
+def release_refusal(panel_id: int, exam: Exam, now: datetime) -> str | None:
+    """Why nobody of this panel may leave the rest room yet, if so. The rest room exists so that
+    no one tells the questions to those still waiting (SPEC). Past the cut-off, whoever is not
+    in yet is absent (settled lazily), not still to come."""
+    cutoff = exam.entry_cutoff_at
+    states = STILL_TO_INTERVIEW if cutoff is None or now < cutoff else IN_QUEUE_OR_ROOM
     left = db.session.scalar(
         select(func.count(Candidate.id)).where(
-            Candidate.panel_id == ctx.candidate.panel_id, Candidate.state.in_(states)
+            Candidate.panel_id == panel_id, Candidate.state.in_(states)
         )
     )
-    if left:
-        raise Refused(
-            f"本考场仍有 {left} 名考生未完成面试，休息室暂不能放行（防止泄题）。 "
-            f"{left} candidates of this panel are still to be interviewed: nobody leaves before them."
-        )
+    if not left:
+        return None
+    return (f"本考场仍有 {left} 名考生未完成面试，休息室暂不能放行（防止泄题）。 "
+            f"{left} candidates of this panel are still to be interviewed: nobody leaves before them.")
+
+
+def _nobody_still_to_interview(ctx: Context) -> None:
+    refusal = release_refusal(ctx.candidate.panel_id, ctx.exam, ctx.now)
+    if refusal is not None:
+        raise Refused(refusal)
 
 
 def _release(ctx: Context) -> None:
@@ -381,41 +386,42 @@ def took_part_in_mock(candidate: Candidate, exam: Exam) -> bool:
 # not yet called (顺延): a candidate who has left must not hold up the panel. Among equals, lot
 # order; whoever missed more calls comes later still. (A chief's send-back is the chief's own
 # decision and does not defer: the chief may call the same candidate again at once.)
-DEFERRING_OUTCOMES = ("lapsed",)
+MISSED_INTERVIEW_CALL = (Call.kind == "interview", Call.outcome == "lapsed")
 
 
-def _deferrals():
+def _missed_calls():
+    """Per candidate row: how many interview calls they let lapse (a correlated count)."""
     return (
         select(func.count(Call.id))
-        .where(Call.candidate_id == Candidate.id, Call.kind == "interview",
-               Call.outcome.in_(DEFERRING_OUTCOMES))
+        .where(Call.candidate_id == Candidate.id, *MISSED_INTERVIEW_CALL)
         .correlate(Candidate)
         .scalar_subquery()
     )
 
 
-def interview_queue(panel_id: int) -> list[Candidate]:
-    """The panel's waiting candidates with a lot, in the order the chief calls them."""
-    return list(db.session.scalars(
-        select(Candidate)
+def _queue_query(panel_id: int):
+    missed = _missed_calls()
+    return (
+        select(Candidate, missed)
         .where(Candidate.panel_id == panel_id, Candidate.state == S.WAITING,
                Candidate.lot_number.is_not(None))
-        .order_by(_deferrals(), Candidate.lot_number)
-    ))
+        .order_by(missed, Candidate.lot_number)
+    )
+
+
+def interview_queue_with_misses(panel_id: int) -> list[tuple[Candidate, int]]:
+    """The panel's waiting candidates with a lot, in the order the chief calls them, each with
+    the number of interview calls they missed."""
+    return [(candidate, missed) for candidate, missed in db.session.execute(_queue_query(panel_id))]
+
+
+def interview_queue(panel_id: int) -> list[Candidate]:
+    return [candidate for candidate, _ in interview_queue_with_misses(panel_id)]
 
 
 def next_to_call(panel_id: int) -> Candidate | None:
-    queue = interview_queue(panel_id)
-    return queue[0] if queue else None
-
-
-def interview_deferrals(candidate: Candidate) -> int:
-    return db.session.scalar(
-        select(func.count(Call.id)).where(
-            Call.candidate_id == candidate.id, Call.kind == "interview",
-            Call.outcome.in_(DEFERRING_OUTCOMES),
-        )
-    )
+    row = db.session.execute(_queue_query(panel_id).limit(1)).first()
+    return row[0] if row is not None else None
 
 
 def current_call(candidate: Candidate) -> Call | None:

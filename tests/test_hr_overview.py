@@ -200,8 +200,10 @@ def test_nobody_but_hr_disqualifies(app, world):
     c = world.candidates[0]
     for username in ("assistant", "chief"):
         client = signed_in_staff(app, username)
+        # With a valid CSRF token, so that the role check is what refuses.
+        token = csrf_token_from(client.get("/staff/login", follow_redirects=True).get_data(as_text=True))
         response = client.post(f"/hr/exams/{world.exam.id}/candidates/{c.id}/disqualify",
-                               data={"reason": "x"})
+                               data={"reason": "x", "csrf_token": token})
         assert response.status_code in (400, 403), username  # CSRF or role: never done
     assert db.session.get(Candidate, c.id).state == CandidateState.INVITED
 

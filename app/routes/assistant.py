@@ -26,7 +26,7 @@ from app import audit, db, htmx
 from app.broadcasts import recent_broadcasts
 from app.decorators import guard_blueprint
 from app.jitsi.embed import embed_for_staff
-from app.journey import REFUSAL_BY_STATE, Actor, Refused, perform
+from app.journey import Actor, Refused, perform, release_refusal
 from app.models import (
     AuditEvent,
     Call,
@@ -38,7 +38,6 @@ from app.models import (
     User,
     Violation,
 )
-from app.models.candidate import STATE_LABELS
 from app.models.candidate import CandidateState as S
 from app.poll_versions import bump_candidate
 from app.staff_console import (
@@ -49,6 +48,7 @@ from app.staff_console import (
     my_panel_or_403,
     not_modified,
     panel_version,
+    refusal_for_staff,
     refused,
     room_status,
     settle_due,
@@ -219,21 +219,11 @@ def move(candidate_id: int, move: str):
     try:
         perform(candidate.id, move, Actor.staff(staff_user()), utcnow())
     except Refused as refusal:
-        message = _colleague_was_first(candidate_id, move) or _for_staff(
+        message = _colleague_was_first(candidate_id, move) or refusal_for_staff(
             refusal.message, candidate_id, name
         )
         return refused(message, _console_url(panel))
     return done(f"{name}：{MOVES[move]}", _console_url(panel), lambda: _render_board(panel))
-
-
-def _for_staff(message: str, candidate_id: int, name: str) -> str:
-    """The journey words final states for the candidate ("您已离场…"); staff get it in the third
-    person, with the state, so nobody reads it as being about themselves."""
-    if message not in REFUSAL_BY_STATE.values():
-        return message
-    state = db.session.scalar(select(Candidate.state).where(Candidate.id == candidate_id))
-    label = STATE_LABELS.get(state, state)
-    return f"{name} 当前状态为“{label}”，不能进行此操作。 Not possible in this state."
 
 
 def _colleague_was_first(candidate_id: int, move: str) -> str | None:
@@ -266,16 +256,17 @@ def release_all(panel_id: int):
         .where(Candidate.panel_id == panel.id, Candidate.state == S.RESTING)
         .order_by(Candidate.lot_number, Candidate.id)
     ).all()
+    # The panel is not done: one answer for the whole room (each release checks it again).
+    not_yet = release_refusal(panel.id, panel.exam, utcnow()) if resting else None
+    if not_yet is not None:
+        return refused(not_yet, _console_url(panel))
     released = 0
     for candidate_id in resting:
         try:
             perform(candidate_id, "release", actor, utcnow())
             released += 1
-        except Refused as refusal:
-            if released == 0 and candidate_id == resting[0] and "未完成面试" in refusal.message:
-                # The panel is not done: one answer for the whole room.
-                return refused(refusal.message, _console_url(panel))
-            # else moved meanwhile (e.g. released by a colleague): the count says so
+        except Refused:
+            pass  # moved meanwhile (e.g. released by a colleague): the count says so
     if released:
         panel = db.session.get(Panel, panel.id)
         panel.rest_room_released_at = utcnow()

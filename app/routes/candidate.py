@@ -282,8 +282,7 @@ def page_context(candidate: Candidate, stage: str, now: datetime) -> dict:
         notices, read = _notice_state(candidate)
         ctx.update(notices=notices, read=read)
         ctx["missing"] = _missing_before_debug(candidate, notices, read)
-        ctx["mock_missing"] = (candidate.exam.requires_mock
-                               and not journey.took_part_in_mock(candidate, candidate.exam))
+        ctx["mock_missing"] = MOCK_STEP in ctx["missing"]
     if stage in CALL_STAGES:
         from app.jitsi.embed import embed_for_candidate
 
@@ -312,6 +311,9 @@ def final_message(candidate: Candidate) -> str | None:
     return journey.REFUSAL_BY_STATE.get(S(candidate.state))
 
 
+MOCK_STEP = "参加模拟面试（完成设备调试）"
+
+
 def _missing_before_debug(candidate: Candidate, notices, read) -> list[str]:
     """What still stands between the candidate and the debug room (the journey's guard checks
     the same; this only says it before they click)."""
@@ -321,7 +323,7 @@ def _missing_before_debug(candidate: Candidate, notices, read) -> list[str]:
     if any(n.id not in read for n in notices):
         missing.append("阅读全部考试附件并点击“已阅”")
     if candidate.exam.requires_mock and not journey.took_part_in_mock(candidate, candidate.exam):
-        missing.append("参加模拟面试（完成设备调试）")
+        missing.append(MOCK_STEP)
     return missing
 
 

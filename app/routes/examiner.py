@@ -14,14 +14,14 @@ from datetime import datetime
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import db, htmx
 from app.broadcasts import recent_broadcasts
 from app.decorators import guard_blueprint
 from app.interview_clock import clock_of
 from app.jitsi.embed import embed_for_staff
-from app.journey import Actor, Refused, interview_queue, next_to_call, perform
+from app.journey import Actor, Refused, interview_queue_with_misses, next_to_call, perform
 from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
 from app.models.candidate import CandidateState as S
 from app.staff_console import (
@@ -158,8 +158,8 @@ def _room(panel: Panel, now: datetime) -> dict:
     )
     current = next((c for c in candidates if c.state in IN_ROOM), None)
     # The order the chief calls in (missed calls go to the back), then those without a lot yet.
-    queue = interview_queue(panel.id)
-    place = {c.id: i for i, c in enumerate(queue)}
+    queue = interview_queue_with_misses(panel.id)
+    place = {c.id: i for i, (c, _) in enumerate(queue)}
     waiting = sorted(
         (c for c in candidates if c.state == S.WAITING),
         key=lambda c: (place.get(c.id, len(place)), c.waiting_since or now),
@@ -189,10 +189,10 @@ def _room(panel: Panel, now: datetime) -> dict:
         "clock": clock_of(current, now),
         "call": call,
         "waiting": waiting,
-        "next_up": queue[0] if queue else None,
+        "next_up": queue[0][0] if queue else None,
         # Waiting candidates who missed an interview call: shown as deferred (顺延), and the
         # chief may record them as absent (缺考) once they are clearly gone.
-        "missed_interview": _missed_interview_calls(panel.id),
+        "missed_interview": {c.id: missed for c, missed in queue if missed},
         "done": done_list,
         "counts": counts,
         "before_waiting": sum(counts[s] for s in BEFORE_WAITING),
@@ -205,16 +205,6 @@ def _room(panel: Panel, now: datetime) -> dict:
         "accepted_marker": call.id if call is not None and call.outcome == "accepted" else 0,
         "waited": lambda moment: int((now - moment).total_seconds()) if moment else 0,
     }
-
-
-def _missed_interview_calls(panel_id: int) -> dict[int, int]:
-    return dict(db.session.execute(
-        select(Call.candidate_id, func.count(Call.id))
-        .join(Candidate, Candidate.id == Call.candidate_id)
-        .where(Candidate.panel_id == panel_id, Candidate.state == S.WAITING,
-               Call.kind == "interview", Call.outcome == "lapsed")
-        .group_by(Call.candidate_id)
-    ).all())
 
 
 def _render_room(panel: Panel, now: datetime | None = None) -> str:

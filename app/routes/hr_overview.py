@@ -19,7 +19,7 @@ from app.models import Candidate, Exam, Role
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.poll_versions import bump_panel
 from app.recording_appearances import recordings_of
-from app.staff_console import fragment, not_modified, settle_due
+from app.staff_console import fragment, not_modified, refusal_for_staff, settle_due
 from app.timeutil import format_beijing, utcnow
 
 bp = Blueprint("hr_overview", __name__, url_prefix="/hr")
@@ -116,16 +116,11 @@ def disqualify(exam_id: int, candidate_id: int):
     if candidate is None or candidate.exam_id != exam.id:
         abort(404)
     back = url_for("hr_overview.candidate_timeline", exam_id=exam.id, candidate_id=candidate.id)
-    if candidate.state not in MOVES["disqualify"].sources:
-        # The journey would answer in the candidate's words ("您的面试资格已被取消…").
-        flash(f"{candidate.name} 当前状态为“{candidate.state_label}”，不能取消资格。 "
-              "Not possible in this state.", "error")
-        return redirect(back)
     reason = (request.form.get("reason") or "").strip()[:DISQUALIFY_REASON_MAX]
     try:
         perform(candidate.id, "disqualify", Actor.staff(current_user), utcnow(), reason=reason)
     except Refused as refusal:
-        flash(refusal.message, "error")
+        flash(refusal_for_staff(refusal.message, candidate.id, candidate.name, "取消资格"), "error")
         return redirect(back)
     if candidate.panel_id is not None:
         bump_panel(candidate.panel_id)  # the examiners' queue and board show it

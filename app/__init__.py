@@ -62,7 +62,7 @@ def create_app(config_class: type = Config) -> Flask:
 
     init_redis(app)
 
-    from app.rate_limits import init_rate_limits
+    from app.security.limits import init_rate_limits
 
     init_rate_limits(app)
 
@@ -78,7 +78,7 @@ def create_app(config_class: type = Config) -> Flask:
 
     init_errors(app)
 
-    from app.security import init_security
+    from app.security.headers import init_security
 
     init_security(app)
 

@@ -28,7 +28,7 @@ def _exam_or_exit(exam_id: int) -> Exam:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(exam_id: int, file: Path) -> None:
     """Import FILE (CSV in UTF-8/GBK, or XLSX) into EXAM_ID: every row, or none."""
-    from app.roster import import_candidates
+    from app.setup.roster import import_candidates
 
     exam = _exam_or_exit(exam_id)
     report = import_candidates(exam, file.name, file.read_bytes())
@@ -46,7 +46,7 @@ def codes_command(exam_id: int) -> None:
     """Print the code slips of EXAM_ID as CSV on stdout."""
     exam = _exam_or_exit(exam_id)
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    from app.slips import SLIP_HEADER, slip_rows
+    from app.setup.slips import SLIP_HEADER, slip_rows
 
     writer.writerow(SLIP_HEADER)
     writer.writerows(slip_rows(exam))
@@ -56,7 +56,7 @@ def codes_command(exam_id: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print what was created as JSON.")
 def seed_demo_command(as_json: bool) -> None:
     """Create demo exams, panels, staff and candidates (only into an empty database)."""
-    from app.demo import DemoExists, seed_demo
+    from app.setup.demo import DemoExists, seed_demo
 
     try:
         summary = seed_demo()
@@ -92,7 +92,7 @@ results_cli = AppGroup("results", help="Export scores and ranks.")
               help="Write to this file instead of standard output.")
 def results_export_command(exam_id: int, fmt: str, output: Path | None) -> None:
     """Every candidate of EXAM_ID with each examiner's total, the final score and the rank per position."""
-    from app.results_export import results_csv, results_xlsx
+    from app.scoring.results import results_csv, results_xlsx
 
     exam = _exam_or_exit(exam_id)
     data = results_csv(exam) if fmt == "csv" else results_xlsx(exam)
@@ -109,7 +109,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(results_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(worker_command)
-    from app.recordings_cli import recordings_cli
+    from app.recordings.cli import recordings_cli
 
     app.cli.add_command(recordings_cli)
     register_jitsi_cli(app)

@@ -29,7 +29,7 @@ def _prepare_database() -> None:
     from flask_migrate import upgrade
 
     from app import create_app, db
-    from app.demo import DemoExists, seed_demo
+    from app.setup.demo import DemoExists, seed_demo
 
     app = create_app()
     with app.app_context():

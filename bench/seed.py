@@ -15,10 +15,10 @@ from flask_migrate import upgrade
 from sqlalchemy import insert
 
 from app import db
-from app.codes import allocate_codes
+from app.setup.codes import allocate_codes
 from app.models import Broadcast, Candidate, Exam, ExamKind, Notice, Role, User
 from app.models.candidate import CandidateState as S
-from app.panels import create_panel, set_panel_staff
+from app.setup.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
 
 PANELS_PER_EXAM = 10

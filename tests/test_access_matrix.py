@@ -40,7 +40,7 @@ from app.models import (
     ScoreDimension,
 )
 from app.models.candidate import CandidateState as S
-from app.panels import create_panel, set_panel_staff
+from app.setup.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
 from tests.conftest import gen_exam, gen_user
 

@@ -1,12 +1,12 @@
 """What the embedded calls report: every IFrame event audited, folded into the room's live status
-(app/call_status.py) and shown on staff pages; who may report for which room."""
+(app/day/call_status.py) and shown on staff pages; who may report for which room."""
 
 import pytest
 from flask import render_template
 from sqlalchemy import select
 
 from app import db
-from app.call_status import record_event, room_status
+from app.day.call_status import record_event, room_status
 from app.jitsi.rooms import new_room_name
 from app.models import AuditEvent, Call
 from app.models.candidate import CandidateState as S

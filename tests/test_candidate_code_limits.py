@@ -5,7 +5,8 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from app import code_guard, db
+from app import db
+from app.security import code_alerts as code_guard
 from app.models import AuditEvent
 from app.timeutil import utcnow
 from tests.candidate_client import CandidateBrowser

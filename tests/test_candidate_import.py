@@ -1,6 +1,6 @@
 """Candidate import, the pure part: ID and mobile checks, reading CSV/XLSX, all-or-nothing.
 
-No app fixture: `app.candidate_import` and `app.id_checks` need neither Flask nor a database.
+No app fixture: `app.setup.candidate_file` and `app.setup.id_checks` need neither Flask nor a database.
 All people and numbers here are made up; the ID numbers get valid check digits from `gen_id_number`.
 """
 
@@ -12,9 +12,9 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 
-from app import candidate_import
-from app.candidate_import import CandidateRow, ImportReport, parse_candidates, read_table
-from app.id_checks import id_number_problem, mobile_problem, normalise_id_number, normalise_mobile
+from app.setup import candidate_file as candidate_import
+from app.setup.candidate_file import CandidateRow, ImportReport, parse_candidates, read_table
+from app.setup.id_checks import id_number_problem, mobile_problem, normalise_id_number, normalise_mobile
 
 HEADER = ["姓名", "身份证号", "手机号", "报考岗位"]
 
@@ -23,7 +23,7 @@ HEADER = ["姓名", "身份证号", "手机号", "报考岗位"]
 
 
 def check_character(first_17: str) -> str:
-    """ISO 7064 MOD 11-2 the recursive way, independent of the weight table in app.id_checks."""
+    """ISO 7064 MOD 11-2 the recursive way, independent of the weight table in app.setup.id_checks."""
     remainder = 0
     for digit in first_17:
         remainder = (remainder + int(digit)) * 2 % 11

@@ -223,7 +223,7 @@ def test_poll_answers_304_while_nothing_changed_and_redirects_on_a_stage_change(
     # a reply to a help request changes the fragment, not the stage
     db.session.add(HelpRequest(candidate_id=c.id, message="听不到声音", reply="请检查扬声器"))
     db.session.commit()
-    from app.poll_versions import bump_candidate
+    from app.day.poll_versions import bump_candidate
 
     bump_candidate(c.id)
     changed = me.poll("invited", etag)
@@ -434,7 +434,7 @@ def test_published_score_is_shown_and_its_confirmation_audited(world, me):
                              published_at=after + timedelta(minutes=9))
     db.session.add(result)
     db.session.commit()
-    from app.poll_versions import bump_candidate
+    from app.day.poll_versions import bump_candidate
 
     bump_candidate(c.id)  # what scoring.confirm/publish do
     shown = me.poll("finished", etag)

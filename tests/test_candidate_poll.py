@@ -1,4 +1,4 @@
-"""The poll's quick answer (app/candidate_poll.py) says 304 exactly when the full path would.
+"""The poll's quick answer (app/day/poll.py) says 304 exactly when the full path would.
 
 The quick path reads plain columns into a `PollView` and runs the same rules on it as the full
 path runs on a loaded `Candidate`. These tests hold the two together: the same ETag in every
@@ -12,7 +12,7 @@ import time_machine
 from werkzeug.datastructures import ETags
 
 from app import db
-from app.candidate_poll import PollView, poll_etag, quick_not_modified, read_poll_view, stage_of
+from app.day.poll import PollView, poll_etag, quick_not_modified, read_poll_view, stage_of
 from app.journey import Actor, perform
 from app.models import Candidate
 from app.models.candidate import CandidateState as S
@@ -175,7 +175,7 @@ def test_a_lot_due_at_the_cut_off_takes_the_full_way_which_assigns_it(world, cli
 
 
 def test_a_first_poll_without_an_etag_goes_straight_the_full_way(world, client, monkeypatch):
-    from app import candidate_poll
+    from app.day import poll as candidate_poll
 
     reads = []
     real = candidate_poll.read_poll_view

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from app import db
-from app.codes import allocate_codes, conflicting_codes, overlapping_exam_ids
+from app.setup.codes import allocate_codes, conflicting_codes, overlapping_exam_ids
 from app.models import Candidate
 from app.timeutil import utcnow
 from tests.conftest import gen_exam

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app import db
 from app.models import AuditEvent, Candidate, CandidateState, Exam
-from app.panels import create_panel
+from app.setup.panels import create_panel
 from app.timeutil import utcnow
 from tests.conftest import gen_exam
 from tests.test_hr_pages import gen_candidate, hr  # noqa: F401  (the fixture)

@@ -467,7 +467,7 @@ def test_the_chief_posts_a_notice_to_everyone_waiting(world, chief, examiner):
 
 
 def test_call_status_fragment_shows_who_is_in_the_call(world, chief):
-    from app.call_status import record_event
+    from app.day.call_status import record_event
 
     record_event(world.panel.interview_room, "videoConferenceJoined", who="candidate:c1")
     html = chief.get("/call-status", htmx=True).get_data(as_text=True)

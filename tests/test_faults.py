@@ -104,7 +104,7 @@ def test_without_redis_pages_serve_and_healthz_says_redis_is_down(app, no_redis)
 
 
 def test_without_redis_code_guessing_is_still_limited_in_memory(app, no_redis):
-    """app/rate_limits.py: Flask-Limiter falls back to each process's memory, so a guesser is
+    """app/security/limits.py: Flask-Limiter falls back to each process's memory, so a guesser is
     still stopped (per process) and nobody is locked out for Redis's sake."""
     exam = gen_exam()
     (candidate,) = _candidates(exam, 1)
@@ -142,7 +142,7 @@ def test_a_recording_noticed_while_redis_is_away_is_kept_and_queued_when_it_retu
     from rq import Queue
 
     from app.models import Recording, RecordingStatus
-    from app.recordings import job_id_for, recover_recordings, sign
+    from app.recordings.service import job_id_for, recover_recordings, sign
 
     secret = "fault-test-secret"
     other = _second_app(config_class, REDIS_URL=CLOSED_PORT_REDIS, JIBRI_WEBHOOK_SECRET=secret)
@@ -338,7 +338,7 @@ def test_poll_storm_after_a_blip_answers_304_without_errors(app):
 
 def test_poll_storm_right_after_a_change_renders_once_per_candidate(app):
     """A broadcast during the blip changes every ETag: each page gets one 200, then 304s."""
-    from app.poll_versions import bump_exam
+    from app.day.poll_versions import bump_exam
 
     exam = gen_exam()
     people = _candidates(exam, 20, first_code=200000)

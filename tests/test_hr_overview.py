@@ -116,7 +116,7 @@ def test_code_guessing_raises_an_alert(app, world, hr):
 
 
 def test_code_refusals_counted_from_the_audit_log(app, world):
-    from app.exam_overview import recent_code_refusals
+    from app.day.overview import recent_code_refusals
 
     now = utcnow()
     other = gen_exam("另一场", login_opens_at=now + timedelta(days=3), login_closes_at=now + timedelta(days=4))
@@ -299,7 +299,7 @@ def test_the_overview_costs_the_same_number_of_queries_for_10_and_100_candidates
 
 
 def test_every_move_of_the_journey_has_a_label_in_the_timeline():
-    from app.exam_overview import KIND_LABELS
+    from app.day.overview import KIND_LABELS
     from app.journey import MOVES
 
     assert {f"journey.{name}" for name in MOVES} <= set(KIND_LABELS)

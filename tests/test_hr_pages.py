@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import db
-from app.id_checks import id_number_problem
+from app.setup.id_checks import id_number_problem
 from app.models import (
     AuditEvent,
     Candidate,
@@ -25,9 +25,9 @@ from app.models import (
     QuestionSet,
     Role,
 )
-from app.panels import create_panel, set_panel_staff
+from app.setup.panels import create_panel, set_panel_staff
 from app.routes import hr as hr_routes
-from app.slips import SLIP_HEADER
+from app.setup.slips import SLIP_HEADER
 from app.timeutil import format_beijing, utcnow
 from tests.conftest import csrf_token_from, gen_exam, gen_user
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from app import db
 from app.models import AuditEvent, Candidate, CandidateResult, ExaminerScore, Role, ScoreDimension
 from app.models.candidate import CandidateState as S
-from app.scoring import confirm, recuse, save_draft, sheet_of, submit
+from app.scoring.service import confirm, recuse, save_draft, sheet_of, submit
 from tests.conftest import csrf_token_from, gen_exam, gen_user
 from tests.test_candidate_login import enter_code
 from tests.test_scoring import Panel5
@@ -299,8 +299,8 @@ def test_paper_entry_for_someone_who_may_not_score_says_why_to_hr(p5, hr, who, m
 
 
 def test_paper_entry_for_an_examiner_of_another_panel_is_not_offered_nor_taken(p5, hr):
-    from app.paper_entry import enter_from_paper
-    from app.scoring import ScoreError
+    from app.scoring.paper_entry import enter_from_paper
+    from app.scoring.service import ScoreError
 
     outsider = gen_user("outsider", role=Role.EXAMINER)
     assert hr.post(entry_url(p5, outsider), paper_form(p5, 18, 18, 12, 12, 16, 8)).status_code == 404

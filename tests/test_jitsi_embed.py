@@ -14,7 +14,7 @@ import time_machine
 
 from app.jitsi.embed import MARGIN_SECONDS, TOOLBARS, embed_for_candidate, embed_for_staff
 from app.models.candidate import CandidateState as S
-from app.second_camera import ensure_bind_code
+from app.day.second_camera import ensure_bind_code
 from app.timeutil import utcnow
 from tests.jitsi_rules import TokenRefused, verify
 from tests.jitsi_world import hosted, hosted_config  # noqa: F401 - fixtures

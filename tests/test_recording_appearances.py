@@ -1,5 +1,5 @@
 """One interview-room file holds every candidate interviewed while it ran: HR finds each of them
-in it, at their own offset (app/recording_appearances.py)."""
+in it, at their own offset (app/recordings/appearances.py)."""
 
 from datetime import timedelta
 
@@ -8,7 +8,7 @@ import pytest
 from app import db
 from app.journey import Actor, assign_missing_lots, perform
 from app.models import Candidate, Recording
-from app.recording_appearances import appearances, recordings_of
+from app.recordings.appearances import appearances, recordings_of
 from tests.conftest import signed_in_staff
 from tests.test_journey import World
 

@@ -21,7 +21,7 @@ from rq.job import Job
 
 from app import db
 from app.models import AuditEvent, Call, Panel, PanelMember, Recording, RecordingStatus, Role
-from app.recordings import job_id_for, sign, started_at_from_name
+from app.recordings.service import job_id_for, sign, started_at_from_name
 from tests.conftest import gen_exam, gen_user
 from tests.test_journey import World
 

@@ -7,8 +7,8 @@ from openpyxl import load_workbook
 from app import db
 from app.models import Candidate
 from app.models.candidate import CandidateState as S
-from app.results_export import results_csv, results_table, results_xlsx
-from app.scoring import confirm, recuse, submit
+from app.scoring.results import results_csv, results_table, results_xlsx
+from app.scoring.service import confirm, recuse, submit
 from tests.test_scoring import Panel5
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app import db
 from app.models import AuditEvent, Candidate, Panel, PanelMember, Role, ScoreDimension
 from app.models.candidate import CandidateState as S
-from app.scoring import (
+from app.scoring.service import (
     ScoreError, acknowledge, change_submitted, confirm, progress, publish_exam, recuse, result_of,
     save_draft, sheet_of, submit,
 )

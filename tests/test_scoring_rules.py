@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from app.scoring_rules import Rule, final_score, rank, round_half_up
+from app.scoring.rules import Rule, final_score, rank, round_half_up
 
 TRIMMED = Rule()  # the default: 5+ examiners -> drop one highest and one lowest total
 

@@ -12,10 +12,10 @@ from flask import render_template
 from sqlalchemy import select
 
 from app import db
-from app.call_status import room_status
+from app.day.call_status import room_status
 from app.models import AuditEvent, Candidate
 from app.models.candidate import CandidateState as S
-from app.second_camera import (
+from app.day.second_camera import (
     ALPHABET,
     CODE_LENGTH,
     UNKNOWN_CODE_BUDGET_PER_MINUTE,

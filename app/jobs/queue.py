@@ -69,7 +69,7 @@ def run_worker(burst: bool = False) -> None:
     Before working: re-enqueue recordings whose job was lost and clear stale partial downloads.
     Then the parent gives its database connections back, so no connection crosses a fork.
     """
-    from app.recordings import clean_partials, recover_recordings
+    from app.recordings.service import clean_partials, recover_recordings
 
     app = current_app._get_current_object()
     recovered = recover_recordings()

@@ -89,7 +89,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _fetch_verified(app, recording: Recording, base: str) -> int:
-    from app.recordings import fsync_dir, partial_dir, recordings_dir, relative_stored_path, source_url
+    from app.recordings.service import fsync_dir, partial_dir, recordings_dir, relative_stored_path, source_url
 
     # Read everything needed now: commits below expire the object.
     rid, expected_size, expected_sha = recording.id, recording.expected_size, recording.expected_sha256
@@ -146,7 +146,7 @@ def _progress(recording_id: int, pulled: int) -> None:
 
 def _stored(recording: Recording, size: int) -> None:
     from app.audit import record
-    from app.recordings import candidate_of, recordings_dir, relative_stored_path
+    from app.recordings.service import candidate_of, recordings_dir, relative_stored_path
 
     recording.status = RecordingStatus.STORED
     recording.bytes_pulled = size
@@ -161,7 +161,7 @@ def _stored(recording: Recording, size: int) -> None:
 
 def _fail(recording: Recording, reason: str) -> None:
     from app.audit import record
-    from app.recordings import candidate_of
+    from app.recordings.service import candidate_of
 
     recording.status = RecordingStatus.FAILED
     recording.error = reason[:2000]

@@ -1,7 +1,7 @@
 """Assistant (面试助理) console: debug queue, help queue, rest room, violations.
 
 One page per panel; its lists are fragments that poll every few seconds and answer 304 while
-nothing changed (see app/staff_console.py). Every button is a form that works without
+nothing changed (see app/day/consoles.py). Every button is a form that works without
 JavaScript and, with htmx, swaps the fresh fragment in place; a refused move says why.
 """
 
@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 
 from app import audit, db, htmx
-from app.broadcasts import recent_broadcasts
+from app.day.broadcasts import recent_broadcasts
 from app.decorators import guard_blueprint
 from app.jitsi.embed import embed_for_staff
 from app.journey import Actor, Refused, perform, release_refusal
@@ -39,8 +39,8 @@ from app.models import (
     Violation,
 )
 from app.models.candidate import CandidateState as S
-from app.poll_versions import bump_candidate
-from app.staff_console import (
+from app.day.poll_versions import bump_candidate
+from app.day.consoles import (
     broadcast_answer,
     current_and_past,
     done,
@@ -54,7 +54,7 @@ from app.staff_console import (
     settle_due,
     staff_user,
 )
-from app.staff_panels import panels_of
+from app.day.staff_scope import panels_of
 from app.timeutil import utcnow
 
 bp = Blueprint("assistant", __name__, url_prefix="/assistant")

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length
 from app import audit, db
 from app import login as login_manager
 from app.models import Role, User
-from app.rate_limits import failed, limiter, staff_login_limit
+from app.security.limits import failed, limiter, staff_login_limit
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 

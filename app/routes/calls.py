@@ -1,7 +1,7 @@
 """The embedded Jitsi calls: what their browsers report, and the second camera's phone page.
 
 Browsers post the IFrame API events that matter (joined, left, device errors, recording) to
-/calls/events; each one is audited and folded into the room's live status (app/call_status.py)
+/calls/events; each one is audited and folded into the room's live status (app/day/call_status.py)
 that staff pages show. The phone of a candidate (佐证/辅机位) needs no sign-in: its bind code in
 the URL is its credential, so the phone routes answer only for a code that exists, and unknown
 codes draw on a global budget.
@@ -24,13 +24,15 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit, call_status, db, second_camera
+from app import audit, db
+from app.day import call_status
+from app.day import second_camera
 from app.jitsi.embed import candidate_call_room, embed_for_candidate
 from app.journey import settle
 from app.models import Call, Candidate, Panel
 from app.models.candidate import CandidateState as S
-from app.poll_versions import bump_candidate
-from app.staff_panels import panels_of
+from app.day.poll_versions import bump_candidate
+from app.day.staff_scope import panels_of
 from app.timeutil import utcnow
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")

@@ -31,16 +31,18 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import audit, code_guard, db, htmx, journey, scoring
+from app import audit, db, htmx, journey
+from app.security import code_alerts as code_guard
+from app.scoring import service as scoring
 from app.decorators import full_page_redirect
-from app.candidate_poll import (
+from app.day.poll import (
     interview_phase,
     lot_assignment_due,
     poll_etag,
     quick_not_modified,
     stage_of,
 )
-from app.candidate_session import (
+from app.day.session import (
     CODE_PATTERN,
     find_candidate_by_code,
     load_candidate,
@@ -62,8 +64,8 @@ from app.models import (
 )
 from app.models.candidate import CandidateState as S
 from app.models.exam import ExamKind
-from app.poll_versions import bump_candidate
-from app.rate_limits import client_address, code_limit_global, code_limit_per_address, everyone, failed, limiter
+from app.day.poll_versions import bump_candidate
+from app.security.limits import client_address, code_limit_global, code_limit_per_address, everyone, failed, limiter
 from app.redis_conn import get_redis
 from app.timeutil import utcnow
 

@@ -17,14 +17,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import db, htmx
-from app.broadcasts import recent_broadcasts
+from app.day.broadcasts import recent_broadcasts
 from app.decorators import guard_blueprint
-from app.interview_clock import clock_of
+from app.day.clock import clock_of
 from app.jitsi.embed import embed_for_staff
 from app.journey import Actor, Refused, interview_queue_with_misses, next_to_call, perform
 from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
 from app.models.candidate import CandidateState as S
-from app.staff_console import (
+from app.day.consoles import (
     REFRESH_EVENT,
     broadcast_answer,
     current_and_past,
@@ -38,7 +38,7 @@ from app.staff_console import (
     settle_due,
     staff_user,
 )
-from app.staff_panels import panels_of
+from app.day.staff_scope import panels_of
 from app.timeutil import utcnow
 
 bp = Blueprint("examiner", __name__, url_prefix="/examiner")

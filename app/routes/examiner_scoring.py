@@ -1,7 +1,7 @@
 """Scoring on the examiner console: my sheet (autosaved draft, submit), recusal (回避), the
 chief's confirmation, and the panel's result board (成绩当场公布).
 
-Thin routes over app/scoring.py (the rules) and app/panel_scores.py (what the page shows).
+Thin routes over app/scoring/service.py (the rules) and app/scoring/panel_scores.py (what the page shows).
 Every answer works for a plain form post (flash + redirect) and for htmx (a fragment, with the
 refusal's message in the console's message area). An examiner only ever sees their own values
 until the chief confirms.
@@ -13,10 +13,10 @@ from flask_login import current_user
 from app import db, htmx
 from app.decorators import guard_blueprint
 from app.models import Candidate, Panel, PanelRole, Role
-from app.panel_scores import board, open_for, scores_version, sheet_view
-from app.poll_versions import bump_panel
+from app.scoring.panel_scores import board, open_for, scores_version, sheet_view
+from app.day.poll_versions import bump_panel
 from app.routes.examiner import _console_url, _is_chief
-from app.scoring import (
+from app.scoring.service import (
     ScoreError,
     change_submitted,
     confirm,
@@ -26,8 +26,8 @@ from app.scoring import (
     save_draft,
     submit,
 )
-from app.scoring_rules import Rule
-from app.staff_console import done, fragment, my_panel_or_403, not_modified, refused, staff_user
+from app.scoring.rules import Rule
+from app.day.consoles import done, fragment, my_panel_or_403, not_modified, refused, staff_user
 from app.timeutil import utcnow
 
 bp = Blueprint("examiner_scoring", __name__, url_prefix="/examiner")
@@ -150,7 +150,7 @@ def submit_sheet(panel_id: int, candidate_id: int):
 @bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/change")
 def change_sheet(panel_id: int, candidate_id: int):
     """A correction after submission, before the chief confirms: only with a reason, audited
-    with before and after values (app.scoring.change_submitted). After confirmation a change
+    with before and after values (app.scoring.service.change_submitted). After confirmation a change
     goes through HR (paper entry), where the final score is recomputed in the open."""
     panel = _panel(panel_id)
     candidate = _candidate(panel, candidate_id)

@@ -5,8 +5,8 @@ Also the page every request gets while the database is away (a PostgreSQL restar
 503 with a sentence to retry, instead of a 500 and a stack trace in the log for each of a
 thousand polls. Nothing is lost: the request's transaction is rolled back, and the pool
 (`pool_pre_ping`) replaces the dead connections as soon as the database answers again.
-Redis being away needs no page: every use of it falls back (see app/poll_versions.py,
-app/rate_limits.py, app/code_guard.py) and only /healthz says so.
+Redis being away needs no page: every use of it falls back (see app/day/poll_versions.py,
+app/security/limits.py, app/security/code_alerts.py) and only /healthz says so.
 """
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request

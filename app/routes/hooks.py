@@ -2,7 +2,7 @@
 
 403 for a missing or wrong `X-Jibri-Signature` (nothing recorded); 400 for a signed body that is
 not a notice; 202 once every file has a row and a pull job (503 if Redis refused the job: the
-script retries, and the replay enqueues what is still missing). See app/recordings.py.
+script retries, and the replay enqueues what is still missing). See app/recordings/service.py.
 """
 
 from flask import Blueprint, current_app, jsonify, request
@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 
 from app import csrf
 from app.models import RecordingStatus
-from app.recordings import (
+from app.recordings.service import (
     SIGNATURE_HEADER,
     NoticeError,
     ensure_pull_enqueued,

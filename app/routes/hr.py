@@ -47,10 +47,10 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
 
 from app import audit, db, htmx
-from app.codes import allocate_codes, conflicting_codes, lock_code_allocation
+from app.setup.codes import allocate_codes, conflicting_codes, lock_code_allocation
 from app.decorators import guard_blueprint
-from app.exam_day import ExamDayError, close_entry_now
-from app.exam_overview import candidate_list_version
+from app.day.controls import ExamDayError, close_entry_now
+from app.day.overview import candidate_list_version
 from app.models import (
     Candidate,
     CandidateState,
@@ -66,11 +66,11 @@ from app.models import (
     User,
 )
 from app.models.candidate import STATE_LABELS
-from app.panels import create_panel, set_panel_staff
-from app.roster import import_candidates
-from app.score_sheets import is_frozen
-from app.slips import SLIP_HEADER, slip_rows
-from app.staff_console import fragment, not_modified
+from app.setup.panels import create_panel, set_panel_staff
+from app.setup.roster import import_candidates
+from app.scoring.sheets import is_frozen
+from app.setup.slips import SLIP_HEADER, slip_rows
+from app.day.consoles import fragment, not_modified
 from app.timeutil import format_beijing, parse_beijing, utcnow
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
@@ -445,7 +445,7 @@ def edit_exam(exam_id: int):
 
 # How a final score is computed. Once any examiner has scored, changing these would score the
 # candidates of one exam by two rules (the confirmed results keep the old one): they are fixed,
-# as the score sheet is (app/score_sheets.py).
+# as the score sheet is (app/scoring/sheets.py).
 SCORING_FIELDS = ("scoring_rule", "trim_min_examiners", "trim_per_dimension", "score_decimals")
 SCORING_FIXED = (
     "已有考官评分，计分规则不能再改，以保证本场考生按同一规则计分。 "
@@ -646,7 +646,7 @@ def import_roster(exam_id: int):
             try:
                 report = import_candidates(exam, upload.filename, data)
             except ValueError as error:
-                # Too many live codes in overlapping exams (see app.codes): nothing was written.
+                # Too many live codes in overlapping exams (see app.setup.codes): nothing was written.
                 errors = [f"无法分配邀请码：{error}"]
             else:
                 if report.ok:

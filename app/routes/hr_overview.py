@@ -1,7 +1,7 @@
 """HR's live overview of an exam (every candidate, their times and counts) and the timelines.
 
 The overview table polls every few seconds and answers 304 while nothing changed
-(app.exam_overview.overview_version); the rules live in app/exam_overview.py.
+(app.day.overview.overview_version); the rules live in app/day/overview.py.
 """
 
 import csv
@@ -13,13 +13,13 @@ from markupsafe import Markup
 
 from app import db, htmx
 from app.decorators import guard_blueprint
-from app.exam_overview import build_overview, code_guess_alert, overview_version, timeline
+from app.day.overview import build_overview, code_guess_alert, overview_version, timeline
 from app.journey import MOVES, Actor, Refused, perform
 from app.models import Candidate, Exam, Role
 from app.models.candidate import STATE_LABELS, CandidateState
-from app.poll_versions import bump_panel
-from app.recording_appearances import recordings_of
-from app.staff_console import fragment, not_modified, refusal_for_staff, settle_due
+from app.day.poll_versions import bump_panel
+from app.recordings.appearances import recordings_of
+from app.day.consoles import fragment, not_modified, refusal_for_staff, settle_due
 from app.timeutil import format_beijing, utcnow
 
 bp = Blueprint("hr_overview", __name__, url_prefix="/hr")

@@ -1,7 +1,7 @@
 """HR's score pages: the score sheet (评分表), paper entry (纸质评分录入), results and exports.
 
-Thin views over `app.score_sheets`, `app.paper_entry`, `app.scoring`, `app.results_view` and
-`app.results_export`; a refused change re-renders the page with the message and what was typed
+Thin views over `app.scoring.sheets`, `app.scoring.paper_entry`, `app.scoring.service`, `app.scoring.results_view` and
+`app.scoring.results`; a refused change re-renders the page with the message and what was typed
 (status 400), and nothing is saved.
 """
 
@@ -24,10 +24,10 @@ from sqlalchemy.orm import joinedload
 from app import db
 from app.decorators import guard_blueprint
 from app.models import Candidate, Exam, Role, ScoreDimension, User
-from app.paper_entry import enter_from_paper
-from app.results_export import results_csv, results_xlsx
-from app.results_view import results_page
-from app.score_sheets import (
+from app.scoring.paper_entry import enter_from_paper
+from app.scoring.results import results_csv, results_xlsx
+from app.scoring.results_view import results_page
+from app.scoring.sheets import (
     FROZEN_MESSAGE,
     USUAL_TOTAL,
     add_dimension,
@@ -38,7 +38,7 @@ from app.score_sheets import (
     sheet_total,
     update_dimension,
 )
-from app.scoring import (
+from app.scoring.service import (
     SCORABLE,
     ScoreError,
     dimensions_of,
@@ -48,8 +48,8 @@ from app.scoring import (
     result_of,
     sheet_of,
 )
-from app.scoring_rules import Rule
-from app.scoring_rules import sheet_total as values_total
+from app.scoring.rules import Rule
+from app.scoring.rules import sheet_total as values_total
 
 bp = Blueprint("hr_scores", __name__, url_prefix="/hr/exams/<int:exam_id>")
 guard_blueprint(bp, Role.HR, Role.ADMIN)

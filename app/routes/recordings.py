@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app import db
 from app.decorators import guard_blueprint
 from app.models import Candidate, Exam, Panel, Recording, RecordingStatus, Role
-from app.recording_appearances import appearances
-from app.recordings import exams_visible_to, failed_count_for, may_see, retry_recording, stored_file
+from app.recordings.appearances import appearances
+from app.recordings.service import exams_visible_to, failed_count_for, may_see, retry_recording, stored_file
 
 bp = Blueprint("recordings", __name__, url_prefix="/staff/recordings")
 guard_blueprint(bp, Role.ADMIN, Role.HR, Role.EXAMINER, Role.ASSISTANT)

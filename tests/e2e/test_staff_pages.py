@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app import db, scoring
+from app import db
+from app.scoring import service as scoring
 from app.journey import Actor, perform
 from app.models import Candidate, Role, ScoreDimension
 from tests.conftest import gen_user

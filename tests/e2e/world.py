@@ -15,10 +15,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app import db
-from app.codes import allocate_codes
-from app.exam_day import close_entry_now
+from app.setup.codes import allocate_codes
+from app.day.controls import close_entry_now
 from app.models import Candidate, Exam, ExamKind, Notice, QuestionSet, Role, ScoreDimension, User
-from app.panels import create_panel, set_panel_staff
+from app.setup.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
 from tests.conftest import gen_user
 
@@ -31,7 +31,7 @@ NOTICES = [
 SHEET = [("综合分析能力", 40), ("言语表达能力", 30), ("举止仪表", 30)]
 QUESTIONS = "第一题：谈谈你对“一网通办”的看法。\n第二题：如何组织一次社区防诈骗宣传活动？"
 
-# Fictitious numbers with valid check digits (GB 11643), as app/demo.py makes them.
+# Fictitious numbers with valid check digits (GB 11643), as app/setup/demo.py makes them.
 ID_NUMBERS = ["11010519900101001X", "110105199102020026", "110105199203030034",
               "110105199304040042"]
 
@@ -99,7 +99,7 @@ def seed(*, candidates: int = 2, minutes_per_candidate: int = 10, reading_minute
 
 
 def move_entry_cutoff_to_now(exam_id: int) -> None:
-    """HR's 截止入场 on the exam day (app.exam_day): the lot order is final, so the chief may
+    """HR's 截止入场 on the exam day (app.day.controls): the lot order is final, so the chief may
     call (the journey refuses calls before the cut-off); whoever is not in is absent."""
     db.session.rollback()
     hr = db.session.scalar(select(User).where(User.username == "hr"))

@@ -3,7 +3,7 @@
 from sqlalchemy import delete
 
 from app import audit, db
-from app.codes import allocate_codes
+from app.setup.codes import allocate_codes
 from app.jitsi.rooms import new_room_name
 from app.models import Exam, Panel, PanelMember, PanelRole, User
 

@@ -14,7 +14,7 @@ from sqlalchemy import or_, update
 from app import audit, db
 from app.journey import settle_exam
 from app.models import Exam, User
-from app.poll_versions import bump_exam
+from app.day.poll_versions import bump_exam
 from app.timeutil import utcnow
 
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit, db
 from app.models import Candidate, ExaminerScore, ScoreItem, User
-from app.poll_versions import bump_panel
-from app.scoring import (
+from app.day.poll_versions import bump_panel
+from app.scoring.service import (
     ABOUT_EXAMINER,
     ScoreError,
     change_submitted,
@@ -24,7 +24,7 @@ from app.scoring import (
     result_of,
     sheet_of,
 )
-from app.scoring_rules import sheet_total
+from app.scoring.rules import sheet_total
 from app.timeutil import utcnow
 
 

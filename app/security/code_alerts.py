@@ -1,6 +1,6 @@
 """Watching invitation-code failures, so that staff learn when someone is guessing.
 
-Flask-Limiter (app/rate_limits.py) stops a guesser; this module only counts, so that the HR
+Flask-Limiter (app/security/limits.py) stops a guesser; this module only counts, so that the HR
 overview can raise an alert when failures spike. Counts live in Redis in one-minute buckets
 (shared by every worker and node, expiring by themselves):
 
@@ -11,7 +11,7 @@ overview can raise an alert when failures spike. Counts live in Redis in one-min
 A wrong guess matches no code, so it belongs to no exam; but it is tried against every live code
 at once, so for an exam whose login window is open, `recent_failures(exam_id)` counts the
 site's unattributed failures too. If Redis is down the counts read as 0 (the limiter then falls
-back to per-process memory, see app/rate_limits.py): an alert is lost, never a page.
+back to per-process memory, see app/security/limits.py): an alert is lost, never a page.
 """
 
 from datetime import datetime

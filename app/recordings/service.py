@@ -413,7 +413,7 @@ def clean_partials(app=None, older_than: timedelta = timedelta(minutes=15)) -> i
 def exams_visible_to(user) -> list[Exam]:
     """HR and admin: every exam; examiners and assistants: the exams of the panels they work on."""
     from app.models import Role
-    from app.staff_panels import panels_of
+    from app.day.staff_scope import panels_of
 
     if user.role in (Role.HR, Role.ADMIN):
         return list(db.session.scalars(select(Exam).order_by(Exam.login_opens_at.desc())))

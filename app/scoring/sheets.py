@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app import audit, db
 from app.models import Candidate, Exam, ExaminerScore, ScoreDimension
-from app.scoring import ScoreError, dimensions_of
+from app.scoring.service import ScoreError, dimensions_of
 
 ONE_DECIMAL = Decimal("0.1")
 MAX_ALLOWED = Decimal(100)

@@ -13,13 +13,13 @@ from markupsafe import escape
 from sqlalchemy import and_, case, exists, func, or_, select
 
 from app import db, htmx
-from app.call_status import room_status  # noqa: F401  (the consoles' import point)
-from app.broadcasts import BroadcastError, post_broadcast, recent_broadcasts
+from app.day.call_status import room_status  # noqa: F401  (the consoles' import point)
+from app.day.broadcasts import BroadcastError, post_broadcast, recent_broadcasts
 from app.journey import PRE_ENTRY, REFUSAL_BY_STATE, Refused, assign_missing_lots, settle
 from app.models import Call, Candidate, Exam, Panel
 from app.models.candidate import STATE_LABELS
 from app.models.candidate import CandidateState as S
-from app.staff_panels import panels_of
+from app.day.staff_scope import panels_of
 
 # journey.second_camera_connected: a phone counts as connected this long after its last ping.
 SECOND_CAMERA_WINDOW = timedelta(seconds=30)

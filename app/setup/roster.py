@@ -3,8 +3,8 @@
 from sqlalchemy import select
 
 from app import audit, db
-from app.candidate_import import ImportReport, parse_candidates
-from app.codes import allocate_codes
+from app.setup.candidate_file import ImportReport, parse_candidates
+from app.setup.codes import allocate_codes
 from app.models import Candidate, Exam
 
 

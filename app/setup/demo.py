@@ -12,10 +12,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from app import audit, db
-from app.codes import allocate_codes
-from app.id_checks import id_number_problem
+from app.setup.codes import allocate_codes
+from app.setup.id_checks import id_number_problem
 from app.models import Candidate, Exam, ExamKind, Notice, QuestionSet, Role, ScoreDimension, User
-from app.panels import create_panel, set_panel_staff
+from app.setup.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
 
 

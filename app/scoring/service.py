@@ -26,8 +26,8 @@ from app.models import (
     User,
 )
 from app.models.candidate import CandidateState as S
-from app.poll_versions import bump_candidate, bump_panel
-from app.scoring_rules import Rule, final_score, sheet_total
+from app.day.poll_versions import bump_candidate, bump_panel
+from app.scoring.rules import Rule, final_score, sheet_total
 from app.timeutil import utcnow
 
 SCORABLE = {S.INTERVIEWING, S.FINISHED, S.RESTING, S.RELEASED}

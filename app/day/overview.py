@@ -21,7 +21,7 @@ from app.models.candidate import STATE_LABELS, CandidateState
 SWITCH_KIND = "candidate.suspected_switch"
 CODE_REFUSED_KIND = "candidate.code_refused"
 CODE_WINDOW_MINUTES = 5
-DEFAULT_CODE_ALERT_THRESHOLD = 30  # as app.code_guard: CODE_FAILURE_ALERT_THRESHOLD overrides
+DEFAULT_CODE_ALERT_THRESHOLD = 30  # as app.security.code_alerts: CODE_FAILURE_ALERT_THRESHOLD overrides
 
 
 @dataclass
@@ -204,7 +204,7 @@ def build_overview(
 def code_guess_alert(exam: Exam, now: datetime) -> dict:
     """Refused invitation codes in the last minutes, and whether that looks like guessing.
 
-    Uses the candidate pages' counters (app.code_guard, Redis) when present; otherwise counts
+    Uses the candidate pages' counters (app.security.code_alerts, Redis) when present; otherwise counts
     the audit log's refused codes that belong to this exam or to none (a wrong guess matches
     no code, but it is aimed at every live one).
     """
@@ -212,7 +212,7 @@ def code_guess_alert(exam: Exam, now: datetime) -> dict:
         current_app.config.get("CODE_FAILURE_ALERT_THRESHOLD", DEFAULT_CODE_ALERT_THRESHOLD)
     )
     try:
-        from app import code_guard
+        from app.security import code_alerts as code_guard
     except ImportError:
         code_guard = None
     if code_guard is not None:

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select
 from app import db, journey
 from app.models import Candidate, Exam, Panel
 from app.models.candidate import CandidateState as S
-from app.poll_versions import candidate_etag
+from app.day.poll_versions import candidate_etag
 
 # The page a state is shown on. A ringing call is shown inside the waiting page (by the polled
 # fragment), so an incoming call never reloads the page under the candidate.

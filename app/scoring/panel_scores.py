@@ -1,6 +1,6 @@
 """What one examiner's console shows about scores: my sheets, the chief's progress, the board.
 
-The rules (bounds, drafts, recusal, confirmation) live in app/scoring.py; this module only
+The rules (bounds, drafts, recusal, confirmation) live in app/scoring/service.py; this module only
 reads. It never hands one examiner another examiner's values before the chief confirms: the
 sheet view is built from the examiner's own sheet, the chief's progress names who submitted but
 carries no numbers, and examiners' totals appear only on the result board, i.e. after
@@ -25,8 +25,8 @@ from app.models import (
     User,
 )
 from app.models.candidate import CandidateState as S
-from app.scoring import SCORABLE, dimensions_of, panel_examiners, sheet_of, sheet_values
-from app.scoring_rules import Rule, sheet_total
+from app.scoring.service import SCORABLE, dimensions_of, panel_examiners, sheet_of, sheet_values
+from app.scoring.rules import Rule, sheet_total
 
 
 @dataclass

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from app import db
 from app.models import Candidate, CandidateResult, Exam, ExaminerScore, Panel, PanelMember, PanelRole, Recusal, ScoreDimension
 from app.models.candidate import STATE_LABELS, CandidateState
-from app.scoring_rules import rank, sheet_total
+from app.scoring.rules import rank, sheet_total
 
 MARKED = {CandidateState.ABSENT: "缺考", CandidateState.DISQUALIFIED: "取消资格", CandidateState.DECLINED: "放弃"}
 

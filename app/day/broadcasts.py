@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app import audit, db
 from app.models import Broadcast, Panel, User
-from app.poll_versions import bump_panel
+from app.day.poll_versions import bump_panel
 
 MAX_LENGTH = 200
 

@@ -1,0 +1,1 @@
+"""Recordings: Jibri's notice, pulling and storing files, access, who appears where."""

@@ -1,0 +1,1 @@
+"""Scores: the final-score rule, score sheets, paper entry, panel boards, results."""

@@ -1,0 +1,1 @@
+"""Security: response headers, limits on guessing, alerts on code guessing."""

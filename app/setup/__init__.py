@@ -1,0 +1,1 @@
+"""Setting an exam up: codes, panels, the roster and its import, ID checks, slips, demo."""

@@ -19,10 +19,6 @@
   }
   root.setAttribute('data-ir-jitsi-embed', '');
 
-  const REPORTED = [
-    'videoConferenceJoined', 'videoConferenceLeft', 'participantJoined', 'participantLeft',
-    'cameraError', 'micError', 'recordingStatusChanged', 'readyToClose', 'errorOccurred'
-  ];
   const STAFF_ROLES = ['examiner', 'assistant', 'chief'];
   const RECORDING_ROLES = ['assistant', 'chief']; // app/jitsi/embed.py RECORDING_ROLES
   const TEXT = {
@@ -138,8 +134,8 @@
   // The device-check page stores the chosen device ids; the IFrame API picks initial devices
   // by label, which this origin may read because the candidate granted it the camera there.
   async function chosenDevices() {
-    let cameraId = null;
-    let micId = null;
+    let cameraId;
+    let micId;
     try {
       cameraId = window.localStorage.getItem('ir.cameraId');
       micId = window.localStorage.getItem('ir.micId');
@@ -274,6 +270,7 @@
     }
   }
 
+  // Every event wired here is reported; the server keeps those in EVENTS (app/routes/calls.py).
   function wire(el, state) {
     const api = state.api;
     const on = function (name, handler) {
@@ -326,7 +323,7 @@
       failToLoad(el, new Error('JitsiMeetExternalAPI is not defined'));
       return;
     }
-    let devices = null;
+    let devices;
     try {
       devices = await chosenDevices();
     } catch (err) {

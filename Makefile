@@ -7,7 +7,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/interview_room_test
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres test-sqlite venv clean-instance bench
+.PHONY: run test test-postgres test-sqlite lint venv clean-instance bench
 
 venv: $(STAMP)
 
@@ -29,6 +29,14 @@ test-postgres: $(STAMP)
 
 test-sqlite: $(STAMP)
 	TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Lint and type check: ruff (rules and format), mypy on app/, ESLint on app/static/js.
+## ESLint comes from package.json: run `npm ci` once first (.ci/run does).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	npx --no-install eslint app/static/js
 
 clean-instance:
 	rm -rf instance

@@ -1,6 +1,5 @@
 """Command line: `flask --app wsgi <command>`."""
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app import db
+from app.exports import csv_text
 from app.jitsi.cli import register_jitsi_cli
 from app.models import Candidate, Exam
 
@@ -44,12 +44,11 @@ def import_command(exam_id: int, file: Path) -> None:
 @click.argument("exam_id", type=int)
 def codes_command(exam_id: int) -> None:
     """Print the code slips of EXAM_ID as CSV on stdout."""
-    exam = _exam_or_exit(exam_id)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
     from app.setup.slips import SLIP_HEADER, slip_rows
 
-    writer.writerow(SLIP_HEADER)
-    writer.writerows(slip_rows(exam))
+    exam = _exam_or_exit(exam_id)
+    # For a terminal or a pipe: no BOM, and the lines end as the shell's do.
+    sys.stdout.write(csv_text(SLIP_HEADER, slip_rows(exam), lineterminator="\n"))
 
 
 @click.command("seed-demo")

@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 from app import db
 from app.models import AuditEvent, Call, Candidate, Exam, HelpRequest, Panel, Violation
 from app.models.candidate import STATE_LABELS, CandidateState
+from app.timeutil import format_beijing
 
 SWITCH_KIND = "candidate.suspected_switch"
 CODE_REFUSED_KIND = "candidate.code_refused"
@@ -337,6 +338,24 @@ def timeline(candidate: Candidate) -> list[TimelineEntry]:
             )
         )
     return entries
+
+
+TIMELINE_HEADER = ["时间(北京时间)", "事件", "类型", "操作人", "状态变化", "详情"]
+
+
+def timeline_rows(entries: list[TimelineEntry]) -> list[list[str]]:
+    """The timeline as rows under TIMELINE_HEADER, for the CSV download."""
+    return [
+        [
+            format_beijing(entry.event.at, "%Y-%m-%d %H:%M:%S"),
+            entry.label,
+            entry.event.kind,
+            entry.event.actor_label or entry.event.actor_type,
+            f"{entry.change[0]} → {entry.change[1]}" if entry.change else "",
+            "; ".join(f"{k}: {v}" for k, v in entry.details),
+        ]
+        for entry in entries
+    ]
 
 
 def _compact(value) -> str:

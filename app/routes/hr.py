@@ -4,15 +4,12 @@ Every change is one transaction together with its audit event; an edit records w
 before and what it is after.
 """
 
-import csv
-import io
 from datetime import datetime
 
 from flask import (
     Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -21,7 +18,6 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -49,6 +45,7 @@ from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
 from app import audit, db, htmx
 from app.setup.codes import allocate_codes, conflicting_codes, lock_code_allocation
 from app.decorators import guard_blueprint
+from app.exports import download
 from app.day.controls import ExamDayError, close_entry_now
 from app.day.overview import candidate_list_version
 from app.models import (
@@ -69,7 +66,7 @@ from app.models.candidate import STATE_LABELS
 from app.setup.panels import create_panel, set_panel_staff
 from app.setup.roster import import_candidates
 from app.scoring.sheets import is_frozen
-from app.setup.slips import SLIP_HEADER, slip_rows
+from app.setup import slips
 from app.day.consoles import fragment, not_modified
 from app.timeutil import format_beijing, parse_beijing, utcnow
 
@@ -862,52 +859,16 @@ def regenerate_code(exam_id: int, candidate_id: int):
     return redirect(url_for("hr.codes", exam_id=exam.id))
 
 
-def _csv_cell(value: str) -> str:
-    """Text that Excel shows as text: a leading = + - @ would otherwise start a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-def _download(data: bytes, mimetype: str, filename: str):
-    response = make_response(data)
-    response.mimetype = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @bp.get("/exams/<int:exam_id>/slips.csv")
 def slips_csv(exam_id: int):
     exam = _exam_or_404(exam_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(SLIP_HEADER)
-    for row in slip_rows(exam):
-        writer.writerow([_csv_cell(value) for value in row])
-    # The BOM makes Excel on Chinese Windows read UTF-8 instead of guessing GBK.
-    data = ("\ufeff" + out.getvalue()).encode("utf-8")
-    return _download(data, "text/csv", f"slips-exam-{exam.id}.csv")
+    return download(slips.slips_csv(exam), f"slips-exam-{exam.id}.csv")
 
 
 @bp.get("/exams/<int:exam_id>/slips.xlsx")
 def slips_xlsx(exam_id: int):
     exam = _exam_or_404(exam_id)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "邀请码"
-    sheet.append(SLIP_HEADER)
-    for row in slip_rows(exam):
-        sheet.append(row)
-        # Every cell is text: a number would lose a code's leading zeros, and openpyxl would
-        # write a name starting with "=" as a formula.
-        for cell in sheet[sheet.max_row]:
-            cell.data_type = "s"
-            cell.number_format = "@"
-    out = io.BytesIO()
-    workbook.save(out)
-    return _download(
-        out.getvalue(),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        f"slips-exam-{exam.id}.xlsx",
-    )
+    return download(slips.slips_xlsx(exam), f"slips-exam-{exam.id}.xlsx")
 
 
 @bp.get("/exams/<int:exam_id>/slips")

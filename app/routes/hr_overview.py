@@ -4,23 +4,28 @@ The overview table polls every few seconds and answers 304 while nothing changed
 (app.day.overview.overview_version); the rules live in app/day/overview.py.
 """
 
-import csv
-import io
-
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from app import db, htmx
 from app.decorators import guard_blueprint
-from app.day.overview import build_overview, code_guess_alert, overview_version, timeline
+from app.day.overview import (
+    TIMELINE_HEADER,
+    build_overview,
+    code_guess_alert,
+    overview_version,
+    timeline,
+    timeline_rows,
+)
+from app.exports import csv_bytes, download
 from app.journey import MOVES, Actor, Refused, perform
 from app.models import Candidate, Exam, Role
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.day.poll_versions import bump_panel
 from app.recordings.appearances import recordings_of
 from app.day.consoles import fragment, not_modified, refusal_for_staff, settle_due
-from app.timeutil import format_beijing, utcnow
+from app.timeutil import utcnow
 
 bp = Blueprint("hr_overview", __name__, url_prefix="/hr")
 guard_blueprint(bp, Role.HR, Role.ADMIN)
@@ -98,7 +103,10 @@ def candidate_timeline(exam_id: int, candidate_id: int):
         abort(404)
     entries = timeline(candidate)
     if request.args.get("format") == "csv":
-        return _timeline_csv(candidate, entries)
+        return download(
+            csv_bytes(TIMELINE_HEADER, timeline_rows(entries)),
+            f"timeline-{candidate.exam_id}-{candidate.id}.csv",
+        )
     return render_template("hr/timeline.html", exam=exam, candidate=candidate, entries=entries,
                            recordings=recordings_of(candidate),
                            may_disqualify=candidate.state in MOVES["disqualify"].sources)
@@ -126,32 +134,3 @@ def disqualify(exam_id: int, candidate_id: int):
         bump_panel(candidate.panel_id)  # the examiners' queue and board show it
     flash(f"已取消 {candidate.name} 的面试资格。 Disqualified.", "success")
     return redirect(back)
-
-
-def _timeline_csv(candidate: Candidate, entries) -> object:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["时间(北京时间)", "事件", "类型", "操作人", "状态变化", "详情"])
-    for entry in entries:
-        event = entry.event
-        writer.writerow([
-            format_beijing(event.at, "%Y-%m-%d %H:%M:%S"),
-            entry.label,
-            event.kind,
-            _csv_safe(event.actor_label or event.actor_type),
-            f"{entry.change[0]} → {entry.change[1]}" if entry.change else "",
-            _csv_safe("; ".join(f"{k}: {v}" for k, v in entry.details)),
-        ])
-    # BOM: Excel opens UTF-8 CSV as GBK without it.
-    response = make_response("\ufeff" + out.getvalue())
-    response.mimetype = "text/csv"
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=timeline-{candidate.exam_id}-{candidate.id}.csv"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _csv_safe(text: str) -> str:
-    # A cell starting with = + - @ is a formula in Excel; candidates' help texts end up here.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

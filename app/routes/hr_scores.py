@@ -5,13 +5,10 @@ Thin views over `app.scoring.sheets`, `app.scoring.paper_entry`, `app.scoring.se
 (status 400), and nothing is saved.
 """
 
-from urllib.parse import quote
-
 from flask import (
     Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -23,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from app import db
 from app.decorators import guard_blueprint
+from app.exports import download
 from app.models import Candidate, Exam, Role, ScoreDimension, User
 from app.scoring.paper_entry import enter_from_paper
 from app.scoring.results import results_csv, results_xlsx
@@ -53,8 +51,6 @@ from app.scoring.rules import sheet_total as values_total
 
 bp = Blueprint("hr_scores", __name__, url_prefix="/hr/exams/<int:exam_id>")
 guard_blueprint(bp, Role.HR, Role.ADMIN)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _exam_or_404(exam_id: int) -> Exam:
@@ -323,26 +319,17 @@ def publish_results(exam_id: int):
     return redirect(url_for("hr_scores.results", exam_id=exam.id))
 
 
-def _attachment(data: bytes, mimetype: str, exam: Exam, extension: str):
-    """A download named after the exam; RFC 5987 `filename*` carries a Chinese name intact,
-    and the plain `filename` is an ASCII fallback for clients that ignore it."""
-    response = make_response(data)
-    response.mimetype = mimetype
-    fallback = f"results-exam-{exam.id}.{extension}"
-    utf8_name = quote(f"{exam.name}-成绩.{extension}", safe="")
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{utf8_name}"
-    )
-    return response
-
-
 @bp.get("/results.csv")
 def results_csv_download(exam_id: int):
     exam = _exam_or_404(exam_id)
-    return _attachment(results_csv(exam), "text/csv", exam, "csv")
+    return download(
+        results_csv(exam), f"{exam.name}-成绩.csv", ascii_name=f"results-exam-{exam.id}.csv"
+    )
 
 
 @bp.get("/results.xlsx")
 def results_xlsx_download(exam_id: int):
     exam = _exam_or_404(exam_id)
-    return _attachment(results_xlsx(exam), XLSX, exam, "xlsx")
+    return download(
+        results_xlsx(exam), f"{exam.name}-成绩.xlsx", ascii_name=f"results-exam-{exam.id}.xlsx"
+    )

@@ -4,16 +4,14 @@ A fixed number of queries whatever the number of candidates: everything is loade
 joined in memory.
 """
 
-import csv
-import io
 from collections import defaultdict
 from decimal import Decimal
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import db
+from app.exports import csv_bytes, xlsx_bytes
 from app.models import Candidate, CandidateResult, Exam, ExaminerScore, Panel, PanelMember, PanelRole, Recusal, ScoreDimension
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.scoring.rules import rank, sheet_total
@@ -21,7 +19,9 @@ from app.scoring.rules import rank, sheet_total
 MARKED = {CandidateState.ABSENT: "缺考", CandidateState.DISQUALIFIED: "取消资格", CandidateState.DECLINED: "放弃"}
 
 
-def results_table(exam: Exam) -> tuple[list[str], list[list]]:
+def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
+    """The table with typed cells: totals and final scores as Decimal, lot and rank as int, and
+    None where there is nothing, so the XLSX holds numbers HR can sort and sum."""
     candidates = list(
         db.session.scalars(
             select(Candidate).where(Candidate.exam_id == exam.id).order_by(Candidate.position, Candidate.lot_number, Candidate.id)
@@ -87,41 +87,40 @@ def results_table(exam: Exam) -> tuple[list[str], list[list]]:
                 cells.append("回避")
             elif (c.id, examiner_id) in sheets:
                 sheet = sheets[(c.id, examiner_id)]
-                cells.append(str(sheet_total({i.dimension_id: i.value for i in sheet.items})))
+                cells.append(sheet_total({i.dimension_id: i.value for i in sheet.items}))
             else:
-                cells.append("")
-        cells += [""] * (width - len(cells))
+                cells.append(None)
+        cells += [None] * (width - len(cells))
         result = results.get(c.id)
         state = MARKED.get(c.state) or STATE_LABELS.get(CandidateState(c.state), c.state)
         rows.append(
             [c.name, c.id_number, c.phone, c.position, panels[c.panel_id].name if c.panel_id in panels else "",
-             c.lot_number or "", state, *cells,
-             str(result.final_score) if result and c.state not in MARKED else "",
+             c.lot_number, state, *cells,
+             result.final_score if result and c.state not in MARKED else None,
              "是" if result and result.published_at else "否",
-             ranks.get(c.id, "")]
+             ranks.get(c.id)]
         )
     return header, rows
 
 
+def results_table(exam: Exam) -> tuple[list[str], list[list]]:
+    """The table as the results page shows it: scores as text ("85.00"), "" where there is
+    nothing; lot and rank stay int."""
+    header, rows = results_cells(exam)
+    return header, [[_shown(value) for value in row] for row in rows]
+
+
+def _shown(value):
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, Decimal) else value
+
+
 def results_csv(exam: Exam) -> bytes:
-    header, rows = results_table(exam)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    # BOM: Excel on Chinese Windows reads UTF-8 as GBK without it.
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(*results_cells(exam))
 
 
 def results_xlsx(exam: Exam) -> bytes:
-    header, rows = results_table(exam)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "成绩"
-    sheet.append(header)
-    for row in rows:
-        # ID numbers and phones as text: as numbers Excel would cut them to 15 digits.
-        sheet.append([value if isinstance(value, int) else str(value) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    # ID numbers and phones are str, so they stay text: as numbers Excel would cut them to 15
+    # digits.
+    return xlsx_bytes(*results_cells(exam), title="成绩")

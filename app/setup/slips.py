@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from app import db
+from app.exports import csv_bytes, xlsx_bytes
 from app.models import Candidate, Exam, Panel
 from app.timeutil import format_beijing
 
@@ -21,3 +22,12 @@ def slip_rows(exam: Exam) -> list[list[str]]:
         [c.name, c.code, c.position, panel_name or "", exam.name, opens, closes, c.phone]
         for c, panel_name in rows
     ]
+
+
+def slips_csv(exam: Exam) -> bytes:
+    return csv_bytes(SLIP_HEADER, slip_rows(exam))
+
+
+def slips_xlsx(exam: Exam) -> bytes:
+    # Every slip cell is str, so text: as a number a code would lose its leading zeros.
+    return xlsx_bytes(SLIP_HEADER, slip_rows(exam), title="邀请码")

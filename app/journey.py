@@ -16,11 +16,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, db
 from app.models import Call, Candidate, Exam, Notice, NoticeAck, Panel, PanelMember, PanelRole, User
+from app.models.candidate import (
+    IN_INTERVIEW,
+    IN_QUEUE_OR_ROOM,
+    NOT_FINAL,
+    PRE_ENTRY,
+    RINGING,
+    STILL_TO_INTERVIEW,
+)
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
 
@@ -134,7 +143,7 @@ def _next_in_lot_order(ctx: Context) -> None:
     busy = db.session.scalar(
         select(Candidate.id).where(
             Candidate.panel_id == ctx.candidate.panel_id,
-            Candidate.state.in_([S.INTERVIEW_CALLED, S.INTERVIEWING]),
+            Candidate.state.in_(IN_INTERVIEW),
         )
     )
     if busy is not None:
@@ -290,13 +299,6 @@ def _release(ctx: Context) -> None:
     ctx.candidate.released_at = ctx.now
 
 
-PRE_ENTRY = frozenset(
-    {S.INVITED, S.CONFIRMED, S.DEBUG_WAITING, S.DEBUG_CALLED, S.DEBUGGING, S.DEBUGGED}
-)
-NOT_FINAL = frozenset(set(S) - {S.DECLINED, S.RELEASED, S.ABSENT, S.DISQUALIFIED})
-IN_QUEUE_OR_ROOM = frozenset({S.WAITING, S.INTERVIEW_CALLED, S.INTERVIEWING})
-STILL_TO_INTERVIEW = PRE_ENTRY | IN_QUEUE_OR_ROOM
-
 MOVES: dict[str, Move] = {
     m.name: m
     for m in [
@@ -424,10 +426,14 @@ def next_to_call(panel_id: int) -> Candidate | None:
     return row[0] if row is not None else None
 
 
+# A call still under way: ringing, or accepted and not yet ended.
+LIVE_CALL = ("ringing", "accepted")
+
+
 def current_call(candidate: Candidate) -> Call | None:
     return db.session.scalar(
         select(Call)
-        .where(Call.candidate_id == candidate.id, Call.outcome.in_(["ringing", "accepted"]))
+        .where(Call.candidate_id == candidate.id, Call.outcome.in_(LIVE_CALL))
         .order_by(Call.id.desc())
         .limit(1)
     )
@@ -438,9 +444,13 @@ def ringing_call(candidate: Candidate) -> Call | None:
     return call if call is not None and call.outcome == "ringing" else None
 
 
+# A phone counts as connected this long after its last ping (it pings every 10 s).
+SECOND_CAMERA_WINDOW = timedelta(seconds=30)
+
+
 def second_camera_connected(candidate: Candidate, now: datetime) -> bool:
     seen = candidate.second_camera_seen_at
-    return seen is not None and now - seen < timedelta(seconds=30)
+    return seen is not None and now - seen < SECOND_CAMERA_WINDOW
 
 
 def _random_free_lot(panel_id: int) -> int:
@@ -558,10 +568,19 @@ def perform(
 # --- time rules ---------------------------------------------------------------------------------
 
 
+# Each rule is written twice, side by side: once in Python for a loaded candidate (`due_move`,
+# `lot_assignment_due`) and once as SQL over Candidate joined to Exam (`due_clause`,
+# `lot_assignment_clause`) for the consoles, which must find the few candidates concerned
+# without loading everyone. tests/test_time_rules.py holds each pair equal over every state and
+# every clock position. A deadline is due from the moment itself (`now >= deadline`).
+
+
 def due_move(candidate: Candidate, exam: Exam, now: datetime) -> str | None:
     """The time rule that applies to this candidate now, if any."""
     state = candidate.state
-    if state in (S.DEBUG_CALLED, S.INTERVIEW_CALLED):
+    if state in RINGING:
+        # Lapsed exactly when accepting would be refused (`_call_not_lapsed`): no ringing call
+        # left (closed, or never written) counts as lapsed too, else nobody could ever answer.
         call = ringing_call(candidate)
         if call is None or now >= call.accept_by:
             return "lapse_debug_call" if state == S.DEBUG_CALLED else "lapse_interview_call"
@@ -572,6 +591,42 @@ def due_move(candidate: Candidate, exam: Exam, now: datetime) -> str | None:
     if state == S.INTERVIEWING and candidate.deadline_at and now >= candidate.deadline_at:
         return "finish"
     return None
+
+
+def due_clause(now: datetime):
+    """`due_move(...) is not None` as SQL, for a SELECT over Candidate joined to Exam."""
+    call, later = aliased(Call), aliased(Call)
+    # ringing_call(): the newest ringing-or-accepted call, if it is the ringing one.
+    answerable = exists().where(
+        call.candidate_id == Candidate.id,
+        call.outcome == "ringing",
+        call.accept_by > now,
+        ~exists().where(later.candidate_id == call.candidate_id, later.id > call.id,
+                        later.outcome.in_(LIVE_CALL)),
+    )
+    return or_(
+        and_(Candidate.state.in_(RINGING), ~answerable),
+        and_(Candidate.state == S.INVITED, Exam.confirm_deadline_at <= now),
+        and_(Candidate.state.in_(PRE_ENTRY), Exam.entry_cutoff_at <= now),
+        and_(Candidate.state == S.INTERVIEWING, Candidate.deadline_at <= now),
+    )
+
+
+def lot_assignment_due(candidate, now: datetime) -> bool:
+    """Past the cut-off, a waiting candidate without a lot gets one (未抽签者由系统分配签号)."""
+    cutoff = candidate.exam.entry_cutoff_at
+    return (
+        candidate.state == S.WAITING
+        and candidate.lot_number is None
+        and cutoff is not None
+        and now >= cutoff
+    )
+
+
+def lot_assignment_clause(now: datetime):
+    """`lot_assignment_due` as SQL, for a SELECT over Candidate joined to Exam."""
+    return and_(Candidate.state == S.WAITING, Candidate.lot_number.is_(None),
+                Exam.entry_cutoff_at <= now)
 
 
 def _settle_loaded(candidate: Candidate, now: datetime) -> None:

@@ -3,6 +3,9 @@
 Server time is the only truth: pages get the seconds left at render time and count down from
 there (static/js/examiner.js), and every poll re-syncs. The thresholds are the ones examiners
 expect from the paper procedure: a reminder with 3 minutes left (amber) and 1 minute (red).
+They are the candidate's countdown colours too, and are defined only here: templates get them as
+COUNTDOWN_WARN_AT / COUNTDOWN_DANGER_AT (app/templating.py) for the scripts' data-warn-at and
+data-danger-at.
 """
 
 from dataclasses import dataclass

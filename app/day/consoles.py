@@ -5,24 +5,29 @@ Polled fragments are answered in three steps, cheapest first: apply the time rul
 aggregate query, and only if the browser does not have that version render the template.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import abort, flash, make_response, redirect, render_template, request
 from flask_login import current_user
 from markupsafe import escape
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from app import db, htmx
 from app.day.call_status import room_status  # noqa: F401  (the consoles' import point)
 from app.day.broadcasts import BroadcastError, post_broadcast, recent_broadcasts
-from app.journey import PRE_ENTRY, REFUSAL_BY_STATE, Refused, assign_missing_lots, settle
-from app.models import Call, Candidate, Exam, Panel
+from app.journey import (
+    REFUSAL_BY_STATE,
+    SECOND_CAMERA_WINDOW,
+    Refused,
+    assign_missing_lots,
+    due_clause,
+    lot_assignment_clause,
+    settle,
+)
+from app.models import Candidate, Exam, Panel
 from app.models.candidate import STATE_LABELS
 from app.models.candidate import CandidateState as S
 from app.day.staff_scope import panels_of
-
-# journey.second_camera_connected: a phone counts as connected this long after its last ping.
-SECOND_CAMERA_WINDOW = timedelta(seconds=30)
 
 # The event that makes every polled fragment of a console look again at once (after a move).
 REFRESH_EVENT = "console-refresh"
@@ -54,21 +59,12 @@ def current_and_past(panels: list[Panel], now: datetime) -> tuple[list[Panel], l
 def settle_due(now: datetime, *, panel_id: int | None = None, exam_id: int | None = None) -> int:
     """Apply the time rules that are due for the candidates in scope; returns how many were.
 
-    Mirrors journey.due_move as one query, so that a poll settles the few candidates whose call
-    lapsed or whose time ran out without loading everyone else.
+    One query with journey's own SQL twins of its rules (`due_clause`, `lot_assignment_clause`),
+    so that a poll settles the few candidates whose call lapsed or whose time ran out without
+    loading everyone else.
     """
-    lapsed_call = exists().where(
-        Call.candidate_id == Candidate.id, Call.outcome == "ringing", Call.accept_by <= now
-    )
-    due = or_(
-        and_(Candidate.state.in_([S.DEBUG_CALLED, S.INTERVIEW_CALLED]), lapsed_call),
-        and_(Candidate.state == S.INTERVIEWING, Candidate.deadline_at <= now),
-        and_(Candidate.state == S.INVITED, Exam.confirm_deadline_at <= now),
-        and_(Candidate.state.in_(PRE_ENTRY), Exam.entry_cutoff_at <= now),
-        # Waiting without a lot after the cut-off: the system draws for them (未抽签者系统分配).
-        and_(Candidate.state == S.WAITING, Candidate.lot_number.is_(None),
-             Exam.entry_cutoff_at <= now),
-    )
+    # Waiting without a lot after the cut-off: the system draws for them (未抽签者系统分配).
+    due = or_(due_clause(now), lot_assignment_clause(now))
     query = select(Candidate.id, Candidate.exam_id, Candidate.state).join(
         Exam, Exam.id == Candidate.exam_id
     ).where(due)

@@ -6,10 +6,11 @@ plain SELECT of the few columns the poll reads, in autocommit (no BEGIN/ROLLBACK
 without building ORM objects (`make bench` measures it).
 
 The quick answer is only ever a 304 and is given only when the full path would give the same
-304: the same session check, the same time rules (`journey.due_move`), the same stage and the
-same ETag (`poll_etag`), computed by the same functions on a `PollView` instead of a loaded
-`Candidate`. Anything else (a due time rule, a ringing call, a lot to assign, a changed
-stage, a new ETag, a taken-over session) goes the full way, which settles, writes and renders.
+304: the same session check, the same time rules (`journey.due_move`,
+`journey.lot_assignment_due`), the same stage and the same ETag (`poll_etag`), computed by the
+same functions on a `PollView` instead of a loaded `Candidate`. Anything else (a due time rule,
+a ringing call, a lot to assign, a changed stage, a new ETag, a taken-over session) goes the
+full way, which settles, writes and renders.
 """
 
 from dataclasses import dataclass
@@ -18,9 +19,11 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from app import db, journey
-from app.models import Candidate, Exam, Panel
-from app.models.candidate import CandidateState as S
 from app.day.poll_versions import candidate_etag
+from app.journey import lot_assignment_due  # noqa: F401  (the candidate pages' import point)
+from app.models import Candidate, Exam, Panel
+from app.models.candidate import RINGING
+from app.models.candidate import CandidateState as S
 
 # The page a state is shown on. A ringing call is shown inside the waiting page (by the polled
 # fragment), so an incoming call never reloads the page under the candidate.
@@ -42,8 +45,6 @@ STAGE_OF_STATE = {
     S.DISQUALIFIED: "disqualified",
 }
 
-# A ringing call's lapse depends on the call row: those few seconds go the full way.
-RINGING = frozenset({S.DEBUG_CALLED, S.INTERVIEW_CALLED})
 
 
 def stage_of(candidate) -> str:
@@ -54,17 +55,6 @@ def interview_phase(candidate, now: datetime) -> str:
     if candidate.reading_started_at is None or candidate.timer_started_at is None:
         return "before"
     return "reading" if now < candidate.timer_started_at else "answering"
-
-
-def lot_assignment_due(candidate, now: datetime) -> bool:
-    """Past the cut-off, a waiting candidate without a lot gets one (未抽签者由系统分配签号)."""
-    cutoff = candidate.exam.entry_cutoff_at
-    return (
-        candidate.state == S.WAITING
-        and candidate.lot_number is None
-        and cutoff is not None
-        and now >= cutoff
-    )
 
 
 def poll_etag(candidate, stage: str, now: datetime) -> str:
@@ -156,6 +146,8 @@ def quick_not_modified(candidate_id, nonce, asked_stage: str | None, if_none_mat
     if candidate_id is None or nonce is None:
         return None
     view = read_poll_view(candidate_id)
+    # A ringing call's lapse depends on the call row, which the view does not read: those few
+    # seconds go the full way.
     if view is None or view.session_nonce != nonce or view.state in RINGING:
         return None
     if journey.due_move(view, view.exam, now) is not None or lot_assignment_due(view, now):

@@ -16,10 +16,9 @@ from sqlalchemy.orm import joinedload
 
 from app import audit, db
 from app.models import Candidate, Exam
-from app.models.candidate import CandidateState as S
+from app.models.candidate import INSIDE
 
 CODE_PATTERN = re.compile(r"^\d{6}$")
-RETURNING_STATES = frozenset({S.WAITING, S.INTERVIEW_CALLED, S.INTERVIEWING, S.FINISHED, S.RESTING})
 # How long after the login window closes a candidate still inside may sign in again: an exam day
 # (the periodic sweep keeps settling exams 3 h past their close; a long day runs later).
 RETURN_WINDOW = timedelta(hours=12)
@@ -47,7 +46,7 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
     # room) may come back after a dropped connection (可再次进入面试房间继续面试); the window
     # only closes the way in for those who never entered.
     if not open_now:
-        returning = [c for c, exam in matches if c.state in RETURNING_STATES
+        returning = [c for c, exam in matches if c.state in INSIDE
                      and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW]
         if len(returning) == 1:
             return CodeResult(returning[0], None)

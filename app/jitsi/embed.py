@@ -105,12 +105,13 @@ def _remaining_seconds(candidate, now) -> int:
 def candidate_call_room(candidate) -> tuple[str, str] | None:
     """(room, kind) of the call the candidate belongs in now, or None outside calls."""
     from app.journey import current_call
+    from app.models.candidate import IN_INTERVIEW
     from app.models.candidate import CandidateState as S
 
     if candidate.state in (S.DEBUGGING, S.DEBUG_CALLED):
         call = current_call(candidate)
         return (call.room, "debug") if call is not None else None
-    if candidate.state in (S.INTERVIEW_CALLED, S.INTERVIEWING) and candidate.panel is not None:
+    if candidate.state in IN_INTERVIEW and candidate.panel is not None:
         return candidate.panel.interview_room, "interview"
     if candidate.state == S.RESTING and candidate.panel is not None:
         return candidate.panel.rest_room, "rest"

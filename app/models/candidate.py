@@ -31,6 +31,40 @@ class CandidateState(StrEnum):
     DISQUALIFIED = "disqualified"
 
 
+_S = CandidateState
+
+# --- state groups: each set of states defined once, named for what it means -----------------
+
+# Not in the waiting room yet: absent once the entry cut-off passes (the time rule mark_absent).
+PRE_ENTRY = frozenset({_S.INVITED, _S.CONFIRMED, _S.DEBUG_WAITING, _S.DEBUG_CALLED, _S.DEBUGGING,
+                       _S.DEBUGGED})
+# Confirmed or not yet, before the debug room: may still decline or change the ID photo.
+BEFORE_DEBUG = frozenset({_S.INVITED, _S.CONFIRMED})
+# HR may still move them to another panel: before the day's rooms know them. Once they wait for
+# a debug call (or later) an assistant, a lot number or a panel queue counts on where they are.
+MOVABLE = BEFORE_DEBUG | {_S.DECLINED}
+# A call is ringing: it lapses back to the queue at its accept_by unless accepted.
+RINGING = frozenset({_S.DEBUG_CALLED, _S.INTERVIEW_CALLED})
+# The panel's one slot: called into the interview room, or in it.
+IN_INTERVIEW = frozenset({_S.INTERVIEW_CALLED, _S.INTERVIEWING})
+# In the waiting room's queue or with the panel: what the rest room waits for after the cut-off.
+IN_QUEUE_OR_ROOM = IN_INTERVIEW | {_S.WAITING}
+# Still to be interviewed before the cut-off: may yet enter, so the rest room waits for them too.
+STILL_TO_INTERVIEW = PRE_ENTRY | IN_QUEUE_OR_ROOM
+# Inside the exam (entered the waiting room, not released): may come back after the login
+# window closed, after a dropped connection.
+INSIDE = IN_QUEUE_OR_ROOM | {_S.FINISHED, _S.RESTING}
+# The interview is over and stands: the score is shown.
+INTERVIEWED = frozenset({_S.FINISHED, _S.RESTING, _S.RELEASED})
+# Examiners may score: INTERVIEWED, plus the interview under way.
+SCORABLE = INTERVIEWED | {_S.INTERVIEWING}
+# Out of the exam without a score (放弃, 缺考, 取消资格): no score counts, even one entered.
+OUT = frozenset({_S.DECLINED, _S.ABSENT, _S.DISQUALIFIED})
+# The way is over: no move or time rule follows (but disqualifying the released, see journey).
+FINAL = OUT | {_S.RELEASED}
+NOT_FINAL = frozenset(CandidateState) - FINAL
+
+
 STATE_LABELS = {
     CandidateState.INVITED: "已邀请",
     CandidateState.CONFIRMED: "已确认参加",

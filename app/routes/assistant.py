@@ -26,7 +26,7 @@ from app import audit, db, htmx
 from app.day.broadcasts import recent_broadcasts
 from app.decorators import guard_blueprint
 from app.jitsi.embed import embed_for_staff
-from app.journey import Actor, Refused, perform, release_refusal
+from app.journey import Actor, Refused, perform, release_refusal, second_camera_connected
 from app.models import (
     AuditEvent,
     Call,
@@ -175,8 +175,7 @@ def _board(panel: Panel, now) -> dict:
         ),
         "seconds": lambda moment: _seconds(now - moment) if moment else 0,
         "seconds_until": lambda moment: max(0, _seconds(moment - now)) if moment else 0,
-        "phone_on": lambda c: c.second_camera_seen_at is not None
-        and _seconds(now - c.second_camera_seen_at) < 30,
+        "phone_on": lambda c: second_camera_connected(c, now),
     }
 
 

@@ -30,6 +30,7 @@ from app.day import second_camera
 from app.jitsi.embed import candidate_call_room, embed_for_candidate
 from app.journey import settle
 from app.models import Call, Candidate, Panel
+from app.models.candidate import FINAL
 from app.models.candidate import CandidateState as S
 from app.day.poll_versions import bump_candidate
 from app.day.staff_scope import panels_of
@@ -54,11 +55,9 @@ KINDS = {"debug", "interview", "rest", "second_camera"}
 # A browser reports leaving after the page moved on (the interview ended, the call was closed):
 # by then the room is no longer "theirs now", but the report is what keeps the staff's badge true.
 LEAVE_EVENTS = {"videoConferenceLeft", "readyToClose", "participantLeft"}
-# Where a candidate's way is over: the phone page stops polling.
-FINAL_STATES = {S.RELEASED, S.DECLINED, S.ABSENT, S.DISQUALIFIED}
 
 PHONE_POLL_SECONDS = 5
-PHONE_PING_SECONDS = 10  # well inside journey.second_camera_connected's 30 s
+PHONE_PING_SECONDS = 10  # well inside journey.SECOND_CAMERA_WINDOW
 
 
 # --- template helpers for the candidate and staff pages ----------------------------------------
@@ -207,7 +206,7 @@ def _phone_call_context(candidate: Candidate, code: str) -> dict:
     now = utcnow()
     settle(candidate, now)
     where = candidate_call_room(candidate)
-    finished = candidate.state in FINAL_STATES
+    finished = candidate.state in FINAL  # the phone page stops polling
     key = "over" if finished else (f"{where[1]}:{where[0]}" if where else "wait")
     etag = '"p-' + hashlib.sha256(key.encode()).hexdigest()[:20] + '"'
     call = None
@@ -260,7 +259,7 @@ def phone_call(code: str):
 def phone_ping(code: str):
     candidate = _phone_candidate(code)
     now = utcnow()
-    if candidate.state in FINAL_STATES:
+    if candidate.state in FINAL:
         # htmx stops polling on 286.
         return render_template("calls/_phone_ping.html", finished=True, now=now), 286
     was_connected = second_camera.is_connected(candidate, now)

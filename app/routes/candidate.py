@@ -35,7 +35,9 @@ from app import audit, db, htmx, journey
 from app.security import code_alerts as code_guard
 from app.scoring import service as scoring
 from app.decorators import full_page_redirect
+from app.day.clock import level_for
 from app.day.poll import (
+    STAGE_OF_STATE,
     interview_phase,
     lot_assignment_due,
     poll_etag,
@@ -62,6 +64,7 @@ from app.models import (
     Panel,
     QuestionSet,
 )
+from app.models.candidate import BEFORE_DEBUG, FINAL, INTERVIEWED, RINGING
 from app.models.candidate import CandidateState as S
 from app.models.exam import ExamKind
 from app.day.poll_versions import bump_candidate
@@ -72,10 +75,10 @@ from app.timeutil import utcnow
 bp = Blueprint("candidate", __name__)
 bp.before_app_request(load_candidate)
 
-FINAL_STAGES = frozenset({"declined", "absent", "disqualified", "released"})
+FINAL_STAGES = frozenset(STAGE_OF_STATE[s] for s in FINAL)
 TEMPLATE_OF_STAGE = {"declined": "final", "absent": "final", "disqualified": "final"}
 CALL_STAGES = frozenset({"debugging", "interviewing", "resting"})
-SCORE_STAGES = frozenset({"finished", "resting", "released"})
+SCORE_STAGES = frozenset(STAGE_OF_STATE[s] for s in INTERVIEWED)
 
 HELP_MAX_CHARS = 200
 HELP_MIN_INTERVAL = timedelta(seconds=10)
@@ -133,14 +136,6 @@ def _seconds_until(moment: datetime | None, now: datetime) -> int:
 
 def mmss(seconds: int) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
-
-
-def countdown_level(seconds: int) -> str:
-    if seconds <= 60:
-        return "danger"
-    if seconds <= 180:
-        return "warn"
-    return ""
 
 
 def format_score(score: Decimal, decimals: int) -> str:
@@ -227,7 +222,7 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         # 模拟考试没有分数 (SEED 004): a mock shows no score and no "score to come".
         "scored": exam.kind != ExamKind.MOCK,
     }
-    if candidate.state in (S.DEBUG_CALLED, S.INTERVIEW_CALLED):
+    if candidate.state in RINGING:
         call = journey.ringing_call(candidate)
         if call is not None:
             ctx["ringing"] = {
@@ -246,7 +241,7 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         elif phase == "answering":
             seconds = _seconds_until(candidate.deadline_at, now)
             timing.update(seconds=seconds, until_ms=_ms(candidate.deadline_at),
-                          level=countdown_level(seconds))
+                          level=level_for(seconds))
         ctx["timing"] = timing
         # 题本: never sent to the browser before the chief starts the clock.
         if candidate.reading_started_at is not None:
@@ -522,7 +517,7 @@ def confirm():
 @signed_in
 def decline():
     if request.method == "GET":
-        if g.candidate.state not in (S.INVITED, S.CONFIRMED):
+        if g.candidate.state not in BEFORE_DEBUG:
             return redirect(url_for("candidate.home"))
         return render_template("candidate/decline.html", candidate=g.candidate)
     return _act("decline")
@@ -534,7 +529,7 @@ def id_photo():
     candidate = g.candidate
     if not candidate.exam.requires_id_photo:
         return _refused("本场面试无需上传身份证照片。")
-    if candidate.state not in (S.INVITED, S.CONFIRMED):
+    if candidate.state not in BEFORE_DEBUG:
         return _refused("当前阶段不能再上传或更换照片。")
     upload = request.files.get("photo")
     if upload is None or not upload.filename:

@@ -23,6 +23,7 @@ from app.day.clock import clock_of
 from app.jitsi.embed import embed_for_staff
 from app.journey import Actor, Refused, interview_queue_with_misses, next_to_call, perform
 from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
+from app.models.candidate import IN_INTERVIEW, INTERVIEWED, PRE_ENTRY
 from app.models.candidate import CandidateState as S
 from app.day.consoles import (
     REFRESH_EVENT,
@@ -44,9 +45,6 @@ from app.timeutil import utcnow
 bp = Blueprint("examiner", __name__, url_prefix="/examiner")
 guard_blueprint(bp, Role.EXAMINER)
 
-IN_ROOM = (S.INTERVIEW_CALLED, S.INTERVIEWING)
-DONE = (S.FINISHED, S.RESTING, S.RELEASED)
-BEFORE_WAITING = (S.INVITED, S.CONFIRMED, S.DEBUG_WAITING, S.DEBUG_CALLED, S.DEBUGGING, S.DEBUGGED)
 # While a countdown runs the room fragment re-renders at least this often, so that every
 # examiner's clock re-syncs with the server's even when nothing else changes.
 RESYNC_SECONDS = 15
@@ -156,7 +154,7 @@ def _room(panel: Panel, now: datetime) -> dict:
             select(Candidate).where(Candidate.panel_id == panel.id).order_by(Candidate.id)
         )
     )
-    current = next((c for c in candidates if c.state in IN_ROOM), None)
+    current = next((c for c in candidates if c.state in IN_INTERVIEW), None)
     # The order the chief calls in (missed calls go to the back), then those without a lot yet.
     queue = interview_queue_with_misses(panel.id)
     place = {c.id: i for i, (c, _) in enumerate(queue)}
@@ -165,7 +163,7 @@ def _room(panel: Panel, now: datetime) -> dict:
         key=lambda c: (place.get(c.id, len(place)), c.waiting_since or now),
     )
     done_list = sorted(
-        (c for c in candidates if c.state in DONE),
+        (c for c in candidates if c.state in INTERVIEWED),
         key=lambda c: c.finished_at or c.state_changed_at,
     )
     call = None
@@ -195,7 +193,7 @@ def _room(panel: Panel, now: datetime) -> dict:
         "missed_interview": {c.id: missed for c, missed in queue if missed},
         "done": done_list,
         "counts": counts,
-        "before_waiting": sum(counts[s] for s in BEFORE_WAITING),
+        "before_waiting": sum(counts[s] for s in PRE_ENTRY),
         "entry_open": cutoff is not None and now < cutoff,
         "answer_seconds": exam.minutes_per_candidate * 60,
         "ring_left": max(0, int((call.accept_by - now).total_seconds()))
@@ -217,7 +215,7 @@ def room(panel_id: int):
     now = utcnow()
     settle_due(now, panel_id=panel.id)
     current = db.session.scalar(
-        select(Candidate).where(Candidate.panel_id == panel.id, Candidate.state.in_(IN_ROOM))
+        select(Candidate).where(Candidate.panel_id == panel.id, Candidate.state.in_(IN_INTERVIEW))
     )
     etag = _room_etag(panel, now, current)
     return not_modified(etag) or fragment(_render_room(panel, now), etag)

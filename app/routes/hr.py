@@ -50,7 +50,6 @@ from app.day.controls import ExamDayError, close_entry_now
 from app.day.overview import candidate_list_version
 from app.models import (
     Candidate,
-    CandidateState,
     Exam,
     ExamKind,
     Notice,
@@ -62,7 +61,7 @@ from app.models import (
     Role,
     User,
 )
-from app.models.candidate import STATE_LABELS
+from app.models.candidate import MOVABLE, STATE_LABELS
 from app.setup.panels import create_panel, set_panel_staff
 from app.setup.roster import import_candidates
 from app.scoring.sheets import is_frozen
@@ -73,9 +72,6 @@ from app.timeutil import format_beijing, parse_beijing, utcnow
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 guard_blueprint(bp, Role.HR, Role.ADMIN)
 
-# A candidate may change panel only before the day's rooms know them: once they wait for a debug
-# call (or later) an assistant, a lot number or a panel queue already counts on where they are.
-MOVABLE_STATES = {CandidateState.INVITED, CandidateState.CONFIRMED, CandidateState.DECLINED}
 STALE_MESSAGE = (
     "考生状态刚刚发生变化，未保存任何更改，请刷新后重试。 "
     "A candidate changed meanwhile: nothing was saved, reload and try again."
@@ -713,7 +709,7 @@ def assign(exam_id: int):
                 abort(400)
             if (target.id if target else None) == candidate.panel_id:
                 continue
-            if candidate.state not in MOVABLE_STATES:
+            if candidate.state not in MOVABLE:
                 refused.append(f"{candidate.name}（{candidate.state_label}）")
             else:
                 moves.append((candidate, target))
@@ -736,7 +732,7 @@ def assign(exam_id: int):
         exam=exam,
         panels=panels,
         candidates=_exam_candidates(exam),
-        movable=MOVABLE_STATES,
+        movable=MOVABLE,
         form=form,
     )
 
@@ -753,7 +749,7 @@ def distribute(exam_id: int):
     for candidate in everyone:
         if candidate.panel_id in load:
             load[candidate.panel_id] += 1
-    waiting = [c for c in everyone if c.panel_id is None and c.state in MOVABLE_STATES]
+    waiting = [c for c in everyone if c.panel_id is None and c.state in MOVABLE]
     # Sorted by position, then import order: dealing them out in turn spreads every position
     # over the panels; the least-loaded panel goes first so existing assignments even out.
     last = len(panels) - 1

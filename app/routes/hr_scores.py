@@ -36,8 +36,8 @@ from app.scoring.sheets import (
     sheet_total,
     update_dimension,
 )
+from app.models.candidate import SCORABLE
 from app.scoring.service import (
-    SCORABLE,
     ScoreError,
     dimensions_of,
     panel_examiners,

@@ -24,8 +24,9 @@ from app.models import (
     ScoreDimension,
     User,
 )
+from app.models.candidate import SCORABLE
 from app.models.candidate import CandidateState as S
-from app.scoring.service import SCORABLE, dimensions_of, panel_examiners, sheet_of, sheet_values
+from app.scoring.service import dimensions_of, panel_examiners, sheet_of, sheet_values
 from app.scoring.rules import Rule, sheet_total
 
 

@@ -13,9 +13,10 @@ from sqlalchemy.orm import selectinload
 from app import db
 from app.exports import csv_bytes, xlsx_bytes
 from app.models import Candidate, CandidateResult, Exam, ExaminerScore, Panel, PanelMember, PanelRole, Recusal, ScoreDimension
-from app.models.candidate import STATE_LABELS, CandidateState
+from app.models.candidate import OUT, STATE_LABELS, CandidateState
 from app.scoring.rules import rank, sheet_total
 
+# What the results show for the OUT states instead of a score.
 MARKED = {CandidateState.ABSENT: "缺考", CandidateState.DISQUALIFIED: "取消资格", CandidateState.DECLINED: "放弃"}
 
 
@@ -69,7 +70,7 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
     by_position: dict[str, list] = defaultdict(list)
     for c in candidates:
         result = results.get(c.id)
-        score = result.final_score if result and c.state not in MARKED else None
+        score = result.final_score if result and c.state not in OUT else None
         by_position[c.position].append((c.id, score, breakers(c.id)))
     ranks = {}
     for entries in by_position.values():
@@ -96,7 +97,7 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
         rows.append(
             [c.name, c.id_number, c.phone, c.position, panels[c.panel_id].name if c.panel_id in panels else "",
              c.lot_number, state, *cells,
-             result.final_score if result and c.state not in MARKED else None,
+             result.final_score if result and c.state not in OUT else None,
              "是" if result and result.published_at else "否",
              ranks.get(c.id)]
         )

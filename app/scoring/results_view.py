@@ -23,8 +23,8 @@ from app.models import (
     Recusal,
     User,
 )
+from app.models.candidate import SCORABLE
 from app.scoring.results import MARKED, results_table
-from app.scoring.service import SCORABLE
 
 
 @dataclass

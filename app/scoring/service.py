@@ -25,12 +25,11 @@ from app.models import (
     ScoreItem,
     User,
 )
-from app.models.candidate import CandidateState as S
+from app.models.candidate import SCORABLE
 from app.day.poll_versions import bump_candidate, bump_panel
 from app.scoring.rules import Rule, final_score, sheet_total
 from app.timeutil import utcnow
 
-SCORABLE = {S.INTERVIEWING, S.FINISHED, S.RESTING, S.RELEASED}
 ONE_DECIMAL = Decimal("0.1")
 
 

@@ -22,8 +22,6 @@
 (function () {
   "use strict";
 
-  var WARN_AT = 180;
-  var DANGER_AT = 60;
   var STORAGE_CAMERA = "ir.cameraId";
   var STORAGE_MIC = "ir.micId";
 
@@ -88,9 +86,10 @@
       var left = secondsLeft(el);
       var text = format(left, el.getAttribute("data-format"));
       if (el.textContent !== text) el.textContent = text;
-      if (el.hasAttribute("data-warn-at") || el.hasAttribute("data-danger-at")) {
-        var warnAt = Number(el.getAttribute("data-warn-at") || WARN_AT);
-        var dangerAt = Number(el.getAttribute("data-danger-at") || DANGER_AT);
+      // The thresholds come from the server (app/day/clock.py), never from here.
+      if (el.hasAttribute("data-warn-at") && el.hasAttribute("data-danger-at")) {
+        var warnAt = Number(el.getAttribute("data-warn-at"));
+        var dangerAt = Number(el.getAttribute("data-danger-at"));
         el.classList.toggle("countdown-danger", left <= dangerAt);
         el.classList.toggle("countdown-warn", left > dangerAt && left <= warnAt);
         announceThreshold(el, left, warnAt, dangerAt);

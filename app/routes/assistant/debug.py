@@ -4,11 +4,11 @@ from pathlib import Path
 
 from flask import abort, current_app, render_template, send_file
 from flask_login import current_user
-from sqlalchemy import select
 
 from app import audit, db
 from app.day.consoles import fragment, not_modified, settle_due
 from app.jitsi.embed import embed_for_staff
+from app.journey import live_debug_call
 from app.models import Call, Candidate, Panel
 from app.routes.assistant import bp
 from app.routes.assistant.scope import my_candidate, my_panel
@@ -24,18 +24,7 @@ PHOTO_TYPES = {
 
 def my_live_call(panel: Panel, column=Call):
     """The debug call I placed in this panel that still rings or runs (the newest, if several)."""
-    return db.session.scalar(
-        select(column)
-        .join(Candidate, Candidate.id == Call.candidate_id)
-        .where(
-            Call.called_by_id == current_user.id,
-            Call.kind == "debug",
-            Call.outcome.in_(["ringing", "accepted"]),
-            Candidate.panel_id == panel.id,
-        )
-        .order_by(Call.id.desc())
-        .limit(1)
-    )
+    return live_debug_call(current_user.id, panel.id, column)
 
 
 def _debug_call_etag(panel: Panel, call_id: int | None) -> str:

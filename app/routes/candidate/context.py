@@ -200,8 +200,9 @@ def page_context(candidate: Candidate, stage: str, now: datetime) -> dict:
     if stage in ("invited", "confirmed"):
         notices, read = notice_state(candidate)
         ctx.update(notices=notices, read=read)
-        ctx["missing"] = missing_before_debug(candidate, notices, read)
-        ctx["mock_missing"] = MOCK_STEP in ctx["missing"]
+        missing = debug_prerequisites(candidate, notices, read)
+        ctx["missing"] = [m.step for m in missing]
+        ctx["mock_missing"] = journey.MOCK_NOT_TAKEN in missing
     if stage in CALL_STAGES:
         from app.jitsi.embed import embed_for_candidate
 
@@ -230,17 +231,8 @@ def final_message(candidate: Candidate) -> str | None:
     return journey.REFUSAL_BY_STATE.get(S(candidate.state))
 
 
-MOCK_STEP = "参加模拟面试（完成设备调试）"
-
-
-def missing_before_debug(candidate: Candidate, notices, read) -> list[str]:
-    """What still stands between the candidate and the debug room (the journey's guard checks
-    the same; this only says it before they click)."""
-    missing = []
-    if candidate.exam.requires_id_photo and not candidate.id_photo_path:
-        missing.append("上传身份证人像面照片")
-    if any(n.id not in read for n in notices):
-        missing.append("阅读全部考试附件并点击“已阅”")
-    if candidate.exam.requires_mock and not journey.took_part_in_mock(candidate, candidate.exam):
-        missing.append(MOCK_STEP)
-    return missing
+def debug_prerequisites(candidate: Candidate, notices, read) -> list[journey.Missing]:
+    """The journey's list (the same `enter_debug` refuses on), said before the click."""
+    return journey.missing_before_debug(
+        candidate, all_notices_read=all(n.id in read for n in notices)
+    )

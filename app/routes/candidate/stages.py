@@ -29,7 +29,7 @@ from app.routes.candidate.context import (
     SCORE_STAGES,
     TEMPLATE_OF_STAGE,
     bring_up_to_date,
-    missing_before_debug,
+    debug_prerequisites,
     notice_state,
     page_context,
 )
@@ -139,7 +139,8 @@ def ack_notice(notice_id: int):
         notices, read = notice_state(candidate)
         return render_template(
             "candidate/_notices.html", candidate=candidate, notices=notices, read=read,
-            missing=missing_before_debug(candidate, notices, read), oob_continue=True,
+            missing=[m.step for m in debug_prerequisites(candidate, notices, read)],
+            oob_continue=True,
         )
     return redirect(url_for("candidate.home"), 303)
 
@@ -174,14 +175,7 @@ def draw_lot():
 @bp.post("/me/finish")
 @signed_in
 def finish():
-    candidate, now = g.candidate, utcnow()
-    if (
-        candidate.state == S.INTERVIEWING
-        and candidate.timer_started_at is not None
-        and now < candidate.timer_started_at
-    ):
-        return refused("看题时间内不能结束面试，请在作答计时开始后再操作。")
-    return act("finish")
+    return act("finish")  # not during 看题时间: the journey's guard says so
 
 
 @bp.post("/me/score/ack")

@@ -1,6 +1,6 @@
 """求助: the help queue of my panels and the reply to a help request."""
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import case, func, select
 
@@ -69,9 +69,7 @@ def help_queue():
 
 @bp.post("/help/<int:help_id>/reply")
 def reply_help(help_id: int):
-    help_request = db.session.get(HelpRequest, help_id)
-    if help_request is None:
-        abort(404)
+    help_request = db.get_or_404(HelpRequest, help_id)
     candidate = my_candidate(help_request.candidate_id)
     back = console_url(candidate.panel)
     reply = (request.form.get("reply") or "").replace("\r\n", "\n").strip()

@@ -19,8 +19,8 @@ def my_panel(panel_id: int) -> Panel:
 
 def my_candidate(candidate_id: int) -> Candidate:
     """A candidate of one of my panels; anyone else's does not exist for me (404)."""
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or candidate.panel_id not in {p.id for p in my_panels()}:
+    candidate = db.get_or_404(Candidate, candidate_id)
+    if candidate.panel_id not in {p.id for p in my_panels()}:
         abort(404)
     return candidate
 

@@ -118,8 +118,8 @@ def _store_photo(instance: Path, relative: str, data: bytes) -> None:
 @signed_in
 def ack_notice(notice_id: int):
     candidate = g.candidate
-    notice = db.session.get(Notice, notice_id)
-    if notice is None or notice.exam_id != candidate.exam_id:
+    notice = db.get_or_404(Notice, notice_id)
+    if notice.exam_id != candidate.exam_id:
         abort(404)
     already = db.session.scalar(
         select(NoticeAck.id).where(

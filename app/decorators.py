@@ -15,12 +15,11 @@ from app import htmx
 def full_page_redirect(target: str, code: int = 302):
     """A redirect of the whole page: HX-Redirect for htmx (which ignores HX-* headers on a 3xx
     and would swap the target page into the fragment), a plain redirect otherwise."""
-    from flask import make_response, redirect
+    from flask import redirect
+    from flask_htmx import make_response
 
     if htmx:
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = target
-        return response
+        return make_response("", 200, redirect=target)
     return redirect(target, code)
 
 

@@ -95,21 +95,10 @@ def _confirm_open(ctx: Context) -> None:
         raise Refused("确认截止时间已过，无法再确认或放弃。")
 
 
-def _notices_read(ctx: Context) -> None:
-    total = db.session.scalar(select(func.count(Notice.id)).where(Notice.exam_id == ctx.exam.id))
-    read = db.session.scalar(
-        select(func.count(NoticeAck.id))
-        .join(Notice, Notice.id == NoticeAck.notice_id)
-        .where(Notice.exam_id == ctx.exam.id, NoticeAck.candidate_id == ctx.candidate.id)
-    )
-    if read < total:
-        raise Refused("请先阅读全部考试附件并点击“已阅”。")
-    if ctx.exam.requires_id_photo and not ctx.candidate.id_photo_path:
-        raise Refused("请先上传身份证人像面照片。")
-    if ctx.candidate.panel_id is None:
-        raise Refused("您尚未分配考场，请点击求助联系工作人员。")
-    if ctx.exam.requires_mock and not took_part_in_mock(ctx.candidate, ctx.exam):
-        raise Refused(MOCK_MISSING)
+def _nothing_missing_before_debug(ctx: Context) -> None:
+    missing = missing_before_debug(ctx.candidate, ctx.exam)
+    if missing:
+        raise Refused(missing[0].refusal)
 
 
 def _before_cutoff(ctx: Context) -> None:
@@ -164,6 +153,22 @@ def _timer_not_started(ctx: Context) -> None:
 def _timer_started(ctx: Context) -> None:
     if ctx.candidate.timer_started_at is None:
         raise Refused("计时尚未开始，请等待主考官宣布开始。")
+    # 看题时间: the candidate may end early only once answering; the chief may end at any time.
+    if ctx.actor.kind == "candidate" and in_reading_time(ctx.candidate, ctx.now):
+        raise Refused("看题时间内不能结束面试，请在作答计时开始后再操作。")
+
+
+def in_reading_time(candidate: Candidate, now: datetime) -> bool:
+    """Between the chief's start and the answering countdown (题本 shown, clock not yet running)."""
+    return candidate.timer_started_at is not None and now < candidate.timer_started_at
+
+
+def _no_other_debug_call(ctx: Context) -> None:
+    # One debug call at a time per assistant: a second ringing candidate would wait in a room
+    # nobody is watching.
+    busy = live_debug_call(ctx.actor.user.id, ctx.candidate.panel_id, now=ctx.now)
+    if busy is not None and busy.candidate_id != ctx.candidate.id:
+        raise Refused("请先结束当前调试通话，再呼叫下一位。 End your current debug call first.")
 
 
 def _reason_given(ctx: Context) -> None:
@@ -308,9 +313,9 @@ MOVES: dict[str, Move] = {
              guard=_confirm_open, effect=_decline),
         Move("expire_confirmation", frozenset({S.INVITED}), S.DECLINED, frozenset({SYSTEM})),
         Move("enter_debug", frozenset({S.CONFIRMED}), S.DEBUG_WAITING, frozenset({CANDIDATE}),
-             guard=_notices_read),
+             guard=_nothing_missing_before_debug),
         Move("call_debug", frozenset({S.DEBUG_WAITING}), S.DEBUG_CALLED, frozenset({ASSISTANT}),
-             effect=_ring("debug")),
+             guard=_no_other_debug_call, effect=_ring("debug")),
         Move("cancel_debug_call", frozenset({S.DEBUG_CALLED}), S.DEBUG_WAITING,
              frozenset({ASSISTANT}), effect=_close_call("cancelled")),
         Move("lapse_debug_call", frozenset({S.DEBUG_CALLED}), S.DEBUG_WAITING, frozenset({SYSTEM}),
@@ -382,6 +387,71 @@ def took_part_in_mock(candidate: Candidate, exam: Exam) -> bool:
                Candidate.id_number == candidate.id_number, Candidate.debugged_at.is_not(None))
         .limit(1)
     ) is not None
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A step still to take before the debug room: the page lists `step` (进入调试等候间前，
+    请先：…), the move refuses with `refusal`."""
+
+    step: str
+    refusal: str
+
+
+PHOTO_MISSING = Missing("上传身份证人像面照片", "请先上传身份证人像面照片。")
+NOTICES_UNREAD = Missing("阅读全部考试附件并点击“已阅”", "请先阅读全部考试附件并点击“已阅”。")
+NO_PANEL = Missing("等待工作人员分配考场（可点击求助）", "您尚未分配考场，请点击求助联系工作人员。")
+MOCK_NOT_TAKEN = Missing("参加模拟面试（完成设备调试）", MOCK_MISSING)
+
+
+def missing_before_debug(
+    candidate: Candidate, exam: Exam | None = None, all_notices_read: bool | None = None
+) -> list[Missing]:
+    """What still stands between the candidate and the debug room, in the page's order (the
+    order the confirmed page asks for them); `enter_debug` refuses with the first. A page that
+    has loaded the notices passes `all_notices_read` to spare the count."""
+    exam = exam or candidate.exam
+    if all_notices_read is None:
+        all_notices_read = _unread_notices(candidate, exam) == 0
+    missing = []
+    if exam.requires_id_photo and not candidate.id_photo_path:
+        missing.append(PHOTO_MISSING)
+    if not all_notices_read:
+        missing.append(NOTICES_UNREAD)
+    # Without a panel nobody's debug queue holds the candidate: HR must assign one first.
+    if candidate.panel_id is None:
+        missing.append(NO_PANEL)
+    if exam.requires_mock and not took_part_in_mock(candidate, exam):
+        missing.append(MOCK_NOT_TAKEN)
+    return missing
+
+
+def _unread_notices(candidate: Candidate, exam: Exam) -> int:
+    total = db.session.scalar(select(func.count(Notice.id)).where(Notice.exam_id == exam.id))
+    read = db.session.scalar(
+        select(func.count(NoticeAck.id))
+        .join(Notice, Notice.id == NoticeAck.notice_id)
+        .where(Notice.exam_id == exam.id, NoticeAck.candidate_id == candidate.id)
+    )
+    return total - read
+
+
+def live_debug_call(user_id: int, panel_id: int | None, column=Call, now: datetime | None = None):
+    """The debug call `user_id` placed in this panel that still rings or runs (the newest, if
+    several). Given `now`, a ringing call past its accept-by time no longer counts (it lapses
+    at the next settle)."""
+    live = Call.outcome.in_(["ringing", "accepted"])
+    if now is not None:
+        ringing = and_(Call.outcome == "ringing", Call.accept_by > now)
+        live = or_(Call.outcome == "accepted", ringing)
+    return db.session.scalar(
+        select(column)
+        .join(Candidate, Candidate.id == Call.candidate_id)
+        .where(Call.called_by_id == user_id, Call.kind == "debug", live,
+               Candidate.panel_id == panel_id)
+        .order_by(Call.id.desc())
+        .limit(1)
+    )
 
 
 # A waiting candidate whose interview call lapsed (not accepted in time) goes behind everyone

@@ -27,7 +27,7 @@ def hr(app, world):
 
 
 def switch_report(candidate, signal="hidden"):
-    # As the candidate page's visibility beacon records it (app/routes/candidate.py).
+    # As the candidate page's visibility beacon records it (app/routes/candidate/visibility.py).
     audit.record("candidate.suspected_switch", candidate=candidate, signal=signal, label="疑似切屏")
     db.session.commit()
 

@@ -1,0 +1,20 @@
+"""Assistant (面试助理) console: debug queue, help queue, rest room, violations.
+
+One page per panel; its lists are fragments that poll every few seconds and answer 304 while
+nothing changed (see app/day/consoles.py). Every button is a form that works without
+JavaScript and, with htmx, swaps the fresh fragment in place; a refused move says why.
+
+Modules: `console` (the page, the board and the moves), `debug` (my debug call, the ID photo),
+`rest_room` (release, the rest-room call, call status), `help` (求助 queue), `violations`;
+`scope` says which panels and candidates are mine.
+"""
+
+from flask import Blueprint
+
+from app.decorators import guard_blueprint
+from app.models import Role
+
+bp = Blueprint("assistant", __name__, url_prefix="/assistant")
+guard_blueprint(bp, Role.ASSISTANT)
+
+from app.routes.assistant import console, debug, help, rest_room, violations  # noqa: E402,F401

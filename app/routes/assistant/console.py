@@ -1,0 +1,187 @@
+"""The assistant's console page, the board (debug queue, counts, rest room) and the moves."""
+
+from collections import Counter
+
+from flask import abort, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import db, htmx
+from app.day.broadcasts import recent_broadcasts
+from app.day.consoles import (
+    broadcast_answer,
+    current_and_past,
+    done,
+    fragment,
+    not_modified,
+    panel_version,
+    refusal_for_staff,
+    refused,
+    settle_due,
+    staff_user,
+)
+from app.journey import Actor, Refused, perform, second_camera_connected
+from app.models import AuditEvent, Call, Candidate, Panel, User
+from app.models.candidate import CandidateState as S
+from app.routes.assistant import bp
+from app.routes.assistant.debug import debug_call_context
+from app.routes.assistant.help import help_context, my_help_queue
+from app.routes.assistant.scope import console_url, my_candidate, my_panel, my_panels, seconds
+from app.routes.assistant.violations import violation_context
+from app.timeutil import utcnow
+
+DEBUG_STATES = (S.DEBUGGING, S.DEBUG_CALLED, S.DEBUG_WAITING)
+# The moves an assistant makes from this console, with what the console says when done.
+MOVES = {
+    "call_debug": "已呼叫，等待考生接受。 Called.",
+    "cancel_debug_call": "已取消呼叫。 Call cancelled.",
+    "check_identity": "身份已核验。 Identity checked.",
+    "end_debug": "已结束通话，考生回到调试等候。 Call ended.",
+    "mark_debugged": "已标记调试完毕。 Marked debugged.",
+    "release": "已放行离场。 Released.",
+}
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def home():
+    current, past = current_and_past(my_panels(), utcnow())
+    if len(current) == 1 and not htmx:
+        return redirect(console_url(current[0]))
+    return render_template("assistant/home.html", panels=current, past_panels=past)
+
+
+@bp.get("/panels/<int:panel_id>")
+def panel(panel_id: int):
+    panel = my_panel(panel_id)
+    now = utcnow()
+    settle_due(now, panel_id=panel.id)
+    return render_template(
+        "assistant/console.html",
+        panel=panel,
+        board=_board(panel, now),
+        debug_call=debug_call_context(panel),
+        **help_context(my_help_queue(now)),
+        violation=violation_context(panel),
+        broadcast_url=url_for("assistant.broadcast", panel_id=panel.id),
+        broadcasts=recent_broadcasts(panel),
+        broadcast_error=None,
+        broadcast_saved=False,
+    )
+
+
+# --- the board: debug queue, counts, rest room -------------------------------------------------
+
+
+def _board(panel: Panel, now) -> dict:
+    candidates = list(
+        db.session.scalars(
+            select(Candidate)
+            .where(Candidate.panel_id == panel.id)
+            .order_by(Candidate.state_changed_at, Candidate.id)
+        )
+    )
+    order = {state: i for i, state in enumerate(DEBUG_STATES)}
+    debug = sorted((c for c in candidates if c.state in order), key=lambda c: order[c.state])
+    live_calls: dict[int, Call] = {}
+    if debug:
+        for call in db.session.scalars(
+            select(Call)
+            .where(
+                Call.candidate_id.in_([c.id for c in debug]),
+                Call.kind == "debug",
+                Call.outcome.in_(["ringing", "accepted"]),
+            )
+            .order_by(Call.id)
+        ):
+            live_calls[call.candidate_id] = call
+    waiting = [c for c in debug if c.state == S.DEBUG_WAITING]
+    return {
+        "panel": panel,
+        "etag": panel_version(panel, now),
+        "now": now,
+        "counts": Counter(c.state for c in candidates),
+        "debug": debug,
+        "resting": sorted(
+            (c for c in candidates if c.state == S.RESTING),
+            key=lambda c: (c.lot_number is None, c.lot_number or 0, c.id),
+        ),
+        "live_calls": live_calls,
+        "longest_wait": max((seconds(now - c.state_changed_at) for c in waiting), default=None),
+        # The newest accepted call: when it grows, a candidate just answered (chime).
+        "accepted_marker": max(
+            (call.id for call in live_calls.values() if call.outcome == "accepted"), default=0
+        ),
+        "seconds": lambda moment: seconds(now - moment) if moment else 0,
+        "seconds_until": lambda moment: max(0, seconds(moment - now)) if moment else 0,
+        "phone_on": lambda c: second_camera_connected(c, now),
+    }
+
+
+def render_board(panel: Panel) -> str:
+    return render_template("assistant/_board.html", board=_board(panel, utcnow()))
+
+
+@bp.get("/panels/<int:panel_id>/board")
+def board(panel_id: int):
+    panel = my_panel(panel_id)
+    now = utcnow()
+    settle_due(now, panel_id=panel.id)
+    etag = panel_version(panel, now)
+    return not_modified(etag) or fragment(
+        render_template("assistant/_board.html", board=_board(panel, now)), etag
+    )
+
+
+@bp.post("/candidates/<int:candidate_id>/<move>")
+def move(candidate_id: int, move: str):
+    if move not in MOVES:
+        abort(404)
+    candidate = my_candidate(candidate_id)
+    panel = candidate.panel
+    name = candidate.name
+    if move == "call_debug":
+        # Lapsed calls settled first, so that the board answered below shows them lapsed (one
+        # call per assistant is the journey's guard).
+        settle_due(utcnow(), panel_id=panel.id)
+    try:
+        perform(candidate.id, move, Actor.staff(staff_user()), utcnow())
+    except Refused as refusal:
+        message = _colleague_was_first(candidate_id, move) or refusal_for_staff(
+            refusal.message, candidate_id, name
+        )
+        return refused(message, console_url(panel))
+    return done(f"{name}：{MOVES[move]}", console_url(panel), lambda: render_board(panel))
+
+
+def _colleague_was_first(candidate_id: int, move: str) -> str | None:
+    """When two assistants click at once the loser learns who won, not just "state changed"."""
+    after = {"call_debug": (S.DEBUG_CALLED, S.DEBUGGING), "release": (S.RELEASED,)}.get(move)
+    state = db.session.scalar(select(Candidate.state).where(Candidate.id == candidate_id))
+    if after is None or state not in after:
+        return None
+    last = db.session.execute(
+        select(AuditEvent.actor_id, AuditEvent.actor_label, AuditEvent.kind)
+        .where(AuditEvent.candidate_id == candidate_id, AuditEvent.kind == f"journey.{move}")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.actor_id in (None, current_user.id):
+        return None
+    colleague = db.session.get(User, last.actor_id)
+    who = colleague.display_name if colleague is not None else last.actor_label
+    done_by = {"call_debug": "呼叫", "release": "放行"}[move]
+    return f"该考生已由 {who} {done_by}，无需重复操作。 Already done by {who}."
+
+
+# --- notices to everyone waiting ------------------------------------------------------------------
+
+
+@bp.post("/panels/<int:panel_id>/broadcast")
+def broadcast(panel_id: int):
+    panel = my_panel(panel_id)
+    return broadcast_answer(
+        panel, url_for("assistant.broadcast", panel_id=panel.id), console_url(panel)
+    )

@@ -1,0 +1,85 @@
+"""The rest room: releasing everyone, the recorded rest-room call, and call status."""
+
+from flask import abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import audit, db
+from app.day.consoles import done, fragment, refused, room_status, staff_user
+from app.jitsi.embed import embed_for_staff
+from app.journey import Actor, Refused, perform, release_refusal
+from app.models import Call, Candidate, Panel
+from app.models.candidate import CandidateState as S
+from app.routes.assistant import bp
+from app.routes.assistant.console import render_board
+from app.routes.assistant.debug import my_live_call
+from app.routes.assistant.scope import console_url, my_panel
+from app.timeutil import utcnow
+
+
+@bp.post("/panels/<int:panel_id>/release-all")
+def release_all(panel_id: int):
+    """全部离场: release everyone in the rest room, each in a transaction of their own."""
+    panel = my_panel(panel_id)
+    actor = Actor.staff(staff_user())
+    resting = db.session.scalars(
+        select(Candidate.id)
+        .where(Candidate.panel_id == panel.id, Candidate.state == S.RESTING)
+        .order_by(Candidate.lot_number, Candidate.id)
+    ).all()
+    # The panel is not done: one answer for the whole room (each release checks it again).
+    not_yet = release_refusal(panel.id, panel.exam, utcnow()) if resting else None
+    if not_yet is not None:
+        return refused(not_yet, console_url(panel))
+    released = 0
+    for candidate_id in resting:
+        try:
+            perform(candidate_id, "release", actor, utcnow())
+            released += 1
+        except Refused:
+            pass  # moved meanwhile (e.g. released by a colleague): the count says so
+    if released:
+        panel = db.session.get(Panel, panel.id)
+        panel.rest_room_released_at = utcnow()
+        audit.record(
+            "panel.rest_room_released", exam_id=panel.exam_id, panel=panel.id, released=released
+        )
+        db.session.commit()
+    message = f"已放行 {released} 名考生离场。 {released} released."
+    if len(resting) > released:
+        message += f" 另有 {len(resting) - released} 人状态已变化，未处理。"
+    if not resting:
+        message = "休息室没有考生。 Nobody is in the rest room."
+    return done(message, console_url(panel), lambda: render_board(panel))
+
+
+# --- rest room call and call status -------------------------------------------------------------
+
+
+@bp.get("/panels/<int:panel_id>/rest-call")
+def rest_call(panel_id: int):
+    """The rest-room call, loaded on demand (it is recorded from the moment an assistant joins)."""
+    panel = my_panel(panel_id)
+    joined = request.args.get("join") == "1"
+    embed = (
+        embed_for_staff(current_user, panel.rest_room, "rest", "assistant", record_on_join=True)
+        if joined
+        else None
+    )
+    return fragment(render_template("assistant/_rest_call.html", panel=panel, embed=embed))
+
+
+@bp.get("/panels/<int:panel_id>/call-status/<kind>")
+def call_status(panel_id: int, kind: str):
+    panel = my_panel(panel_id)
+    if kind == "rest":
+        room = panel.rest_room
+    elif kind == "debug":
+        room = my_live_call(panel, Call.room)
+    else:
+        abort(404)
+    return fragment(
+        render_template(
+            "assistant/_call_status.html", panel=panel, kind=kind, status=room_status(room)
+        )
+    )

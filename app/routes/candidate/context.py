@@ -1,0 +1,232 @@
+"""What the candidate's pages show: the stage page's and the polled fragment's context."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+
+from app import db, journey
+from app.day.clock import level_for
+from app.day.poll import STAGE_OF_STATE, interview_phase, lot_assignment_due, poll_etag
+from app.models import (
+    AuditEvent,
+    Broadcast,
+    Candidate,
+    CandidateResult,
+    HelpRequest,
+    Notice,
+    NoticeAck,
+    QuestionSet,
+)
+from app.models.candidate import FINAL, INTERVIEWED, RINGING
+from app.models.candidate import CandidateState as S
+from app.models.exam import ExamKind
+
+FINAL_STAGES = frozenset(STAGE_OF_STATE[s] for s in FINAL)
+TEMPLATE_OF_STAGE = {"declined": "final", "absent": "final", "disqualified": "final"}
+CALL_STAGES = frozenset({"debugging", "interviewing", "resting"})
+SCORE_STAGES = frozenset(STAGE_OF_STATE[s] for s in INTERVIEWED)
+
+
+# --- keeping up with the clock ---------------------------------------------------------------
+
+
+def bring_up_to_date(candidate: Candidate, now: datetime) -> Candidate:
+    """Apply due time rules lazily (the periodic sweep does the same for those not looking)."""
+    journey.settle(candidate, now)
+    if lot_assignment_due(candidate, now):
+        journey.assign_missing_lots(candidate.exam_id, now)
+        db.session.refresh(candidate)
+    return candidate
+
+
+def ms(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment is not None else None
+
+
+def seconds_until(moment: datetime | None, now: datetime) -> int:
+    if moment is None:
+        return 0
+    return max(0, int((moment - now).total_seconds() + 0.999))
+
+
+def mmss(seconds: int) -> str:
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def format_score(score: Decimal, decimals: int) -> str:
+    return f"{score:.{decimals}f}"
+
+
+# --- what the pages show ---------------------------------------------------------------------
+
+
+def _questions(candidate: Candidate) -> list[QuestionSet]:
+    return db.session.scalars(
+        select(QuestionSet)
+        .where(
+            QuestionSet.exam_id == candidate.exam_id,
+            or_(QuestionSet.panel_id.is_(None), QuestionSet.panel_id == candidate.panel_id),
+        )
+        .order_by(QuestionSet.position, QuestionSet.id)
+    ).all()
+
+
+def _broadcasts(candidate: Candidate) -> list[Broadcast]:
+    return db.session.scalars(
+        select(Broadcast)
+        .where(
+            Broadcast.exam_id == candidate.exam_id,
+            or_(Broadcast.panel_id.is_(None), Broadcast.panel_id == candidate.panel_id),
+        )
+        .order_by(Broadcast.created_at.desc(), Broadcast.id.desc())
+        .limit(3)
+    ).all()
+
+
+def _help_requests(candidate: Candidate) -> list[HelpRequest]:
+    return db.session.scalars(
+        select(HelpRequest)
+        .where(HelpRequest.candidate_id == candidate.id)
+        .order_by(HelpRequest.id.desc())
+        .limit(5)
+    ).all()
+
+
+def _published_result(candidate: Candidate) -> CandidateResult | None:
+    return db.session.scalar(
+        select(CandidateResult).where(
+            CandidateResult.candidate_id == candidate.id,
+            CandidateResult.published_at.is_not(None),
+        )
+    )
+
+
+def _ahead_of(candidate: Candidate) -> int | None:
+    if candidate.lot_number is None or candidate.panel_id is None:
+        return None
+    return db.session.scalar(
+        select(func.count(Candidate.id)).where(
+            Candidate.panel_id == candidate.panel_id,
+            Candidate.state == S.WAITING,
+            Candidate.lot_number < candidate.lot_number,
+        )
+    )
+
+
+def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -> dict:
+    """What the polled fragment shows; the page includes the same fragment on first render."""
+    exam = candidate.exam
+    ctx = {
+        "candidate": candidate,
+        "exam": exam,
+        "stage": stage,
+        "final": stage in FINAL_STAGES,
+        "etag": etag,
+        "now_ms": ms(now),
+        "ringing": None,
+        "broadcasts": [] if stage in FINAL_STAGES else _broadcasts(candidate),
+        "help_requests": _help_requests(candidate),
+        "score": None,
+        "score_seen_at": None,
+        "poll_every": "2s",
+        "timing": None,
+        "questions": [],
+        "ahead": None,
+        "second_camera": None,
+        "mmss": mmss,
+        # 模拟考试没有分数 (SEED 004): a mock shows no score and no "score to come".
+        "scored": exam.kind != ExamKind.MOCK,
+    }
+    if candidate.state in RINGING:
+        call = journey.ringing_call(candidate)
+        if call is not None:
+            ctx["ringing"] = {
+                "kind": call.kind,
+                "seconds": seconds_until(call.accept_by, now),
+                "accept_by_ms": ms(call.accept_by),
+            }
+    if stage == "waiting":
+        ctx["ahead"] = _ahead_of(candidate)
+    if stage == "interviewing":
+        phase = interview_phase(candidate, now)
+        timing = {"phase": phase}
+        if phase == "reading":
+            seconds = seconds_until(candidate.timer_started_at, now)
+            timing.update(seconds=seconds, until_ms=ms(candidate.timer_started_at))
+        elif phase == "answering":
+            seconds = seconds_until(candidate.deadline_at, now)
+            timing.update(seconds=seconds, until_ms=ms(candidate.deadline_at),
+                          level=level_for(seconds))
+        ctx["timing"] = timing
+        # 题本: never sent to the browser before the chief starts the clock.
+        if candidate.reading_started_at is not None:
+            ctx["questions"] = _questions(candidate)
+    if stage in SCORE_STAGES and ctx["scored"]:
+        result = _published_result(candidate)
+        if result is not None:
+            ctx["score"] = format_score(result.final_score, exam.score_decimals)
+            ctx["score_seen_at"] = result.seen_by_candidate_at
+        elif stage == "released":
+            # Released before the score was published (HR may hold publication): keep looking,
+            # slowly, so that it still appears without a reload; polling stops once it has.
+            ctx["final"] = False
+            ctx["poll_every"] = "10s"
+    if exam.requires_second_camera and stage in ("debugged", "waiting", "interviewing"):
+        ctx["second_camera"] = journey.second_camera_connected(candidate, now)
+    return ctx
+
+
+def notice_state(candidate: Candidate) -> tuple[list[Notice], set[int]]:
+    notices = db.session.scalars(
+        select(Notice).where(Notice.exam_id == candidate.exam_id).order_by(Notice.position, Notice.id)
+    ).all()
+    read = set(
+        db.session.scalars(
+            select(NoticeAck.notice_id).where(NoticeAck.candidate_id == candidate.id)
+        )
+    )
+    return notices, read
+
+
+def page_context(candidate: Candidate, stage: str, now: datetime) -> dict:
+    ctx = status_context(candidate, stage, now, poll_etag(candidate, stage, now))
+    if stage in ("invited", "confirmed"):
+        notices, read = notice_state(candidate)
+        ctx.update(notices=notices, read=read)
+        missing = debug_prerequisites(candidate, notices, read)
+        ctx["missing"] = [m.step for m in missing]
+        ctx["mock_missing"] = journey.MOCK_NOT_TAKEN in missing
+    if stage in CALL_STAGES:
+        from app.jitsi.embed import embed_for_candidate
+
+        ctx["embed"] = embed_for_candidate(candidate, now)
+    ctx["final_message"] = final_message(candidate)
+    return ctx
+
+
+DECLINED_BY_DEADLINE = "您未在确认截止时间前确认参加，视为放弃参加本场面试。"
+
+
+def final_message(candidate: Candidate) -> str | None:
+    """Why the way ended. 'Declined' is the candidate's own click or the confirm deadline
+    passing (视为放弃): the audit log says which, and the candidate is told the right one."""
+    if candidate.state == S.DECLINED:
+        expired = db.session.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.candidate_id == candidate.id,
+                AuditEvent.kind == "journey.expire_confirmation",
+            ).limit(1)
+        )
+        if expired is not None:
+            return DECLINED_BY_DEADLINE
+    if candidate.state == S.ABSENT and candidate.waiting_since is not None:
+        return journey.NO_SHOW_MESSAGE
+    return journey.REFUSAL_BY_STATE.get(S(candidate.state))
+
+
+def debug_prerequisites(candidate: Candidate, notices, read) -> list[journey.Missing]:
+    """The journey's list (the same `enter_debug` refuses on), said before the click."""
+    return journey.missing_before_debug(
+        candidate, all_notices_read=all(n.id in read for n in notices)
+    )

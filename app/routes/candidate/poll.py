@@ -1,0 +1,61 @@
+"""The polled status fragment (`/me/state`): cheap 304s while nothing changed."""
+
+from datetime import datetime
+
+from flask import g, make_response, redirect, render_template, request, session, url_for
+
+from app import htmx
+from app.day.poll import poll_etag, quick_not_modified, stage_of
+from app.day.session import load_signed_in_candidate, reads_candidate_itself
+from app.routes.candidate import bp
+from app.routes.candidate.access import go, signed_in
+from app.routes.candidate.context import bring_up_to_date, ms, status_context
+from app.timeutil import utcnow
+
+
+@bp.get("/me/state")
+@reads_candidate_itself
+def state():
+    """The polled fragment. Cheap when nothing changed: settle, compare, 304.
+
+    Most polls change nothing; `candidate_poll.quick_not_modified` answers those from one
+    plain SELECT. Everything else (and every page that is not htmx's) takes the full way."""
+    now = utcnow()
+    if htmx and request.if_none_match:  # a page's first poll has nothing to compare
+        etag = quick_not_modified(session.get("candidate_id"), session.get("candidate_nonce"),
+                                  request.args.get("stage"), request.if_none_match, now)
+        if etag is not None:
+            response = make_response("", 304)
+            response.set_etag(etag)
+            return _poll_headers(response, now)
+    load_signed_in_candidate()
+    return _state_in_full(now)
+
+
+@signed_in
+def _state_in_full(now: datetime):
+    if not htmx:
+        return redirect(url_for("candidate.home"))
+    candidate = g.candidate
+    bring_up_to_date(candidate, now)
+    stage = stage_of(candidate)
+    if request.args.get("stage") != stage:
+        response = go(url_for("candidate.home"))
+    else:
+        etag = poll_etag(candidate, stage, now)
+        if request.if_none_match.contains(etag):
+            response = make_response("", 304)
+        else:
+            response = make_response(
+                render_template("candidate/_status.html", **status_context(candidate, stage, now, etag))
+            )
+        response.set_etag(etag)
+    return _poll_headers(response, now)
+
+
+def _poll_headers(response, now: datetime):
+    # The countdowns re-sync to this on every poll, 304 included: the browser's clock is
+    # never trusted, only its elapsed time between two polls.
+    response.headers["X-Server-Now-Ms"] = str(ms(now))
+    response.headers["Cache-Control"] = "no-store"
+    return response

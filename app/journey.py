@@ -31,15 +31,12 @@ from app.models.candidate import (
     STILL_TO_INTERVIEW,
 )
 from app.models.candidate import CandidateState as S
+from app.refusals import Refused, message_of
 from app.timeutil import utcnow
 
 
-class Refused(Exception):
-    """A move that does not fit the candidate's state, the actor or the clock. Nothing changed."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+# A move that does not fit the candidate's state, the actor or the clock raises Refused(code);
+# the words are in app/refusals.py. Imported from here by the routes that perform moves.
 
 
 @dataclass(frozen=True)
@@ -92,43 +89,43 @@ class Context:
 def _confirm_open(ctx: Context) -> None:
     deadline = ctx.exam.confirm_deadline_at
     if deadline is not None and ctx.now >= deadline:
-        raise Refused("确认截止时间已过，无法再确认或放弃。")
+        raise Refused("confirm_closed")
 
 
 def _nothing_missing_before_debug(ctx: Context) -> None:
     missing = missing_before_debug(ctx.candidate, ctx.exam)
     if missing:
-        raise Refused(missing[0].refusal)
+        raise Refused(missing[0].code)
 
 
 def _before_cutoff(ctx: Context) -> None:
     cutoff = ctx.exam.entry_cutoff_at
     if cutoff is not None and ctx.now >= cutoff:
-        raise Refused("入场时间已截止。")
+        raise Refused("entry_closed")
     if ctx.exam.requires_second_camera and not second_camera_connected(ctx.candidate, ctx.now):
-        raise Refused("本场面试要求开启佐证（辅机位）摄像头：请先用手机扫码连接辅机位。")
+        raise Refused("second_camera_missing")
 
 
 def _call_not_lapsed(ctx: Context) -> None:
     call = ringing_call(ctx.candidate)
     if call is None or ctx.now >= call.accept_by:
-        raise Refused("呼叫已超时，请等待工作人员再次呼叫。")
+        raise Refused("call_lapsed")
 
 
 def _identity_checked(ctx: Context) -> None:
     if ctx.candidate.identity_checked_at is None:
-        raise Refused("请先核验考生身份。 Check the candidate's identity first.")
+        raise Refused("identity_unchecked")
 
 
 def _may_draw(ctx: Context) -> None:
     if ctx.candidate.lot_number is not None:
-        raise Refused(f"您已抽签，签号为 {ctx.candidate.lot_number}。")
+        raise Refused("already_drawn", lot=ctx.candidate.lot_number)
 
 
 def _next_in_lot_order(ctx: Context) -> None:
     cutoff = ctx.exam.entry_cutoff_at
     if cutoff is not None and ctx.now < cutoff:
-        raise Refused("入场截止后方可呼叫考生（抽签顺序尚未确定）。 Wait for the entry cut-off.")
+        raise Refused("before_cutoff")
     busy = db.session.scalar(
         select(Candidate.id).where(
             Candidate.panel_id == ctx.candidate.panel_id,
@@ -136,26 +133,25 @@ def _next_in_lot_order(ctx: Context) -> None:
         )
     )
     if busy is not None:
-        raise Refused("面试间内还有考生，请先结束当前面试。 Another candidate is in the room.")
+        raise Refused("room_busy")
     if ctx.candidate.lot_number is None:
-        raise Refused("该考生尚无签号。 The candidate has no lot number yet.")
+        raise Refused("no_lot")
     first = next_to_call(ctx.candidate.panel_id)
     if first is not None and first.id != ctx.candidate.id:
-        raise Refused(f"请按抽签顺序呼叫：下一位是 {first.lot_number} 号。 "
-                      f"Call in lot order: next is {first.lot_number}.")
+        raise Refused("not_your_turn", lot=first.lot_number)
 
 
 def _timer_not_started(ctx: Context) -> None:
     if ctx.candidate.timer_started_at is not None:
-        raise Refused("计时已开始。 The timer is already running.")
+        raise Refused("timer_running")
 
 
 def _timer_started(ctx: Context) -> None:
     if ctx.candidate.timer_started_at is None:
-        raise Refused("计时尚未开始，请等待主考官宣布开始。")
+        raise Refused("timer_not_started")
     # 看题时间: the candidate may end early only once answering; the chief may end at any time.
     if ctx.actor.kind == "candidate" and in_reading_time(ctx.candidate, ctx.now):
-        raise Refused("看题时间内不能结束面试，请在作答计时开始后再操作。")
+        raise Refused("reading_time_no_finish")
 
 
 def in_reading_time(candidate: Candidate, now: datetime) -> bool:
@@ -168,12 +164,12 @@ def _no_other_debug_call(ctx: Context) -> None:
     # nobody is watching.
     busy = live_debug_call(ctx.actor.user.id, ctx.candidate.panel_id, now=ctx.now)
     if busy is not None and busy.candidate_id != ctx.candidate.id:
-        raise Refused("请先结束当前调试通话，再呼叫下一位。 End your current debug call first.")
+        raise Refused("debug_call_busy")
 
 
 def _reason_given(ctx: Context) -> None:
     if not (ctx.params.get("reason") or "").strip():
-        raise Refused("请填写原因。 A reason is required.")
+        raise Refused("reason_required")
 
 
 # --- effects: what a move changes besides the state ---------------------------------------------
@@ -273,11 +269,10 @@ def _called_and_missed(ctx: Context) -> None:
         select(Call.id).where(Call.candidate_id == ctx.candidate.id, *MISSED_INTERVIEW_CALL).limit(1)
     )
     if missed is None:
-        raise Refused("该考生尚未错过面试呼叫，不能记为缺考。 "
-                      "Only a candidate who missed an interview call can be marked absent.")
+        raise Refused("no_missed_call")
 
 
-def release_refusal(panel_id: int, exam: Exam, now: datetime) -> str | None:
+def release_refused(panel_id: int, exam: Exam, now: datetime) -> Refused | None:
     """Why nobody of this panel may leave the rest room yet, if so. The rest room exists so that
     no one tells the questions to those still waiting (SPEC). Past the cut-off, whoever is not
     in yet is absent (settled lazily), not still to come."""
@@ -288,16 +283,19 @@ def release_refusal(panel_id: int, exam: Exam, now: datetime) -> str | None:
             Candidate.panel_id == panel_id, Candidate.state.in_(states)
         )
     )
-    if not left:
-        return None
-    return (f"本考场仍有 {left} 名考生未完成面试，休息室暂不能放行（防止泄题）。 "
-            f"{left} candidates of this panel are still to be interviewed: nobody leaves before them.")
+    return Refused("panel_not_done", left=left) if left else None
+
+
+def release_refusal(panel_id: int, exam: Exam, now: datetime) -> str | None:
+    """release_refused's words, for the assistant's release-all (one answer for the room)."""
+    refusal = release_refused(panel_id, exam, now)
+    return refusal.message if refusal is not None else None
 
 
 def _nobody_still_to_interview(ctx: Context) -> None:
-    refusal = release_refusal(ctx.candidate.panel_id, ctx.exam, ctx.now)
+    refusal = release_refused(ctx.candidate.panel_id, ctx.exam, ctx.now)
     if refusal is not None:
-        raise Refused(refusal)
+        raise refusal
 
 
 def _release(ctx: Context) -> None:
@@ -359,12 +357,14 @@ MOVES: dict[str, Move] = {
     ]
 }
 
-REFUSAL_BY_STATE = {
-    S.DECLINED: "您已放弃参加本场面试。",
-    S.ABSENT: "您未在入场截止前进入面试等待室，已按缺考处理。",
-    S.DISQUALIFIED: "您的面试资格已被取消，如有疑问请联系考务工作人员。",
-    S.RELEASED: "您已离场，本场面试已全部结束。",
+# A move refused because the way has ended says so (the candidate's page shows the same words).
+REFUSAL_CODE_BY_STATE = {
+    S.DECLINED: "declined",
+    S.ABSENT: "absent",
+    S.DISQUALIFIED: "disqualified",
+    S.RELEASED: "already_released",
 }
+REFUSAL_BY_STATE = {state: message_of(code) for state, code in REFUSAL_CODE_BY_STATE.items()}
 # Absent after entering the waiting room: called, did not come (中途退出视为放弃考试资格).
 NO_SHOW_MESSAGE = "主考官呼叫后您未进入面试间，已按缺考处理，视为放弃本次面试。"
 
@@ -372,8 +372,6 @@ NO_SHOW_MESSAGE = "主考官呼叫后您未进入面试间，已按缺考处理�
 # --- queries used by guards and pages -----------------------------------------------------------
 
 
-MOCK_MISSING = ("本场正式面试要求先参加模拟面试；系统中没有您完成模拟面试设备调试的记录，"
-                "按规定不能参加正式面试。如有疑问请点击求助联系工作人员。")
 
 
 def took_part_in_mock(candidate: Candidate, exam: Exam) -> bool:
@@ -395,13 +393,17 @@ class Missing:
     请先：…), the move refuses with `refusal`."""
 
     step: str
-    refusal: str
+    code: str  # the move's refusal (app.refusals)
+
+    @property
+    def message(self) -> str:
+        return message_of(self.code)
 
 
-PHOTO_MISSING = Missing("上传身份证人像面照片", "请先上传身份证人像面照片。")
-NOTICES_UNREAD = Missing("阅读全部考试附件并点击“已阅”", "请先阅读全部考试附件并点击“已阅”。")
-NO_PANEL = Missing("等待工作人员分配考场（可点击求助）", "您尚未分配考场，请点击求助联系工作人员。")
-MOCK_NOT_TAKEN = Missing("参加模拟面试（完成设备调试）", MOCK_MISSING)
+PHOTO_MISSING = Missing("上传身份证人像面照片", "id_photo_missing")
+NOTICES_UNREAD = Missing("阅读全部考试附件并点击“已阅”", "notices_unread")
+NO_PANEL = Missing("等待工作人员分配考场（可点击求助）", "no_panel")
+MOCK_NOT_TAKEN = Missing("参加模拟面试（完成设备调试）", "mock_missing")
 
 
 def missing_before_debug(
@@ -579,11 +581,10 @@ def _touch_queue(panel_id: int | None) -> None:
 def _apply(move: Move, candidate: Candidate, actor: Actor, now: datetime, params: dict) -> None:
     """Check and apply one move to a loaded candidate, inside the caller's transaction."""
     if not _actor_roles(actor, candidate) & move.by:
-        raise Refused("您无权进行此操作。 You may not do this for this candidate.")
+        raise Refused("not_allowed")
     if candidate.state not in move.sources:
         raise Refused(
-            REFUSAL_BY_STATE.get(candidate.state)
-            or f"当前状态（{candidate.state_label}）不能进行此操作，请刷新页面。"
+            REFUSAL_CODE_BY_STATE.get(candidate.state, "wrong_state"), label=candidate.state_label
         )
     ctx = Context(candidate, candidate.exam, actor, now, params)
     if move.guard is not None:
@@ -615,7 +616,7 @@ def perform(
     try:
         candidate = db.session.get(Candidate, candidate_id, populate_existing=True)
         if candidate is None:
-            raise Refused("考生不存在。 No such candidate.")
+            raise Refused("no_candidate")
         # Due time rules are committed on their own: they hold even if this move is refused.
         settle(candidate, now)
         if move.touches_queue:
@@ -628,7 +629,7 @@ def perform(
         raise
     except StaleDataError:
         db.session.rollback()
-        raise Refused("操作未生效：该考生的状态刚被其他人更改，请刷新后重试。") from None
+        raise Refused("changed_meanwhile") from None
     except Exception:
         db.session.rollback()
         raise

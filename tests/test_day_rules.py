@@ -59,11 +59,11 @@ def test_the_page_lists_each_missing_step_and_the_move_is_refused_for_it(app, cl
     assert f"进入调试等候间前，请先：{prerequisite.step}。" in html
     assert "disabled" in html.split("下一步：进入调试等候间")[0].rsplit("<button", 1)[1]
     refused = me.post("/me/enter-debug")
-    assert refused.status_code == 409 and prerequisite.refusal in refused.get_data(as_text=True)
+    assert refused.status_code == 409 and prerequisite.message in refused.get_data(as_text=True)
     assert fresh(c).state == S.CONFIRMED
     with pytest.raises(Refused) as refusal:
         perform(c.id, "enter_debug", world.as_candidate(c), world.now)
-    assert refusal.value.message == prerequisite.refusal
+    assert refusal.value.message == prerequisite.message
 
 
 def test_with_nothing_missing_the_page_lists_nothing_and_the_move_works(app, client):
@@ -82,7 +82,7 @@ def test_several_missing_steps_are_listed_in_order_and_the_first_refuses(app):
     c = world.candidates[0]
     perform(c.id, "confirm", world.as_candidate(c), world.now)
     assert missing_before_debug(c) == [PHOTO_MISSING, NOTICES_UNREAD]
-    with pytest.raises(Refused, match=PHOTO_MISSING.refusal):
+    with pytest.raises(Refused, match=PHOTO_MISSING.message):
         perform(c.id, "enter_debug", world.as_candidate(c), world.now)
 
 

@@ -15,6 +15,7 @@ from app.models.candidate import CandidateState as S
 from app.scoring.service import confirm, recuse, save_draft, sheet_of, submit
 from tests.conftest import csrf_token_from, gen_exam, gen_user
 from tests.test_candidate_login import enter_code
+from tests.refusal_checks import refusal
 from tests.test_scoring import Panel5
 
 
@@ -304,7 +305,7 @@ def test_paper_entry_for_an_examiner_of_another_panel_is_not_offered_nor_taken(p
 
     outsider = gen_user("outsider", role=Role.EXAMINER)
     assert hr.post(entry_url(p5, outsider), paper_form(p5, 18, 18, 12, 12, 16, 8)).status_code == 404
-    with pytest.raises(ScoreError, match="该考官不属于此考生的考场"):
+    with refusal("paper_not_on_panel", kind=ScoreError):
         enter_from_paper(p5.candidate, outsider, p5.form(18, 18, 12, 12, 16, 8), p5.hr)
     assert sheet_of(p5.candidate.id, outsider.id) is None
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app import db
-from app.journey import Actor, Refused, perform
+from app.journey import Actor, perform
 from app.models import (
     Candidate,
     CandidateResult,
@@ -26,6 +26,7 @@ from app.models.exam import ExamKind
 from app.timeutil import utcnow
 from tests.candidate_client import CandidateBrowser
 from tests.conftest import gen_exam, gen_user, signed_in_staff
+from tests.refusal_checks import refusal
 from tests.test_hr_pages import HR, exam_form
 from tests.test_journey import World
 
@@ -80,7 +81,7 @@ def ready_for_debug(world: World, c: Candidate) -> None:
 def test_without_the_mock_the_formal_debug_room_stays_closed(formal):
     c = formal.candidates[0]
     ready_for_debug(formal, c)
-    with pytest.raises(Refused, match="要求先参加模拟面试"):
+    with refusal("mock_missing"):
         perform(c.id, "enter_debug", formal.as_candidate(c), formal.now)
     assert db.session.get(Candidate, c.id).state == S.CONFIRMED
 
@@ -95,7 +96,7 @@ def test_after_the_mock_s_debug_check_the_formal_debug_room_opens(formal):
     assert perform(took_part.id, "enter_debug", formal.as_candidate(took_part), formal.now).state \
         == S.DEBUG_WAITING
     # Confirming the mock is not taking part in it.
-    with pytest.raises(Refused, match="要求先参加模拟面试"):
+    with refusal("mock_missing"):
         perform(stayed_away.id, "enter_debug", formal.as_candidate(stayed_away), formal.now)
 
 
@@ -105,7 +106,7 @@ def test_a_mock_of_another_exam_does_not_count(formal):
     c = formal.candidates[0]
     other_mock.debugged(other_mock.candidates[0])  # the same person, in another exam's mock
     ready_for_debug(formal, c)
-    with pytest.raises(Refused, match="要求先参加模拟面试"):
+    with refusal("mock_missing"):
         perform(c.id, "enter_debug", formal.as_candidate(c), formal.now)
 
 

@@ -9,25 +9,18 @@ from sqlalchemy import select
 from app import audit, db
 from app.models import Broadcast, Panel, User
 from app.day.poll_versions import bump_panel
+from app.refusals import Refused
 
 MAX_LENGTH = 200
 
 
-class BroadcastError(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 def post_broadcast(author: User, panel: Panel, message: str) -> Broadcast:
-    """Save and announce one notice; raises BroadcastError with nothing saved."""
+    """Save and announce one notice; raises Refused with nothing saved."""
     text = (message or "").replace("\r\n", "\n").strip()
     if not text:
-        raise BroadcastError("请填写通知内容。 Write the notice first.")
+        raise Refused("broadcast_empty")
     if len(text) > MAX_LENGTH:
-        raise BroadcastError(
-            f"通知最多 {MAX_LENGTH} 字（现 {len(text)} 字）。 At most {MAX_LENGTH} characters."
-        )
+        raise Refused("broadcast_too_long", limit=MAX_LENGTH, length=len(text))
     broadcast = Broadcast(
         exam_id=panel.exam_id, panel_id=panel.id, message=text, created_by_id=author.id
     )

@@ -14,9 +14,8 @@ from sqlalchemy import case, func, or_, select
 
 from app import db, htmx
 from app.day.call_status import room_status  # noqa: F401  (the consoles' import point)
-from app.day.broadcasts import BroadcastError, post_broadcast, recent_broadcasts
+from app.day.broadcasts import post_broadcast, recent_broadcasts
 from app.journey import (
-    REFUSAL_BY_STATE,
     SECOND_CAMERA_WINDOW,
     Refused,
     assign_missing_lots,
@@ -25,7 +24,6 @@ from app.journey import (
     settle,
 )
 from app.models import Candidate, Exam, Panel
-from app.models.candidate import STATE_LABELS
 from app.models.candidate import CandidateState as S
 from app.day.staff_scope import panels_of
 
@@ -139,14 +137,10 @@ def fragment(html: str, etag: str | None = None, status: int = 200, trigger: boo
     return response
 
 
-def refusal_for_staff(message: str, candidate_id: int, name: str, action: str = "进行此操作") -> str:
+def refusal_for_staff(refusal: Refused, name: str, action: str = "进行此操作") -> str:
     """The journey words final states for the candidate ("您已离场…"); staff get it in the third
-    person, with the state, so nobody reads it as being about themselves."""
-    if message not in REFUSAL_BY_STATE.values():
-        return message
-    state = db.session.scalar(select(Candidate.state).where(Candidate.id == candidate_id))
-    label = STATE_LABELS.get(state, state)
-    return f"{name} 当前状态为“{label}”，不能{action}。 Not possible in this state."
+    person, with the state, so nobody reads it as being about themselves (app/refusals.py)."""
+    return refusal.for_staff(name=name, action=action)
 
 
 def refused(message: str, back_url: str, status: int = 409):
@@ -182,7 +176,7 @@ def broadcast_answer(panel: Panel, post_url: str, back_url: str):
     try:
         post_broadcast(staff_user(), panel, request.form.get("message", ""))
         saved = True
-    except BroadcastError as problem:
+    except Refused as problem:
         error = problem.message
     if not htmx:
         flash(error or "通知已发布。 Notice posted.", "error" if error else "success")

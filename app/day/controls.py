@@ -15,13 +15,12 @@ from app import audit, db
 from app.journey import settle_exam
 from app.models import Exam, User
 from app.day.poll_versions import bump_exam
+from app.refusals import Refused
 from app.timeutil import utcnow
 
 
-class ExamDayError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ExamDayError(Refused):
+    """HR's exam-day controls said no (the HR route catches exactly these)."""
 
 
 def close_entry_now(exam_id: int, actor: User, now: datetime | None = None) -> int:
@@ -33,9 +32,9 @@ def close_entry_now(exam_id: int, actor: User, now: datetime | None = None) -> i
     now = now or utcnow()
     exam = db.session.get(Exam, exam_id)
     if exam is None:
-        raise ExamDayError("No such exam. 考试不存在。")
+        raise ExamDayError("no_exam")
     if now < exam.login_opens_at:
-        raise ExamDayError("登录尚未开始，不能截止入场。 The login window has not opened yet.")
+        raise ExamDayError("login_not_open")
     before = exam.entry_cutoff_at
     closed = db.session.execute(
         update(Exam)
@@ -45,7 +44,7 @@ def close_entry_now(exam_id: int, actor: User, now: datetime | None = None) -> i
     ).rowcount
     if not closed:
         db.session.rollback()
-        raise ExamDayError("入场已截止，无需重复操作。 Entry is already closed.")
+        raise ExamDayError("entry_already_closed")
     audit.record(
         "exam.entry_closed",
         exam_id=exam_id,

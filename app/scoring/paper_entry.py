@@ -31,9 +31,7 @@ from app.timeutil import utcnow
 def _check_first_entry(candidate: Candidate, examiner: User) -> None:
     check_examiner(candidate, examiner, say=ABOUT_EXAMINER)
     if result_of(candidate.id) is not None:
-        raise ScoreError(
-            "成绩已确认；只能修改已提交的评分。 The score is confirmed: only submitted sheets change."
-        )
+        raise ScoreError("confirmed_change_only")
 
 
 def enter_from_paper(
@@ -46,7 +44,7 @@ def enter_from_paper(
     _check_first_entry(candidate, examiner)
     dims = dimensions_of(candidate.exam_id)
     if not dims:
-        raise ScoreError("本场考试尚未设置评分要素。 The exam has no score sheet.")
+        raise ScoreError("no_score_sheet")
     values = parse_values(dims, raw, complete=True)
     draft = (
         {str(i.dimension_id): str(i.value) for i in sheet.items if i.value is not None}
@@ -83,9 +81,7 @@ def enter_from_paper(
         # The examiner submitted the same sheet online at the same moment: the unique
         # constraint keeps theirs, and HR sees it on reload.
         db.session.rollback()
-        raise ScoreError(
-            "保存冲突（考官可能同时提交），请刷新后重试。 Saved elsewhere meanwhile: reload and retry."
-        ) from None
+        raise ScoreError("paper_conflict") from None
     if candidate.panel_id is not None:
         bump_panel(candidate.panel_id)
     return sheet

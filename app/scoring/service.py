@@ -26,6 +26,7 @@ from app.models import (
     User,
 )
 from app.models.candidate import SCORABLE
+from app.refusals import Refused
 from app.day.poll_versions import bump_candidate, bump_panel
 from app.scoring.rules import Rule, final_score, sheet_total
 from app.timeutil import utcnow
@@ -33,10 +34,8 @@ from app.timeutil import utcnow
 ONE_DECIMAL = Decimal("0.1")
 
 
-class ScoreError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ScoreError(Refused):
+    """A scoring rule said no: the score routes catch these apart from the journey's refusals."""
 
 
 def dimensions_of(exam_id: int) -> list[ScoreDimension]:
@@ -72,7 +71,7 @@ def parse_values(dimensions: list[ScoreDimension], raw: dict, *, complete: bool)
         else:
             values[dim.id] = value.quantize(ONE_DECIMAL)
     if problems:
-        raise ScoreError("；".join(problems))
+        raise ScoreError("invalid_scores", problems="；".join(problems))
     return values
 
 
@@ -112,16 +111,11 @@ def result_of(candidate_id: int) -> CandidateResult | None:
     return db.session.scalar(select(CandidateResult).where(CandidateResult.candidate_id == candidate_id))
 
 
-# The same checks, worded for the examiner at their console or for HR typing in a paper sheet.
-TO_EXAMINER = {
-    "panel": "您不是该考场的考官。 You are not an examiner of this panel.",
-    "recused": "您已对该考生回避，不参与评分。 You recused yourself from this candidate.",
-    "state": "该考生尚未开始面试，不能评分。 The candidate has not been interviewed.",
-}
+# The same checks, worded for the examiner at their console or for HR typing in a paper sheet
+# (the refusal codes of app/refusals.py).
+TO_EXAMINER = {"panel": "not_your_panel", "recused": "you_recused", "state": "not_interviewed"}
 ABOUT_EXAMINER = {
-    "panel": "该考官不属于此考生的考场。 Not an examiner of this candidate's panel.",
-    "recused": "该考官已对此考生回避，不参与评分。 This examiner recused themself.",
-    "state": "该考生尚未面试，不能录入评分。 The candidate has not been interviewed.",
+    "panel": "paper_not_on_panel", "recused": "paper_recused", "state": "paper_not_interviewed",
 }
 
 
@@ -151,7 +145,7 @@ def _commit() -> None:
         # Two tabs of one examiner creating the same sheet at once: the unique constraint keeps
         # one; the other click is asked to retry instead of failing with a 500.
         db.session.rollback()
-        raise ScoreError("保存冲突，请重试。 Saved elsewhere at the same moment: please retry.") from None
+        raise ScoreError("save_conflict") from None
 
 
 def save_draft(candidate: Candidate, examiner: User, raw: dict) -> ExaminerScore:
@@ -161,7 +155,7 @@ def save_draft(candidate: Candidate, examiner: User, raw: dict) -> ExaminerScore
     values = parse_values(dims, raw, complete=False)
     sheet = sheet_of(candidate.id, examiner.id)
     if sheet is not None and sheet.status == "submitted":
-        raise ScoreError("评分已提交；如需修改请填写修改原因。 Already submitted: a change needs a reason.")
+        raise ScoreError("already_submitted")
     if sheet is None:
         sheet = ExaminerScore(candidate_id=candidate.id, examiner_id=examiner.id, status="draft")
         db.session.add(sheet)
@@ -173,14 +167,14 @@ def save_draft(candidate: Candidate, examiner: User, raw: dict) -> ExaminerScore
 def submit(candidate: Candidate, examiner: User, raw: dict, now: datetime | None = None) -> ExaminerScore:
     check_examiner(candidate, examiner)
     if result_of(candidate.id) is not None:
-        raise ScoreError("成绩已确认，不能再提交。 The score is already confirmed.")
+        raise ScoreError("confirmed_no_submit")
     dims = dimensions_of(candidate.exam_id)
     if not dims:
-        raise ScoreError("本场考试尚未设置评分要素。 The exam has no score sheet.")
+        raise ScoreError("no_score_sheet")
     values = parse_values(dims, raw, complete=True)
     sheet = sheet_of(candidate.id, examiner.id)
     if sheet is not None and sheet.status == "submitted":
-        raise ScoreError("评分已提交；如需修改请填写修改原因。 Already submitted: a change needs a reason.")
+        raise ScoreError("already_submitted")
     if sheet is None:
         sheet = ExaminerScore(candidate_id=candidate.id, examiner_id=examiner.id)
         db.session.add(sheet)
@@ -203,11 +197,11 @@ def change_submitted(
     """A change after submission (or HR's paper entry): needs a reason; audited before/after."""
     reason = (reason or "").strip()
     if not reason:
-        raise ScoreError("修改已提交的评分需要填写原因。 A change after submission needs a reason.")
+        raise ScoreError("change_reason_required")
     if examiner.id not in {u.id for u in panel_examiners(candidate)}:
-        raise ScoreError("该考官不属于此考场。 Not an examiner of this panel.")
+        raise ScoreError("change_not_on_panel")
     if examiner.id in recused_ids(candidate.id):
-        raise ScoreError("该考官已回避。 This examiner recused themself.")
+        raise ScoreError("change_recused")
     dims = dimensions_of(candidate.exam_id)
     values = parse_values(dims, raw, complete=True)
     sheet = sheet_of(candidate.id, examiner.id)
@@ -241,13 +235,13 @@ def recuse(candidate: Candidate, examiner: User, reason: str) -> Recusal:
     """回避: the examiner leaves this candidate's scoring; their draft, if any, is discarded."""
     reason = (reason or "").strip()
     if not reason:
-        raise ScoreError("请填写回避原因（如亲属关系、同一单位）。 A reason is required.")
+        raise ScoreError("recusal_reason_required")
     if examiner.id not in {u.id for u in panel_examiners(candidate)}:
-        raise ScoreError("您不是该考场的考官。 You are not an examiner of this panel.")
+        raise ScoreError("not_your_panel")
     if result_of(candidate.id) is not None:
-        raise ScoreError("成绩已确认，不能再回避。 The score is already confirmed.")
+        raise ScoreError("confirmed_no_recusal")
     if examiner.id in recused_ids(candidate.id):
-        raise ScoreError("已申请回避。 Already recused.")
+        raise ScoreError("already_recused")
     sheet = sheet_of(candidate.id, examiner.id)
     if sheet is not None:
         db.session.delete(sheet)
@@ -299,13 +293,15 @@ def confirm(candidate: Candidate, chief: User, now: datetime | None = None) -> C
     """The chief examiner confirms: the final score is computed and, unless HR holds, published."""
     now = now or utcnow()
     if candidate.panel is None or candidate.panel.chief_examiner_id != chief.id:
-        raise ScoreError("只有本考场主考官可以确认成绩。 Only the panel's chief examiner confirms.")
+        raise ScoreError("chief_only")
     if result_of(candidate.id) is not None:
-        raise ScoreError("成绩已确认。 Already confirmed.")
+        raise ScoreError("already_confirmed")
     state = progress(candidate)
     if not state.complete:
         missing = [u.display_name for u in state.expected if u.id not in state.submitted]
-        raise ScoreError("尚有考官未提交评分：" + "、".join(missing) if missing else "没有可用的评分。")
+        if missing:
+            raise ScoreError("sheets_missing", names="、".join(missing))
+        raise ScoreError("no_scores")
     exam = db.session.get(Exam, candidate.exam_id)
     result = CandidateResult(
         candidate_id=candidate.id,
@@ -346,7 +342,7 @@ def acknowledge(candidate: Candidate, now: datetime | None = None) -> CandidateR
     """The candidate confirms having seen the score: the online form of signing the sheet."""
     result = result_of(candidate.id)
     if result is None or result.published_at is None:
-        raise ScoreError("成绩尚未公布。")
+        raise ScoreError("not_published")
     if result.seen_by_candidate_at is None:
         result.seen_by_candidate_at = now or utcnow()
         audit.record("score.seen_by_candidate", candidate=candidate, final=str(result.final_score))

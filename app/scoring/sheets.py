@@ -14,16 +14,13 @@ from sqlalchemy import func, select
 
 from app import audit, db
 from app.models import Candidate, Exam, ExaminerScore, ScoreDimension
+from app.refusals import message_of
 from app.scoring.service import ScoreError, dimensions_of
 
 ONE_DECIMAL = Decimal("0.1")
 MAX_ALLOWED = Decimal(100)
 USUAL_TOTAL = Decimal(100)
-FROZEN_MESSAGE = (
-    "已有考官评分（含草稿），评分表不能再修改：改动会改变已录入分数的含义。"
-    " Scores already exist for this exam (drafts included): the sheet is frozen, because changing"
-    " it would change the meaning of scores already given."
-)
+FROZEN_MESSAGE = message_of("sheet_frozen")  # HR's sheet page says it before anyone tries
 # The sheet most structured interviews (结构化面试) of civil-service style use.
 USUAL_SHEET = [
     ("综合分析能力", "20", "对事物能从宏观和微观两方面考虑，分析问题全面、透彻、有条理。"),
@@ -61,20 +58,20 @@ def parse_maximum(text: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ScoreError(f"满分“{text}”不是数字。 The maximum must be a number.") from None
+        raise ScoreError("maximum_not_number", text=text) from None
     if not value.is_finite() or value <= 0 or value > MAX_ALLOWED:
-        raise ScoreError("满分应大于 0 且不超过 100。 The maximum must be above 0 and at most 100.")
+        raise ScoreError("maximum_out_of_range")
     if value != value.quantize(ONE_DECIMAL):
-        raise ScoreError("满分最多保留一位小数。 At most one decimal.")
+        raise ScoreError("maximum_decimals")
     return value.quantize(ONE_DECIMAL)
 
 
 def _clean(name: str, guidance: str) -> tuple[str, str]:
     name = (name or "").strip()
     if not name:
-        raise ScoreError("请填写评分要素名称。 The dimension needs a name.")
+        raise ScoreError("dimension_unnamed")
     if len(name) > 100:
-        raise ScoreError("名称最多 100 字。 At most 100 characters.")
+        raise ScoreError("dimension_name_too_long")
     # Browsers send textarea line breaks as CRLF; store them as examiners will read them.
     return name, (guidance or "").replace("\r\n", "\n").strip()
 
@@ -83,11 +80,11 @@ def _check_editable(
     exam: Exam, name: str | None = None, dimension: ScoreDimension | None = None
 ) -> None:
     if is_frozen(exam.id):
-        raise ScoreError(FROZEN_MESSAGE)
+        raise ScoreError("sheet_frozen")
     if name is not None:
         clash = [d for d in dimensions_of(exam.id) if d.name == name and d is not dimension]
         if clash:
-            raise ScoreError(f"已有同名评分要素“{name}”。 A dimension of this sheet has this name.")
+            raise ScoreError("dimension_name_taken", dimension=name)
 
 
 def _snapshot(dim: ScoreDimension) -> dict:
@@ -173,7 +170,7 @@ def add_usual_sheet(exam: Exam) -> list[ScoreDimension]:
     """Fill an empty sheet with the usual six dimensions adding up to 100, for HR to adjust."""
     _check_editable(exam)
     if dimensions_of(exam.id):
-        raise ScoreError("评分表已有评分要素；常用评分表只能用于空表。 The sheet is not empty.")
+        raise ScoreError("sheet_not_empty")
     dims = [
         ScoreDimension(
             exam_id=exam.id, name=name, max_score=Decimal(maximum), guidance=guidance, position=i

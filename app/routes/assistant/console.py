@@ -149,9 +149,7 @@ def move(candidate_id: int, move: str):
     try:
         perform(candidate.id, move, Actor.staff(staff_user()), utcnow())
     except Refused as refusal:
-        message = _colleague_was_first(candidate_id, move) or refusal_for_staff(
-            refusal.message, candidate_id, name
-        )
+        message = _colleague_was_first(candidate_id, move) or refusal_for_staff(refusal, name)
         return refused(message, console_url(panel))
     return done(f"{name}：{MOVES[move]}", console_url(panel), lambda: render_board(panel))
 

@@ -1,0 +1,195 @@
+"""Refusals: one exception with a stable code, and one table of what each code says.
+
+A rule that says no raises `Refused(code, **params)`. The page shows `refused.message` (the words
+the person who acted reads, exactly as they always were); a staff console that relays a refusal
+about a candidate asks `refused.for_staff(name=..., action=...)`. Callers and tests compare
+`refused.code`, never the words, so rewording a message is a change to this table alone.
+"""
+
+from dataclasses import dataclass
+from string import Formatter
+
+
+@dataclass(frozen=True)
+class Wording:
+    message: str  # to whoever acted (the candidate on their pages, staff on their consoles)
+    staff: str  # to staff relaying it: may use {name} and {action} besides the code's params
+
+
+STAFF_PARAMS = frozenset({"name", "action"})
+
+# A final state is worded for the candidate ("您已离场…"); staff read it in the third person, with
+# the state, so that nobody takes it as being about themselves.
+_FINAL_STATE_FOR_STAFF = "{name} 当前状态为“{label}”，不能{action}。 Not possible in this state."
+
+
+def _same(text: str) -> Wording:
+    return Wording(text, text)
+
+
+def _final_state(text: str) -> Wording:
+    return Wording(text, _FINAL_STATE_FOR_STAFF)
+
+
+MESSAGES: dict[str, Wording] = {
+    # --- the journey: the candidate's moves (app/journey.py) ---
+    "not_allowed": _same("您无权进行此操作。 You may not do this for this candidate."),
+    "no_candidate": _same("考生不存在。 No such candidate."),
+    "changed_meanwhile": _same("操作未生效：该考生的状态刚被其他人更改，请刷新后重试。"),
+    "declined": _final_state("您已放弃参加本场面试。"),
+    "absent": _final_state("您未在入场截止前进入面试等待室，已按缺考处理。"),
+    "disqualified": _final_state("您的面试资格已被取消，如有疑问请联系考务工作人员。"),
+    "already_released": _final_state("您已离场，本场面试已全部结束。"),
+    "wrong_state": _same("当前状态（{label}）不能进行此操作，请刷新页面。"),
+    "confirm_closed": _same("确认截止时间已过，无法再确认或放弃。"),
+    "notices_unread": _same("请先阅读全部考试附件并点击“已阅”。"),
+    "id_photo_missing": _same("请先上传身份证人像面照片。"),
+    "no_panel": _same("您尚未分配考场，请点击求助联系工作人员。"),
+    "mock_missing": _same(
+        "本场正式面试要求先参加模拟面试；系统中没有您完成模拟面试设备调试的记录，"
+        "按规定不能参加正式面试。如有疑问请点击求助联系工作人员。"
+    ),
+    "entry_closed": _same("入场时间已截止。"),
+    "second_camera_missing": _same(
+        "本场面试要求开启佐证（辅机位）摄像头：请先用手机扫码连接辅机位。"
+    ),
+    "call_lapsed": _same("呼叫已超时，请等待工作人员再次呼叫。"),
+    "identity_unchecked": _same("请先核验考生身份。 Check the candidate's identity first."),
+    "already_drawn": _same("您已抽签，签号为 {lot}。"),
+    "before_cutoff": _same(
+        "入场截止后方可呼叫考生（抽签顺序尚未确定）。 Wait for the entry cut-off."
+    ),
+    "room_busy": _same("面试间内还有考生，请先结束当前面试。 Another candidate is in the room."),
+    "no_lot": _same("该考生尚无签号。 The candidate has no lot number yet."),
+    "not_your_turn": _same(
+        "请按抽签顺序呼叫：下一位是 {lot} 号。 Call in lot order: next is {lot}."
+    ),
+    "timer_running": _same("计时已开始。 The timer is already running."),
+    "timer_not_started": _same("计时尚未开始，请等待主考官宣布开始。"),
+    # 看题时间: the candidate may end early only once answering; the chief may end at any time.
+    "reading_time_no_finish": _same("看题时间内不能结束面试，请在作答计时开始后再操作。"),
+    # One debug call at a time per assistant (a second ringing candidate would wait unwatched).
+    "debug_call_busy": _same("请先结束当前调试通话，再呼叫下一位。 End your current debug call first."),
+    "reason_required": _same("请填写原因。 A reason is required."),
+    "no_missed_call": _same(
+        "该考生尚未错过面试呼叫，不能记为缺考。 "
+        "Only a candidate who missed an interview call can be marked absent."
+    ),
+    "panel_not_done": _same(
+        "本考场仍有 {left} 名考生未完成面试，休息室暂不能放行（防止泄题）。 "
+        "{left} candidates of this panel are still to be interviewed: nobody leaves before them."
+    ),
+    # --- scores (app/scoring/service.py, paper_entry.py) ---
+    "invalid_scores": _same("{problems}"),
+    "not_your_panel": _same("您不是该考场的考官。 You are not an examiner of this panel."),
+    "you_recused": _same(
+        "您已对该考生回避，不参与评分。 You recused yourself from this candidate."
+    ),
+    "not_interviewed": _same(
+        "该考生尚未开始面试，不能评分。 The candidate has not been interviewed."
+    ),
+    "paper_not_on_panel": _same(
+        "该考官不属于此考生的考场。 Not an examiner of this candidate's panel."
+    ),
+    "paper_recused": _same("该考官已对此考生回避，不参与评分。 This examiner recused themself."),
+    "paper_not_interviewed": _same(
+        "该考生尚未面试，不能录入评分。 The candidate has not been interviewed."
+    ),
+    "save_conflict": _same("保存冲突，请重试。 Saved elsewhere at the same moment: please retry."),
+    "already_submitted": _same(
+        "评分已提交；如需修改请填写修改原因。 Already submitted: a change needs a reason."
+    ),
+    "confirmed_no_submit": _same("成绩已确认，不能再提交。 The score is already confirmed."),
+    "no_score_sheet": _same("本场考试尚未设置评分要素。 The exam has no score sheet."),
+    "change_reason_required": _same(
+        "修改已提交的评分需要填写原因。 A change after submission needs a reason."
+    ),
+    "change_not_on_panel": _same("该考官不属于此考场。 Not an examiner of this panel."),
+    "change_recused": _same("该考官已回避。 This examiner recused themself."),
+    "recusal_reason_required": _same(
+        "请填写回避原因（如亲属关系、同一单位）。 A reason is required."
+    ),
+    "confirmed_no_recusal": _same("成绩已确认，不能再回避。 The score is already confirmed."),
+    "already_recused": _same("已申请回避。 Already recused."),
+    "chief_only": _same("只有本考场主考官可以确认成绩。 Only the panel's chief examiner confirms."),
+    "already_confirmed": _same("成绩已确认。 Already confirmed."),
+    "sheets_missing": _same("尚有考官未提交评分：{names}"),
+    "no_scores": _same("没有可用的评分。"),
+    "not_published": _same("成绩尚未公布。"),
+    "confirmed_change_only": _same(
+        "成绩已确认；只能修改已提交的评分。 The score is confirmed: only submitted sheets change."
+    ),
+    "paper_conflict": _same(
+        "保存冲突（考官可能同时提交），请刷新后重试。 Saved elsewhere meanwhile: reload and retry."
+    ),
+    # --- the score sheet HR sets up (app/scoring/sheets.py) ---
+    "maximum_not_number": _same("满分“{text}”不是数字。 The maximum must be a number."),
+    "maximum_out_of_range": _same(
+        "满分应大于 0 且不超过 100。 The maximum must be above 0 and at most 100."
+    ),
+    "maximum_decimals": _same("满分最多保留一位小数。 At most one decimal."),
+    "dimension_unnamed": _same("请填写评分要素名称。 The dimension needs a name."),
+    "dimension_name_too_long": _same("名称最多 100 字。 At most 100 characters."),
+    "sheet_frozen": _same(
+        "已有考官评分（含草稿），评分表不能再修改：改动会改变已录入分数的含义。"
+        " Scores already exist for this exam (drafts included): the sheet is frozen, because"
+        " changing it would change the meaning of scores already given."
+    ),
+    "dimension_name_taken": _same(
+        "已有同名评分要素“{dimension}”。 A dimension of this sheet has this name."
+    ),
+    "sheet_not_empty": _same(
+        "评分表已有评分要素；常用评分表只能用于空表。 The sheet is not empty."
+    ),
+    # --- the exam day (app/day/broadcasts.py, controls.py) ---
+    "broadcast_empty": _same("请填写通知内容。 Write the notice first."),
+    "broadcast_too_long": _same(
+        "通知最多 {limit} 字（现 {length} 字）。 At most {limit} characters."
+    ),
+    "no_exam": _same("No such exam. 考试不存在。"),
+    "login_not_open": _same("登录尚未开始，不能截止入场。 The login window has not opened yet."),
+    "entry_already_closed": _same("入场已截止，无需重复操作。 Entry is already closed."),
+}
+
+
+def placeholders(text: str) -> set[str]:
+    """The {names} a wording needs filled."""
+    return {field for _, field, _, _ in Formatter().parse(text) if field}
+
+
+def _fill(code: str, text: str, params: dict) -> str:
+    missing = placeholders(text) - params.keys()
+    if missing:
+        # A programming error, not a refusal: fail where it is made, not with half a sentence.
+        raise KeyError(f"refusal {code!r} needs {', '.join(sorted(missing))}")
+    return text.format(**params)
+
+
+def message_of(code: str, **params) -> str:
+    """The words of `code` for whoever acted, filled in."""
+    return _fill(code, MESSAGES[code].message, params)
+
+
+class Refused(Exception):
+    """A rule said no: nothing changed. `code` says which rule; `message` what the person reads."""
+
+    def __init__(self, code: str, **params):
+        if code not in MESSAGES:
+            raise KeyError(f"unknown refusal code {code!r}")
+        self.code = code
+        self.params = params
+        self.message = message_of(code, **params)
+        super().__init__(self.message)
+
+    def for_staff(self, name: str, action: str = "进行此操作") -> str:
+        """The same refusal told to staff about the candidate `name` who could not `action`."""
+        return _fill(
+            self.code, MESSAGES[self.code].staff, {**self.params, "name": name, "action": action}
+        )
+
+    def __reduce__(self):  # RQ and logging may pickle it; the code and params rebuild it
+        return (_rebuild, (type(self), self.code, self.params))
+
+
+def _rebuild(cls, code: str, params: dict) -> "Refused":
+    return cls(code, **params)

@@ -26,7 +26,7 @@ from app.models import (
     Role,
 )
 from app.setup.panels import create_panel, set_panel_staff
-from app.routes import hr as hr_routes
+from app.routes.hr import codes as hr_routes
 from app.setup.slips import SLIP_HEADER
 from app.timeutil import format_beijing, utcnow
 from tests.conftest import csrf_token_from, gen_exam, gen_user

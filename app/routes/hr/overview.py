@@ -7,23 +7,21 @@ The overview table polls every few seconds and answers 304 while nothing changed
 import csv
 import io
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from app import db, htmx
-from app.decorators import guard_blueprint
 from app.day.overview import build_overview, code_guess_alert, overview_version, timeline
 from app.journey import MOVES, Actor, Refused, perform
-from app.models import Candidate, Exam, Role
+from app.routes.hr import overview_bp as bp
+from app.models import Candidate, Exam
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.day.poll_versions import bump_panel
 from app.recordings.appearances import recordings_of
 from app.day.consoles import fragment, not_modified, refusal_for_staff, settle_due
 from app.timeutil import format_beijing, utcnow
 
-bp = Blueprint("hr_overview", __name__, url_prefix="/hr")
-guard_blueprint(bp, Role.HR, Role.ADMIN)
 
 POLL_SECONDS = 5
 

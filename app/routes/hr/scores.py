@@ -8,7 +8,6 @@ Thin views over `app.scoring.sheets`, `app.scoring.paper_entry`, `app.scoring.se
 from urllib.parse import quote
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     make_response,
@@ -22,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import db
-from app.decorators import guard_blueprint
-from app.models import Candidate, Exam, Role, ScoreDimension, User
+from app.routes.hr import scores_bp as bp
+from app.models import Candidate, Exam, ScoreDimension, User
 from app.scoring.paper_entry import enter_from_paper
 from app.scoring.results import results_csv, results_xlsx
 from app.scoring.results_view import results_page
@@ -51,8 +50,6 @@ from app.scoring.service import (
 from app.scoring.rules import Rule
 from app.scoring.rules import sheet_total as values_total
 
-bp = Blueprint("hr_scores", __name__, url_prefix="/hr/exams/<int:exam_id>")
-guard_blueprint(bp, Role.HR, Role.ADMIN)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

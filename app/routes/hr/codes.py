@@ -9,13 +9,9 @@ from openpyxl import Workbook
 from app import audit
 from app.models import Candidate
 from app.routes.hr import bp
-from app.routes.hr.lookups import (
-    child_or_404,
-    commit_candidate_changes,
-    exam_candidates,
-    exam_or_404,
-)
+from app.routes.hr.lookups import child_or_404, exam_or_404, saved_or_flash_stale
 from app.setup.codes import allocate_codes
+from app.setup.roster import exam_candidates
 from app.setup.slips import SLIP_HEADER, slip_rows
 
 
@@ -45,7 +41,7 @@ def regenerate_code(exam_id: int, candidate_id: int):
         after={"code_tail": code[-2:]},
     )
     candidate.code = code
-    if commit_candidate_changes():
+    if saved_or_flash_stale():
         flash(
             f"已为 {candidate.name} 生成新邀请码，请重新发送通知单。 New code made: send the slip again.",
             "success",

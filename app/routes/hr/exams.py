@@ -1,7 +1,5 @@
 """HR's exams: the list, creating and editing one, its detail page, closing entry early."""
 
-from datetime import datetime
-
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -11,10 +9,20 @@ from app import audit, db
 from app.day.controls import ExamDayError, close_entry_now
 from app.models import Candidate, Exam, ExamKind
 from app.routes.hr import bp
-from app.routes.hr.forms import EXAM_FIELDS, NO_CHOICE, ExamForm
-from app.routes.hr.lookups import exam_or_404, jsonable, panels_with_staff
+from app.routes.hr.forms import NO_CHOICE, ExamForm
+from app.routes.hr.lookups import exam_or_404, panels_with_staff
 from app.scoring.sheets import is_frozen
 from app.setup.codes import conflicting_codes, lock_code_allocation
+from app.setup.exams import (
+    EXAM_FIELDS,
+    SCORING_FIXED,
+    apply_exam_settings,
+    changed_settings,
+    entry_closable,
+    exam_snapshot,
+    has_linked_mocks,
+    scoring_changes_refused,
+)
 from app.timeutil import format_beijing, utcnow
 
 
@@ -37,17 +45,8 @@ def _exam_form(exam: Exam | None) -> ExamForm:
     return form
 
 
-def _apply_exam_form(form: ExamForm, exam: Exam) -> None:
-    for name in EXAM_FIELDS:
-        setattr(exam, name, getattr(form, name).data)
-    if exam.kind != ExamKind.MOCK or not exam.formal_exam_id:
-        exam.formal_exam_id = None
-    if exam.kind == ExamKind.MOCK:
-        exam.requires_mock = False  # a mock needs no mock of its own
-
-
-def _exam_snapshot(exam: Exam) -> dict:
-    return {name: jsonable(getattr(exam, name)) for name in EXAM_FIELDS}
+def _settings(form: ExamForm) -> dict:
+    return {name: getattr(form, name).data for name in EXAM_FIELDS}
 
 
 @bp.route("/exams/new", methods=["GET", "POST"])
@@ -55,10 +54,10 @@ def new_exam():
     form = _exam_form(None)
     if form.validate_on_submit():
         exam = Exam()
-        _apply_exam_form(form, exam)
+        apply_exam_settings(exam, _settings(form))
         db.session.add(exam)
         db.session.flush()
-        audit.record("exam.created", exam_id=exam.id, after=_exam_snapshot(exam))
+        audit.record("exam.created", exam_id=exam.id, after=exam_snapshot(exam))
         db.session.commit()
         flash(f"已创建考试 {exam.name}。 Exam created.", "success")
         return redirect(url_for("hr.exam_detail", exam_id=exam.id))
@@ -71,22 +70,22 @@ def edit_exam(exam_id: int):
     exam = exam_or_404(exam_id)
     form = _exam_form(exam)
     if form.validate_on_submit():
-        if form.kind.data == ExamKind.MOCK and db.session.scalar(
-            select(Exam.id).where(Exam.formal_exam_id == exam.id).limit(1)
-        ):
+        if form.kind.data == ExamKind.MOCK and has_linked_mocks(exam):
             form.kind.errors.append(
                 "已有模拟面试关联本考试，不能改为模拟。 Mock exams link to this one: it stays formal."
             )
             return render_template("hr/exam_form.html", form=form, exam=exam), 400
-        fixed = _scoring_changes_refused(form, exam)
+        fixed = scoring_changes_refused(exam, _settings(form))
         if fixed:
+            for name in fixed:
+                getattr(form, name).errors.append(SCORING_FIXED)
             return render_template("hr/exam_form.html", form=form, exam=exam,
                                    scoring_fixed=True), 400
-        before = _exam_snapshot(exam)
+        before = exam_snapshot(exam)
         # Serialise with code allocation: an import into an overlapping exam must not hand out a
         # code between our check and our commit.
         lock_code_allocation()
-        _apply_exam_form(form, exam)
+        apply_exam_settings(exam, _settings(form))
         clashes = conflicting_codes(exam)
         if clashes:
             db.session.rollback()
@@ -96,8 +95,8 @@ def edit_exam(exam_id: int):
                 f" {len(clashes)} of the same codes: nothing was saved."
             )
             return render_template("hr/exam_form.html", form=form, exam=exam), 400
-        after = _exam_snapshot(exam)
-        changed = [name for name in EXAM_FIELDS if before[name] != after[name]]
+        after = exam_snapshot(exam)
+        changed = changed_settings(before, after)
         if changed:
             audit.record(
                 "exam.updated",
@@ -111,25 +110,6 @@ def edit_exam(exam_id: int):
     status = 400 if form.is_submitted() else 200
     return render_template("hr/exam_form.html", form=form, exam=exam,
                            scoring_fixed=is_frozen(exam.id)), status
-
-
-# How a final score is computed. Once any examiner has scored, changing these would score the
-# candidates of one exam by two rules (the confirmed results keep the old one): they are fixed,
-# as the score sheet is (app/scoring/sheets.py).
-SCORING_FIELDS = ("scoring_rule", "trim_min_examiners", "trim_per_dimension", "score_decimals")
-SCORING_FIXED = (
-    "已有考官评分，计分规则不能再改，以保证本场考生按同一规则计分。 "
-    "Scoring has begun: the rule is fixed so that every candidate is scored by the same rule."
-)
-
-
-def _scoring_changes_refused(form: "ExamForm", exam: Exam) -> list[str]:
-    changed = [name for name in SCORING_FIELDS if getattr(form, name).data != getattr(exam, name)]
-    if not changed or not is_frozen(exam.id):
-        return []
-    for name in changed:
-        getattr(form, name).errors.append(SCORING_FIXED)
-    return changed
 
 
 @bp.get("/exams/<int:exam_id>")
@@ -161,13 +141,7 @@ def exam_detail(exam_id: int):
         total=sum(by_state.values()),
         notice_count=len(exam.notices),
         question_count=len(exam.question_sets),
-        entry_closable=_entry_closable(exam, utcnow()),
-    )
-
-
-def _entry_closable(exam: Exam, now: datetime) -> bool:
-    return exam.login_opens_at <= now and (
-        exam.entry_cutoff_at is None or exam.entry_cutoff_at > now
+        entry_closable=entry_closable(exam, utcnow()),
     )
 
 

@@ -157,30 +157,6 @@ class ExamForm(FlaskForm):
         return not any(field.errors for field in self)
 
 
-# Exam attributes the form edits, in the order the audit log lists them.
-EXAM_FIELDS = [
-    "name",
-    "kind",
-    "formal_exam_id",
-    "login_opens_at",
-    "login_closes_at",
-    "entry_cutoff_at",
-    "confirm_deadline_at",
-    "minutes_per_candidate",
-    "reading_minutes",
-    "call_accept_seconds",
-    "scoring_rule",
-    "trim_min_examiners",
-    "trim_per_dimension",
-    "score_decimals",
-    "tie_rule",
-    "publish_mode",
-    "requires_second_camera",
-    "requires_id_photo",
-    "requires_mock",
-]
-
-
 class PanelForm(FlaskForm):
     name = StringField("名称 Name（如 第一考场）", validators=[DataRequired(), Length(max=100)])
     submit = SubmitField("保存 Save")

@@ -8,6 +8,7 @@ from app.models import Notice, NoticeAck
 from app.routes.hr import bp
 from app.routes.hr.forms import NoticeForm, plain_text
 from app.routes.hr.lookups import child_or_404, exam_or_404
+from app.setup.notices import notice_deletable, notice_snapshot
 
 
 @bp.get("/exams/<int:exam_id>/notices")
@@ -24,10 +25,6 @@ def notices(exam_id: int):
     return render_template("hr/notices.html", exam=exam, notices=exam.notices, acks=acks)
 
 
-def _notice_snapshot(notice: Notice) -> dict:
-    return {"title": notice.title, "body": notice.body, "position": notice.position}
-
-
 @bp.route("/exams/<int:exam_id>/notices/new", methods=["GET", "POST"])
 def new_notice(exam_id: int):
     exam = exam_or_404(exam_id)
@@ -42,7 +39,7 @@ def new_notice(exam_id: int):
         db.session.add(notice)
         db.session.flush()
         audit.record(
-            "notice.created", exam_id=exam.id, notice=notice.id, after=_notice_snapshot(notice)
+            "notice.created", exam_id=exam.id, notice=notice.id, after=notice_snapshot(notice)
         )
         db.session.commit()
         flash("已添加考试附件。 Notice added.", "success")
@@ -57,7 +54,7 @@ def edit_notice(exam_id: int, notice_id: int):
     notice = child_or_404(Notice, notice_id, exam)
     form = NoticeForm(obj=notice)
     if form.validate_on_submit():
-        before = _notice_snapshot(notice)
+        before = notice_snapshot(notice)
         notice.title = form.title.data.strip()
         notice.body = plain_text(form.body.data)
         notice.position = form.position.data
@@ -66,7 +63,7 @@ def edit_notice(exam_id: int, notice_id: int):
             exam_id=exam.id,
             notice=notice.id,
             before=before,
-            after=_notice_snapshot(notice),
+            after=notice_snapshot(notice),
         )
         db.session.commit()
         flash("已保存。 Saved.", "success")
@@ -79,7 +76,7 @@ def edit_notice(exam_id: int, notice_id: int):
 def delete_notice(exam_id: int, notice_id: int):
     exam = exam_or_404(exam_id)
     notice = child_or_404(Notice, notice_id, exam)
-    if db.session.scalar(select(NoticeAck.id).where(NoticeAck.notice_id == notice.id).limit(1)):
+    if not notice_deletable(notice):
         flash(
             "已有考生阅读过此附件，不能删除（可以修改）。 "
             "Candidates have read this notice: it cannot be deleted.",
@@ -87,7 +84,7 @@ def delete_notice(exam_id: int, notice_id: int):
         )
         return redirect(url_for("hr.notices", exam_id=exam.id))
     audit.record(
-        "notice.deleted", exam_id=exam.id, notice=notice.id, before=_notice_snapshot(notice)
+        "notice.deleted", exam_id=exam.id, notice=notice.id, before=notice_snapshot(notice)
     )
     db.session.delete(notice)
     db.session.commit()

@@ -5,18 +5,16 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app import audit, db
-from app.models import Exam, Panel, PanelMember, PanelRole, Role, User
+from app.models import Panel, PanelRole, Role, User
 from app.routes.hr import bp
 from app.routes.hr.forms import NO_CHOICE, PanelForm, PanelStaffForm
 from app.routes.hr.lookups import child_or_404, exam_or_404
-from app.setup.panels import create_panel, set_panel_staff
-
-
-def _panel_name_taken(exam: Exam, name: str, panel: Panel | None = None) -> bool:
-    query = select(Panel.id).where(Panel.exam_id == exam.id, Panel.name == name)
-    if panel is not None:
-        query = query.where(Panel.id != panel.id)
-    return db.session.scalar(query) is not None
+from app.setup.panels import (
+    create_panel,
+    examiners_on_other_panels,
+    panel_name_taken,
+    set_panel_staff,
+)
 
 
 @bp.route("/exams/<int:exam_id>/panels/new", methods=["GET", "POST"])
@@ -25,7 +23,7 @@ def new_panel(exam_id: int):
     form = PanelForm()
     if form.validate_on_submit():
         name = form.name.data.strip()
-        if _panel_name_taken(exam, name):
+        if panel_name_taken(exam, name):
             form.name.errors.append("本考试已有同名考场。 A panel of this exam has this name.")
         else:
             panel = create_panel(exam, name)
@@ -65,8 +63,8 @@ def edit_panel(exam_id: int, panel_id: int):
     form.chief.choices = [NO_CHOICE] + list(form.examiners.choices)
     if form.validate_on_submit():
         name = form.name.data.strip()
-        busy_elsewhere = _examiners_on_other_panels(panel, form.examiners.data)
-        if _panel_name_taken(exam, name, panel):
+        busy_elsewhere = examiners_on_other_panels(panel, form.examiners.data)
+        if panel_name_taken(exam, name, panel):
             form.name.errors.append("本考试已有同名考场。 A panel of this exam has this name.")
         elif busy_elsewhere:
             form.examiners.errors.append(
@@ -100,22 +98,3 @@ def edit_panel(exam_id: int, panel_id: int):
                 return redirect(url_for("hr.exam_detail", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
     return render_template("hr/panel_form.html", form=form, exam=exam, panel=panel), status
-
-
-def _examiners_on_other_panels(panel: Panel, user_ids: list[int]) -> list[str]:
-    """An examiner sits in one interview room at a time: at most one panel per exam."""
-    if not user_ids:
-        return []
-    rows = db.session.execute(
-        select(User.display_name, Panel.name)
-        .join(PanelMember, PanelMember.user_id == User.id)
-        .join(Panel, Panel.id == PanelMember.panel_id)
-        .where(
-            Panel.exam_id == panel.exam_id,
-            Panel.id != panel.id,
-            PanelMember.role == PanelRole.EXAMINER,
-            User.id.in_(user_ids),
-        )
-        .order_by(User.display_name)
-    ).all()
-    return [f"{user}（{panel_name}）" for user, panel_name in rows]

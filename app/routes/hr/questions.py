@@ -1,14 +1,14 @@
 """HR's question sets (题本): for every panel or one, shown to the candidate when the timer starts."""
 
 from flask import flash, redirect, render_template, url_for
-from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app import audit, db
-from app.models import Candidate, Exam, QuestionSet
+from app.models import Exam, QuestionSet
 from app.routes.hr import bp
 from app.routes.hr.forms import QuestionSetForm, plain_text
 from app.routes.hr.lookups import child_or_404, exam_or_404, panel_list
+from app.setup.questions import question_snapshot, questions_shown
 
 
 @bp.get("/exams/<int:exam_id>/questions")
@@ -27,16 +27,6 @@ def _question_form(exam: Exam, question_set: QuestionSet | None) -> QuestionSetF
         SelectChoice(str(p.id), p.name) for p in panels
     ]
     return form
-
-
-def _question_snapshot(question_set: QuestionSet) -> dict:
-    return {
-        "title": question_set.title,
-        "panel": question_set.panel_id,
-        "body": question_set.body,
-        "scoring_guide": question_set.scoring_guide,
-        "position": question_set.position,
-    }
 
 
 def _apply_question_form(form: QuestionSetForm, question_set: QuestionSet) -> None:
@@ -60,7 +50,7 @@ def new_question_set(exam_id: int):
             "question_set.created",
             exam_id=exam.id,
             question_set=question_set.id,
-            after=_question_snapshot(question_set),
+            after=question_snapshot(question_set),
         )
         db.session.commit()
         flash("已添加题本。 Question set added.", "success")
@@ -75,14 +65,14 @@ def edit_question_set(exam_id: int, question_set_id: int):
     question_set = child_or_404(QuestionSet, question_set_id, exam)
     form = _question_form(exam, question_set)
     if form.validate_on_submit():
-        before = _question_snapshot(question_set)
+        before = question_snapshot(question_set)
         _apply_question_form(form, question_set)
         audit.record(
             "question_set.updated",
             exam_id=exam.id,
             question_set=question_set.id,
             before=before,
-            after=_question_snapshot(question_set),
+            after=question_snapshot(question_set),
         )
         db.session.commit()
         flash("已保存。 Saved.", "success")
@@ -94,21 +84,11 @@ def edit_question_set(exam_id: int, question_set_id: int):
     )
 
 
-def _questions_shown(question_set: QuestionSet) -> bool:
-    """Whether a candidate this set applies to has started the timer (and so seen it)."""
-    query = select(Candidate.id).where(
-        Candidate.exam_id == question_set.exam_id, Candidate.timer_started_at.is_not(None)
-    )
-    if question_set.panel_id is not None:
-        query = query.where(Candidate.panel_id == question_set.panel_id)
-    return db.session.scalar(query.limit(1)) is not None
-
-
 @bp.post("/exams/<int:exam_id>/questions/<int:question_set_id>/delete")
 def delete_question_set(exam_id: int, question_set_id: int):
     exam = exam_or_404(exam_id)
     question_set = child_or_404(QuestionSet, question_set_id, exam)
-    if _questions_shown(question_set):
+    if questions_shown(question_set):
         flash(
             "已有考生开始作答此题本，不能删除。 Candidates have been shown these questions: "
             "the set cannot be deleted.",
@@ -119,7 +99,7 @@ def delete_question_set(exam_id: int, question_set_id: int):
         "question_set.deleted",
         exam_id=exam.id,
         question_set=question_set.id,
-        before=_question_snapshot(question_set),
+        before=question_snapshot(question_set),
     )
     db.session.delete(question_set)
     db.session.commit()

@@ -5,25 +5,22 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app import audit, db, htmx
+from app import db, htmx
 from app.day.consoles import fragment, not_modified
 from app.day.overview import candidate_list_version
-from app.models import Candidate, CandidateState, Panel
+from app.models import Candidate
 from app.models.candidate import STATE_LABELS
 from app.routes.hr import bp
 from app.routes.hr.forms import ImportForm
-from app.routes.hr.lookups import (
-    commit_candidate_changes,
+from app.routes.hr.lookups import exam_or_404, panel_list, saved_or_flash_stale
+from app.setup.roster import (
+    MOVABLE_STATES,
+    distribute_candidates,
     exam_candidates,
-    exam_or_404,
-    panel_list,
+    import_candidates,
+    move_candidate,
+    sort_moves,
 )
-from app.setup.roster import import_candidates
-
-# A candidate may change panel only before the day's rooms know them: once they wait for a debug
-# call (or later) an assistant, a lot number or a panel queue already counts on where they are.
-MOVABLE_STATES = {CandidateState.INVITED, CandidateState.CONFIRMED, CandidateState.DECLINED}
-
 
 @bp.route("/exams/<int:exam_id>/import", methods=["GET", "POST"])
 def import_roster(exam_id: int):
@@ -54,17 +51,6 @@ def import_roster(exam_id: int):
     return render_template("hr/import.html", form=form, exam=exam, errors=errors), status
 
 
-def _move_candidate(candidate: Candidate, panel: Panel | None, how: str) -> None:
-    audit.record(
-        "candidate.panel_assigned",
-        candidate=candidate,
-        before={"panel": candidate.panel_id},
-        after={"panel": panel.id if panel else None},
-        how=how,
-    )
-    candidate.panel = panel
-
-
 @bp.route("/exams/<int:exam_id>/assign", methods=["GET", "POST"])
 def assign(exam_id: int):
     exam = exam_or_404(exam_id)
@@ -72,7 +58,7 @@ def assign(exam_id: int):
     form = FlaskForm()
     if form.validate_on_submit():
         by_id = {p.id: p for p in panels}
-        moves, refused = [], []
+        wanted = []
         for candidate in exam_candidates(exam, for_update=True):
             raw = request.form.get(f"panel-{candidate.id}")
             if raw is None:
@@ -81,24 +67,22 @@ def assign(exam_id: int):
                 target = by_id[int(raw)] if raw else None
             except (KeyError, ValueError):
                 abort(400)
-            if (target.id if target else None) == candidate.panel_id:
-                continue
-            if candidate.state not in MOVABLE_STATES:
-                refused.append(f"{candidate.name}（{candidate.state_label}）")
-            else:
-                moves.append((candidate, target))
+            wanted.append((candidate, target))
+        moves, refused = sort_moves(wanted)
         if refused:
+            # Named before the rollback, which expires what was read under the lock.
+            names = "、".join(f"{c.name}（{c.state_label}）" for c in refused)
             db.session.rollback()
             flash(
                 "以下考生已进入面试流程，不能再调整考场，本次未保存任何更改： "
-                + "、".join(refused)
+                + names
                 + " These candidates are already on their way: nothing was saved.",
                 "error",
             )
             return redirect(url_for("hr.assign", exam_id=exam.id))
         for candidate, target in moves:
-            _move_candidate(candidate, target, "manual")
-        if commit_candidate_changes():
+            move_candidate(candidate, target, "manual")
+        if saved_or_flash_stale():
             flash(f"已调整 {len(moves)} 名考生的考场。 {len(moves)} candidates moved.", "success")
         return redirect(url_for("hr.assign", exam_id=exam.id))
     return render_template(
@@ -119,32 +103,14 @@ def distribute(exam_id: int):
         flash("请先创建考场。 Create a panel first.", "error")
         return redirect(url_for("hr.assign", exam_id=exam.id))
     everyone = exam_candidates(exam, for_update=True)
-    load = {p.id: 0 for p in panels}
-    for candidate in everyone:
-        if candidate.panel_id in load:
-            load[candidate.panel_id] += 1
-    waiting = [c for c in everyone if c.panel_id is None and c.state in MOVABLE_STATES]
-    # Sorted by position, then import order: dealing them out in turn spreads every position
-    # over the panels; the least-loaded panel goes first so existing assignments even out.
-    last = len(panels) - 1
-    for candidate in waiting:
-        index = _next_panel(panels, load, last)
-        _move_candidate(candidate, panels[index], "distribute")
-        load[panels[index].id] += 1
-        last = index
-    if commit_candidate_changes():
+    waiting = distribute_candidates(panels, everyone)
+    if saved_or_flash_stale():
         flash(
             f"已将 {len(waiting)} 名未分配考生平均分到 {len(panels)} 个考场。 "
             f"{len(waiting)} candidates distributed.",
             "success",
         )
     return redirect(url_for("hr.assign", exam_id=exam.id))
-
-
-def _next_panel(panels: list[Panel], load: dict[int, int], last: int) -> int:
-    """Index of the least-loaded panel; among equals, the first one after `last` in turn."""
-    count = len(panels)
-    return min(range(count), key=lambda i: (load[panels[i].id], (i - last - 1) % count))
 
 
 @bp.get("/exams/<int:exam_id>/candidates")

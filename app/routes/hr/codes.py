@@ -3,7 +3,7 @@
 import csv
 import io
 
-from flask import flash, make_response, redirect, render_template, url_for
+from flask import flash, g, make_response, redirect, render_template, url_for
 from openpyxl import Workbook
 
 from app import audit
@@ -17,14 +17,14 @@ from app.setup.slips import SLIP_HEADER, slip_rows
 
 @bp.get("/exams/<int:exam_id>/codes")
 def codes(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     return render_template("hr/codes.html", exam=exam, candidates=exam_candidates(exam))
 
 
 @bp.post("/exams/<int:exam_id>/candidates/<int:candidate_id>/code")
 def regenerate_code(exam_id: int, candidate_id: int):
-    exam = exam_or_404(exam_id)
-    candidate = child_or_404(Candidate, candidate_id, exam)
+    exam = g.exam
+    candidate = child_or_404(Candidate, candidate_id)
     if candidate.session_nonce is not None:
         flash(
             f"{candidate.name} 已用邀请码登录过，不能再更换。 "
@@ -99,7 +99,7 @@ def slips_xlsx(exam_id: int):
 
 @bp.get("/exams/<int:exam_id>/slips")
 def slips_print(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     return render_template(
         "hr/slips.html",
         exam=exam,

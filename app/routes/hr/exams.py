@@ -1,6 +1,6 @@
 """HR's exams: the list, creating and editing one, its detail page, closing entry early."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
@@ -10,7 +10,7 @@ from app.day.controls import ExamDayError, close_entry_now
 from app.models import Candidate, Exam, ExamKind
 from app.routes.hr import bp
 from app.routes.hr.forms import NO_CHOICE, ExamForm
-from app.routes.hr.lookups import exam_or_404, panels_with_staff
+from app.routes.hr.lookups import panels_with_staff
 from app.scoring.sheets import is_frozen
 from app.setup.codes import conflicting_codes, lock_code_allocation
 from app.setup.exams import (
@@ -67,7 +67,7 @@ def new_exam():
 
 @bp.route("/exams/<int:exam_id>/edit", methods=["GET", "POST"])
 def edit_exam(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     form = _exam_form(exam)
     if form.validate_on_submit():
         if form.kind.data == ExamKind.MOCK and has_linked_mocks(exam):
@@ -114,7 +114,7 @@ def edit_exam(exam_id: int):
 
 @bp.get("/exams/<int:exam_id>")
 def exam_detail(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     panels = panels_with_staff(exam)
     by_state = dict(
         db.session.execute(
@@ -147,7 +147,7 @@ def exam_detail(exam_id: int):
 
 @bp.post("/exams/<int:exam_id>/close-entry")
 def close_entry(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     try:
         changed = close_entry_now(exam.id, current_user._get_current_object())
     except ExamDayError as problem:

@@ -1,6 +1,6 @@
 """Lookups the HR views share: an exam and its rows, its panels; saving candidate changes."""
 
-from flask import abort, flash
+from flask import abort, flash, g
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -15,12 +15,14 @@ STALE_MESSAGE = (
 
 
 def exam_or_404(exam_id: int) -> Exam:
-    return db.session.get(Exam, exam_id) or abort(404)
+    # The blueprints' loader has it in the session already (see app/routes/hr/__init__.py).
+    return db.get_or_404(Exam, exam_id)
 
 
-def child_or_404(model, child_id: int, exam: Exam):
-    child = db.session.get(model, child_id)
-    if child is None or child.exam_id != exam.id:
+def child_or_404(model, child_id: int):
+    """A row of the URL's exam (g.exam); one of another exam is a 404, as a missing one is."""
+    child = db.get_or_404(model, child_id)
+    if child.exam_id != g.exam.id:
         abort(404)
     return child
 

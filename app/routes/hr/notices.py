@@ -1,19 +1,19 @@
 """HR's notices (考试附件): what candidates read and acknowledge before the exam."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from app import audit, db
 from app.models import Notice, NoticeAck
 from app.routes.hr import bp
 from app.routes.hr.forms import NoticeForm, plain_text
-from app.routes.hr.lookups import child_or_404, exam_or_404
+from app.routes.hr.lookups import child_or_404
 from app.setup.notices import notice_deletable, notice_snapshot
 
 
 @bp.get("/exams/<int:exam_id>/notices")
 def notices(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     acks = dict(
         db.session.execute(
             select(NoticeAck.notice_id, func.count())
@@ -27,7 +27,7 @@ def notices(exam_id: int):
 
 @bp.route("/exams/<int:exam_id>/notices/new", methods=["GET", "POST"])
 def new_notice(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     form = NoticeForm()
     if form.validate_on_submit():
         notice = Notice(
@@ -50,8 +50,8 @@ def new_notice(exam_id: int):
 
 @bp.route("/exams/<int:exam_id>/notices/<int:notice_id>", methods=["GET", "POST"])
 def edit_notice(exam_id: int, notice_id: int):
-    exam = exam_or_404(exam_id)
-    notice = child_or_404(Notice, notice_id, exam)
+    exam = g.exam
+    notice = child_or_404(Notice, notice_id)
     form = NoticeForm(obj=notice)
     if form.validate_on_submit():
         before = notice_snapshot(notice)
@@ -74,8 +74,8 @@ def edit_notice(exam_id: int, notice_id: int):
 
 @bp.post("/exams/<int:exam_id>/notices/<int:notice_id>/delete")
 def delete_notice(exam_id: int, notice_id: int):
-    exam = exam_or_404(exam_id)
-    notice = child_or_404(Notice, notice_id, exam)
+    exam = g.exam
+    notice = child_or_404(Notice, notice_id)
     if not notice_deletable(notice):
         flash(
             "已有考生阅读过此附件，不能删除（可以修改）。 "

@@ -7,15 +7,16 @@ The overview table polls every few seconds and answers 304 while nothing changed
 import csv
 import io
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from app import db, htmx
+from app import htmx
 from app.day.overview import build_overview, code_guess_alert, overview_version, timeline
 from app.journey import MOVES, Actor, Refused, perform
 from app.routes.hr import overview_bp as bp
-from app.models import Candidate, Exam
+from app.models import Candidate
+from app.routes.hr.lookups import child_or_404
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.day.poll_versions import bump_panel
 from app.recordings.appearances import recordings_of
@@ -24,10 +25,6 @@ from app.timeutil import format_beijing, utcnow
 
 
 POLL_SECONDS = 5
-
-
-def _exam_or_404(exam_id: int) -> Exam:
-    return db.session.get(Exam, exam_id) or abort(404)
 
 
 def _filters(panel_ids: set[int]) -> dict:
@@ -43,7 +40,7 @@ def _filters(panel_ids: set[int]) -> dict:
 
 @bp.get("/exams/<int:exam_id>/overview")
 def overview(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     now = utcnow()
     # The board is only as true as the time rules applied to it: lapsed calls, the cut-off.
     settle_due(now, exam_id=exam.id)
@@ -90,10 +87,8 @@ def _query(filters: dict) -> dict:
 
 @bp.get("/exams/<int:exam_id>/candidates/<int:candidate_id>/timeline")
 def candidate_timeline(exam_id: int, candidate_id: int):
-    exam = _exam_or_404(exam_id)
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or candidate.exam_id != exam.id:
-        abort(404)
+    exam = g.exam
+    candidate = child_or_404(Candidate, candidate_id)
     entries = timeline(candidate)
     if request.args.get("format") == "csv":
         return _timeline_csv(candidate, entries)
@@ -109,10 +104,8 @@ DISQUALIFY_REASON_MAX = 500
 def disqualify(exam_id: int, candidate_id: int):
     """取消面试资格: for a violation seen on the day or in the recordings afterwards. The reason is
     required and audited; the candidate's page says so, and exports mark them 取消资格."""
-    exam = _exam_or_404(exam_id)
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or candidate.exam_id != exam.id:
-        abort(404)
+    exam = g.exam
+    candidate = child_or_404(Candidate, candidate_id)
     back = url_for("hr_overview.candidate_timeline", exam_id=exam.id, candidate_id=candidate.id)
     reason = (request.form.get("reason") or "").strip()[:DISQUALIFY_REASON_MAX]
     try:

@@ -1,6 +1,6 @@
 """HR's panels (考场): creating one, naming it, staffing it with examiners and assistants."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -8,7 +8,7 @@ from app import audit, db
 from app.models import Panel, PanelRole, Role, User
 from app.routes.hr import bp
 from app.routes.hr.forms import NO_CHOICE, PanelForm, PanelStaffForm
-from app.routes.hr.lookups import child_or_404, exam_or_404
+from app.routes.hr.lookups import child_or_404
 from app.setup.panels import (
     create_panel,
     examiners_on_other_panels,
@@ -19,7 +19,7 @@ from app.setup.panels import (
 
 @bp.route("/exams/<int:exam_id>/panels/new", methods=["GET", "POST"])
 def new_panel(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     form = PanelForm()
     if form.validate_on_submit():
         name = form.name.data.strip()
@@ -48,8 +48,8 @@ def _staff_label(user: User) -> str:
 
 @bp.route("/exams/<int:exam_id>/panels/<int:panel_id>", methods=["GET", "POST"])
 def edit_panel(exam_id: int, panel_id: int):
-    exam = exam_or_404(exam_id)
-    panel = child_or_404(Panel, panel_id, exam)
+    exam = g.exam
+    panel = child_or_404(Panel, panel_id)
     examiners, assistants = _active_staff(Role.EXAMINER), _active_staff(Role.ASSISTANT)
     current = {
         "name": panel.name,

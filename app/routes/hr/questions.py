@@ -1,19 +1,19 @@
 """HR's question sets (题本): for every panel or one, shown to the candidate when the timer starts."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from wtforms import SelectChoice
 
 from app import audit, db
 from app.models import Exam, QuestionSet
 from app.routes.hr import bp
 from app.routes.hr.forms import QuestionSetForm, plain_text
-from app.routes.hr.lookups import child_or_404, exam_or_404, panel_list
+from app.routes.hr.lookups import child_or_404, panel_list
 from app.setup.questions import question_snapshot, questions_shown
 
 
 @bp.get("/exams/<int:exam_id>/questions")
 def questions(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     panel_names = {panel.id: panel.name for panel in panel_list(exam)}
     return render_template(
         "hr/questions.html", exam=exam, question_sets=exam.question_sets, panel_names=panel_names
@@ -39,7 +39,7 @@ def _apply_question_form(form: QuestionSetForm, question_set: QuestionSet) -> No
 
 @bp.route("/exams/<int:exam_id>/questions/new", methods=["GET", "POST"])
 def new_question_set(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     form = _question_form(exam, None)
     if form.validate_on_submit():
         question_set = QuestionSet(exam_id=exam.id)
@@ -61,8 +61,8 @@ def new_question_set(exam_id: int):
 
 @bp.route("/exams/<int:exam_id>/questions/<int:question_set_id>", methods=["GET", "POST"])
 def edit_question_set(exam_id: int, question_set_id: int):
-    exam = exam_or_404(exam_id)
-    question_set = child_or_404(QuestionSet, question_set_id, exam)
+    exam = g.exam
+    question_set = child_or_404(QuestionSet, question_set_id)
     form = _question_form(exam, question_set)
     if form.validate_on_submit():
         before = question_snapshot(question_set)
@@ -86,8 +86,8 @@ def edit_question_set(exam_id: int, question_set_id: int):
 
 @bp.post("/exams/<int:exam_id>/questions/<int:question_set_id>/delete")
 def delete_question_set(exam_id: int, question_set_id: int):
-    exam = exam_or_404(exam_id)
-    question_set = child_or_404(QuestionSet, question_set_id, exam)
+    exam = g.exam
+    question_set = child_or_404(QuestionSet, question_set_id)
     if questions_shown(question_set):
         flash(
             "已有考生开始作答此题本，不能删除。 Candidates have been shown these questions: "

@@ -1,6 +1,6 @@
 """HR's candidates: importing the list, assigning them to panels, the live candidate list."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -12,7 +12,7 @@ from app.models import Candidate
 from app.models.candidate import STATE_LABELS
 from app.routes.hr import bp
 from app.routes.hr.forms import ImportForm
-from app.routes.hr.lookups import exam_or_404, panel_list, saved_or_flash_stale
+from app.routes.hr.lookups import panel_list, saved_or_flash_stale
 from app.setup.roster import (
     MOVABLE_STATES,
     distribute_candidates,
@@ -24,7 +24,7 @@ from app.setup.roster import (
 
 @bp.route("/exams/<int:exam_id>/import", methods=["GET", "POST"])
 def import_roster(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     form = ImportForm()
     errors: list[str] = []
     if form.validate_on_submit():
@@ -53,7 +53,7 @@ def import_roster(exam_id: int):
 
 @bp.route("/exams/<int:exam_id>/assign", methods=["GET", "POST"])
 def assign(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     panels = panel_list(exam)
     form = FlaskForm()
     if form.validate_on_submit():
@@ -97,7 +97,7 @@ def assign(exam_id: int):
 
 @bp.post("/exams/<int:exam_id>/assign/distribute")
 def distribute(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     panels = panel_list(exam)
     if not panels:
         flash("请先创建考场。 Create a panel first.", "error")
@@ -115,7 +115,7 @@ def distribute(exam_id: int):
 
 @bp.get("/exams/<int:exam_id>/candidates")
 def candidates(exam_id: int):
-    exam = exam_or_404(exam_id)
+    exam = g.exam
     panels = panel_list(exam)
     state = request.args.get("state", "")
     if state not in STATE_LABELS:

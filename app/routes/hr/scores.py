@@ -10,6 +10,7 @@ from urllib.parse import quote
 from flask import (
     abort,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import joinedload
 from app import db
 from app.routes.hr import scores_bp as bp
 from app.models import Candidate, Exam, ScoreDimension, User
+from app.routes.hr.lookups import child_or_404, exam_or_404
 from app.scoring.paper_entry import enter_from_paper
 from app.scoring.results import results_csv, results_xlsx
 from app.scoring.results_view import results_page
@@ -54,24 +56,6 @@ from app.scoring.rules import sheet_total as values_total
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _exam_or_404(exam_id: int) -> Exam:
-    return db.session.get(Exam, exam_id) or abort(404)
-
-
-def _dimension_or_404(exam: Exam, dimension_id: int) -> ScoreDimension:
-    dim = db.session.get(ScoreDimension, dimension_id)
-    if dim is None or dim.exam_id != exam.id:
-        abort(404)
-    return dim
-
-
-def _candidate_or_404(exam: Exam, candidate_id: int) -> Candidate:
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or candidate.exam_id != exam.id:
-        abort(404)
-    return candidate
-
-
 # --- score sheet ------------------------------------------------------------------------------
 
 
@@ -95,12 +79,12 @@ def _sheet_page(
 
 @bp.get("/score-sheet")
 def score_sheet(exam_id: int):
-    return _sheet_page(_exam_or_404(exam_id))
+    return _sheet_page(g.exam)
 
 
 @bp.post("/score-sheet")
 def add_score_dimension(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     form = request.form
     try:
         dim = add_dimension(
@@ -115,7 +99,7 @@ def add_score_dimension(exam_id: int):
 
 @bp.post("/score-sheet/usual")
 def add_usual_score_sheet(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     try:
         add_usual_sheet(exam)
     except ScoreError as error:
@@ -127,8 +111,8 @@ def add_usual_score_sheet(exam_id: int):
 
 @bp.route("/score-sheet/<int:dimension_id>", methods=["GET", "POST"])
 def edit_score_dimension(exam_id: int, dimension_id: int):
-    exam = _exam_or_404(exam_id)
-    dim = _dimension_or_404(exam, dimension_id)
+    exam = g.exam
+    dim = child_or_404(ScoreDimension, dimension_id)
     error, status = None, 200
     typed = {"name": dim.name, "max_score": str(dim.max_score), "guidance": dim.guidance}
     if request.method == "POST":
@@ -160,8 +144,8 @@ def edit_score_dimension(exam_id: int, dimension_id: int):
 
 @bp.post("/score-sheet/<int:dimension_id>/delete")
 def delete_score_dimension(exam_id: int, dimension_id: int):
-    exam = _exam_or_404(exam_id)
-    dim = _dimension_or_404(exam, dimension_id)
+    exam = g.exam
+    dim = child_or_404(ScoreDimension, dimension_id)
     name = dim.name
     try:
         remove_dimension(exam, dim)
@@ -174,8 +158,8 @@ def delete_score_dimension(exam_id: int, dimension_id: int):
 
 @bp.post("/score-sheet/<int:dimension_id>/move")
 def move_score_dimension(exam_id: int, dimension_id: int):
-    exam = _exam_or_404(exam_id)
-    dim = _dimension_or_404(exam, dimension_id)
+    exam = g.exam
+    dim = child_or_404(ScoreDimension, dimension_id)
     step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if step is None:
         return _sheet_page(exam, error="未知的移动方向。 Unknown direction.", status=400)
@@ -250,7 +234,7 @@ def _paper_page(
 
 
 def _pick(exam: Exam, candidate_id: int | None, examiner_id: int | None):
-    candidate = _candidate_or_404(exam, candidate_id) if candidate_id else None
+    candidate = child_or_404(Candidate, candidate_id) if candidate_id else None
     examiner = None
     if candidate is not None and examiner_id:
         examiner = next((u for u in panel_examiners(candidate) if u.id == examiner_id), None)
@@ -261,7 +245,7 @@ def _pick(exam: Exam, candidate_id: int | None, examiner_id: int | None):
 
 @bp.get("/paper-entry")
 def paper_entry(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     candidate, examiner = _pick(
         exam, request.args.get("candidate", type=int), request.args.get("examiner", type=int)
     )
@@ -270,7 +254,7 @@ def paper_entry(exam_id: int):
 
 @bp.post("/paper-entry/<int:candidate_id>/<int:examiner_id>")
 def save_paper_entry(exam_id: int, candidate_id: int, examiner_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     candidate, examiner = _pick(exam, candidate_id, examiner_id)
     typed = {
         key[len("dim-") :]: value for key, value in request.form.items() if key.startswith("dim-")
@@ -298,7 +282,7 @@ def save_paper_entry(exam_id: int, candidate_id: int, examiner_id: int):
 
 @bp.get("/results")
 def results(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     return render_template(
         "hr/results.html", exam=exam, page=results_page(exam), rule=Rule.of_exam(exam)
     )
@@ -306,7 +290,7 @@ def results(exam_id: int):
 
 @bp.post("/results/publish")
 def publish_results(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     try:
         count = publish_exam(exam, db.session.get(User, current_user.id))
     except ScoreError as error:
@@ -335,11 +319,11 @@ def _attachment(data: bytes, mimetype: str, exam: Exam, extension: str):
 
 @bp.get("/results.csv")
 def results_csv_download(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = exam_or_404(exam_id)
     return _attachment(results_csv(exam), "text/csv", exam, "csv")
 
 
 @bp.get("/results.xlsx")
 def results_xlsx_download(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = exam_or_404(exam_id)
     return _attachment(results_xlsx(exam), XLSX, exam, "xlsx")

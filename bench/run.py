@@ -88,7 +88,7 @@ def staff_pages_to_measure(app_rules: list[tuple[str, str]], seeded: dict) -> di
             "examiner_room": ("chief", f"/examiner/panels/{panel_id}/room"),
         }
         for endpoint, rule in app_rules:
-            # The HR overview (app/routes/hr_overview.py) is measured as soon as it exists.
+            # The HR overview (app/routes/hr/overview.py) is measured as soon as it exists.
             if endpoint.startswith("hr_overview.") and rule.count("<") == 1 and "<int:exam_id>" in rule:
                 pages[label][endpoint] = ("hr", rule.replace("<int:exam_id>", str(exam_id)))
     return pages

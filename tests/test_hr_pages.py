@@ -26,7 +26,7 @@ from app.models import (
     Role,
 )
 from app.setup.panels import create_panel, set_panel_staff
-from app.routes import hr as hr_routes
+from app.routes.hr import codes as hr_routes
 from app.setup.slips import SLIP_HEADER
 from app.timeutil import format_beijing, utcnow
 from tests.conftest import csrf_token_from, gen_exam, gen_user
@@ -757,6 +757,14 @@ def test_notice_of_another_exam_is_not_found(hr):
     assert hr.get(f"/hr/exams/{exam.id}/notices/{notice.id}").status_code == 200
     assert hr.get(f"/hr/exams/{other.id}/notices/{notice.id}").status_code == 404
     assert hr.post(f"/hr/exams/{other.id}/notices/{notice.id}/delete").status_code == 404
+
+
+def test_an_unknown_exam_is_not_found_for_hr_and_a_login_for_a_stranger(app, hr):
+    # The exam is loaded once per request for every HR blueprint, after the role guard.
+    for url in ("/hr/exams/9999", "/hr/exams/9999/overview", "/hr/exams/9999/score-sheet"):
+        assert hr.get(url).status_code == 404
+        stranger = app.test_client().get(url)
+        assert stranger.status_code == 302 and "/login" in stranger.headers["Location"]
 
 
 def test_question_set_crud(hr):

@@ -1,6 +1,6 @@
 """Creating panels and staffing them."""
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from app import audit, db
 from app.setup.codes import allocate_codes
@@ -63,3 +63,32 @@ def _staff_summary(panel: Panel) -> dict:
         "assistants": sorted(m.user_id for m in panel.members if m.role == PanelRole.ASSISTANT),
         "chief": panel.chief_examiner_id,
     }
+
+
+def panel_name_taken(exam: Exam, name: str, panel: Panel | None = None) -> bool:
+    """Panel names are unique within an exam (`panel` itself excepted, when renaming it)."""
+    query = select(Panel.id).where(Panel.exam_id == exam.id, Panel.name == name)
+    if panel is not None:
+        query = query.where(Panel.id != panel.id)
+    return db.session.scalar(query) is not None
+
+
+def examiners_on_other_panels(panel: Panel, user_ids: list[int]) -> list[str]:
+    """An examiner sits in one interview room at a time: at most one panel per exam.
+
+    "name（panel）" for each of `user_ids` already examining on another panel of the exam."""
+    if not user_ids:
+        return []
+    rows = db.session.execute(
+        select(User.display_name, Panel.name)
+        .join(PanelMember, PanelMember.user_id == User.id)
+        .join(Panel, Panel.id == PanelMember.panel_id)
+        .where(
+            Panel.exam_id == panel.exam_id,
+            Panel.id != panel.id,
+            PanelMember.role == PanelRole.EXAMINER,
+            User.id.in_(user_ids),
+        )
+        .order_by(User.display_name)
+    ).all()
+    return [f"{user}（{panel_name}）" for user, panel_name in rows]

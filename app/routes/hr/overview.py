@@ -4,12 +4,11 @@ The overview table polls every few seconds and answers 304 while nothing changed
 (app.day.overview.overview_version); the rules live in app/day/overview.py.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from app import db, htmx
-from app.decorators import guard_blueprint
+from app import htmx
 from app.day.overview import (
     TIMELINE_HEADER,
     build_overview,
@@ -20,21 +19,17 @@ from app.day.overview import (
 )
 from app.exports import csv_bytes, download
 from app.journey import MOVES, Actor, Refused, perform
-from app.models import Candidate, Exam, Role
+from app.routes.hr import overview_bp as bp
+from app.models import Candidate
+from app.routes.hr.lookups import child_or_404
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.day.poll_versions import bump_panel
 from app.recordings.appearances import recordings_of
 from app.day.consoles import fragment, not_modified, refusal_for_staff, settle_due
 from app.timeutil import utcnow
 
-bp = Blueprint("hr_overview", __name__, url_prefix="/hr")
-guard_blueprint(bp, Role.HR, Role.ADMIN)
 
 POLL_SECONDS = 5
-
-
-def _exam_or_404(exam_id: int) -> Exam:
-    return db.session.get(Exam, exam_id) or abort(404)
 
 
 def _filters(panel_ids: set[int]) -> dict:
@@ -50,7 +45,7 @@ def _filters(panel_ids: set[int]) -> dict:
 
 @bp.get("/exams/<int:exam_id>/overview")
 def overview(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     now = utcnow()
     # The board is only as true as the time rules applied to it: lapsed calls, the cut-off.
     settle_due(now, exam_id=exam.id)
@@ -97,10 +92,8 @@ def _query(filters: dict) -> dict:
 
 @bp.get("/exams/<int:exam_id>/candidates/<int:candidate_id>/timeline")
 def candidate_timeline(exam_id: int, candidate_id: int):
-    exam = _exam_or_404(exam_id)
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or candidate.exam_id != exam.id:
-        abort(404)
+    exam = g.exam
+    candidate = child_or_404(Candidate, candidate_id)
     entries = timeline(candidate)
     if request.args.get("format") == "csv":
         return download(
@@ -119,10 +112,8 @@ DISQUALIFY_REASON_MAX = 500
 def disqualify(exam_id: int, candidate_id: int):
     """取消面试资格: for a violation seen on the day or in the recordings afterwards. The reason is
     required and audited; the candidate's page says so, and exports mark them 取消资格."""
-    exam = _exam_or_404(exam_id)
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or candidate.exam_id != exam.id:
-        abort(404)
+    exam = g.exam
+    candidate = child_or_404(Candidate, candidate_id)
     back = url_for("hr_overview.candidate_timeline", exam_id=exam.id, candidate_id=candidate.id)
     reason = (request.form.get("reason") or "").strip()[:DISQUALIFY_REASON_MAX]
     try:

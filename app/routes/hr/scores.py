@@ -6,9 +6,9 @@ Thin views over `app.scoring.sheets`, `app.scoring.paper_entry`, `app.scoring.se
 """
 
 from flask import (
-    Blueprint,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import db
-from app.decorators import guard_blueprint
+from app.routes.hr import scores_bp as bp
+from app.models import Candidate, Exam, ScoreDimension, User
+from app.routes.hr.lookups import child_or_404, exam_or_404
 from app.exports import download
-from app.models import Candidate, Exam, Role, ScoreDimension, User
 from app.scoring.paper_entry import enter_from_paper
 from app.scoring.results import results_csv, results_xlsx
 from app.scoring.results_view import results_page
@@ -49,26 +50,6 @@ from app.scoring.service import (
 from app.scoring.rules import Rule
 from app.scoring.rules import sheet_total as values_total
 
-bp = Blueprint("hr_scores", __name__, url_prefix="/hr/exams/<int:exam_id>")
-guard_blueprint(bp, Role.HR, Role.ADMIN)
-
-
-def _exam_or_404(exam_id: int) -> Exam:
-    return db.session.get(Exam, exam_id) or abort(404)
-
-
-def _dimension_or_404(exam: Exam, dimension_id: int) -> ScoreDimension:
-    dim = db.session.get(ScoreDimension, dimension_id)
-    if dim is None or dim.exam_id != exam.id:
-        abort(404)
-    return dim
-
-
-def _candidate_or_404(exam: Exam, candidate_id: int) -> Candidate:
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or candidate.exam_id != exam.id:
-        abort(404)
-    return candidate
 
 
 # --- score sheet ------------------------------------------------------------------------------
@@ -94,12 +75,12 @@ def _sheet_page(
 
 @bp.get("/score-sheet")
 def score_sheet(exam_id: int):
-    return _sheet_page(_exam_or_404(exam_id))
+    return _sheet_page(g.exam)
 
 
 @bp.post("/score-sheet")
 def add_score_dimension(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     form = request.form
     try:
         dim = add_dimension(
@@ -114,7 +95,7 @@ def add_score_dimension(exam_id: int):
 
 @bp.post("/score-sheet/usual")
 def add_usual_score_sheet(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     try:
         add_usual_sheet(exam)
     except ScoreError as error:
@@ -126,8 +107,8 @@ def add_usual_score_sheet(exam_id: int):
 
 @bp.route("/score-sheet/<int:dimension_id>", methods=["GET", "POST"])
 def edit_score_dimension(exam_id: int, dimension_id: int):
-    exam = _exam_or_404(exam_id)
-    dim = _dimension_or_404(exam, dimension_id)
+    exam = g.exam
+    dim = child_or_404(ScoreDimension, dimension_id)
     error, status = None, 200
     typed = {"name": dim.name, "max_score": str(dim.max_score), "guidance": dim.guidance}
     if request.method == "POST":
@@ -159,8 +140,8 @@ def edit_score_dimension(exam_id: int, dimension_id: int):
 
 @bp.post("/score-sheet/<int:dimension_id>/delete")
 def delete_score_dimension(exam_id: int, dimension_id: int):
-    exam = _exam_or_404(exam_id)
-    dim = _dimension_or_404(exam, dimension_id)
+    exam = g.exam
+    dim = child_or_404(ScoreDimension, dimension_id)
     name = dim.name
     try:
         remove_dimension(exam, dim)
@@ -173,8 +154,8 @@ def delete_score_dimension(exam_id: int, dimension_id: int):
 
 @bp.post("/score-sheet/<int:dimension_id>/move")
 def move_score_dimension(exam_id: int, dimension_id: int):
-    exam = _exam_or_404(exam_id)
-    dim = _dimension_or_404(exam, dimension_id)
+    exam = g.exam
+    dim = child_or_404(ScoreDimension, dimension_id)
     step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if step is None:
         return _sheet_page(exam, error="未知的移动方向。 Unknown direction.", status=400)
@@ -249,7 +230,7 @@ def _paper_page(
 
 
 def _pick(exam: Exam, candidate_id: int | None, examiner_id: int | None):
-    candidate = _candidate_or_404(exam, candidate_id) if candidate_id else None
+    candidate = child_or_404(Candidate, candidate_id) if candidate_id else None
     examiner = None
     if candidate is not None and examiner_id:
         examiner = next((u for u in panel_examiners(candidate) if u.id == examiner_id), None)
@@ -260,7 +241,7 @@ def _pick(exam: Exam, candidate_id: int | None, examiner_id: int | None):
 
 @bp.get("/paper-entry")
 def paper_entry(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     candidate, examiner = _pick(
         exam, request.args.get("candidate", type=int), request.args.get("examiner", type=int)
     )
@@ -269,7 +250,7 @@ def paper_entry(exam_id: int):
 
 @bp.post("/paper-entry/<int:candidate_id>/<int:examiner_id>")
 def save_paper_entry(exam_id: int, candidate_id: int, examiner_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     candidate, examiner = _pick(exam, candidate_id, examiner_id)
     typed = {
         key[len("dim-") :]: value for key, value in request.form.items() if key.startswith("dim-")
@@ -297,7 +278,7 @@ def save_paper_entry(exam_id: int, candidate_id: int, examiner_id: int):
 
 @bp.get("/results")
 def results(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     return render_template(
         "hr/results.html", exam=exam, page=results_page(exam), rule=Rule.of_exam(exam)
     )
@@ -305,7 +286,7 @@ def results(exam_id: int):
 
 @bp.post("/results/publish")
 def publish_results(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = g.exam
     try:
         count = publish_exam(exam, db.session.get(User, current_user.id))
     except ScoreError as error:
@@ -321,7 +302,7 @@ def publish_results(exam_id: int):
 
 @bp.get("/results.csv")
 def results_csv_download(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = exam_or_404(exam_id)
     return download(
         results_csv(exam), f"{exam.name}-成绩.csv", ascii_name=f"results-exam-{exam.id}.csv"
     )
@@ -329,7 +310,7 @@ def results_csv_download(exam_id: int):
 
 @bp.get("/results.xlsx")
 def results_xlsx_download(exam_id: int):
-    exam = _exam_or_404(exam_id)
+    exam = exam_or_404(exam_id)
     return download(
         results_xlsx(exam), f"{exam.name}-成绩.xlsx", ascii_name=f"results-exam-{exam.id}.xlsx"
     )

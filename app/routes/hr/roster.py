@@ -1,0 +1,158 @@
+"""HR's candidates: importing the list, assigning them to panels, the live candidate list."""
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app import db, htmx
+from app.day.consoles import fragment, not_modified
+from app.day.overview import candidate_list_version
+from app.models import Candidate
+from app.models.candidate import STATE_LABELS
+from app.routes.hr import bp
+from app.routes.hr.forms import ImportForm
+from app.routes.hr.lookups import panel_list, saved_or_flash_stale
+from app.setup.roster import (
+    MOVABLE_STATES,
+    distribute_candidates,
+    exam_candidates,
+    import_candidates,
+    move_candidate,
+    sort_moves,
+)
+
+@bp.route("/exams/<int:exam_id>/import", methods=["GET", "POST"])
+def import_roster(exam_id: int):
+    exam = g.exam
+    form = ImportForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        if not data:
+            form.file.errors.append("文件是空的。 The file is empty.")
+        else:
+            try:
+                report = import_candidates(exam, upload.filename, data)
+            except ValueError as error:
+                # Too many live codes in overlapping exams (see app.setup.codes): nothing was written.
+                errors = [f"无法分配邀请码：{error}"]
+            else:
+                if report.ok:
+                    flash(
+                        f"已导入 {len(report.rows)} 名考生并生成邀请码。 "
+                        f"{len(report.rows)} candidates imported.",
+                        "success",
+                    )
+                    return redirect(url_for("hr.candidates", exam_id=exam.id))
+                errors = list(report.errors)
+    status = 400 if form.is_submitted() else 200
+    return render_template("hr/import.html", form=form, exam=exam, errors=errors), status
+
+
+@bp.route("/exams/<int:exam_id>/assign", methods=["GET", "POST"])
+def assign(exam_id: int):
+    exam = g.exam
+    panels = panel_list(exam)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        by_id = {p.id: p for p in panels}
+        wanted = []
+        for candidate in exam_candidates(exam, for_update=True):
+            raw = request.form.get(f"panel-{candidate.id}")
+            if raw is None:
+                continue
+            try:
+                target = by_id[int(raw)] if raw else None
+            except (KeyError, ValueError):
+                abort(400)
+            wanted.append((candidate, target))
+        moves, refused = sort_moves(wanted)
+        if refused:
+            # Named before the rollback, which expires what was read under the lock.
+            names = "、".join(f"{c.name}（{c.state_label}）" for c in refused)
+            db.session.rollback()
+            flash(
+                "以下考生已进入面试流程，不能再调整考场，本次未保存任何更改： "
+                + names
+                + " These candidates are already on their way: nothing was saved.",
+                "error",
+            )
+            return redirect(url_for("hr.assign", exam_id=exam.id))
+        for candidate, target in moves:
+            move_candidate(candidate, target, "manual")
+        if saved_or_flash_stale():
+            flash(f"已调整 {len(moves)} 名考生的考场。 {len(moves)} candidates moved.", "success")
+        return redirect(url_for("hr.assign", exam_id=exam.id))
+    return render_template(
+        "hr/assign.html",
+        exam=exam,
+        panels=panels,
+        candidates=exam_candidates(exam),
+        movable=MOVABLE_STATES,
+        form=form,
+    )
+
+
+@bp.post("/exams/<int:exam_id>/assign/distribute")
+def distribute(exam_id: int):
+    exam = g.exam
+    panels = panel_list(exam)
+    if not panels:
+        flash("请先创建考场。 Create a panel first.", "error")
+        return redirect(url_for("hr.assign", exam_id=exam.id))
+    everyone = exam_candidates(exam, for_update=True)
+    waiting = distribute_candidates(panels, everyone)
+    if saved_or_flash_stale():
+        flash(
+            f"已将 {len(waiting)} 名未分配考生平均分到 {len(panels)} 个考场。 "
+            f"{len(waiting)} candidates distributed.",
+            "success",
+        )
+    return redirect(url_for("hr.assign", exam_id=exam.id))
+
+
+@bp.get("/exams/<int:exam_id>/candidates")
+def candidates(exam_id: int):
+    exam = g.exam
+    panels = panel_list(exam)
+    state = request.args.get("state", "")
+    if state not in STATE_LABELS:
+        state = ""
+    panel_filter = request.args.get("panel", "")
+    query = (
+        select(Candidate)
+        .where(Candidate.exam_id == exam.id)
+        .options(joinedload(Candidate.panel))
+        .order_by(Candidate.panel_id, Candidate.lot_number, Candidate.position, Candidate.id)
+    )
+    if state:
+        query = query.where(Candidate.state == state)
+    if panel_filter == "none":
+        query = query.where(Candidate.panel_id.is_(None))
+    elif panel_filter.isdigit() and int(panel_filter) in {p.id for p in panels}:
+        query = query.where(Candidate.panel_id == int(panel_filter))
+    else:
+        panel_filter = ""
+    # Polled every 5 s by every HR browser: an unchanged list is a 304 after one aggregate.
+    etag = candidate_list_version(exam.id, panels)
+    if htmx:
+        cached = not_modified(etag)
+        if cached is not None:
+            return cached
+    rows = list(db.session.scalars(query).unique())
+    context = dict(
+        etag=etag,
+        exam=exam,
+        panels=panels,
+        candidates=rows,
+        state=state,
+        panel_filter=panel_filter,
+        poll_url=url_for(
+            "hr.candidates", exam_id=exam.id, state=state or None, panel=panel_filter or None
+        ),
+    )
+    if htmx:
+        return fragment(render_template("hr/_candidate_table.html", **context), etag)
+    return render_template("hr/candidates.html", **context)

@@ -1,0 +1,27 @@
+"""Question sets (题本): what the audit keeps of one, and when one may still be deleted."""
+
+from sqlalchemy import select
+
+from app import db
+from app.models import Candidate, QuestionSet
+
+
+def question_snapshot(question_set: QuestionSet) -> dict:
+    return {
+        "title": question_set.title,
+        "panel": question_set.panel_id,
+        "body": question_set.body,
+        "scoring_guide": question_set.scoring_guide,
+        "position": question_set.position,
+    }
+
+
+def questions_shown(question_set: QuestionSet) -> bool:
+    """Whether a candidate this set applies to has started the timer (and so seen it)."""
+    query = select(Candidate.id).where(
+        Candidate.exam_id == question_set.exam_id, Candidate.timer_started_at.is_not(None)
+    )
+    if question_set.panel_id is not None:
+        query = query.where(Candidate.panel_id == question_set.panel_id)
+    return db.session.scalar(query.limit(1)) is not None
+

@@ -3,7 +3,6 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from app.routes import admin, assistant, auth, calls, candidate, examiner, health, hr
-    from app.routes import examiner_scoring
     from app.routes import hr_overview
     from app.routes import hr_scores
 
@@ -15,7 +14,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(hr_scores.bp)
     app.register_blueprint(assistant.bp)
     app.register_blueprint(examiner.bp)
-    app.register_blueprint(examiner_scoring.bp)
+    app.register_blueprint(examiner.scoring_bp)
     app.register_blueprint(candidate.bp)
     app.register_blueprint(calls.bp)
     from app.routes import hooks, recordings

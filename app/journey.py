@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, db
+from app.jitsi.rooms import new_room_name
 from app.models import Call, Candidate, Exam, Notice, NoticeAck, Panel, PanelMember, PanelRole, User
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
@@ -189,8 +190,6 @@ def _ring(kind: str) -> Callable:
 def _debug_room(candidate: Candidate) -> str:
     # A fresh room per debug call: the candidate sees its name in the page, so it must not
     # reveal the panel's interview room.
-    from app.jitsi.rooms import new_room_name
-
     return new_room_name(f"ir-e{candidate.exam_id}")
 
 

@@ -30,8 +30,10 @@ def run_worker(burst: bool = False) -> None:
     recovered = recover_recordings()
     cleaned = clean_partials()
     if recovered or cleaned:
-        app.logger.warning("worker start: %d recordings re-enqueued, %d stale partial files removed",
-                           recovered, cleaned)
+        app.logger.warning(
+            "worker start: %d recordings re-enqueued, %d stale partial files removed",
+            recovered, cleaned,
+        )
     db.session.remove()
     db.engine.dispose()
     app.extensions["db_engine_pid"] = os.getpid()

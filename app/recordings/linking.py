@@ -36,10 +36,13 @@ def link_room(room: str, started_at: datetime | None) -> RoomLink:
             return RoomLink(panel.exam_id, panel.id, None, "rest")
         call = _interview_call_at(room, started_at)
         return RoomLink(panel.exam_id, panel.id, call.candidate_id if call else None, "interview")
-    call = db.session.scalar(select(Call).where(Call.room == room).order_by(Call.id.desc()).limit(1))
+    call = db.session.scalar(
+        select(Call).where(Call.room == room).order_by(Call.id.desc()).limit(1)
+    )
     if call is not None:
         candidate = db.session.get(Candidate, call.candidate_id)
-        return RoomLink(candidate.exam_id if candidate else None, call.panel_id, call.candidate_id, call.kind)
+        exam_id = candidate.exam_id if candidate else None
+        return RoomLink(exam_id, call.panel_id, call.candidate_id, call.kind)
     return RoomLink()
 
 

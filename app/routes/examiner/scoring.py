@@ -11,12 +11,13 @@ until the chief confirms.
 from flask import Blueprint, abort, render_template, request
 
 from app import db, htmx
+from app.day.consoles import done, fragment, not_modified, refused, staff_user
+from app.day.poll_versions import bump_panel
 from app.decorators import guard_blueprint
 from app.models import Candidate, Role
-from app.scoring.panel_scores import scores_version, sheet_view
-from app.day.poll_versions import bump_panel
 from app.routes.examiner.access import console_url, examiner_panel, is_chief, panel_candidate
 from app.routes.examiner.scoring_view import RECUSAL_REASONS, render_board, render_scoring
+from app.scoring.panel_scores import scores_version, sheet_view
 from app.scoring.service import (
     ScoreError,
     change_submitted,
@@ -27,7 +28,6 @@ from app.scoring.service import (
     save_draft,
     submit,
 )
-from app.day.consoles import done, fragment, not_modified, refused, staff_user
 from app.timeutil import utcnow
 
 bp = Blueprint("examiner_scoring", __name__, url_prefix="/examiner")

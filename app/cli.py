@@ -11,7 +11,13 @@ from flask.cli import AppGroup
 from app import db
 from app.exports import csv_text
 from app.jitsi.cli import register_jitsi_cli
-from app.models import Candidate, Exam
+from app.jobs.worker import run_worker
+from app.models import Exam
+from app.recordings.cli import recordings_cli
+from app.scoring.results import results_csv, results_xlsx
+from app.setup.demo import DemoExists, seed_demo
+from app.setup.roster import import_candidates
+from app.setup.slips import SLIP_HEADER, slip_rows
 
 candidates_cli = AppGroup("candidates", help="Import candidates and list their codes.")
 
@@ -28,8 +34,6 @@ def _exam_or_exit(exam_id: int) -> Exam:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(exam_id: int, file: Path) -> None:
     """Import FILE (CSV in UTF-8/GBK, or XLSX) into EXAM_ID: every row, or none."""
-    from app.setup.roster import import_candidates
-
     exam = _exam_or_exit(exam_id)
     report = import_candidates(exam, file.name, file.read_bytes())
     if not report.ok:
@@ -44,8 +48,6 @@ def import_command(exam_id: int, file: Path) -> None:
 @click.argument("exam_id", type=int)
 def codes_command(exam_id: int) -> None:
     """Print the code slips of EXAM_ID as CSV on stdout."""
-    from app.setup.slips import SLIP_HEADER, slip_rows
-
     exam = _exam_or_exit(exam_id)
     # For a terminal or a pipe: no BOM, and the lines end as the shell's do.
     sys.stdout.write(csv_text(SLIP_HEADER, slip_rows(exam), lineterminator="\n"))
@@ -55,8 +57,6 @@ def codes_command(exam_id: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print what was created as JSON.")
 def seed_demo_command(as_json: bool) -> None:
     """Create demo exams, panels, staff and candidates (only into an empty database)."""
-    from app.setup.demo import DemoExists, seed_demo
-
     try:
         summary = seed_demo()
     except DemoExists as exc:
@@ -76,8 +76,6 @@ def seed_demo_command(as_json: bool) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_command(burst: bool) -> None:
     """Run the RQ worker inside the app (with the scheduler, for retries and periodic jobs)."""
-    from app.jobs.queue import run_worker
-
     run_worker(burst=burst)
 
 
@@ -91,8 +89,6 @@ results_cli = AppGroup("results", help="Export scores and ranks.")
               help="Write to this file instead of standard output.")
 def results_export_command(exam_id: int, fmt: str, output: Path | None) -> None:
     """Every candidate of EXAM_ID with each examiner's total, the final score and the rank per position."""
-    from app.scoring.results import results_csv, results_xlsx
-
     exam = _exam_or_exit(exam_id)
     data = results_csv(exam) if fmt == "csv" else results_xlsx(exam)
     if output is not None:
@@ -108,7 +104,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(results_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(worker_command)
-    from app.recordings.cli import recordings_cli
-
     app.cli.add_command(recordings_cli)
     register_jitsi_cli(app)

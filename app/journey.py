@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, db
+from app.jitsi.rooms import new_room_name
 from app.models import Call, Candidate, Exam, Notice, NoticeAck, Panel, PanelMember, PanelRole, User
 from app.models.candidate import (
     IN_INTERVIEW,
@@ -199,8 +200,6 @@ def _ring(kind: str) -> Callable:
 def _debug_room(candidate: Candidate) -> str:
     # A fresh room per debug call: the candidate sees its name in the page, so it must not
     # reveal the panel's interview room.
-    from app.jitsi.rooms import new_room_name
-
     return new_room_name(f"ir-e{candidate.exam_id}")
 
 

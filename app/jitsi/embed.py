@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 from flask import current_app, g, has_request_context, url_for
 
-from app.jitsi.rooms import iframe_room_name
-from app.jitsi.tokens import JitsiSettings, mint_token
+from app.jitsi.tokens import JitsiSettings, iframe_room_name, mint_token
+from app.journey import current_call
+from app.models.candidate import IN_INTERVIEW
+from app.models.candidate import CandidateState as S
 
 # Toolbars reduced to what each role needs: a candidate cannot invite, record, kick, or share
 # the screen; staff get the moderation tools.
@@ -104,10 +106,6 @@ def _remaining_seconds(candidate, now) -> int:
 
 def candidate_call_room(candidate) -> tuple[str, str] | None:
     """(room, kind) of the call the candidate belongs in now, or None outside calls."""
-    from app.journey import current_call
-    from app.models.candidate import IN_INTERVIEW
-    from app.models.candidate import CandidateState as S
-
     if candidate.state in (S.DEBUGGING, S.DEBUG_CALLED):
         call = current_call(candidate)
         return (call.room, "debug") if call is not None else None

@@ -4,14 +4,8 @@ A room name is the call's only secret against outsiders in development mode, and
 is what a token is bound to, so it carries 128 random bits from `secrets`.
 """
 
-from __future__ import annotations
-
 import re
 import secrets
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from app.jitsi.tokens import JitsiSettings
 
 RANDOM_BYTES = 16  # 128 bits, written as 32 hex digits
 PREFIX_MAX_LENGTH = 16
@@ -36,13 +30,3 @@ def new_room_name(prefix: str) -> str:
 
 def is_valid_room_name(room: str) -> bool:
     return bool(ROOM_NAME_RE.fullmatch(room)) and len(room) <= 100
-
-
-def iframe_room_name(settings: JitsiSettings, room: str) -> str:
-    """The `roomName` to give the IFrame API: JaaS wants `<tenant>/<room>`, others the bare room.
-
-    The token's `room` claim stays the bare room in both cases (JaaS checks the tenant via `sub`).
-    """
-    if settings.mode == "jaas":
-        return f"{settings.jaas_tenant}/{room}"
-    return room

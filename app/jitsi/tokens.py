@@ -152,6 +152,16 @@ class JitsiSettings:
             _load_jaas_private_key(str(self.jaas_private_key_file))  # unreadable key: fail now
 
 
+def iframe_room_name(settings: JitsiSettings, room: str) -> str:
+    """The `roomName` to give the IFrame API: JaaS wants `<tenant>/<room>`, others the bare room.
+
+    The token's `room` claim stays the bare room in both cases (JaaS checks the tenant via `sub`).
+    """
+    if settings.mode == "jaas":
+        return f"{settings.jaas_tenant}/{room}"
+    return room
+
+
 def _load_jaas_private_key(path: str) -> RSAPrivateKey:
     # The path is named in errors, never the file's content.
     try:

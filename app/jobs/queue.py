@@ -1,4 +1,4 @@
-"""The RQ queue and worker, both bound to the app's Redis.
+"""The RQ queue and the app context every job runs in, both bound to the app's Redis.
 
 RQ's Worker forks a work horse per job. A job must not lean on what the fork copied from its
 parent: every job function runs inside `job_app_context()`, which pushes a fresh app context
@@ -11,17 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
-from rq import Queue, Worker
+from rq import Queue
 
-from app import db
+from app import create_app, db
 from app.redis_conn import get_redis
 
 # The app of this process when a job runs outside any app context (created once, then reused).
 _process_app: Flask | None = None
-
-# Look for abandoned jobs (a worker killed mid-job) every minute rather than every ten (an idle
-# worker still only looks when its blocking dequeue returns, every few minutes).
-MAINTENANCE_INTERVAL = 60
 
 
 def get_queue() -> Queue:
@@ -33,8 +29,6 @@ def _app_for_job() -> Flask:
     if has_app_context():
         return current_app._get_current_object()
     if _process_app is None:
-        from app import create_app
-
         _process_app = create_app()
     return _process_app
 
@@ -61,29 +55,3 @@ def job_app_context() -> Iterator[Flask]:
             yield app
         finally:
             db.session.remove()
-
-
-def run_worker(burst: bool = False) -> None:
-    """Work inside the current app (its config, database and Redis), with the scheduler.
-
-    Before working: re-enqueue recordings whose job was lost and clear stale partial downloads.
-    Then the parent gives its database connections back, so no connection crosses a fork.
-    """
-    from app.recordings.service import clean_partials, recover_recordings
-
-    app = current_app._get_current_object()
-    recovered = recover_recordings()
-    cleaned = clean_partials()
-    if recovered or cleaned:
-        app.logger.warning("worker start: %d recordings re-enqueued, %d stale partial files removed",
-                           recovered, cleaned)
-    db.session.remove()
-    db.engine.dispose()
-    app.extensions["db_engine_pid"] = os.getpid()
-    queue = get_queue()
-    # The periodic time-rule sweep (entry cut-off, lots, lapsed calls): see app/jobs/sweep.py.
-    from app.jobs.sweep import ensure_scheduled
-
-    ensure_scheduled(queue)
-    worker = Worker([queue], connection=queue.connection, maintenance_interval=MAINTENANCE_INTERVAL)
-    worker.work(with_scheduler=True, burst=burst)

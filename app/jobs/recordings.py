@@ -24,8 +24,17 @@ import requests
 from rq import get_current_job
 
 from app import db
+from app.audit import record
 from app.jobs.queue import job_app_context
 from app.models import Recording, RecordingStatus
+from app.recordings.linking import candidate_of
+from app.recordings.storage import (
+    fsync_dir,
+    partial_dir,
+    recordings_dir,
+    relative_stored_path,
+    source_url,
+)
 
 CHUNK_BYTES = 1 << 20
 PROGRESS_SECONDS = 1.0
@@ -89,8 +98,6 @@ def _reason(exc: Exception) -> str:
 
 
 def _fetch_verified(app, recording: Recording, base: str) -> int:
-    from app.recordings.service import fsync_dir, partial_dir, recordings_dir, relative_stored_path, source_url
-
     # Read everything needed now: commits below expire the object.
     rid, expected_size, expected_sha = recording.id, recording.expected_size, recording.expected_sha256
     url = source_url(recording, base)
@@ -145,9 +152,6 @@ def _progress(recording_id: int, pulled: int) -> None:
 
 
 def _stored(recording: Recording, size: int) -> None:
-    from app.audit import record
-    from app.recordings.service import candidate_of, recordings_dir, relative_stored_path
-
     recording.status = RecordingStatus.STORED
     recording.bytes_pulled = size
     recording.stored_path = relative_stored_path(recording)
@@ -160,9 +164,6 @@ def _stored(recording: Recording, size: int) -> None:
 
 
 def _fail(recording: Recording, reason: str) -> None:
-    from app.audit import record
-    from app.recordings.service import candidate_of
-
     recording.status = RecordingStatus.FAILED
     recording.error = reason[:2000]
     record("recording_failed", exam_id=recording.exam_id, candidate=candidate_of(recording),

@@ -21,6 +21,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from app import db, journey
+from app.jobs.queue import get_queue, job_app_context
 from app.models import Exam
 from app.timeutil import utcnow
 
@@ -65,8 +66,6 @@ def ensure_scheduled(queue: Queue, now: datetime | None = None) -> bool:
 
 def run_sweep(now: datetime | None = None) -> dict[int, int]:
     """The RQ job: schedule the next run first (a crash below must not end the chain), sweep."""
-    from app.jobs.queue import get_queue, job_app_context
-
     with job_app_context():
         now = now or utcnow()
         ensure_scheduled(get_queue(), now)

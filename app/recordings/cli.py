@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app import db
 from app.models import Recording
+from app.recordings.service import retry_recording
 
 recordings_cli = AppGroup("recordings", help="List recordings, retry failed pulls.")
 
@@ -31,8 +32,6 @@ def list_command(status: str | None) -> None:
 @click.option("--all-failed", is_flag=True, help="Every failed recording.")
 def retry_command(recording_ids: tuple[int, ...], all_failed: bool) -> None:
     """Queue failed pulls again (fresh retries), as the page's retry button does."""
-    from app.recordings.service import retry_recording
-
     if all_failed:
         recording_ids = tuple(db.session.scalars(select(Recording.id).where(Recording.status == "failed")))
     if not recording_ids:

@@ -3,7 +3,7 @@
 Flow: `jitsi/jibri/finalize.sh` POSTs a signed notice to /hooks/jibri -> `verify_signature` ->
 `parse_notice` -> `take_notice` (one row per file, a replay finds the rows it made) ->
 `ensure_pull_enqueued` (one RQ job per file, deterministic id) -> app/jobs/recordings.py pulls,
-verifies and stores the file.
+verifies and stores the file (where: app/recordings/storage.py).
 
 Choices where the issue is silent:
 - A signed notice that is not the JSON the script sends is refused with 400 and recorded nowhere
@@ -11,7 +11,7 @@ Choices where the issue is silent:
 - A file is linked by its room: a panel's interview room -> that panel and the candidate whose
   interview call was open when the file started; a panel's rest room -> the panel only (several
   candidates rest together); a debug call's room -> that candidate. Anything else is kept
-  unassigned (shown to HR), never dropped.
+  unassigned (shown to HR), never dropped (app/recordings/linking.py).
 - The same notice again (Jibri retried, an operator re-ran the script) changes nothing; it only
   re-enqueues a file still waiting whose job was lost (e.g. Redis was flushed).
 """
@@ -21,21 +21,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
-from urllib.parse import quote, urlsplit
+from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select
+from rq import Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import db
-from app.models import Call, Exam, Panel, Recording, RecordingStatus
-from app.timeutil import utcnow
+from app.audit import record
+from app.day.staff_scope import panels_of
+from app.jobs.queue import get_queue
+from app.jobs.recordings import pull_recording
+from app.models import Exam, Recording, RecordingStatus, Role
+from app.recordings.linking import candidate_of, link_room
+from app.redis_conn import get_redis
 
 SIGNATURE_HEADER = "X-Jibri-Signature"
 SIGNATURE_PREFIX = "sha256="
@@ -45,11 +51,6 @@ SIGNATURE_PREFIX = "sha256="
 SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 FILE_STAMP_RE = re.compile(r"^(?P<room>.+)_(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})\.[A-Za-z0-9]+$")
-PARTIAL_DIR = ".partial"
-
-# A recording starts a little after the call is accepted (the chief starts the timer) and the
-# clocks of the Jibri host and the app differ by a little: this much slack either way.
-CLOCK_SLACK = timedelta(minutes=2)
 
 # RQ statuses in which a job will still run by itself.
 LIVE_JOB_STATUSES = {"queued", "started", "scheduled", "deferred"}
@@ -159,52 +160,6 @@ def started_at_from_name(file_name: str, tz_name: str) -> datetime | None:
     return local.replace(tzinfo=ZoneInfo(tz_name)).astimezone(ZoneInfo("UTC"))
 
 
-# --- linking a room to exam, panel and candidate ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class RoomLink:
-    exam_id: int | None = None
-    panel_id: int | None = None
-    candidate_id: int | None = None
-    room_kind: str | None = None
-
-
-def link_room(room: str, started_at: datetime | None) -> RoomLink:
-    panel = db.session.scalar(
-        select(Panel).where(or_(Panel.interview_room == room, Panel.rest_room == room))
-    )
-    if panel is not None:
-        if panel.rest_room == room:
-            return RoomLink(panel.exam_id, panel.id, None, "rest")
-        call = _interview_call_at(room, started_at)
-        return RoomLink(panel.exam_id, panel.id, call.candidate_id if call else None, "interview")
-    call = db.session.scalar(select(Call).where(Call.room == room).order_by(Call.id.desc()).limit(1))
-    if call is not None:
-        from app.models import Candidate
-
-        candidate = db.session.get(Candidate, call.candidate_id)
-        return RoomLink(candidate.exam_id if candidate else None, call.panel_id, call.candidate_id, call.kind)
-    return RoomLink()
-
-
-def _interview_call_at(room: str, started_at: datetime | None) -> Call | None:
-    """The accepted call in `room` that was open when the file started."""
-    if started_at is None:
-        return None
-    return db.session.scalar(
-        select(Call)
-        .where(
-            Call.room == room,
-            Call.accepted_at.is_not(None),
-            Call.accepted_at <= started_at + CLOCK_SLACK,
-            or_(Call.ended_at.is_(None), Call.ended_at >= started_at - CLOCK_SLACK),
-        )
-        .order_by(Call.accepted_at.desc())
-        .limit(1)
-    )
-
-
 # --- taking a notice -------------------------------------------------------------------------
 
 
@@ -214,8 +169,6 @@ def take_notice(notice: Notice) -> tuple[list[Recording], list[Recording]]:
     The unique (session_folder, file_name) guard decides, so two notices racing each other still
     make one row per file: the loser's insert fails inside its savepoint and it reads the winner's.
     """
-    from app.audit import record
-
     tz = current_app.config.get("JIBRI_TIMEZONE") or "UTC"
     created, existing = [], []
     for item in notice.files:
@@ -261,13 +214,6 @@ def take_notice(notice: Notice) -> tuple[list[Recording], list[Recording]]:
     return created, existing
 
 
-def candidate_of(recording: Recording):
-    """The linked candidate, so audit events land on the candidate's timeline."""
-    from app.models import Candidate
-
-    return db.session.get(Candidate, recording.candidate_id) if recording.candidate_id else None
-
-
 def _find(folder: str, name: str) -> Recording | None:
     return db.session.scalar(
         select(Recording).where(Recording.session_folder == folder, Recording.file_name == name)
@@ -291,11 +237,6 @@ def retry_intervals(app=None) -> list[int]:
 
 def live_job_status(recording: Recording) -> str | None:
     """The RQ status of the recording's job if it will still run by itself, else None."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
-    from app.redis_conn import get_redis
-
     try:
         job = Job.fetch(job_id_for(recording), connection=get_redis())
     except NoSuchJobError:
@@ -307,11 +248,6 @@ def live_job_status(recording: Recording) -> str | None:
 
 def ensure_pull_enqueued(recording: Recording) -> bool:
     """Enqueue the pull unless the file is stored or its job will run anyway; True if enqueued."""
-    from rq import Retry
-
-    from app.jobs.queue import get_queue
-    from app.jobs.recordings import pull_recording
-
     if recording.status == RecordingStatus.STORED or live_job_status(recording):
         return False
     intervals = retry_intervals()
@@ -330,8 +266,6 @@ def ensure_pull_enqueued(recording: Recording) -> bool:
 
 def retry_recording(recording: Recording, actor=None) -> bool:
     """Staff's retry of a failed pull: back to waiting, a fresh job with fresh retries."""
-    from app.audit import record
-
     if recording.status != RecordingStatus.FAILED:
         return False
     recording.status = RecordingStatus.WAITING
@@ -360,61 +294,8 @@ def recover_recordings() -> int:
     return count
 
 
-# --- storage ---------------------------------------------------------------------------------
-
-
-def recordings_dir(app=None) -> Path:
-    return Path((app or current_app).config["RECORDINGS_DIR"])
-
-
-def partial_dir(app=None) -> Path:
-    return recordings_dir(app) / PARTIAL_DIR
-
-
-def relative_stored_path(recording: Recording) -> str:
-    """Where a verified file lives under RECORDINGS_DIR: `<session folder>/<file name>`."""
-    return f"{recording.session_folder}/{recording.file_name}"
-
-
-def stored_file(recording: Recording) -> Path | None:
-    """The verified file on disk, or None (never a path outside RECORDINGS_DIR)."""
-    if recording.status != RecordingStatus.STORED or not recording.stored_path:
-        return None
-    root = recordings_dir().resolve()
-    path = (root / recording.stored_path).resolve()
-    if root not in path.parents or not path.is_file():
-        return None
-    return path
-
-
-def source_url(recording: Recording, base: str) -> str:
-    """`$JIBRI_RECORDINGS_URL/<folder name>/<file name>`."""
-    return f"{base.rstrip('/')}/{quote(recording.session_folder)}/{quote(recording.file_name)}"
-
-
-def clean_partials(app=None, older_than: timedelta = timedelta(minutes=15)) -> int:
-    """Delete temporary files nobody has written to for a while (a killed pull's leftovers).
-
-    A running pull writes every second, so an old file is nobody's; the pull of a recording also
-    clears its own leftovers when it starts again (app/jobs/recordings.py).
-    """
-    folder = partial_dir(app)
-    if not folder.is_dir():
-        return 0
-    limit = utcnow().timestamp() - older_than.total_seconds()
-    count = 0
-    for entry in folder.iterdir():
-        if entry.is_file() and entry.stat().st_mtime < limit:
-            entry.unlink(missing_ok=True)
-            count += 1
-    return count
-
-
 def exams_visible_to(user) -> list[Exam]:
     """HR and admin: every exam; examiners and assistants: the exams of the panels they work on."""
-    from app.models import Role
-    from app.day.staff_scope import panels_of
-
     if user.role in (Role.HR, Role.ADMIN):
         return list(db.session.scalars(select(Exam).order_by(Exam.login_opens_at.desc())))
     exam_ids = {p.exam_id for p in panels_of(user)}
@@ -425,8 +306,6 @@ def exams_visible_to(user) -> list[Exam]:
 
 def failed_count_for(user) -> int:
     """Failed recordings `user` may see: shown next to the menu entry on every staff page."""
-    from app.models import Role
-
     query = select(db.func.count(Recording.id)).where(Recording.status == RecordingStatus.FAILED)
     if user.role not in (Role.HR, Role.ADMIN):
         exam_ids = [e.id for e in exams_visible_to(user)]
@@ -437,8 +316,6 @@ def failed_count_for(user) -> int:
 
 
 def may_see(user, recording: Recording) -> bool:
-    from app.models import Role
-
     if user.role in (Role.HR, Role.ADMIN):
         return True
     if recording.exam_id is None:
@@ -446,10 +323,3 @@ def may_see(user, recording: Recording) -> bool:
     return recording.exam_id in {e.id for e in exams_visible_to(user)}
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename durable: the directory entry itself must reach the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -1,20 +1,28 @@
 from flask import Flask
 
+from app.routes import (
+    admin,
+    assistant,
+    auth,
+    calls,
+    candidate,
+    examiner,
+    health,
+    hooks,
+    hr,
+    recordings,
+)
+
 
 def register_blueprints(app: Flask) -> None:
-    from app.routes import admin, assistant, auth, calls, candidate, examiner, health, hr
-    from app.routes import examiner_scoring
-
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     hr.register(app)
     app.register_blueprint(assistant.bp)
     app.register_blueprint(examiner.bp)
-    app.register_blueprint(examiner_scoring.bp)
+    app.register_blueprint(examiner.scoring_bp)
     app.register_blueprint(candidate.bp)
     app.register_blueprint(calls.bp)
-    from app.routes import hooks, recordings
-
     app.register_blueprint(hooks.bp)
     app.register_blueprint(recordings.bp)

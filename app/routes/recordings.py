@@ -13,7 +13,8 @@ from app import db
 from app.decorators import guard_blueprint
 from app.models import Candidate, Exam, Panel, Recording, RecordingStatus, Role
 from app.recordings.appearances import appearances
-from app.recordings.service import exams_visible_to, failed_count_for, may_see, retry_recording, stored_file
+from app.recordings.service import exams_visible_to, failed_count_for, may_see, retry_recording
+from app.recordings.storage import stored_file
 
 bp = Blueprint("recordings", __name__, url_prefix="/staff/recordings")
 guard_blueprint(bp, Role.ADMIN, Role.HR, Role.EXAMINER, Role.ASSISTANT)

@@ -19,6 +19,8 @@ from datetime import datetime
 import redis
 from flask import current_app
 
+from app import db
+from app.models import Exam
 from app.redis_conn import get_redis
 from app.timeutil import utcnow
 
@@ -77,9 +79,6 @@ def recent_failures(exam_id: int | None = None, minutes: int = DEFAULT_WINDOW_MI
     if exam_id is None:
         return _sum([_key_all(m) for m in minutes_range])
     keys = [_key_exam(exam_id, m) for m in minutes_range]
-    from app import db
-    from app.models import Exam
-
     exam = db.session.get(Exam, exam_id)
     if exam is not None and exam.login_open_at(now):
         keys += [_key_unmatched(m) for m in minutes_range]

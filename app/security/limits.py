@@ -8,7 +8,7 @@ gunicorn worker and node; if Redis is down each process falls back to its own me
 letting everyone in or locking everyone out.
 """
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 
 from app.redis_conn import redis_url
@@ -51,18 +51,12 @@ def init_rate_limits(app: Flask) -> None:
 
 
 def code_limit_per_address() -> str:
-    from flask import current_app
-
     return current_app.config["CODE_FAILURES_PER_ADDRESS"]
 
 
 def code_limit_global() -> str:
-    from flask import current_app
-
     return current_app.config["CODE_FAILURES_GLOBAL"]
 
 
 def staff_login_limit() -> str:
-    from flask import current_app
-
     return current_app.config["STAFF_LOGIN_FAILURES_PER_ADDRESS"]

@@ -4,8 +4,8 @@ Examiners never learn who a candidate is: every examiner page shows a candidate 
 "考生 07" (`display_name_for_examiners`), never a name, ID number, phone or position.
 The chief examiner (Panel.chief_examiner_id) calls, sends back, starts the timer and ends;
 the other examiners see the same room and clock without those buttons, and the server refuses
-those moves to them (403) whatever they post. Scoring lives in app/routes/examiner_scoring.py
-on the same page.
+those moves to them (403) whatever they post (app/routes/examiner/access.py). Scoring lives in
+app/routes/examiner/scoring.py, on the same page.
 """
 
 import json
@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from app import db, htmx
 from app.day.broadcasts import recent_broadcasts
-from app.decorators import guard_blueprint
 from app.day.clock import clock_of
 from app.jitsi.embed import embed_for_staff
 from app.journey import Actor, Refused, interview_queue_with_misses, next_to_call, perform
@@ -31,7 +30,6 @@ from app.day.consoles import (
     current_and_past,
     done,
     fragment,
-    my_panel_or_403,
     not_modified,
     panel_version,
     refused,
@@ -40,6 +38,15 @@ from app.day.consoles import (
     staff_user,
 )
 from app.day.staff_scope import panels_of
+from app.decorators import guard_blueprint
+from app.routes.examiner.access import (
+    chief_panel,
+    console_url,
+    examiner_panel,
+    is_chief,
+    panel_candidate,
+)
+from app.routes.examiner.scoring_view import board_context, scoring_context
 from app.timeutil import utcnow
 
 bp = Blueprint("examiner", __name__, url_prefix="/examiner")
@@ -56,25 +63,6 @@ CHIEF_ACTIONS = {
 }
 
 
-def _panel(panel_id: int) -> Panel:
-    return my_panel_or_403(panel_id, PanelRole.EXAMINER)
-
-
-def _is_chief(panel: Panel) -> bool:
-    return panel.chief_examiner_id == current_user.id
-
-
-def _chief_panel(panel_id: int) -> Panel:
-    panel = _panel(panel_id)
-    if not _is_chief(panel):
-        abort(403)
-    return panel
-
-
-def _console_url(panel: Panel) -> str:
-    return url_for("examiner.panel", panel_id=panel.id)
-
-
 # --- pages -------------------------------------------------------------------------------------
 
 
@@ -82,15 +70,13 @@ def _console_url(panel: Panel) -> str:
 def home():
     current, past = current_and_past(panels_of(current_user, PanelRole.EXAMINER), utcnow())
     if len(current) == 1 and not htmx:
-        return redirect(_console_url(current[0]))
+        return redirect(console_url(current[0]))
     return render_template("examiner/home.html", panels=current, past_panels=past)
 
 
 @bp.get("/panels/<int:panel_id>")
 def panel(panel_id: int):
-    from app.routes.examiner_scoring import board_context, scoring_context
-
-    panel = _panel(panel_id)
+    panel = examiner_panel(panel_id)
     now = utcnow()
     settle_due(now, panel_id=panel.id)
     room = _room(panel, now)
@@ -128,7 +114,7 @@ def _embed(panel: Panel, current: Candidate | None):
     """The interview call. The chief's view records from the moment the timer starts (issue 6:
     the recording starts when the chief starts the timer): the chief's embed is rendered again
     then, with record_on_join; every other examiner joins without recording rights."""
-    if _is_chief(panel):
+    if is_chief(panel):
         recording = current is not None and current.timer_started_at is not None
         return embed_for_staff(
             current_user, panel.interview_room, "interview", "chief", record_on_join=recording
@@ -182,7 +168,7 @@ def _room(panel: Panel, now: datetime) -> dict:
         "exam": exam,
         "now": now,
         "etag": _room_etag(panel, now, current),
-        "is_chief": _is_chief(panel),
+        "is_chief": is_chief(panel),
         "current": current,
         "clock": clock_of(current, now),
         "call": call,
@@ -211,7 +197,7 @@ def _render_room(panel: Panel, now: datetime | None = None) -> str:
 
 @bp.get("/panels/<int:panel_id>/room")
 def room(panel_id: int):
-    panel = _panel(panel_id)
+    panel = examiner_panel(panel_id)
     now = utcnow()
     settle_due(now, panel_id=panel.id)
     current = db.session.scalar(
@@ -223,7 +209,7 @@ def room(panel_id: int):
 
 @bp.get("/panels/<int:panel_id>/call-status")
 def call_status(panel_id: int):
-    panel = _panel(panel_id)
+    panel = examiner_panel(panel_id)
     return fragment(
         render_template(
             "examiner/_call_status.html", panel=panel, status=room_status(panel.interview_room)
@@ -237,19 +223,19 @@ def call_status(panel_id: int):
 @bp.post("/panels/<int:panel_id>/call-next")
 def call_next(panel_id: int):
     """呼叫下一位: the next in the journey's order (lots; missed calls at the back)."""
-    panel = _chief_panel(panel_id)
+    panel = chief_panel(panel_id)
     now = utcnow()
     settle_due(now, panel_id=panel.id)  # lapsed calls back in the queue, missing lots drawn
     first = next_to_call(panel.id)
     if first is None:
-        return refused("没有候考的考生。 Nobody is waiting.", _console_url(panel))
+        return refused("没有候考的考生。 Nobody is waiting.", console_url(panel))
     try:
         candidate = perform(first.id, "call_interview", Actor.staff(staff_user()), now)
     except Refused as refusal:
-        return refused(refusal.message, _console_url(panel))
+        return refused(refusal.message, console_url(panel))
     label = candidate.display_name_for_examiners
     return done(
-        f"已呼叫{label}，等待考生接受。 Called.", _console_url(panel), lambda: _render_room(panel)
+        f"已呼叫{label}，等待考生接受。 Called.", console_url(panel), lambda: _render_room(panel)
     )
 
 
@@ -257,26 +243,24 @@ def call_next(panel_id: int):
 def chief_action(panel_id: int, candidate_id: int, action: str):
     if action not in CHIEF_ACTIONS:
         abort(404)
-    panel = _chief_panel(panel_id)
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or candidate.panel_id != panel.id:
-        abort(404)
+    panel = chief_panel(panel_id)
+    candidate = panel_candidate(panel, candidate_id)
     move, message = CHIEF_ACTIONS[action]
     label = candidate.display_name_for_examiners
     try:
         perform(candidate.id, move, Actor.staff(staff_user()), utcnow())
     except Refused as refusal:
-        return refused(refusal.message, _console_url(panel))
+        return refused(refusal.message, console_url(panel))
     if move == "start_timer" and htmx:
         # Recording starts with the timer, in the call already running: re-rendering the embed
         # would make the chief leave and rejoin (seconds of lost video for everyone), so the
         # answer asks jitsi-embed.js to send startRecording to the live call instead.
-        response = done(f"{label}：{message}", _console_url(panel), lambda: _render_room(panel))
+        response = done(f"{label}：{message}", console_url(panel), lambda: _render_room(panel))
         response.headers["HX-Trigger"] = json.dumps(
             {REFRESH_EVENT: None, "ir:start-recording": {"room": panel.interview_room}}
         )
         return response
-    return done(f"{label}：{message}", _console_url(panel), lambda: _render_room(panel))
+    return done(f"{label}：{message}", console_url(panel), lambda: _render_room(panel))
 
 
 # --- notices to everyone waiting ----------------------------------------------------------------
@@ -284,7 +268,7 @@ def chief_action(panel_id: int, candidate_id: int, action: str):
 
 @bp.post("/panels/<int:panel_id>/broadcast")
 def broadcast(panel_id: int):
-    panel = _chief_panel(panel_id)
+    panel = chief_panel(panel_id)
     return broadcast_answer(
-        panel, url_for("examiner.broadcast", panel_id=panel.id), _console_url(panel)
+        panel, url_for("examiner.broadcast", panel_id=panel.id), console_url(panel)
     )

@@ -1,21 +1,23 @@
 """Scoring on the examiner console: my sheet (autosaved draft, submit), recusal (回避), the
 chief's confirmation, and the panel's result board (成绩当场公布).
 
-Thin routes over app/scoring/service.py (the rules) and app/scoring/panel_scores.py (what the page shows).
+Thin routes over app/scoring/service.py (the rules) and app/scoring/panel_scores.py (what the
+page shows).
 Every answer works for a plain form post (flash + redirect) and for htmx (a fragment, with the
 refusal's message in the console's message area). An examiner only ever sees their own values
 until the chief confirms.
 """
 
 from flask import Blueprint, abort, render_template, request
-from flask_login import current_user
 
 from app import db, htmx
-from app.decorators import guard_blueprint
-from app.models import Candidate, Panel, PanelRole, Role
-from app.scoring.panel_scores import board, open_for, scores_version, sheet_view
+from app.day.consoles import done, fragment, not_modified, refused, staff_user
 from app.day.poll_versions import bump_panel
-from app.routes.examiner import _console_url, _is_chief
+from app.decorators import guard_blueprint
+from app.models import Candidate, Role
+from app.routes.examiner.access import console_url, examiner_panel, is_chief, panel_candidate
+from app.routes.examiner.scoring_view import RECUSAL_REASONS, render_board, render_scoring
+from app.scoring.panel_scores import scores_version, sheet_view
 from app.scoring.service import (
     ScoreError,
     change_submitted,
@@ -26,25 +28,10 @@ from app.scoring.service import (
     save_draft,
     submit,
 )
-from app.scoring.rules import Rule
-from app.day.consoles import done, fragment, my_panel_or_403, not_modified, refused, staff_user
 from app.timeutil import utcnow
 
 bp = Blueprint("examiner_scoring", __name__, url_prefix="/examiner")
 guard_blueprint(bp, Role.EXAMINER)
-
-RECUSAL_REASONS = ["亲属关系 Relative", "同一单位 Same employer", "其他利害关系 Other conflict"]
-
-
-def _panel(panel_id: int) -> Panel:
-    return my_panel_or_403(panel_id, PanelRole.EXAMINER)
-
-
-def _candidate(panel: Panel, candidate_id: int) -> Candidate:
-    candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or candidate.panel_id != panel.id:
-        abort(404)
-    return candidate
 
 
 def _raw_values(candidate: Candidate) -> dict:
@@ -53,52 +40,21 @@ def _raw_values(candidate: Candidate) -> dict:
     }
 
 
-# --- what the page shows --------------------------------------------------------------------------
-
-
-def scoring_context(panel: Panel) -> dict:
-    me = staff_user()
-    return {
-        "panel": panel,
-        "etag": "s" + scores_version(panel, me),
-        "is_chief": _is_chief(panel),
-        "open": open_for(panel, me),
-        "reasons": RECUSAL_REASONS,
-    }
-
-
-def board_context(panel: Panel) -> dict:
-    me = staff_user()
-    return {
-        "panel": panel,
-        "etag": "b" + scores_version(panel, me),
-        "rows": board(panel, me),
-        "rule": Rule.of_exam(panel.exam),
-        "decimals": panel.exam.score_decimals,
-        "held": panel.exam.publish_mode != "instant",
-    }
-
-
-def _render_scoring(panel: Panel) -> str:
-    return render_template("examiner/_scoring.html", s=scoring_context(panel))
-
-
-def _render_board(panel: Panel, oob: bool = False) -> str:
-    return render_template("examiner/_board.html", b=board_context(panel), oob=oob)
+# --- the fragments the page polls (built in scoring_view.py) -------------------------------------
 
 
 @bp.get("/panels/<int:panel_id>/scoring")
 def scoring(panel_id: int):
-    panel = _panel(panel_id)
+    panel = examiner_panel(panel_id)
     etag = "s" + scores_version(panel, staff_user())
-    return not_modified(etag) or fragment(_render_scoring(panel), etag)
+    return not_modified(etag) or fragment(render_scoring(panel), etag)
 
 
 @bp.get("/panels/<int:panel_id>/board")
 def result_board(panel_id: int):
-    panel = _panel(panel_id)
+    panel = examiner_panel(panel_id)
     etag = "b" + scores_version(panel, staff_user())
-    return not_modified(etag) or fragment(_render_board(panel), etag)
+    return not_modified(etag) or fragment(render_board(panel), etag)
 
 
 # --- my sheet -------------------------------------------------------------------------------------
@@ -108,8 +64,8 @@ def result_board(panel_id: int):
 def draft(panel_id: int, candidate_id: int):
     """Autosave (htmx on every change): answers with the sheet's status line only, so that
     nothing the examiner is typing is ever replaced."""
-    panel = _panel(panel_id)
-    candidate = _candidate(panel, candidate_id)
+    panel = examiner_panel(panel_id)
+    candidate = panel_candidate(panel, candidate_id)
     error = None
     try:
         save_draft(candidate, staff_user(), _raw_values(candidate))
@@ -117,8 +73,8 @@ def draft(panel_id: int, candidate_id: int):
         error = problem.message
     if not htmx:
         if error:
-            return refused(error, _console_url(panel), 422)
-        return done("草稿已保存。 Draft saved.", _console_url(panel), str)
+            return refused(error, console_url(panel), 422)
+        return done("草稿已保存。 Draft saved.", console_url(panel), str)
     html = render_template(
         "examiner/_sheet_status.html",
         sheet=sheet_view(candidate, staff_user()),
@@ -130,8 +86,8 @@ def draft(panel_id: int, candidate_id: int):
 
 @bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/submit")
 def submit_sheet(panel_id: int, candidate_id: int):
-    panel = _panel(panel_id)
-    candidate = _candidate(panel, candidate_id)
+    panel = examiner_panel(panel_id)
+    candidate = panel_candidate(panel, candidate_id)
     raw = _raw_values(candidate)
     try:
         submit(candidate, staff_user(), raw, utcnow())
@@ -141,10 +97,10 @@ def submit_sheet(panel_id: int, candidate_id: int):
             save_draft(candidate, staff_user(), raw)
         except ScoreError:
             db.session.rollback()
-        return refused(problem.message, _console_url(panel), 422)
+        return refused(problem.message, console_url(panel), 422)
     label = candidate.display_name_for_examiners
-    return done(f"{label}：评分已提交。 Submitted.", _console_url(panel),
-                lambda: _render_scoring(panel))
+    return done(f"{label}：评分已提交。 Submitted.", console_url(panel),
+                lambda: render_scoring(panel))
 
 
 @bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/change")
@@ -152,45 +108,45 @@ def change_sheet(panel_id: int, candidate_id: int):
     """A correction after submission, before the chief confirms: only with a reason, audited
     with before and after values (app.scoring.service.change_submitted). After confirmation a change
     goes through HR (paper entry), where the final score is recomputed in the open."""
-    panel = _panel(panel_id)
-    candidate = _candidate(panel, candidate_id)
+    panel = examiner_panel(panel_id)
+    candidate = panel_candidate(panel, candidate_id)
     if result_of(candidate.id) is not None:
         return refused("成绩已确认，如需更正请联系考务。 Already confirmed: ask HR.",
-                       _console_url(panel), 409)
+                       console_url(panel), 409)
     me = staff_user()
     current = sheet_view(candidate, me)
     if current.status != "submitted":
-        return refused("尚未提交，直接修改后提交即可。 Not submitted yet.", _console_url(panel), 409)
+        return refused("尚未提交，直接修改后提交即可。 Not submitted yet.", console_url(panel), 409)
     try:
         change_submitted(candidate, me, _raw_values(candidate), request.form.get("reason", ""), me)
     except ScoreError as problem:
-        return refused(problem.message, _console_url(panel), 422)
+        return refused(problem.message, console_url(panel), 422)
     bump_panel(panel.id)
     label = candidate.display_name_for_examiners
-    return done(f"{label}：评分已更正。 Changed.", _console_url(panel),
-                lambda: _render_scoring(panel))
+    return done(f"{label}：评分已更正。 Changed.", console_url(panel),
+                lambda: render_scoring(panel))
 
 
 @bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/recuse")
 def recuse_me(panel_id: int, candidate_id: int):
     """回避: declared by the examiner; the reason goes to the audit log and to the chief."""
-    panel = _panel(panel_id)
-    candidate = _candidate(panel, candidate_id)
+    panel = examiner_panel(panel_id)
+    candidate = panel_candidate(panel, candidate_id)
     kind = (request.form.get("kind") or "").strip()
     note = (request.form.get("note") or "").strip()
     if kind and kind not in RECUSAL_REASONS:
-        return refused("请选择回避原因。 Choose a reason.", _console_url(panel), 422)
+        return refused("请选择回避原因。 Choose a reason.", console_url(panel), 422)
     reason = "：".join(part for part in (kind, note) if part)
     if kind == RECUSAL_REASONS[-1] and not note:
-        return refused("请说明其他利害关系。 Describe the conflict.", _console_url(panel), 422)
+        return refused("请说明其他利害关系。 Describe the conflict.", console_url(panel), 422)
     try:
         recuse(candidate, staff_user(), reason)
     except ScoreError as problem:
-        return refused(problem.message, _console_url(panel), 422)
+        return refused(problem.message, console_url(panel), 422)
     bump_panel(panel.id)
     label = candidate.display_name_for_examiners
-    return done(f"{label}：已回避，不参与评分。 Recused.", _console_url(panel),
-                lambda: _render_scoring(panel))
+    return done(f"{label}：已回避，不参与评分。 Recused.", console_url(panel),
+                lambda: render_scoring(panel))
 
 
 # --- the chief's confirmation ---------------------------------------------------------------------
@@ -198,18 +154,18 @@ def recuse_me(panel_id: int, candidate_id: int):
 
 @bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/confirm")
 def confirm_score(panel_id: int, candidate_id: int):
-    panel = _panel(panel_id)
-    if not _is_chief(panel):
+    panel = examiner_panel(panel_id)
+    if not is_chief(panel):
         abort(403)
-    candidate = _candidate(panel, candidate_id)
+    candidate = panel_candidate(panel, candidate_id)
     try:
         result = confirm(candidate, staff_user(), utcnow())
     except ScoreError as problem:
-        return refused(problem.message, _console_url(panel), 409)
+        return refused(problem.message, console_url(panel), 409)
     label = candidate.display_name_for_examiners
     score = f"{result.final_score:.{panel.exam.score_decimals}f}"
     shown = "已公布 Published" if result.published_at else "待考务公布 Held for HR"
     return done(
-        f"{label}：最终成绩 {score}（{shown}）。 Confirmed.", _console_url(panel),
-        lambda: _render_scoring(panel) + _render_board(panel, oob=True),
+        f"{label}：最终成绩 {score}（{shown}）。 Confirmed.", console_url(panel),
+        lambda: render_scoring(panel) + render_board(panel, oob=True),
     )

@@ -1,0 +1,12 @@
+"""The examiner (考官) console, in two blueprints on one page under /examiner.
+
+- console.py (`examiner`): the panel queue, the chief's buttons, timer, questions, notices;
+- scoring.py (`examiner_scoring`): my sheet, recusal, the chief's confirmation, the result board;
+- access.py: which panel, candidate and buttons an examiner may reach (both use it);
+- scoring_view.py: what the scoring part of the page shows (the console page renders it too).
+"""
+
+from app.routes.examiner.console import bp
+from app.routes.examiner.scoring import bp as scoring_bp
+
+__all__ = ["bp", "scoring_bp"]

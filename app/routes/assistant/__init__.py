@@ -9,12 +9,9 @@ Modules: `console` (the page, the board and the moves), `debug` (my debug call, 
 `scope` says which panels and candidates are mine.
 """
 
-from flask import Blueprint
+from app.routes.assistant.blueprints import bp
 
-from app.decorators import guard_blueprint
-from app.models import Role
+# The views register themselves on the blueprint when imported.
+from app.routes.assistant import console, debug, help, rest_room, violations  # noqa: F401
 
-bp = Blueprint("assistant", __name__, url_prefix="/assistant")
-guard_blueprint(bp, Role.ASSISTANT)
-
-from app.routes.assistant import console, debug, help, rest_room, violations  # noqa: E402,F401
+__all__ = ["bp"]

@@ -23,7 +23,7 @@ from app.day.consoles import (
 from app.journey import Actor, Refused, perform, second_camera_connected
 from app.models import AuditEvent, Call, Candidate, Panel, User
 from app.models.candidate import CandidateState as S
-from app.routes.assistant import bp
+from app.routes.assistant.blueprints import bp
 from app.routes.assistant.debug import debug_call_context
 from app.routes.assistant.help import help_context, my_help_queue
 from app.routes.assistant.scope import console_url, my_candidate, my_panel, my_panels, seconds

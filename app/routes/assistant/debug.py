@@ -10,7 +10,7 @@ from app.day.consoles import fragment, not_modified, settle_due
 from app.jitsi.embed import embed_for_staff
 from app.journey import live_debug_call
 from app.models import Call, Candidate, Panel
-from app.routes.assistant import bp
+from app.routes.assistant.blueprints import bp
 from app.routes.assistant.scope import my_candidate, my_panel
 from app.timeutil import utcnow
 

@@ -8,7 +8,7 @@ from app import audit, db
 from app.day.consoles import done, fragment, not_modified, refused
 from app.day.poll_versions import bump_candidate
 from app.models import Candidate, HelpRequest, Panel, User
-from app.routes.assistant import bp
+from app.routes.assistant.blueprints import bp
 from app.routes.assistant.scope import console_url, my_candidate, my_panels, seconds
 from app.timeutil import utcnow
 

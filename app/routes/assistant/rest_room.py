@@ -10,7 +10,7 @@ from app.jitsi.embed import embed_for_staff
 from app.journey import Actor, Refused, perform, release_refusal
 from app.models import Call, Candidate, Panel
 from app.models.candidate import CandidateState as S
-from app.routes.assistant import bp
+from app.routes.assistant.blueprints import bp
 from app.routes.assistant.console import render_board
 from app.routes.assistant.debug import my_live_call
 from app.routes.assistant.scope import console_url, my_panel

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app import audit, db, htmx
 from app.day.consoles import fragment
 from app.models import Candidate, Panel, User, Violation
-from app.routes.assistant import bp
+from app.routes.assistant.blueprints import bp
 from app.routes.assistant.scope import console_url, my_panel
 
 VIOLATION_KINDS = ["人像离屏", "接打电话", "与他人交流", "切屏", "其他"]

@@ -11,11 +11,9 @@ candidate's moves), `poll` (the polled fragment), `help` (求助), `visibility` 
 `context` builds what the pages show, `access` holds the sign-in check and the refusal answer.
 """
 
-from flask import Blueprint
+from app.routes.candidate.blueprints import bp
 
-from app.day.session import load_candidate
+# The views register themselves on the blueprint when imported.
+from app.routes.candidate import entry, help, poll, stages, visibility  # noqa: F401
 
-bp = Blueprint("candidate", __name__)
-bp.before_app_request(load_candidate)
-
-from app.routes.candidate import entry, help, poll, stages, visibility  # noqa: E402,F401
+__all__ = ["bp"]

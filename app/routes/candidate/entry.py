@@ -11,7 +11,7 @@ from app.day.session import CODE_PATTERN, find_candidate_by_code, sign_in
 from app.journey import Actor, Refused
 from app.models import Candidate, Panel
 from app.models.candidate import CandidateState as S
-from app.routes.candidate import bp
+from app.routes.candidate.blueprints import bp
 from app.routes.candidate.access import refused
 from app.security import code_alerts as code_guard
 from app.security.limits import (

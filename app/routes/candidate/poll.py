@@ -7,7 +7,7 @@ from flask import g, make_response, redirect, render_template, request, session,
 from app import htmx
 from app.day.poll import poll_etag, quick_not_modified, stage_of
 from app.day.session import load_signed_in_candidate, reads_candidate_itself
-from app.routes.candidate import bp
+from app.routes.candidate.blueprints import bp
 from app.routes.candidate.access import go, signed_in
 from app.routes.candidate.context import bring_up_to_date, ms, status_context
 from app.timeutil import utcnow

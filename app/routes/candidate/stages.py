@@ -24,7 +24,7 @@ from app.day.poll import stage_of
 from app.models import Notice, NoticeAck
 from app.models.candidate import BEFORE_DEBUG
 from app.models.candidate import CandidateState as S
-from app.routes.candidate import bp
+from app.routes.candidate.blueprints import bp
 from app.routes.candidate.access import act, go, refused, signed_in
 from app.routes.candidate.context import (
     SCORE_STAGES,

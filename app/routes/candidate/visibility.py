@@ -5,7 +5,7 @@ from flask import abort, g, request
 
 from app import audit, db
 from app.redis_conn import get_redis
-from app.routes.candidate import bp
+from app.routes.candidate.blueprints import bp
 from app.timeutil import utcnow
 
 VISIBILITY_KINDS = {"hidden": "页面隐藏", "blur": "窗口失去焦点"}

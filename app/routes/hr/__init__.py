@@ -6,41 +6,26 @@ is one transaction together with its audit event; an edit records what it was be
 it is after.
 """
 
-from flask import Blueprint, Flask, g
+from flask import Flask
 
-from app import db
-from app.decorators import guard_blueprint
-from app.models import Exam, Role
-
-bp = Blueprint("hr", __name__, url_prefix="/hr")
-overview_bp = Blueprint("hr_overview", __name__, url_prefix="/hr")
-scores_bp = Blueprint("hr_scores", __name__, url_prefix="/hr/exams/<int:exam_id>")
-BLUEPRINTS = (bp, overview_bp, scores_bp)
-
-
-def _read_exam_id(endpoint, values) -> None:
-    # Only read here: URL value preprocessors run before the role guard, and a stranger must be
-    # sent to the login page, not told which exams exist. The view keeps its exam_id argument.
-    g.exam_id = (values or {}).get("exam_id")
-
-
-def _load_exam() -> None:
-    """g.exam: the exam the URL names, or a 404 (after the guard has let the user in)."""
-    if g.exam_id is not None:
-        g.exam = db.get_or_404(Exam, g.exam_id)
-
-
-for _blueprint in BLUEPRINTS:
-    guard_blueprint(_blueprint, Role.HR, Role.ADMIN)
-    _blueprint.url_value_preprocessor(_read_exam_id)
-    _blueprint.before_request(_load_exam)  # after the guard: before_request runs in order
+from app.routes.hr.blueprints import BLUEPRINTS, bp, overview_bp, scores_bp
 
 # The views register themselves on the blueprints above when imported.
-from app.routes.hr import (  # noqa: E402,F401,I001
-    codes, exams, notices, overview, panels, questions, roster, scores,
+from app.routes.hr import (  # noqa: F401
+    codes,
+    exams,
+    notices,
+    overview,
+    panels,
+    questions,
+    roster,
+    scores,
 )
 
 
 def register(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+
+
+__all__ = ["BLUEPRINTS", "bp", "overview_bp", "register", "scores_bp"]

@@ -6,7 +6,7 @@ from flask import flash, g, redirect, render_template, url_for
 from app import audit
 from app.exports import download
 from app.models import Candidate
-from app.routes.hr import bp
+from app.routes.hr.blueprints import bp
 from app.routes.hr.lookups import child_or_404, exam_or_404, saved_or_flash_stale
 from app.setup.codes import allocate_codes
 from app.setup.roster import exam_candidates

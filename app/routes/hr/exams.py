@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 from app import audit, db
 from app.day.controls import ExamDayError, close_entry_now
 from app.models import Candidate, Exam, ExamKind
-from app.routes.hr import bp
+from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import NO_CHOICE, ExamForm
 from app.routes.hr.lookups import panels_with_staff
 from app.scoring.sheets import is_frozen

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app import audit, db
 from app.models import Notice, NoticeAck
-from app.routes.hr import bp
+from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import NoticeForm, plain_text
 from app.routes.hr.lookups import child_or_404
 from app.setup.notices import notice_deletable, notice_snapshot

@@ -19,7 +19,7 @@ from app.day.overview import (
 )
 from app.exports import csv_bytes, download
 from app.journey import MOVES, Actor, Refused, perform
-from app.routes.hr import overview_bp as bp
+from app.routes.hr.blueprints import overview_bp as bp
 from app.models import Candidate
 from app.routes.hr.lookups import child_or_404
 from app.models.candidate import STATE_LABELS, CandidateState

@@ -6,7 +6,7 @@ from wtforms import SelectChoice
 
 from app import audit, db
 from app.models import Panel, PanelRole, Role, User
-from app.routes.hr import bp
+from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import NO_CHOICE, PanelForm, PanelStaffForm
 from app.routes.hr.lookups import child_or_404
 from app.setup.panels import (

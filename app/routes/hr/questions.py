@@ -5,7 +5,7 @@ from wtforms import SelectChoice
 
 from app import audit, db
 from app.models import Exam, QuestionSet
-from app.routes.hr import bp
+from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import QuestionSetForm, plain_text
 from app.routes.hr.lookups import child_or_404, panel_list
 from app.setup.questions import question_snapshot, questions_shown

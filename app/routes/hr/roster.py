@@ -10,7 +10,7 @@ from app.day.consoles import fragment, not_modified
 from app.day.overview import candidate_list_version
 from app.models import Candidate
 from app.models.candidate import STATE_LABELS
-from app.routes.hr import bp
+from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import ImportForm
 from app.routes.hr.lookups import panel_list, saved_or_flash_stale
 from app.setup.roster import (

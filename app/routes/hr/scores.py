@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import db
-from app.routes.hr import scores_bp as bp
+from app.routes.hr.blueprints import scores_bp as bp
 from app.models import Candidate, Exam, ScoreDimension, User
 from app.routes.hr.lookups import child_or_404, exam_or_404
 from app.exports import download

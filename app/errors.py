@@ -1,9 +1,9 @@
 """Error pages: a clear sentence in Chinese and English instead of a stack trace."""
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
-from app import db
+from app import db, htmx
 
 MESSAGES = {
     400: "请求无效，请返回上一页重试。 Bad request.",
@@ -18,7 +18,7 @@ MESSAGES = {
 
 def _render(code: int, message: str | None = None):
     message = message or MESSAGES.get(code, "")
-    if request.headers.get("HX-Request"):
+    if htmx:
         return f'<div class="flash flash-error" role="alert">{message}</div>', code
     return render_template("errors/error.html", code=code, message=message), code
 

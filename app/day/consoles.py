@@ -8,6 +8,7 @@ aggregate query, and only if the browser does not have that version render the t
 from datetime import datetime
 
 from flask import abort, flash, make_response, redirect, render_template, request
+from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from markupsafe import escape
 from sqlalchemy import case, func, or_, select
@@ -126,14 +127,20 @@ def not_modified(etag: str):
     return None
 
 
-def fragment(html: str, etag: str | None = None, status: int = 200, trigger: bool = False):
-    response = make_response(html, status)
+def fragment(html: str, etag: str | None = None, status: int = 200, trigger: bool = False,
+             events: dict | None = None):
+    """A console fragment; `trigger` refreshes the console's other fragments (HX-Trigger),
+    `events` adds client events of its own to that trigger."""
+    hx_trigger: str | dict | None = None
+    if events:
+        hx_trigger = {REFRESH_EVENT: None, **events}
+    elif trigger:
+        hx_trigger = REFRESH_EVENT
+    response = htmx_response(html, status, trigger=hx_trigger)
     if etag is not None:
         response.set_etag(etag)
     # staff.js sends If-None-Match itself; the browser's cache must not answer in its place.
     response.headers["Cache-Control"] = "no-store"
-    if trigger:
-        response.headers["HX-Trigger"] = REFRESH_EVENT
     return response
 
 
@@ -148,24 +155,22 @@ def refused(message: str, back_url: str, status: int = 409):
     fragments refresh, since the refusal usually means someone else moved first); else a flash."""
     if htmx:
         html = f'<div class="flash flash-error" role="alert">{escape(message)}</div>'
-        response = make_response(html, status)
-        response.headers["HX-Retarget"] = "#console-messages"
-        response.headers["HX-Reswap"] = "innerHTML"
-        response.headers["HX-Trigger"] = REFRESH_EVENT
-        return response
+        return htmx_response(html, status, retarget="#console-messages", reswap="innerHTML",
+                             trigger=REFRESH_EVENT)
     flash(message, "error")
     return redirect(back_url)
 
 
-def done(message: str, back_url: str, html_for_htmx):
+def done(message: str, back_url: str, html_for_htmx, events: dict | None = None):
     """A move that worked: htmx gets the fresh fragment plus the message out of band (and the
-    other fragments refresh); a plain form post gets a flash and the console page."""
+    other fragments refresh, with `events` for the page's scripts); a plain form post gets a
+    flash and the console page."""
     if htmx:
         note = (
             '<div id="console-messages" hx-swap-oob="innerHTML">'
             f'<div class="flash flash-success" role="status">{escape(message)}</div></div>'
         )
-        return fragment(html_for_htmx() + note, trigger=True)
+        return fragment(html_for_htmx() + note, trigger=True, events=events)
     flash(message, "success")
     return redirect(back_url)
 

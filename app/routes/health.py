@@ -9,11 +9,11 @@ Redis being away needs no page: every use of it falls back (see app/day/poll_ver
 app/security/limits.py, app/security/code_alerts.py) and only /healthz says so.
 """
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask import Blueprint, current_app, g, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app import db, login
+from app import db, htmx, login
 from app.redis_conn import get_redis
 
 bp = Blueprint("health", __name__)
@@ -72,7 +72,7 @@ def database_away(error):
     # Flask-Login's template context would try to load the signed-in user again (from the
     # database that just failed): this page is shown as to a visitor.
     g._login_user = login.anonymous_user()
-    if request.headers.get("HX-Request"):
+    if htmx:
         # htmx swaps nothing on a 5xx; the next poll simply tries again.
         body = f'<div class="flash flash-error" role="alert">{DATABASE_AWAY}</div>'
         response = current_app.make_response((body, 503))

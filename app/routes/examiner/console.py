@@ -8,7 +8,6 @@ those moves to them (403) whatever they post (app/routes/examiner/access.py). Sc
 app/routes/examiner/scoring.py, on the same page.
 """
 
-import json
 from collections import Counter
 from datetime import datetime
 
@@ -25,7 +24,6 @@ from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
 from app.models.candidate import IN_INTERVIEW, INTERVIEWED, PRE_ENTRY
 from app.models.candidate import CandidateState as S
 from app.day.consoles import (
-    REFRESH_EVENT,
     broadcast_answer,
     current_and_past,
     done,
@@ -251,16 +249,13 @@ def chief_action(panel_id: int, candidate_id: int, action: str):
         perform(candidate.id, move, Actor.staff(staff_user()), utcnow())
     except Refused as refusal:
         return refused(refusal.message, console_url(panel))
-    if move == "start_timer" and htmx:
+    events = None
+    if move == "start_timer":
         # Recording starts with the timer, in the call already running: re-rendering the embed
         # would make the chief leave and rejoin (seconds of lost video for everyone), so the
         # answer asks jitsi-embed.js to send startRecording to the live call instead.
-        response = done(f"{label}：{message}", console_url(panel), lambda: _render_room(panel))
-        response.headers["HX-Trigger"] = json.dumps(
-            {REFRESH_EVENT: None, "ir:start-recording": {"room": panel.interview_room}}
-        )
-        return response
-    return done(f"{label}：{message}", console_url(panel), lambda: _render_room(panel))
+        events = {"ir:start-recording": {"room": panel.interview_room}}
+    return done(f"{label}：{message}", console_url(panel), lambda: _render_room(panel), events)
 
 
 # --- notices to everyone waiting ----------------------------------------------------------------

@@ -84,9 +84,15 @@ results_cli = AppGroup("results", help="Export scores and ranks.")
 
 @results_cli.command("export")
 @click.argument("exam_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 def results_export_command(exam_id: int, fmt: str, output: Path | None) -> None:
     """Every candidate of EXAM_ID with each examiner's total, the final score and the rank per position."""
     exam = _exam_or_exit(exam_id)

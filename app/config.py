@@ -21,7 +21,7 @@ def database_url(raw: str | None) -> str:
         return f"sqlite:///{INSTANCE_DIR / 'interview-room.db'}"
     for prefix in ("postgresql://", "postgres://"):
         if raw.startswith(prefix):
-            return "postgresql+psycopg://" + raw[len(prefix):]
+            return "postgresql+psycopg://" + raw[len(prefix) :]
     return raw
 
 
@@ -70,7 +70,9 @@ class Config:
     # Failure budgets (Flask-Limiter notation). Only refused attempts count.
     CODE_FAILURES_PER_ADDRESS = os.environ.get("CODE_FAILURES_PER_ADDRESS", "10 per minute")
     CODE_FAILURES_GLOBAL = os.environ.get("CODE_FAILURES_GLOBAL", "300 per minute")
-    STAFF_LOGIN_FAILURES_PER_ADDRESS = os.environ.get("STAFF_LOGIN_FAILURES_PER_ADDRESS", "10 per minute")
+    STAFF_LOGIN_FAILURES_PER_ADDRESS = os.environ.get(
+        "STAFF_LOGIN_FAILURES_PER_ADDRESS", "10 per minute"
+    )
 
     DISPLAY_TIMEZONE = "Asia/Shanghai"
 

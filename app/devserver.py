@@ -41,7 +41,9 @@ def _prepare_database() -> None:
         else:
             print("demo data created:")
             for person in summary["staff"]:
-                print(f"  staff  {person['username']:<12} password {person['password']:<16} ({person['role']})")
+                print(
+                    f"  staff  {person['username']:<12} password {person['password']:<16} ({person['role']})"
+                )
             for cand in summary["candidates"][:6]:
                 print(f"  candidate {cand['name']}  code {cand['code']}  (exam {cand['exam_id']})")
         db.engine.dispose()
@@ -54,12 +56,24 @@ def main() -> int:
     python = sys.executable
     children = [
         subprocess.Popen(
-            [python, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--access-logfile", "-", "wsgi:app"]
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--access-logfile",
+                "-",
+                "wsgi:app",
+            ]
         ),
         subprocess.Popen([python, "-m", "flask", "--app", "wsgi", "worker"]),
     ]
-    print(f"\nInterview Room: http://127.0.0.1:{port}/  (staff: http://127.0.0.1:{port}/staff/login)\n")
+    print(
+        f"\nInterview Room: http://127.0.0.1:{port}/  (staff: http://127.0.0.1:{port}/staff/login)\n"
+    )
 
     def stop(*_):
         for child in children:

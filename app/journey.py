@@ -35,7 +35,6 @@ from app.models.candidate import CandidateState as S
 from app.refusals import Refused, message_of
 from app.timeutil import utcnow
 
-
 # A move that does not fit the candidate's state, the actor or the clock raises Refused(code);
 # the words are in app/refusals.py. Imported from here by the routes that perform moves.
 
@@ -248,7 +247,9 @@ def _start_timer(ctx: Context) -> None:
     reading = timedelta(minutes=ctx.exam.reading_minutes)
     ctx.candidate.reading_started_at = ctx.now
     ctx.candidate.timer_started_at = ctx.now + reading
-    ctx.candidate.deadline_at = ctx.now + reading + timedelta(minutes=ctx.exam.minutes_per_candidate)
+    ctx.candidate.deadline_at = (
+        ctx.now + reading + timedelta(minutes=ctx.exam.minutes_per_candidate)
+    )
 
 
 def _finish(ctx: Context) -> None:
@@ -265,7 +266,9 @@ def _send_back(ctx: Context) -> None:
 def _called_and_missed(ctx: Context) -> None:
     # 中途退出视为放弃: only someone who was called and did not come, never someone not yet called.
     missed = db.session.scalar(
-        select(Call.id).where(Call.candidate_id == ctx.candidate.id, *MISSED_INTERVIEW_CALL).limit(1)
+        select(Call.id)
+        .where(Call.candidate_id == ctx.candidate.id, *MISSED_INTERVIEW_CALL)
+        .limit(1)
     )
     if missed is None:
         raise Refused("no_missed_call")
@@ -304,55 +307,181 @@ def _release(ctx: Context) -> None:
 MOVES: dict[str, Move] = {
     m.name: m
     for m in [
-        Move("confirm", frozenset({S.INVITED}), S.CONFIRMED, frozenset({CANDIDATE}),
-             guard=_confirm_open, effect=_confirm),
-        Move("decline", frozenset({S.INVITED, S.CONFIRMED}), S.DECLINED, frozenset({CANDIDATE}),
-             guard=_confirm_open, effect=_decline),
+        Move(
+            "confirm",
+            frozenset({S.INVITED}),
+            S.CONFIRMED,
+            frozenset({CANDIDATE}),
+            guard=_confirm_open,
+            effect=_confirm,
+        ),
+        Move(
+            "decline",
+            frozenset({S.INVITED, S.CONFIRMED}),
+            S.DECLINED,
+            frozenset({CANDIDATE}),
+            guard=_confirm_open,
+            effect=_decline,
+        ),
         Move("expire_confirmation", frozenset({S.INVITED}), S.DECLINED, frozenset({SYSTEM})),
-        Move("enter_debug", frozenset({S.CONFIRMED}), S.DEBUG_WAITING, frozenset({CANDIDATE}),
-             guard=_nothing_missing_before_debug),
-        Move("call_debug", frozenset({S.DEBUG_WAITING}), S.DEBUG_CALLED, frozenset({ASSISTANT}),
-             guard=_no_other_debug_call, effect=_ring("debug")),
-        Move("cancel_debug_call", frozenset({S.DEBUG_CALLED}), S.DEBUG_WAITING,
-             frozenset({ASSISTANT}), effect=_close_call("cancelled")),
-        Move("lapse_debug_call", frozenset({S.DEBUG_CALLED}), S.DEBUG_WAITING, frozenset({SYSTEM}),
-             effect=_close_call("lapsed")),
-        Move("accept_debug", frozenset({S.DEBUG_CALLED}), S.DEBUGGING, frozenset({CANDIDATE}),
-             guard=_call_not_lapsed, effect=_close_call("accepted")),
-        Move("check_identity", frozenset({S.DEBUGGING}), None, frozenset({ASSISTANT}),
-             effect=_check_identity),
-        Move("end_debug", frozenset({S.DEBUGGING}), S.DEBUG_WAITING, frozenset({ASSISTANT}),
-             effect=_close_call("ended")),
-        Move("mark_debugged", frozenset({S.DEBUGGING}), S.DEBUGGED, frozenset({ASSISTANT}),
-             guard=_identity_checked, effect=_debugged),
-        Move("enter_waiting", frozenset({S.DEBUGGED}), S.WAITING, frozenset({CANDIDATE}),
-             guard=_before_cutoff, effect=_enter_waiting, touches_queue=True),
-        Move("draw_lot", frozenset({S.WAITING}), None, frozenset({CANDIDATE}),
-             guard=_may_draw, effect=_draw, touches_queue=True),
-        Move("call_interview", frozenset({S.WAITING}), S.INTERVIEW_CALLED, frozenset({CHIEF}),
-             guard=_next_in_lot_order, effect=_ring("interview"), touches_queue=True),
-        Move("lapse_interview_call", frozenset({S.INTERVIEW_CALLED}), S.WAITING,
-             frozenset({SYSTEM}), effect=_close_call("lapsed"), touches_queue=True),
-        Move("accept_interview", frozenset({S.INTERVIEW_CALLED}), S.INTERVIEWING,
-             frozenset({CANDIDATE}), guard=_call_not_lapsed, effect=_close_call("accepted"),
-             touches_queue=True),
-        Move("send_back", frozenset({S.INTERVIEW_CALLED, S.INTERVIEWING}), S.WAITING,
-             frozenset({CHIEF}), guard=_timer_not_started, effect=_send_back, touches_queue=True),
-        Move("start_timer", frozenset({S.INTERVIEWING}), None, frozenset({CHIEF}),
-             guard=_timer_not_started, effect=_start_timer, touches_queue=True),
-        Move("finish", frozenset({S.INTERVIEWING}), S.FINISHED,
-             frozenset({CANDIDATE, CHIEF, SYSTEM}), guard=_timer_started, effect=_finish,
-             touches_queue=True),
+        Move(
+            "enter_debug",
+            frozenset({S.CONFIRMED}),
+            S.DEBUG_WAITING,
+            frozenset({CANDIDATE}),
+            guard=_nothing_missing_before_debug,
+        ),
+        Move(
+            "call_debug",
+            frozenset({S.DEBUG_WAITING}),
+            S.DEBUG_CALLED,
+            frozenset({ASSISTANT}),
+            guard=_no_other_debug_call,
+            effect=_ring("debug"),
+        ),
+        Move(
+            "cancel_debug_call",
+            frozenset({S.DEBUG_CALLED}),
+            S.DEBUG_WAITING,
+            frozenset({ASSISTANT}),
+            effect=_close_call("cancelled"),
+        ),
+        Move(
+            "lapse_debug_call",
+            frozenset({S.DEBUG_CALLED}),
+            S.DEBUG_WAITING,
+            frozenset({SYSTEM}),
+            effect=_close_call("lapsed"),
+        ),
+        Move(
+            "accept_debug",
+            frozenset({S.DEBUG_CALLED}),
+            S.DEBUGGING,
+            frozenset({CANDIDATE}),
+            guard=_call_not_lapsed,
+            effect=_close_call("accepted"),
+        ),
+        Move(
+            "check_identity",
+            frozenset({S.DEBUGGING}),
+            None,
+            frozenset({ASSISTANT}),
+            effect=_check_identity,
+        ),
+        Move(
+            "end_debug",
+            frozenset({S.DEBUGGING}),
+            S.DEBUG_WAITING,
+            frozenset({ASSISTANT}),
+            effect=_close_call("ended"),
+        ),
+        Move(
+            "mark_debugged",
+            frozenset({S.DEBUGGING}),
+            S.DEBUGGED,
+            frozenset({ASSISTANT}),
+            guard=_identity_checked,
+            effect=_debugged,
+        ),
+        Move(
+            "enter_waiting",
+            frozenset({S.DEBUGGED}),
+            S.WAITING,
+            frozenset({CANDIDATE}),
+            guard=_before_cutoff,
+            effect=_enter_waiting,
+            touches_queue=True,
+        ),
+        Move(
+            "draw_lot",
+            frozenset({S.WAITING}),
+            None,
+            frozenset({CANDIDATE}),
+            guard=_may_draw,
+            effect=_draw,
+            touches_queue=True,
+        ),
+        Move(
+            "call_interview",
+            frozenset({S.WAITING}),
+            S.INTERVIEW_CALLED,
+            frozenset({CHIEF}),
+            guard=_next_in_lot_order,
+            effect=_ring("interview"),
+            touches_queue=True,
+        ),
+        Move(
+            "lapse_interview_call",
+            frozenset({S.INTERVIEW_CALLED}),
+            S.WAITING,
+            frozenset({SYSTEM}),
+            effect=_close_call("lapsed"),
+            touches_queue=True,
+        ),
+        Move(
+            "accept_interview",
+            frozenset({S.INTERVIEW_CALLED}),
+            S.INTERVIEWING,
+            frozenset({CANDIDATE}),
+            guard=_call_not_lapsed,
+            effect=_close_call("accepted"),
+            touches_queue=True,
+        ),
+        Move(
+            "send_back",
+            frozenset({S.INTERVIEW_CALLED, S.INTERVIEWING}),
+            S.WAITING,
+            frozenset({CHIEF}),
+            guard=_timer_not_started,
+            effect=_send_back,
+            touches_queue=True,
+        ),
+        Move(
+            "start_timer",
+            frozenset({S.INTERVIEWING}),
+            None,
+            frozenset({CHIEF}),
+            guard=_timer_not_started,
+            effect=_start_timer,
+            touches_queue=True,
+        ),
+        Move(
+            "finish",
+            frozenset({S.INTERVIEWING}),
+            S.FINISHED,
+            frozenset({CANDIDATE, CHIEF, SYSTEM}),
+            guard=_timer_started,
+            effect=_finish,
+            touches_queue=True,
+        ),
         Move("enter_rest", frozenset({S.FINISHED}), S.RESTING, frozenset({CANDIDATE})),
-        Move("release", frozenset({S.RESTING}), S.RELEASED, frozenset({ASSISTANT}),
-             guard=_nobody_still_to_interview, effect=_release),
+        Move(
+            "release",
+            frozenset({S.RESTING}),
+            S.RELEASED,
+            frozenset({ASSISTANT}),
+            guard=_nobody_still_to_interview,
+            effect=_release,
+        ),
         Move("mark_absent", PRE_ENTRY, S.ABSENT, frozenset({SYSTEM})),
-        Move("mark_no_show", frozenset({S.WAITING}), S.ABSENT, frozenset({CHIEF}),
-             guard=_called_and_missed, touches_queue=True),
+        Move(
+            "mark_no_show",
+            frozenset({S.WAITING}),
+            S.ABSENT,
+            frozenset({CHIEF}),
+            guard=_called_and_missed,
+            touches_queue=True,
+        ),
         # Also after release: the exam office reviews the recordings after the day
         # (考试结束后由考务工作小组根据记录视频判断，违纪者成绩按无效处理).
-        Move("disqualify", NOT_FINAL | {S.RELEASED}, S.DISQUALIFIED, frozenset({HR, CHIEF}),
-             guard=_reason_given, touches_queue=True),
+        Move(
+            "disqualify",
+            NOT_FINAL | {S.RELEASED},
+            S.DISQUALIFIED,
+            frozenset({HR, CHIEF}),
+            guard=_reason_given,
+            touches_queue=True,
+        ),
     ]
 }
 
@@ -371,19 +500,24 @@ NO_SHOW_MESSAGE = "主考官呼叫后您未进入面试间，已按缺考处理�
 # --- queries used by guards and pages -----------------------------------------------------------
 
 
-
-
 def took_part_in_mock(candidate: Candidate, exam: Exam) -> bool:
     """未参加网络模拟面试的考生无法参加网络正式面试 (SEED 004): the same person (ID number) in a
     mock of this formal exam got as far as the assistant's 调试完毕 there. The mock has its own
     codes (模拟测试考号非正式面试考号), so the ID number is what ties the two."""
-    return db.session.scalar(
-        select(Candidate.id)
-        .join(Exam, Exam.id == Candidate.exam_id)
-        .where(Exam.formal_exam_id == exam.id, Exam.kind == "mock",
-               Candidate.id_number == candidate.id_number, Candidate.debugged_at.is_not(None))
-        .limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Candidate.id)
+            .join(Exam, Exam.id == Candidate.exam_id)
+            .where(
+                Exam.formal_exam_id == exam.id,
+                Exam.kind == "mock",
+                Candidate.id_number == candidate.id_number,
+                Candidate.debugged_at.is_not(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -448,8 +582,9 @@ def live_debug_call(user_id: int, panel_id: int | None, column=Call, now: dateti
     return db.session.scalar(
         select(column)
         .join(Candidate, Candidate.id == Call.candidate_id)
-        .where(Call.called_by_id == user_id, Call.kind == "debug", live,
-               Candidate.panel_id == panel_id)
+        .where(
+            Call.called_by_id == user_id, Call.kind == "debug", live, Candidate.panel_id == panel_id
+        )
         .order_by(Call.id.desc())
         .limit(1)
     )
@@ -476,8 +611,11 @@ def _queue_query(panel_id: int):
     missed = _missed_calls()
     return (
         select(Candidate, missed)
-        .where(Candidate.panel_id == panel_id, Candidate.state == S.WAITING,
-               Candidate.lot_number.is_not(None))
+        .where(
+            Candidate.panel_id == panel_id,
+            Candidate.state == S.WAITING,
+            Candidate.lot_number.is_not(None),
+        )
         .order_by(missed, Candidate.lot_number)
     )
 
@@ -671,8 +809,11 @@ def due_clause(now: datetime):
         call.candidate_id == Candidate.id,
         call.outcome == "ringing",
         call.accept_by > now,
-        ~exists().where(later.candidate_id == call.candidate_id, later.id > call.id,
-                        later.outcome.in_(LIVE_CALL)),
+        ~exists().where(
+            later.candidate_id == call.candidate_id,
+            later.id > call.id,
+            later.outcome.in_(LIVE_CALL),
+        ),
     )
     return or_(
         and_(Candidate.state.in_(RINGING), ~answerable),
@@ -695,8 +836,9 @@ def lot_assignment_due(candidate, now: datetime) -> bool:
 
 def lot_assignment_clause(now: datetime):
     """`lot_assignment_due` as SQL, for a SELECT over Candidate joined to Exam."""
-    return and_(Candidate.state == S.WAITING, Candidate.lot_number.is_(None),
-                Exam.entry_cutoff_at <= now)
+    return and_(
+        Candidate.state == S.WAITING, Candidate.lot_number.is_(None), Exam.entry_cutoff_at <= now
+    )
 
 
 def _settle_loaded(candidate: Candidate, now: datetime) -> None:

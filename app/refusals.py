@@ -69,7 +69,9 @@ MESSAGES: dict[str, Wording] = {
     # 看题时间: the candidate may end early only once answering; the chief may end at any time.
     "reading_time_no_finish": _same("看题时间内不能结束面试，请在作答计时开始后再操作。"),
     # One debug call at a time per assistant (a second ringing candidate would wait unwatched).
-    "debug_call_busy": _same("请先结束当前调试通话，再呼叫下一位。 End your current debug call first."),
+    "debug_call_busy": _same(
+        "请先结束当前调试通话，再呼叫下一位。 End your current debug call first."
+    ),
     "reason_required": _same("请填写原因。 A reason is required."),
     "no_missed_call": _same(
         "该考生尚未错过面试呼叫，不能记为缺考。 "

@@ -100,7 +100,7 @@ async def sign_in(http: aiohttp.ClientSession, base: str, who: Candidate, stats:
                 return
             who.cookie = signed.value
             stats.ok(response.status, 0.0, None)
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         stats.error(f"sign-in {type(exc).__name__}")
 
 
@@ -110,8 +110,9 @@ async def poll(http: aiohttp.ClientSession, base: str, who: Candidate, stats: St
         headers["If-None-Match"] = who.etag
     started = time.perf_counter()
     try:
-        async with http.get(f"{base}/me/state?stage={who.stage}", headers=headers,
-                            allow_redirects=False) as response:
+        async with http.get(
+            f"{base}/me/state?stage={who.stage}", headers=headers, allow_redirects=False
+        ) as response:
             await response.read()
             elapsed = time.perf_counter() - started
             if response.status not in (200, 304) or "HX-Redirect" in response.headers:
@@ -119,7 +120,7 @@ async def poll(http: aiohttp.ClientSession, base: str, who: Candidate, stats: St
                 return
             who.etag = response.headers.get("ETag", who.etag)
             stats.ok(response.status, elapsed, response.headers.get(SQL_HEADER))
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         stats.error(f"poll {type(exc).__name__}")
 
 
@@ -131,8 +132,10 @@ async def get_plain(http: aiohttp.ClientSession, url: str, stats: Stats) -> None
             if response.status != 200:
                 stats.error(f"{url} {response.status}")
                 return
-            stats.ok(response.status, time.perf_counter() - started, response.headers.get(SQL_HEADER))
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            stats.ok(
+                response.status, time.perf_counter() - started, response.headers.get(SQL_HEADER)
+            )
+    except (TimeoutError, aiohttp.ClientError) as exc:
         stats.error(f"{url} {type(exc).__name__}")
 
 
@@ -151,8 +154,9 @@ async def closed_loop(seconds: float, concurrency: int, one_request) -> float:
     return time.perf_counter() - started
 
 
-async def held_load(http, base: str, people: list[Candidate], seconds: float, interval: float,
-                    stats: Stats) -> float:
+async def held_load(
+    http, base: str, people: list[Candidate], seconds: float, interval: float, stats: Stats
+) -> float:
     """Every candidate polls every `interval` s, starting at a random moment of the first one."""
     started = time.perf_counter()
     deadline = started + seconds
@@ -178,8 +182,9 @@ async def run(plan: dict) -> dict:
     connector = aiohttp.TCPConnector(limit=plan["connections"])
     timeout = aiohttp.ClientTimeout(total=plan.get("timeout", 10))
     result: dict = {}
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout,
-                                     cookie_jar=aiohttp.DummyCookieJar()) as http:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
+    ) as http:
         signin = Stats()
         started = time.perf_counter()
         gate = asyncio.Semaphore(plan["concurrency"])
@@ -202,20 +207,26 @@ async def run(plan: dict) -> dict:
         # Warm-up: every candidate's first poll (200 with an ETag), not measured.
         warm = Stats()
         for chunk in range(0, len(people), plan["concurrency"]):
-            await asyncio.gather(*(poll(http, base, who, warm) for who in
-                                   people[chunk:chunk + plan["concurrency"]]))
+            await asyncio.gather(
+                *(
+                    poll(http, base, who, warm)
+                    for who in people[chunk : chunk + plan["concurrency"]]
+                )
+            )
         result["first_poll"] = warm.summary(0)
 
         ceiling = Stats()
         elapsed = await closed_loop(
-            plan["seconds"], plan["concurrency"],
+            plan["seconds"],
+            plan["concurrency"],
             lambda i: get_plain(http, base + plan["ceiling_path"], ceiling),
         )
         result["ceiling"] = ceiling.summary(elapsed)
 
         saturated = Stats()
         elapsed = await closed_loop(
-            plan["seconds"], plan["concurrency"],
+            plan["seconds"],
+            plan["concurrency"],
             lambda i: poll(http, base, people[i % len(people)], saturated),
         )
         result["poll_saturated"] = saturated.summary(elapsed)

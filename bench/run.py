@@ -89,7 +89,11 @@ def staff_pages_to_measure(app_rules: list[tuple[str, str]], seeded: dict) -> di
         }
         for endpoint, rule in app_rules:
             # The HR overview (app/routes/hr/overview.py) is measured as soon as it exists.
-            if endpoint.startswith("hr_overview.") and rule.count("<") == 1 and "<int:exam_id>" in rule:
+            if (
+                endpoint.startswith("hr_overview.")
+                and rule.count("<") == 1
+                and "<int:exam_id>" in rule
+            ):
                 pages[label][endpoint] = ("hr", rule.replace("<int:exam_id>", str(exam_id)))
     return pages
 
@@ -107,14 +111,20 @@ def staff_login(base: str, username: str, password: str) -> requests.Session:
     http = requests.Session()
     page = http.get(f"{base}/staff/login", timeout=10)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-    response = http.post(f"{base}/staff/login", timeout=10, allow_redirects=False,
-                         data={"username": username, "password": password, "csrf_token": token})
+    response = http.post(
+        f"{base}/staff/login",
+        timeout=10,
+        allow_redirects=False,
+        data={"username": username, "password": password, "csrf_token": token},
+    )
     if response.status_code != 302:
         raise RuntimeError(f"staff login {username}: {response.status_code}")
     return http
 
 
-def measure_page(http: requests.Session, url: str, times: int = 5, headers: dict | None = None) -> dict:
+def measure_page(
+    http: requests.Session, url: str, times: int = 5, headers: dict | None = None
+) -> dict:
     durations, queries, statuses = [], set(), set()
     for _ in range(times):
         started = time.perf_counter()
@@ -157,16 +167,23 @@ def measure_staff(base: str, seeded: dict, pages: dict) -> dict:
     for name, by_size in results.items():
         counts = [(r["sql_queries"], r["poll"]["sql_queries"]) for r in by_size.values()]
         by_size["queries_constant"] = len({json.dumps(c) for c in counts}) == 1
-        by_size["all_200"] = all(r["status"] == [200] for r in by_size.values() if isinstance(r, dict))
+        by_size["all_200"] = all(
+            r["status"] == [200] for r in by_size.values() if isinstance(r, dict)
+        )
     return results
 
 
 def start_gunicorn(port: int, instance: str) -> subprocess.Popen:
-    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}",
-           "GUNICORN_ACCESS_LOG": str(Path(instance) / "access.log")}
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_ACCESS_LOG": str(Path(instance) / "access.log"),
+    }
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "bench.wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
         stderr=open(Path(instance) / "gunicorn.log", "w"),
     )
     # Five workers importing the app at once take a while on a busy 2-core machine.
@@ -198,10 +215,14 @@ def main() -> int:
     signed_in = _env_int("BENCH_SIGNED_IN", 1000)
     instance = tempfile.mkdtemp(prefix="ir-bench-")
     os.environ.update(app_environment(instance))
-    log(f"code-entry limits raised to '{GENEROUS_LIMIT}' (CODE_FAILURES_PER_ADDRESS, "
-        f"CODE_FAILURES_GLOBAL): all {signed_in} sign-ins come from 127.0.0.1")
-    log(f"seeding {sizes} candidates into {os.environ['DATABASE_URL']} (recreated), "
-        f"Redis {os.environ['REDIS_URL']} (flushed)")
+    log(
+        f"code-entry limits raised to '{GENEROUS_LIMIT}' (CODE_FAILURES_PER_ADDRESS, "
+        f"CODE_FAILURES_GLOBAL): all {signed_in} sign-ins come from 127.0.0.1"
+    )
+    log(
+        f"seeding {sizes} candidates into {os.environ['DATABASE_URL']} (recreated), "
+        f"Redis {os.environ['REDIS_URL']} (flushed)"
+    )
     started = time.perf_counter()
     seeded = seed_everything(sizes)
     log(f"seeded in {time.perf_counter() - started:.1f} s")
@@ -216,8 +237,9 @@ def main() -> int:
     plan = {
         "base_url": base,
         # Every other candidate of the big exam: all states and panels, half the codes.
-        "candidates": [[code, stage[state]] for code, state in
-                       seeded["exams"]["big"]["codes"][::2][:signed_in]],
+        "candidates": [
+            [code, stage[state]] for code, state in seeded["exams"]["big"]["codes"][::2][:signed_in]
+        ],
         "concurrency": 32,
         "connections": 64,  # deploy/nginx: `keepalive 64` upstream connections
         "seconds": _env_int("BENCH_SECONDS", 15),
@@ -226,11 +248,19 @@ def main() -> int:
         "ceiling_path": "/healthz",
     }
     try:
-        log(f"load: sign in {len(plan['candidates'])}, ceiling /healthz {plan['seconds']} s, "
+        log(
+            f"load: sign in {len(plan['candidates'])}, ceiling /healthz {plan['seconds']} s, "
             f"polls flat out {plan['seconds']} s, then everyone polling every 2 s for "
-            f"{plan['held_seconds']} s")
-        load = subprocess.run([sys.executable, "-m", "bench.load"], cwd=ROOT, check=True,
-                              input=json.dumps(plan), capture_output=True, text=True)
+            f"{plan['held_seconds']} s"
+        )
+        load = subprocess.run(
+            [sys.executable, "-m", "bench.load"],
+            cwd=ROOT,
+            check=True,
+            input=json.dumps(plan),
+            capture_output=True,
+            text=True,
+        )
         load = json.loads(load.stdout)
         log("staff pages at 200 and 2,000 candidates")
         staff = measure_staff(base, seeded, pages)
@@ -242,11 +272,21 @@ def main() -> int:
 
 
 def summarise(load: dict, staff: dict, plan: dict, sizes: dict, workers: int) -> dict:
-    held, saturated, ceiling = load.get("held", {}), load.get("poll_saturated", {}), load.get("ceiling", {})
-    ratio = (saturated["per_s"] / ceiling["per_s"]) if saturated.get("per_s") and ceiling.get("per_s") else None
+    held, saturated, ceiling = (
+        load.get("held", {}),
+        load.get("poll_saturated", {}),
+        load.get("ceiling", {}),
+    )
+    ratio = (
+        (saturated["per_s"] / ceiling["per_s"])
+        if saturated.get("per_s") and ceiling.get("per_s")
+        else None
+    )
     sql_304 = saturated.get("sql_queries", {}).get("304", {})
-    errors = sum(load.get(k, {}).get("errors", 0) for k in ("sign_in", "first_poll", "ceiling",
-                                                            "poll_saturated", "held"))
+    errors = sum(
+        load.get(k, {}).get("errors", 0)
+        for k in ("sign_in", "first_poll", "ceiling", "poll_saturated", "held")
+    )
     return {
         "polls_per_s": saturated.get("per_s"),
         "p50_ms": held.get("p50_ms"),
@@ -255,8 +295,12 @@ def summarise(load: dict, staff: dict, plan: dict, sizes: dict, workers: int) ->
         "sql_queries_per_poll": sql_304.get("max"),
         "ceiling_per_s": ceiling.get("per_s"),
         "ratio": round(ratio, 2) if ratio is not None else None,
-        "target_met": bool(ratio is not None and ratio >= TARGET_RATIO and errors == 0
-                           and all(p["queries_constant"] and p["all_200"] for p in staff.values())),
+        "target_met": bool(
+            ratio is not None
+            and ratio >= TARGET_RATIO
+            and errors == 0
+            and all(p["queries_constant"] and p["all_200"] for p in staff.values())
+        ),
         "held_load": {
             "candidates_polling": load.get("sign_in", {}).get("signed_in"),
             "offered_per_s": held.get("offered_per_s"),

@@ -15,9 +15,9 @@ from flask_migrate import upgrade
 from sqlalchemy import insert
 
 from app import db
-from app.setup.codes import allocate_codes
 from app.models import Broadcast, Candidate, Exam, ExamKind, Notice, Role, User
 from app.models.candidate import CandidateState as S
+from app.setup.codes import allocate_codes
 from app.setup.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
 
@@ -86,28 +86,46 @@ def seed_exam(label: str, size: int, now) -> SeededExam:
         panels.append(panel)
     for position, title in enumerate(("考生须知", "面试纪律")):
         db.session.add(Notice(exam_id=exam.id, title=title, body="请仔细阅读。", position=position))
-    db.session.add(Broadcast(exam_id=exam.id, panel_id=None, message="面试即将开始，请保持页面打开。",
-                             created_at=now))
+    db.session.add(
+        Broadcast(
+            exam_id=exam.id, panel_id=None, message="面试即将开始，请保持页面打开。", created_at=now
+        )
+    )
     codes = allocate_codes(exam, size)
     rows, lots = [], {p.id: 0 for p in panels}
     for i, code in enumerate(codes):
         panel = panels[i % PANELS_PER_EXAM]
         state = _state_for(i)
         row = dict(
-            exam_id=exam.id, panel_id=panel.id, name=f"考生{i:04d}",
-            id_number=f"1101051990{exam.id:02d}01{i:04d}", phone=f"138{i:08d}",
-            position=f"岗位{i % 7 + 1}", code=code, state=state, version=1,
-            state_changed_at=now, lot_number=None, lot_assigned=False, missed_calls=0,
-            created_at=now, confirmed_at=None, debugged_at=None, waiting_since=None,
+            exam_id=exam.id,
+            panel_id=panel.id,
+            name=f"考生{i:04d}",
+            id_number=f"1101051990{exam.id:02d}01{i:04d}",
+            phone=f"138{i:08d}",
+            position=f"岗位{i % 7 + 1}",
+            code=code,
+            state=state,
+            version=1,
+            state_changed_at=now,
+            lot_number=None,
+            lot_assigned=False,
+            missed_calls=0,
+            created_at=now,
+            confirmed_at=None,
+            debugged_at=None,
+            waiting_since=None,
             identity_checked_at=None,
         )
         if state in (S.CONFIRMED, S.WAITING):
             row["confirmed_at"] = now - timedelta(minutes=50)
         if state == S.WAITING:
             lots[panel.id] += 1
-            row.update(lot_number=lots[panel.id], debugged_at=now - timedelta(minutes=30),
-                       identity_checked_at=now - timedelta(minutes=30),
-                       waiting_since=now - timedelta(minutes=20))
+            row.update(
+                lot_number=lots[panel.id],
+                debugged_at=now - timedelta(minutes=30),
+                identity_checked_at=now - timedelta(minutes=30),
+                waiting_since=now - timedelta(minutes=20),
+            )
         rows.append(row)
     db.session.execute(insert(Candidate), rows)
     return SeededExam(

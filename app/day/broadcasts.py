@@ -7,8 +7,8 @@ rules, the audit line and the poll bump are the same.
 from sqlalchemy import select
 
 from app import audit, db
-from app.models import Broadcast, Panel, User
 from app.day.poll_versions import bump_panel
+from app.models import Broadcast, Panel, User
 from app.refusals import Refused
 
 MAX_LENGTH = 200

@@ -96,7 +96,7 @@ def room_status(room: str | None) -> dict:
     if not raw:
         return {}
     data = {k.decode(): v.decode() for k, v in raw.items()}
-    present = [k[len(PRESENT_PREFIX):] for k in data if k.startswith(PRESENT_PREFIX)]
+    present = [k[len(PRESENT_PREFIX) :] for k in data if k.startswith(PRESENT_PREFIX)]
     roles = [who.split(":", 1)[0] for who in present]
     updated = data.get("updated_at")
     return {
@@ -109,4 +109,3 @@ def room_status(room: str | None) -> dict:
         "recording": data.get("recording"),
         "recording_error": data.get("recording_error") or None,
     }
-

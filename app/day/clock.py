@@ -28,7 +28,7 @@ def seconds_until(moment: datetime | None, now: datetime) -> int:
 
 
 def level_for(seconds: int) -> str:
-    """"" while there is time, "warn" from 3 minutes left, "danger" from 1 minute left."""
+    """ "" while there is time, "warn" from 3 minutes left, "danger" from 1 minute left."""
     if seconds <= DANGER_SECONDS:
         return "danger"
     if seconds <= WARN_SECONDS:

@@ -14,8 +14,9 @@ from markupsafe import escape
 from sqlalchemy import case, func, or_, select
 
 from app import db, htmx
-from app.day.call_status import room_status  # noqa: F401  (the consoles' import point)
 from app.day.broadcasts import post_broadcast, recent_broadcasts
+from app.day.call_status import room_status  # noqa: F401  (the consoles' import point)
+from app.day.staff_scope import panels_of
 from app.journey import (
     SECOND_CAMERA_WINDOW,
     Refused,
@@ -26,7 +27,6 @@ from app.journey import (
 )
 from app.models import Candidate, Exam, Panel
 from app.models.candidate import CandidateState as S
-from app.day.staff_scope import panels_of
 
 # The event that makes every polled fragment of a console look again at once (after a move).
 REFRESH_EVENT = "console-refresh"
@@ -64,9 +64,11 @@ def settle_due(now: datetime, *, panel_id: int | None = None, exam_id: int | Non
     """
     # Waiting without a lot after the cut-off: the system draws for them (未抽签者系统分配).
     due = or_(due_clause(now), lot_assignment_clause(now))
-    query = select(Candidate.id, Candidate.exam_id, Candidate.state).join(
-        Exam, Exam.id == Candidate.exam_id
-    ).where(due)
+    query = (
+        select(Candidate.id, Candidate.exam_id, Candidate.state)
+        .join(Exam, Exam.id == Candidate.exam_id)
+        .where(due)
+    )
     if panel_id is not None:
         query = query.where(Candidate.panel_id == panel_id)
     if exam_id is not None:
@@ -127,8 +129,13 @@ def not_modified(etag: str):
     return None
 
 
-def fragment(html: str, etag: str | None = None, status: int = 200, trigger: bool = False,
-             events: dict | None = None):
+def fragment(
+    html: str,
+    etag: str | None = None,
+    status: int = 200,
+    trigger: bool = False,
+    events: dict | None = None,
+):
     """A console fragment; `trigger` refreshes the console's other fragments (HX-Trigger),
     `events` adds client events of its own to that trigger."""
     hx_trigger: str | dict | None = None
@@ -155,8 +162,9 @@ def refused(message: str, back_url: str, status: int = 409):
     fragments refresh, since the refusal usually means someone else moved first); else a flash."""
     if htmx:
         html = f'<div class="flash flash-error" role="alert">{escape(message)}</div>'
-        return htmx_response(html, status, retarget="#console-messages", reswap="innerHTML",
-                             trigger=REFRESH_EVENT)
+        return htmx_response(
+            html, status, retarget="#console-messages", reswap="innerHTML", trigger=REFRESH_EVENT
+        )
     flash(message, "error")
     return redirect(back_url)
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import or_, update
 
 from app import audit, db
+from app.day.poll_versions import bump_exam
 from app.journey import settle_exam
 from app.models import Exam, User
-from app.day.poll_versions import bump_exam
 from app.refusals import Refused
 from app.timeutil import utcnow
 

@@ -16,13 +16,15 @@ from sqlalchemy import case, func, select
 from app import db
 from app.models import AuditEvent, Call, Candidate, Exam, HelpRequest, Panel, Violation
 from app.models.candidate import STATE_LABELS, CandidateState
-from app.timeutil import format_beijing
 from app.security import code_alerts
+from app.timeutil import format_beijing
 
 SWITCH_KIND = "candidate.suspected_switch"
 CODE_REFUSED_KIND = "candidate.code_refused"
 CODE_WINDOW_MINUTES = 5
-DEFAULT_CODE_ALERT_THRESHOLD = 30  # as app.security.code_alerts: CODE_FAILURE_ALERT_THRESHOLD overrides
+DEFAULT_CODE_ALERT_THRESHOLD = (
+    30  # as app.security.code_alerts: CODE_FAILURE_ALERT_THRESHOLD overrides
+)
 
 
 @dataclass
@@ -97,8 +99,13 @@ def candidate_list_version(exam_id: int, panels: list[Panel]) -> str:
 
 
 def build_overview(
-    exam: Exam, now: datetime, *, panel_id: int | None = None, state: str | None = None,
-    attention_only: bool = False, code_alert: dict | None = None,
+    exam: Exam,
+    now: datetime,
+    *,
+    panel_id: int | None = None,
+    state: str | None = None,
+    attention_only: bool = False,
+    code_alert: dict | None = None,
 ) -> Overview:
     """Every candidate of the exam (or of one panel / state) with their counts; see module doc."""
     in_scope = Candidate.exam_id == exam.id
@@ -173,7 +180,9 @@ def build_overview(
     ):
         if cid in rows:
             rows[cid].help_total, rows[cid].help_open, rows[cid].help_unreplied = (
-                total, still_open, unreplied
+                total,
+                still_open,
+                unreplied,
             )
 
     for cid, n, last in db.session.execute(

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select
 
 from app import db, journey
 from app.day.poll_versions import candidate_etag
-from app.journey import lot_assignment_due  # noqa: F401  (the candidate pages' import point)
+from app.journey import lot_assignment_due
 from app.models import Candidate, Exam, Panel
 from app.models.candidate import RINGING
 from app.models.candidate import CandidateState as S
@@ -44,7 +44,6 @@ STAGE_OF_STATE = {
     S.ABSENT: "absent",
     S.DISQUALIFIED: "disqualified",
 }
-
 
 
 def stage_of(candidate) -> str:
@@ -107,8 +106,9 @@ class PollView:
     panel: PanelQueue | None
 
 
-_CANDIDATE_COLUMNS = [c.name for c in PollView.__dataclass_fields__.values()
-                      if c.name not in ("exam", "panel")]
+_CANDIDATE_COLUMNS = [
+    c.name for c in PollView.__dataclass_fields__.values() if c.name not in ("exam", "panel")
+]
 _EXAM_COLUMNS = list(ExamTimes.__dataclass_fields__)
 _N = len(_CANDIDATE_COLUMNS)
 _PANEL_ID = _CANDIDATE_COLUMNS.index("panel_id")
@@ -122,8 +122,9 @@ _STATEMENT = (
         _panel.c.queue_version,
     )
     .select_from(
-        _candidate.join(_exam, _exam.c.id == _candidate.c.exam_id)
-        .outerjoin(_panel, _panel.c.id == _candidate.c.panel_id)
+        _candidate.join(_exam, _exam.c.id == _candidate.c.exam_id).outerjoin(
+            _panel, _panel.c.id == _candidate.c.panel_id
+        )
     )
     .where(_candidate.c.id == bindparam("candidate_id"))
 )
@@ -135,13 +136,14 @@ def read_poll_view(candidate_id: int) -> PollView | None:
         row = conn.execute(_STATEMENT, {"candidate_id": candidate_id}).one_or_none()
     if row is None:
         return None
-    exam = ExamTimes(*row[_N:_N + len(_EXAM_COLUMNS)])
+    exam = ExamTimes(*row[_N : _N + len(_EXAM_COLUMNS)])
     panel = PanelQueue(row[-1]) if row[_PANEL_ID] is not None else None
     return PollView(*row[:_N], exam=exam, panel=panel)
 
 
-def quick_not_modified(candidate_id, nonce, asked_stage: str | None, if_none_match,
-                       now: datetime) -> str | None:
+def quick_not_modified(
+    candidate_id, nonce, asked_stage: str | None, if_none_match, now: datetime
+) -> str | None:
     """The ETag to answer 304 with, when the full path would answer exactly that; else None."""
     if candidate_id is None or nonce is None:
         return None

@@ -88,8 +88,9 @@ def phone_url(code: str) -> str:
 def qr_svg(url: str) -> Markup:
     """The QR code as inline SVG markup (no data: URI, so `img-src` can stay strict)."""
     qr = segno.make(url, error="m", micro=False)
-    svg = qr.svg_inline(scale=5, border=2, dark="#000", light="#fff", svgclass="qr",
-                        title="辅机位二维码")
+    svg = qr.svg_inline(
+        scale=5, border=2, dark="#000", light="#fff", svgclass="qr", title="辅机位二维码"
+    )
     return Markup(svg)
 
 
@@ -129,13 +130,20 @@ def panel_for(candidate: Candidate, now: datetime, *, owner: bool) -> PhonePanel
     connected = is_connected(candidate, now)
     if not owner:
         # Staff pages: read only, so a staff poll never writes a bind code or bumps `version`.
-        return PhonePanel(required=required, connected=connected,
-                          seen_at=candidate.second_camera_seen_at)
+        return PhonePanel(
+            required=required, connected=connected, seen_at=candidate.second_camera_seen_at
+        )
     code = ensure_bind_code(candidate)
     url = phone_url(code)
-    return PhonePanel(required=required, connected=connected,
-                      seen_at=candidate.second_camera_seen_at, owner=True, code=code, url=url,
-                      qr=qr_svg(url))
+    return PhonePanel(
+        required=required,
+        connected=connected,
+        seen_at=candidate.second_camera_seen_at,
+        owner=True,
+        code=code,
+        url=url,
+        qr=qr_svg(url),
+    )
 
 
 # --- the global budget for unknown codes ---------------------------------------------------------

@@ -38,7 +38,9 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
     if not CODE_PATTERN.match(code):
         return CodeResult(None, "邀请码为6位数字，请核对后重新输入。")
     matches = db.session.execute(
-        select(Candidate, Exam).join(Exam, Exam.id == Candidate.exam_id).where(Candidate.code == code)
+        select(Candidate, Exam)
+        .join(Exam, Exam.id == Candidate.exam_id)
+        .where(Candidate.code == code)
     ).all()
     open_now = [c for c, exam in matches if exam.login_open_at(now)]
     if len(open_now) == 1:
@@ -47,8 +49,12 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
     # room) may come back after a dropped connection (可再次进入面试房间继续面试); the window
     # only closes the way in for those who never entered.
     if not open_now:
-        returning = [c for c, exam in matches if c.state in INSIDE
-                     and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW]
+        returning = [
+            c
+            for c, exam in matches
+            if c.state in INSIDE
+            and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW
+        ]
         if len(returning) == 1:
             return CodeResult(returning[0], None)
     if not matches:
@@ -56,8 +62,9 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
     if any(now < exam.login_opens_at for _, exam in matches):
         opens = min(exam.login_opens_at for _, exam in matches if now < exam.login_opens_at)
         early = [exam for _, exam in matches if now < exam.login_opens_at]
-        return CodeResult(None, f"尚未到登录时间，请于北京时间 {format_beijing(opens)} 后登录。",
-                          early[0].id)
+        return CodeResult(
+            None, f"尚未到登录时间，请于北京时间 {format_beijing(opens)} 后登录。", early[0].id
+        )
     return CodeResult(None, "该邀请码的登录时间已结束。", matches[0][1].id)
 
 

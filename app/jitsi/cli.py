@@ -33,8 +33,9 @@ def _settings() -> JitsiSettings:
 @click.option("--recording", is_flag=True, help="Recording rights too (needs --moderator).")
 @click.option("--ttl", type=int, default=3600, show_default=True, help="Lifetime in seconds.")
 @click.option("--user-id", default="operator", show_default=True, help="context.user.id")
-def token_command(room: str, name: str, moderator: bool, recording: bool, ttl: int,
-                  user_id: str) -> None:
+def token_command(
+    room: str, name: str, moderator: bool, recording: bool, ttl: int, user_id: str
+) -> None:
     """Print a JWT for ROOM, to join it by hand: https://DOMAIN/ROOM?jwt=TOKEN"""
     settings = _settings()
     if settings.mode == "dev":
@@ -45,8 +46,15 @@ def token_command(room: str, name: str, moderator: bool, recording: bool, ttl: i
         )
         sys.exit(1)
     try:
-        token = mint_token(settings, room=room, user_id=user_id, name=name, moderator=moderator,
-                           recording=recording, ttl_seconds=ttl)
+        token = mint_token(
+            settings,
+            room=room,
+            user_id=user_id,
+            name=name,
+            moderator=moderator,
+            recording=recording,
+            ttl_seconds=ttl,
+        )
     except (ConfigError, ValueError, TypeError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -74,8 +82,10 @@ def check_command() -> None:
         click.echo(f"tenant:      {settings.jaas_tenant}")
         click.echo(f"key id:      {settings.jaas_key_id or '(not set)'}")
         key_file = settings.jaas_private_key_file
-        click.echo(f"private key: {'set' if key_file else 'NOT SET'}"
-                   + (f" ({key_file})" if key_file else ""))
+        click.echo(
+            f"private key: {'set' if key_file else 'NOT SET'}"
+            + (f" ({key_file})" if key_file else "")
+        )
     try:
         settings.validate()
     except ConfigError as exc:

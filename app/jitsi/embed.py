@@ -19,12 +19,37 @@ TOOLBARS = {
     "candidate": ["microphone", "camera", "fullscreen", "settings", "hangup"],
     # A phone has a front and a rear camera: it may switch between them, nothing else.
     "second_camera": ["camera", "toggle-camera", "hangup"],
-    "examiner": ["microphone", "camera", "fullscreen", "tileview", "participants-pane",
-                 "settings", "hangup"],
-    "assistant": ["microphone", "camera", "fullscreen", "tileview", "participants-pane",
-                  "settings", "recording", "mute-everyone", "hangup"],
-    "chief": ["microphone", "camera", "fullscreen", "tileview", "participants-pane",
-              "settings", "recording", "mute-everyone", "hangup"],
+    "examiner": [
+        "microphone",
+        "camera",
+        "fullscreen",
+        "tileview",
+        "participants-pane",
+        "settings",
+        "hangup",
+    ],
+    "assistant": [
+        "microphone",
+        "camera",
+        "fullscreen",
+        "tileview",
+        "participants-pane",
+        "settings",
+        "recording",
+        "mute-everyone",
+        "hangup",
+    ],
+    "chief": [
+        "microphone",
+        "camera",
+        "fullscreen",
+        "tileview",
+        "participants-pane",
+        "settings",
+        "recording",
+        "mute-everyone",
+        "hangup",
+    ],
 }
 
 # Who may record (the chief starts the interview recording, assistants the rest room).
@@ -130,17 +155,34 @@ def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbe
         ttl = 3 * 3600
     name = candidate.display_name_for_examiners
     if second_camera:
-        return build_embed(room=room, role="second_camera", kind=kind,
-                           user_id=f"c{candidate.id}-2", display_name=f"{name} 辅机位",
-                           ttl_seconds=ttl)
-    return build_embed(room=room, role="candidate", kind=kind, user_id=f"c{candidate.id}",
-                       display_name=name, ttl_seconds=ttl)
+        return build_embed(
+            room=room,
+            role="second_camera",
+            kind=kind,
+            user_id=f"c{candidate.id}-2",
+            display_name=f"{name} 辅机位",
+            ttl_seconds=ttl,
+        )
+    return build_embed(
+        room=room,
+        role="candidate",
+        kind=kind,
+        user_id=f"c{candidate.id}",
+        display_name=name,
+        ttl_seconds=ttl,
+    )
 
 
 def embed_for_staff(
     user, room: str, kind: str, role: str, record_on_join: bool = False
 ) -> CallEmbed:
     """A staff member's view of a call: moderator; recording rights for chief and assistants."""
-    return build_embed(room=room, role=role, kind=kind, user_id=f"s{user.id}",
-                       display_name=user.display_name, ttl_seconds=STAFF_PAGE_SECONDS,
-                       record_on_join=record_on_join)
+    return build_embed(
+        room=room,
+        role=role,
+        kind=kind,
+        user_id=f"s{user.id}",
+        display_name=user.display_name,
+        ttl_seconds=STAFF_PAGE_SECONDS,
+        record_on_join=record_on_join,
+    )

@@ -70,7 +70,7 @@ def _bare_domain(value: str | None) -> str | None:
         return None
     for scheme in ("https://", "http://"):
         if value.lower().startswith(scheme):
-            value = value[len(scheme):]
+            value = value[len(scheme) :]
     return value.rstrip("/") or None
 
 
@@ -227,7 +227,7 @@ def _user_claims(
 
 def _feature_claims(*, recording: bool) -> dict[str, str]:
     features = {"recording": "true" if recording else "false"}
-    features.update({feature: "false" for feature in _ALWAYS_OFF_FEATURES})
+    features.update(dict.fromkeys(_ALWAYS_OFF_FEATURES, "false"))
     return features
 
 

@@ -99,7 +99,11 @@ def _reason(exc: Exception) -> str:
 
 def _fetch_verified(app, recording: Recording, base: str) -> int:
     # Read everything needed now: commits below expire the object.
-    rid, expected_size, expected_sha = recording.id, recording.expected_size, recording.expected_sha256
+    rid, expected_size, expected_sha = (
+        recording.id,
+        recording.expected_size,
+        recording.expected_sha256,
+    )
     url = source_url(recording, base)
     destination = recordings_dir(app) / relative_stored_path(recording)
     partials = partial_dir(app)
@@ -111,10 +115,15 @@ def _fetch_verified(app, recording: Recording, base: str) -> int:
     try:
         digest = hashlib.sha256()
         pulled = 0
-        with os.fdopen(fd, "wb") as out, requests.get(
-            url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-            headers={"Accept-Encoding": "identity"},
-        ) as response:
+        with (
+            os.fdopen(fd, "wb") as out,
+            requests.get(
+                url,
+                stream=True,
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                headers={"Accept-Encoding": "identity"},
+            ) as response,
+        ):
             if response.status_code >= 500:
                 raise PullFailed(f"HTTP {response.status_code} from the Jibri host for {url}")
             if response.status_code != 200:
@@ -125,7 +134,9 @@ def _fetch_verified(app, recording: Recording, base: str) -> int:
                 digest.update(chunk)
                 pulled += len(chunk)
                 if pulled > expected_size:
-                    raise PullFailed(f"size mismatch: more than the {expected_size} bytes announced")
+                    raise PullFailed(
+                        f"size mismatch: more than the {expected_size} bytes announced"
+                    )
                 if time.monotonic() - last_report >= PROGRESS_SECONDS:
                     _progress(rid, pulled)
                     last_report = time.monotonic()
@@ -157,18 +168,31 @@ def _stored(recording: Recording, size: int) -> None:
     recording.stored_path = relative_stored_path(recording)
     recording.error = None
     recording.duration_seconds = probe_duration(recordings_dir() / recording.stored_path)
-    record("recording_stored", exam_id=recording.exam_id, candidate=candidate_of(recording),
-           recording_id=recording.id, file=recording.file_name, size=size,
-           sha256=recording.expected_sha256, attempts=recording.attempts)
+    record(
+        "recording_stored",
+        exam_id=recording.exam_id,
+        candidate=candidate_of(recording),
+        recording_id=recording.id,
+        file=recording.file_name,
+        size=size,
+        sha256=recording.expected_sha256,
+        attempts=recording.attempts,
+    )
     db.session.commit()
 
 
 def _fail(recording: Recording, reason: str) -> None:
     recording.status = RecordingStatus.FAILED
     recording.error = reason[:2000]
-    record("recording_failed", exam_id=recording.exam_id, candidate=candidate_of(recording),
-           recording_id=recording.id, file=recording.file_name, reason=reason[:500],
-           attempts=recording.attempts)
+    record(
+        "recording_failed",
+        exam_id=recording.exam_id,
+        candidate=candidate_of(recording),
+        recording_id=recording.id,
+        file=recording.file_name,
+        reason=reason[:500],
+        attempts=recording.attempts,
+    )
     db.session.commit()
 
 
@@ -179,9 +203,20 @@ def probe_duration(path: Path) -> int | None:
         return None
     try:
         result = subprocess.run(
-            [ffprobe, "-v", "error", "-show_entries", "format=duration", "-of",
-             "default=noprint_wrappers=1:nokey=1", str(path)],
-            capture_output=True, text=True, timeout=60, check=False,
+            [
+                ffprobe,
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration",
+                "-of",
+                "default=noprint_wrappers=1:nokey=1",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         return round(float(result.stdout.strip()))
     except (OSError, ValueError, subprocess.SubprocessError):

@@ -56,9 +56,13 @@ def ensure_scheduled(queue: Queue, now: datetime | None = None) -> bool:
         claimed = queue.connection.set(_slot_key(run_at), 1, nx=True, ex=INTERVAL_SECONDS * 3)
         if not claimed:
             return False
-        queue.enqueue_in(timedelta(seconds=INTERVAL_SECONDS), run_sweep,
-                         job_id=f"ir-sweep-{int(run_at.timestamp()) // INTERVAL_SECONDS}",
-                         result_ttl=INTERVAL_SECONDS, failure_ttl=24 * 3600)
+        queue.enqueue_in(
+            timedelta(seconds=INTERVAL_SECONDS),
+            run_sweep,
+            job_id=f"ir-sweep-{int(run_at.timestamp()) // INTERVAL_SECONDS}",
+            result_ttl=INTERVAL_SECONDS,
+            failure_ttl=24 * 3600,
+        )
         return True
     except redis.RedisError:
         return False  # the worker retries at its next start; the pages settle lazily meanwhile

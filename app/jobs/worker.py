@@ -32,7 +32,8 @@ def run_worker(burst: bool = False) -> None:
     if recovered or cleaned:
         app.logger.warning(
             "worker start: %d recordings re-enqueued, %d stale partial files removed",
-            recovered, cleaned,
+            recovered,
+            cleaned,
         )
     db.session.remove()
     db.engine.dispose()

@@ -36,8 +36,9 @@ _S = CandidateState
 # --- state groups: each set of states defined once, named for what it means -----------------
 
 # Not in the waiting room yet: absent once the entry cut-off passes (the time rule mark_absent).
-PRE_ENTRY = frozenset({_S.INVITED, _S.CONFIRMED, _S.DEBUG_WAITING, _S.DEBUG_CALLED, _S.DEBUGGING,
-                       _S.DEBUGGED})
+PRE_ENTRY = frozenset(
+    {_S.INVITED, _S.CONFIRMED, _S.DEBUG_WAITING, _S.DEBUG_CALLED, _S.DEBUGGING, _S.DEBUGGED}
+)
 # Confirmed or not yet, before the debug room: may still decline or change the ID photo.
 BEFORE_DEBUG = frozenset({_S.INVITED, _S.CONFIRMED})
 # HR may still move them to another panel: before the day's rooms know them. Once they wait for

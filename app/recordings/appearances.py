@@ -41,7 +41,9 @@ def _span_ends(recordings: list[Recording]) -> dict[int, datetime | None]:
     for same_room in by_room.values():
         same_room.sort(key=lambda r: (r.started_at, r.id))
         for r, following in zip(same_room, same_room[1:] + [None], strict=True):
-            own = r.started_at + timedelta(seconds=r.duration_seconds) if r.duration_seconds else None
+            own = (
+                r.started_at + timedelta(seconds=r.duration_seconds) if r.duration_seconds else None
+            )
             nxt = following.started_at if following is not None else None
             ends[r.id] = min(t for t in (own, nxt) if t is not None) if (own or nxt) else None
     return ends
@@ -55,18 +57,25 @@ def appearances(recordings: list[Recording]) -> dict[int, list[Appearance]]:
     if not rooms:
         return {}
     # All files of these rooms, not only the ones asked about: the next file ends a span.
-    same_rooms = list(db.session.scalars(
-        select(Recording).where(Recording.room.in_(rooms), Recording.started_at.is_not(None))
-    ))
+    same_rooms = list(
+        db.session.scalars(
+            select(Recording).where(Recording.room.in_(rooms), Recording.started_at.is_not(None))
+        )
+    )
     ends = _span_ends(same_rooms)
-    calls = list(db.session.scalars(
-        select(Call)
-        .where(Call.room.in_(rooms), Call.kind == "interview", Call.accepted_at.is_not(None))
-        .order_by(Call.accepted_at)
-    ))
-    candidates = {c.id: c for c in db.session.scalars(
-        select(Candidate).where(Candidate.id.in_({call.candidate_id for call in calls}))
-    )}
+    calls = list(
+        db.session.scalars(
+            select(Call)
+            .where(Call.room.in_(rooms), Call.kind == "interview", Call.accepted_at.is_not(None))
+            .order_by(Call.accepted_at)
+        )
+    )
+    candidates = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Candidate).where(Candidate.id.in_({call.candidate_id for call in calls}))
+        )
+    }
     found: dict[int, list[Appearance]] = {}
     for r in interview:
         end = ends.get(r.id)
@@ -88,21 +97,30 @@ def appearances(recordings: list[Recording]) -> dict[int, list[Appearance]]:
 def recordings_of(candidate: Candidate) -> list[tuple[Recording, int]]:
     """Every recording this candidate is in, with the offset to jump to: the files linked to
     them (debug call, rest room) and the interview-room files their interview falls in."""
-    rooms = set(db.session.scalars(
-        select(Call.room).where(Call.candidate_id == candidate.id, Call.kind == "interview",
-                                Call.accepted_at.is_not(None))
-    ))
-    recordings = list(db.session.scalars(
-        select(Recording)
-        .where((Recording.candidate_id == candidate.id) | Recording.room.in_(rooms))
-        .order_by(Recording.started_at, Recording.id)
-    ))
+    rooms = set(
+        db.session.scalars(
+            select(Call.room).where(
+                Call.candidate_id == candidate.id,
+                Call.kind == "interview",
+                Call.accepted_at.is_not(None),
+            )
+        )
+    )
+    recordings = list(
+        db.session.scalars(
+            select(Recording)
+            .where((Recording.candidate_id == candidate.id) | Recording.room.in_(rooms))
+            .order_by(Recording.started_at, Recording.id)
+        )
+    )
     inside = appearances(recordings)
     result = []
     for r in recordings:
         mine = [a for a in inside.get(r.id, []) if a.candidate.id == candidate.id]
         if mine:
             result.append((r, mine[0].offset_seconds))
-        elif r.candidate_id == candidate.id and (r.room_kind != "interview" or r.started_at is None):
+        elif r.candidate_id == candidate.id and (
+            r.room_kind != "interview" or r.started_at is None
+        ):
             result.append((r, 0))  # their own call's file, or a file whose start is unknown
     return result

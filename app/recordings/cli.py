@@ -12,8 +12,11 @@ recordings_cli = AppGroup("recordings", help="List recordings, retry failed pull
 
 
 @recordings_cli.command("list")
-@click.option("--status", type=click.Choice(["waiting", "pulling", "stored", "failed"]),
-              help="Only recordings with this status.")
+@click.option(
+    "--status",
+    type=click.Choice(["waiting", "pulling", "stored", "failed"]),
+    help="Only recordings with this status.",
+)
 def list_command(status: str | None) -> None:
     """One line per recording: id, status, bytes pulled/expected, exam, candidate, file, error."""
     query = select(Recording).order_by(Recording.id)
@@ -33,14 +36,19 @@ def list_command(status: str | None) -> None:
 def retry_command(recording_ids: tuple[int, ...], all_failed: bool) -> None:
     """Queue failed pulls again (fresh retries), as the page's retry button does."""
     if all_failed:
-        recording_ids = tuple(db.session.scalars(select(Recording.id).where(Recording.status == "failed")))
+        recording_ids = tuple(
+            db.session.scalars(select(Recording.id).where(Recording.status == "failed"))
+        )
     if not recording_ids:
         raise click.ClickException("name recording ids or use --all-failed")
     refused = 0
     for rid in recording_ids:
         recording = db.session.get(Recording, rid)
         if recording is None or recording.status != "failed":
-            click.echo(f"{rid}: not a failed recording ({recording.status if recording else 'no such id'})", err=True)
+            click.echo(
+                f"{rid}: not a failed recording ({recording.status if recording else 'no such id'})",
+                err=True,
+            )
             refused += 1
             continue
         retry_recording(recording)

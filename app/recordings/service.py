@@ -50,7 +50,9 @@ SIGNATURE_PREFIX = "sha256="
 # climb out of a folder (slashes, `..`, leading dots) is refused, since both become paths and URLs.
 SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-FILE_STAMP_RE = re.compile(r"^(?P<room>.+)_(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})\.[A-Za-z0-9]+$")
+FILE_STAMP_RE = re.compile(
+    r"^(?P<room>.+)_(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})\.[A-Za-z0-9]+$"
+)
 
 # RQ statuses in which a job will still run by itself.
 LIVE_JOB_STATUSES = {"queued", "started", "scheduled", "deferred"}
@@ -270,8 +272,13 @@ def retry_recording(recording: Recording, actor=None) -> bool:
         return False
     recording.status = RecordingStatus.WAITING
     recording.bytes_pulled = 0
-    record("recording_retry", exam_id=recording.exam_id, actor=actor, recording_id=recording.id,
-           previous_error=recording.error)
+    record(
+        "recording_retry",
+        exam_id=recording.exam_id,
+        actor=actor,
+        recording_id=recording.id,
+        previous_error=recording.error,
+    )
     db.session.commit()
     return ensure_pull_enqueued(recording)
 
@@ -301,7 +308,11 @@ def exams_visible_to(user) -> list[Exam]:
     exam_ids = {p.exam_id for p in panels_of(user)}
     if not exam_ids:
         return []
-    return list(db.session.scalars(select(Exam).where(Exam.id.in_(exam_ids)).order_by(Exam.login_opens_at.desc())))
+    return list(
+        db.session.scalars(
+            select(Exam).where(Exam.id.in_(exam_ids)).order_by(Exam.login_opens_at.desc())
+        )
+    )
 
 
 def failed_count_for(user) -> int:
@@ -321,5 +332,3 @@ def may_see(user, recording: Recording) -> bool:
     if recording.exam_id is None:
         return False
     return recording.exam_id in {e.id for e in exams_visible_to(user)}
-
-

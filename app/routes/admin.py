@@ -72,10 +72,15 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         if user.id == current_user.id and (not form.active.data or form.role.data != Role.ADMIN):
             # Otherwise the last admin can lock everyone out of staff management.
-            flash("不能停用自己或取消自己的管理员角色。 You cannot disable or demote yourself.", "error")
+            flash(
+                "不能停用自己或取消自己的管理员角色。 You cannot disable or demote yourself.",
+                "error",
+            )
             return render_template("admin/user_form.html", form=form, user=user), 400
         username = form.username.data.strip()
-        clash = db.session.scalar(db.select(User.id).filter(User.username == username, User.id != user.id))
+        clash = db.session.scalar(
+            db.select(User.id).filter(User.username == username, User.id != user.id)
+        )
         if clash:
             form.username.errors.append("this username is taken")
             return render_template("admin/user_form.html", form=form, user=user), 400

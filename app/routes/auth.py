@@ -51,8 +51,12 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(staff_login_limit, methods=["POST"], deduct_when=failed,
-               error_message="登录失败次数过多，请稍后再试。 Too many failed sign-ins: wait a minute.")
+@limiter.limit(
+    staff_login_limit,
+    methods=["POST"],
+    deduct_when=failed,
+    error_message="登录失败次数过多，请稍后再试。 Too many failed sign-ins: wait a minute.",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
@@ -62,7 +66,10 @@ def login():
         if user is None or not user.check_password(form.password.data) or not user.active:
             audit.record("staff.login_failed", username=form.username.data.strip()[:64])
             db.session.commit()
-            flash("用户名或密码错误，或账号已停用。 Wrong username or password, or account disabled.", "error")
+            flash(
+                "用户名或密码错误，或账号已停用。 Wrong username or password, or account disabled.",
+                "error",
+            )
             return render_template("auth/login.html", form=form), 401
         login_user(user)
         audit.record("staff.login", actor=user)

@@ -25,15 +25,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import audit, db
-from app.day import call_status
-from app.day import second_camera
+from app.day import call_status, second_camera
+from app.day.poll_versions import bump_candidate
+from app.day.staff_scope import panels_of
 from app.jitsi.embed import candidate_call_room, embed_for_candidate
 from app.journey import settle
 from app.models import Call, Candidate, Panel
 from app.models.candidate import FINAL
 from app.models.candidate import CandidateState as S
-from app.day.poll_versions import bump_candidate
-from app.day.staff_scope import panels_of
 from app.timeutil import utcnow
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
@@ -126,9 +125,14 @@ def _staff_may_report(user, room: str) -> bool:
         return True
     if not panels:
         return False
-    return db.session.scalar(
-        select(Call.id).where(Call.room == room, Call.panel_id.in_([p.id for p in panels])).limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Call.id)
+            .where(Call.room == room, Call.panel_id.in_([p.id for p in panels]))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _candidate_in_room(room: str) -> Candidate | None:
@@ -173,8 +177,9 @@ def event():
     if staff is not None:
         if not _staff_may_report(staff, room):
             abort(403)
-        _store(name, kind, room, detail, who=f"staff:s{staff.id}",
-               candidate=_candidate_in_room(room))
+        _store(
+            name, kind, room, detail, who=f"staff:s{staff.id}", candidate=_candidate_in_room(room)
+        )
     else:
         if room not in _candidate_rooms(candidate, name):
             abort(403)
@@ -214,8 +219,13 @@ def _phone_call_context(candidate: Candidate, code: str) -> dict:
         call = embed_for_candidate(candidate, now, second_camera=True)
         if call is not None:
             call = replace(call, events_url=url_for("calls.phone_event", code=code))
-    return {"call": call, "etag": etag, "finished": finished, "code": code,
-            "poll_seconds": PHONE_POLL_SECONDS}
+    return {
+        "call": call,
+        "etag": etag,
+        "finished": finished,
+        "code": code,
+        "poll_seconds": PHONE_POLL_SECONDS,
+    }
 
 
 @bp.get("/phone")
@@ -226,7 +236,9 @@ def phone_enter():
         code = second_camera.normalize_code(typed)
         if code is not None:
             return redirect(url_for("calls.phone", code=code))
-        return render_template("calls/phone_enter.html", message="绑定码为8位字母或数字，请核对。"), 400
+        return render_template(
+            "calls/phone_enter.html", message="绑定码为8位字母或数字，请核对。"
+        ), 400
     return render_template("calls/phone_enter.html", message=None)
 
 
@@ -234,9 +246,11 @@ def phone_enter():
 def phone(code: str):
     candidate = _phone_candidate(code)
     context = _phone_call_context(candidate, candidate.second_camera_code)
-    response = make_response(render_template(
-        "calls/phone.html", candidate=candidate, ping_seconds=PHONE_PING_SECONDS, **context
-    ))
+    response = make_response(
+        render_template(
+            "calls/phone.html", candidate=candidate, ping_seconds=PHONE_PING_SECONDS, **context
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -280,6 +294,13 @@ def phone_event(code: str):
     name, _kind, room, detail = _read_report()
     if room not in _candidate_rooms(candidate, name):
         abort(403)
-    _store(name, "second_camera", room, detail, who=f"second_camera:c{candidate.id}",
-           candidate=candidate, device="second_camera")
+    _store(
+        name,
+        "second_camera",
+        room,
+        detail,
+        who=f"second_camera:c{candidate.id}",
+        candidate=candidate,
+        device="second_camera",
+    )
     return "", 204

@@ -28,8 +28,10 @@ def jibri():
     body = request.get_data(cache=False)
     secret = current_app.config.get("JIBRI_WEBHOOK_SECRET")
     if not verify_signature(body, request.headers.get(SIGNATURE_HEADER), secret):
-        current_app.logger.warning("jibri hook: refused a notice with a missing or wrong signature"
-                                   "%s", "" if secret else " (JIBRI_WEBHOOK_SECRET is not set)")
+        current_app.logger.warning(
+            "jibri hook: refused a notice with a missing or wrong signature%s",
+            "" if secret else " (JIBRI_WEBHOOK_SECRET is not set)",
+        )
         return jsonify(error="missing or wrong X-Jibri-Signature"), 403
     try:
         notice = parse_notice(body)
@@ -39,7 +41,9 @@ def jibri():
     enqueued = []
     try:
         # A failed file is retried deliberately (page or CLI), not by a repeated notice.
-        unfinished = [r for r in existing if r.status in (RecordingStatus.WAITING, RecordingStatus.PULLING)]
+        unfinished = [
+            r for r in existing if r.status in (RecordingStatus.WAITING, RecordingStatus.PULLING)
+        ]
         for recording in created + unfinished:
             if ensure_pull_enqueued(recording):
                 enqueued.append(recording.id)

@@ -53,17 +53,29 @@ def _exam_or_403(exam_id: int) -> Exam:
 
 
 def _rows(recordings: list[Recording]) -> list[dict]:
-    candidates = {c.id: c for c in db.session.scalars(
-        select(Candidate).where(Candidate.id.in_({r.candidate_id for r in recordings if r.candidate_id}))
-    )}
-    panels = {p.id: p for p in db.session.scalars(
-        select(Panel).where(Panel.id.in_({r.panel_id for r in recordings if r.panel_id}))
-    )}
+    candidates = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Candidate).where(
+                Candidate.id.in_({r.candidate_id for r in recordings if r.candidate_id})
+            )
+        )
+    }
+    panels = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Panel).where(Panel.id.in_({r.panel_id for r in recordings if r.panel_id}))
+        )
+    }
     inside = appearances(recordings)
     return [
-        {"rec": r, "candidate": candidates.get(r.candidate_id), "panel": panels.get(r.panel_id),
-         # An interview-room file holds every candidate of the panel from its start on.
-         "appearances": inside.get(r.id, [])}
+        {
+            "rec": r,
+            "candidate": candidates.get(r.candidate_id),
+            "panel": panels.get(r.panel_id),
+            # An interview-room file holds every candidate of the panel from its start on.
+            "appearances": inside.get(r.id, []),
+        }
         for r in recordings
     ]
 
@@ -74,7 +86,9 @@ def index():
     counts = {}
     if exams:
         for exam_id, status in db.session.execute(
-            select(Recording.exam_id, Recording.status).where(Recording.exam_id.in_([e.id for e in exams]))
+            select(Recording.exam_id, Recording.status).where(
+                Recording.exam_id.in_([e.id for e in exams])
+            )
         ):
             counts.setdefault(exam_id, {}).setdefault(status, 0)
             counts[exam_id][status] += 1
@@ -83,7 +97,9 @@ def index():
         unassigned = db.session.scalar(
             select(db.func.count(Recording.id)).where(Recording.exam_id.is_(None))
         )
-    return render_template("recordings/index.html", exams=exams, counts=counts, unassigned=unassigned)
+    return render_template(
+        "recordings/index.html", exams=exams, counts=counts, unassigned=unassigned
+    )
 
 
 def _list_page(title: str, recordings: list[Recording], exam: Exam | None, fragment_url: str):
@@ -98,22 +114,38 @@ def _list_page(title: str, recordings: list[Recording], exam: Exam | None, fragm
 @bp.get("/exam/<int:exam_id>")
 def exam_recordings(exam_id: int):
     exam = _exam_or_403(exam_id)
-    recordings = list(db.session.scalars(
-        select(Recording).where(Recording.exam_id == exam.id)
-        .order_by(Recording.candidate_id.is_(None), Recording.candidate_id, Recording.started_at, Recording.id)
-    ))
-    return _list_page(exam.name, recordings, exam,
-                      url_for("recordings.exam_recordings", exam_id=exam.id, fragment=1))
+    recordings = list(
+        db.session.scalars(
+            select(Recording)
+            .where(Recording.exam_id == exam.id)
+            .order_by(
+                Recording.candidate_id.is_(None),
+                Recording.candidate_id,
+                Recording.started_at,
+                Recording.id,
+            )
+        )
+    )
+    return _list_page(
+        exam.name,
+        recordings,
+        exam,
+        url_for("recordings.exam_recordings", exam_id=exam.id, fragment=1),
+    )
 
 
 @bp.get("/unassigned")
 def unassigned():
     if current_user.role not in (Role.HR, Role.ADMIN):
         abort(403)
-    recordings = list(db.session.scalars(
-        select(Recording).where(Recording.exam_id.is_(None)).order_by(Recording.id.desc())
-    ))
-    return _list_page("未关联 Unassigned", recordings, None, url_for("recordings.unassigned", fragment=1))
+    recordings = list(
+        db.session.scalars(
+            select(Recording).where(Recording.exam_id.is_(None)).order_by(Recording.id.desc())
+        )
+    )
+    return _list_page(
+        "未关联 Unassigned", recordings, None, url_for("recordings.unassigned", fragment=1)
+    )
 
 
 @bp.get("/<int:recording_id>")
@@ -121,9 +153,13 @@ def show(recording_id: int):
     recording = _recording_or_404(recording_id)
     row = _rows([recording])[0]
     start_at = request.args.get("t", type=int)
-    return render_template("recordings/show.html", row=row, rec=recording,
-                           playable=stored_file(recording) is not None,
-                           start_at=start_at if start_at and start_at > 0 else None)
+    return render_template(
+        "recordings/show.html",
+        row=row,
+        rec=recording,
+        playable=stored_file(recording) is not None,
+        start_at=start_at if start_at and start_at > 0 else None,
+    )
 
 
 @bp.get("/<int:recording_id>/file")
@@ -134,9 +170,14 @@ def file(recording_id: int):
         abort(404)
     download = request.args.get("download") == "1"
     # conditional=True answers Range requests with 206 and Content-Range, so the player can seek.
-    response = send_file(path, mimetype="video/mp4" if path.suffix.lower() == ".mp4" else None,
-                         as_attachment=download, download_name=recording.file_name,
-                         conditional=True, max_age=0)
+    response = send_file(
+        path,
+        mimetype="video/mp4" if path.suffix.lower() == ".mp4" else None,
+        as_attachment=download,
+        download_name=recording.file_name,
+        conditional=True,
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -144,8 +185,11 @@ def file(recording_id: int):
 @bp.post("/<int:recording_id>/retry")
 def retry(recording_id: int):
     recording = _recording_or_404(recording_id)
-    back = (url_for("recordings.exam_recordings", exam_id=recording.exam_id)
-            if recording.exam_id else url_for("recordings.unassigned"))
+    back = (
+        url_for("recordings.exam_recordings", exam_id=recording.exam_id)
+        if recording.exam_id
+        else url_for("recordings.unassigned")
+    )
     if recording.status != RecordingStatus.FAILED:
         flash("只有失败的录像可以重试。 Only a failed recording can be retried.", "error")
         return redirect(back)

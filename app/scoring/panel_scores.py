@@ -26,8 +26,8 @@ from app.models import (
 )
 from app.models.candidate import SCORABLE
 from app.models.candidate import CandidateState as S
-from app.scoring.service import dimensions_of, panel_examiners, sheet_of, sheet_values
 from app.scoring.rules import Rule, sheet_total
+from app.scoring.service import dimensions_of, panel_examiners, sheet_of, sheet_values
 
 
 @dataclass
@@ -115,14 +115,19 @@ def open_candidates(panel: Panel) -> list[Candidate]:
 def sheet_view(candidate: Candidate, examiner: User) -> SheetView:
     dimensions = dimensions_of(candidate.exam_id)
     recusal = db.session.scalar(
-        select(Recusal).where(Recusal.candidate_id == candidate.id, Recusal.examiner_id == examiner.id)
+        select(Recusal).where(
+            Recusal.candidate_id == candidate.id, Recusal.examiner_id == examiner.id
+        )
     )
     if recusal is not None:
         return SheetView(candidate, dimensions, {}, "recused", recusal.reason)
     sheet = sheet_of(candidate.id, examiner.id)
     status = sheet.status if sheet is not None else "empty"
     return SheetView(
-        candidate, dimensions, sheet_values(sheet), status,
+        candidate,
+        dimensions,
+        sheet_values(sheet),
+        status,
         saved_at=sheet.updated_at if sheet is not None else None,
     )
 
@@ -187,7 +192,10 @@ def board(panel: Panel, examiner: User) -> list[BoardRow]:
         mine = next((s for s in own if s.examiner_id == examiner.id), None)
         rows.append(
             BoardRow(
-                candidate, result, totals, rule.trims(len(totals)),
+                candidate,
+                result,
+                totals,
+                rule.trims(len(totals)),
                 sheet_total(sheet_values(mine)) if mine is not None else None,
             )
         )

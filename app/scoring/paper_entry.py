@@ -12,8 +12,9 @@ A sheet that is already submitted (online or from paper) changes only with a rea
 from sqlalchemy.exc import IntegrityError
 
 from app import audit, db
-from app.models import Candidate, ExaminerScore, ScoreItem, User
 from app.day.poll_versions import bump_panel
+from app.models import Candidate, ExaminerScore, ScoreItem, User
+from app.scoring.rules import sheet_total
 from app.scoring.service import (
     ABOUT_EXAMINER,
     ScoreError,
@@ -24,7 +25,6 @@ from app.scoring.service import (
     result_of,
     sheet_of,
 )
-from app.scoring.rules import sheet_total
 from app.timeutil import utcnow
 
 

@@ -12,12 +12,26 @@ from sqlalchemy.orm import selectinload
 
 from app import db
 from app.exports import csv_bytes, xlsx_bytes
-from app.models import Candidate, CandidateResult, Exam, ExaminerScore, Panel, PanelMember, PanelRole, Recusal, ScoreDimension
+from app.models import (
+    Candidate,
+    CandidateResult,
+    Exam,
+    ExaminerScore,
+    Panel,
+    PanelMember,
+    PanelRole,
+    Recusal,
+    ScoreDimension,
+)
 from app.models.candidate import OUT, STATE_LABELS, CandidateState
 from app.scoring.rules import rank, sheet_total
 
 # What the results show for the OUT states instead of a score.
-MARKED = {CandidateState.ABSENT: "缺考", CandidateState.DISQUALIFIED: "取消资格", CandidateState.DECLINED: "放弃"}
+MARKED = {
+    CandidateState.ABSENT: "缺考",
+    CandidateState.DISQUALIFIED: "取消资格",
+    CandidateState.DECLINED: "放弃",
+}
 
 
 def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
@@ -25,7 +39,9 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
     None where there is nothing, so the XLSX holds numbers HR can sort and sum."""
     candidates = list(
         db.session.scalars(
-            select(Candidate).where(Candidate.exam_id == exam.id).order_by(Candidate.position, Candidate.lot_number, Candidate.id)
+            select(Candidate)
+            .where(Candidate.exam_id == exam.id)
+            .order_by(Candidate.position, Candidate.lot_number, Candidate.id)
         )
     )
     ids = [c.id for c in candidates]
@@ -40,9 +56,9 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
     sheets = {
         (s.candidate_id, s.examiner_id): s
         for s in db.session.scalars(
-            select(ExaminerScore).options(selectinload(ExaminerScore.items)).where(
-                ExaminerScore.candidate_id.in_(ids), ExaminerScore.status == "submitted"
-            )
+            select(ExaminerScore)
+            .options(selectinload(ExaminerScore.items))
+            .where(ExaminerScore.candidate_id.in_(ids), ExaminerScore.status == "submitted")
         )
     }
     recused = {
@@ -51,19 +67,26 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
     }
     results = {
         r.candidate_id: r
-        for r in db.session.scalars(select(CandidateResult).where(CandidateResult.candidate_id.in_(ids)))
+        for r in db.session.scalars(
+            select(CandidateResult).where(CandidateResult.candidate_id.in_(ids))
+        )
     }
     first_dimension = db.session.scalar(
-        select(ScoreDimension.id).where(ScoreDimension.exam_id == exam.id)
-        .order_by(ScoreDimension.position, ScoreDimension.id).limit(1)
+        select(ScoreDimension.id)
+        .where(ScoreDimension.exam_id == exam.id)
+        .order_by(ScoreDimension.position, ScoreDimension.id)
+        .limit(1)
     )
 
     def breakers(candidate_id: int) -> tuple:
         if exam.tie_rule != "first_dimension" or first_dimension is None:
             return ()
         values = [
-            item.value for (cid, _), sheet in sheets.items() if cid == candidate_id
-            for item in sheet.items if item.dimension_id == first_dimension and item.value is not None
+            item.value
+            for (cid, _), sheet in sheets.items()
+            if cid == candidate_id
+            for item in sheet.items
+            if item.dimension_id == first_dimension and item.value is not None
         ]
         return (sum(values, Decimal(0)) / len(values),) if values else (Decimal(-1),)
 
@@ -77,9 +100,19 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
         ranks.update(rank(entries, exam.tie_rule))
 
     width = max((len(v) for v in examiners_by_panel.values()), default=0)
-    header = ["姓名 name", "身份证号 id_number", "手机号 phone", "报考岗位 position", "考场 panel",
-              "签号 lot", "状态 state"] + [f"考官{i + 1}总分 examiner {i + 1}" for i in range(width)] + [
-              "最终成绩 final", "已公布 published", "岗位排名 rank"]
+    header = (
+        [
+            "姓名 name",
+            "身份证号 id_number",
+            "手机号 phone",
+            "报考岗位 position",
+            "考场 panel",
+            "签号 lot",
+            "状态 state",
+        ]
+        + [f"考官{i + 1}总分 examiner {i + 1}" for i in range(width)]
+        + ["最终成绩 final", "已公布 published", "岗位排名 rank"]
+    )
     rows = []
     for c in candidates:
         cells = []
@@ -95,11 +128,19 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
         result = results.get(c.id)
         state = MARKED.get(c.state) or STATE_LABELS.get(CandidateState(c.state), c.state)
         rows.append(
-            [c.name, c.id_number, c.phone, c.position, panels[c.panel_id].name if c.panel_id in panels else "",
-             c.lot_number, state, *cells,
-             result.final_score if result and c.state not in OUT else None,
-             "是" if result and result.published_at else "否",
-             ranks.get(c.id)]
+            [
+                c.name,
+                c.id_number,
+                c.phone,
+                c.position,
+                panels[c.panel_id].name if c.panel_id in panels else "",
+                c.lot_number,
+                state,
+                *cells,
+                result.final_score if result and c.state not in OUT else None,
+                "是" if result and result.published_at else "否",
+                ranks.get(c.id),
+            ]
         )
     return header, rows
 

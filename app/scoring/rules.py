@@ -78,7 +78,9 @@ def rank(scores: list[tuple[object, Decimal | None, tuple]], tie_rule: str = "ti
     `scores` holds (key, final score or None, tie-breakers); with tie_rule "tied" equal scores
     share a rank, otherwise the tie-breakers (higher first) order them before sharing.
     """
-    ranked = sorted((s for s in scores if s[1] is not None), key=lambda s: (s[1], s[2]), reverse=True)
+    ranked = sorted(
+        (s for s in scores if s[1] is not None), key=lambda s: (s[1], s[2]), reverse=True
+    )
     ranks: dict = {}
     previous = None
     for position, (key, score, breakers) in enumerate(ranked, start=1):

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import audit, db
+from app.day.poll_versions import bump_candidate, bump_panel
 from app.models import (
     Candidate,
     CandidateResult,
@@ -27,7 +28,6 @@ from app.models import (
 )
 from app.models.candidate import SCORABLE
 from app.refusals import Refused
-from app.day.poll_versions import bump_candidate, bump_panel
 from app.scoring.rules import Rule, final_score, sheet_total
 from app.timeutil import utcnow
 
@@ -48,7 +48,9 @@ def dimensions_of(exam_id: int) -> list[ScoreDimension]:
     )
 
 
-def parse_values(dimensions: list[ScoreDimension], raw: dict, *, complete: bool) -> dict[int, Decimal | None]:
+def parse_values(
+    dimensions: list[ScoreDimension], raw: dict, *, complete: bool
+) -> dict[int, Decimal | None]:
     """Check every value against its dimension: a number from 0 to the maximum, one decimal."""
     values: dict[int, Decimal | None] = {}
     problems = []
@@ -80,14 +82,18 @@ def panel_examiners(candidate: Candidate) -> list[User]:
         db.session.scalars(
             select(User)
             .join(PanelMember, PanelMember.user_id == User.id)
-            .where(PanelMember.panel_id == candidate.panel_id, PanelMember.role == PanelRole.EXAMINER)
+            .where(
+                PanelMember.panel_id == candidate.panel_id, PanelMember.role == PanelRole.EXAMINER
+            )
             .order_by(User.id)
         )
     )
 
 
 def recused_ids(candidate_id: int) -> set[int]:
-    return set(db.session.scalars(select(Recusal.examiner_id).where(Recusal.candidate_id == candidate_id)))
+    return set(
+        db.session.scalars(select(Recusal.examiner_id).where(Recusal.candidate_id == candidate_id))
+    )
 
 
 def scoring_examiners(candidate: Candidate) -> list[User]:
@@ -108,14 +114,18 @@ def sheet_values(sheet: ExaminerScore | None) -> dict[int, Decimal | None]:
 
 
 def result_of(candidate_id: int) -> CandidateResult | None:
-    return db.session.scalar(select(CandidateResult).where(CandidateResult.candidate_id == candidate_id))
+    return db.session.scalar(
+        select(CandidateResult).where(CandidateResult.candidate_id == candidate_id)
+    )
 
 
 # The same checks, worded for the examiner at their console or for HR typing in a paper sheet
 # (the refusal codes of app/refusals.py).
 TO_EXAMINER = {"panel": "not_your_panel", "recused": "you_recused", "state": "not_interviewed"}
 ABOUT_EXAMINER = {
-    "panel": "paper_not_on_panel", "recused": "paper_recused", "state": "paper_not_interviewed",
+    "panel": "paper_not_on_panel",
+    "recused": "paper_recused",
+    "state": "paper_not_interviewed",
 }
 
 
@@ -164,7 +174,9 @@ def save_draft(candidate: Candidate, examiner: User, raw: dict) -> ExaminerScore
     return sheet
 
 
-def submit(candidate: Candidate, examiner: User, raw: dict, now: datetime | None = None) -> ExaminerScore:
+def submit(
+    candidate: Candidate, examiner: User, raw: dict, now: datetime | None = None
+) -> ExaminerScore:
     check_examiner(candidate, examiner)
     if result_of(candidate.id) is not None:
         raise ScoreError("confirmed_no_submit")
@@ -182,8 +194,11 @@ def submit(candidate: Candidate, examiner: User, raw: dict, now: datetime | None
     sheet.status = "submitted"
     sheet.submitted_at = now or utcnow()
     audit.record(
-        "score.submitted", candidate=candidate, actor=examiner,
-        examiner=examiner.id, total=str(sheet_total({k: v for k, v in values.items()})),
+        "score.submitted",
+        candidate=candidate,
+        actor=examiner,
+        examiner=examiner.id,
+        total=str(sheet_total({k: v for k, v in values.items()})),
     )
     _commit()
     if candidate.panel_id is not None:
@@ -192,7 +207,12 @@ def submit(candidate: Candidate, examiner: User, raw: dict, now: datetime | None
 
 
 def change_submitted(
-    candidate: Candidate, examiner: User, raw: dict, reason: str, by: User, entered_from_paper: bool = False
+    candidate: Candidate,
+    examiner: User,
+    raw: dict,
+    reason: str,
+    by: User,
+    entered_from_paper: bool = False,
 ) -> ExaminerScore:
     """A change after submission (or HR's paper entry): needs a reason; audited before/after."""
     reason = (reason or "").strip()
@@ -220,12 +240,24 @@ def change_submitted(
         old_final = result.final_score
         db.session.flush()
         result.final_score = _final_for(candidate)
-        audit.record("score.final_recomputed", candidate=candidate, actor=by,
-                     before=str(old_final), after=str(result.final_score), reason=reason)
+        audit.record(
+            "score.final_recomputed",
+            candidate=candidate,
+            actor=by,
+            before=str(old_final),
+            after=str(result.final_score),
+            reason=reason,
+        )
         bump_candidate(candidate.id)
     audit.record(
-        "score.changed", candidate=candidate, actor=by, examiner=examiner.id, reason=reason,
-        before=before, after={str(k): str(v) for k, v in values.items()}, paper=entered_from_paper,
+        "score.changed",
+        candidate=candidate,
+        actor=by,
+        examiner=examiner.id,
+        reason=reason,
+        before=before,
+        after={str(k): str(v) for k, v in values.items()},
+        paper=entered_from_paper,
     )
     _commit()
     return sheet
@@ -247,7 +279,9 @@ def recuse(candidate: Candidate, examiner: User, reason: str) -> Recusal:
         db.session.delete(sheet)
     recusal = Recusal(candidate_id=candidate.id, examiner_id=examiner.id, reason=reason[:500])
     db.session.add(recusal)
-    audit.record("score.recused", candidate=candidate, actor=examiner, examiner=examiner.id, reason=reason)
+    audit.record(
+        "score.recused", candidate=candidate, actor=examiner, examiner=examiner.id, reason=reason
+    )
     _commit()
     return recusal
 
@@ -311,8 +345,13 @@ def confirm(candidate: Candidate, chief: User, now: datetime | None = None) -> C
         published_at=now if exam.publish_mode == "instant" else None,
     )
     db.session.add(result)
-    audit.record("score.confirmed", candidate=candidate, actor=chief, final=str(result.final_score),
-                 published=result.published_at is not None)
+    audit.record(
+        "score.confirmed",
+        candidate=candidate,
+        actor=chief,
+        final=str(result.final_score),
+        published=result.published_at is not None,
+    )
     _commit()
     bump_candidate(candidate.id)
     bump_panel(candidate.panel_id)

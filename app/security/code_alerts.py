@@ -66,8 +66,9 @@ def _sum(keys: list[str]) -> int:
         return 0
 
 
-def recent_failures(exam_id: int | None = None, minutes: int = DEFAULT_WINDOW_MINUTES,
-                    now: datetime | None = None) -> int:
+def recent_failures(
+    exam_id: int | None = None, minutes: int = DEFAULT_WINDOW_MINUTES, now: datetime | None = None
+) -> int:
     """Refused codes in the last `minutes` minutes (the current minute included).
 
     exam_id=None: the whole site. With an exam: its own codes tried outside the window, plus the
@@ -98,8 +99,10 @@ def first_in_a_while(address: str, now: datetime | None = None, seconds: int = 6
     """Once per address and minute: so that a flood of blocked requests writes one audit event."""
     moment = now or utcnow()
     try:
-        return bool(get_redis().set(f"ir:codelimited:{address}:{_minute(moment)}", 1, nx=True,
-                                    ex=seconds + 60))
+        return bool(
+            get_redis().set(
+                f"ir:codelimited:{address}:{_minute(moment)}", 1, nx=True, ex=seconds + 60
+            )
+        )
     except redis.RedisError:
         return False
-

@@ -38,7 +38,7 @@ limiter = Limiter(
 
 
 def storage_uri(url: str) -> str:
-    return "redis+unix://" + url[len("unix://"):] if url.startswith("unix://") else url
+    return "redis+unix://" + url[len("unix://") :] if url.startswith("unix://") else url
 
 
 def init_rate_limits(app: Flask) -> None:
@@ -46,7 +46,9 @@ def init_rate_limits(app: Flask) -> None:
     # A moving window: with fixed windows a guesser gets twice the budget across a boundary
     # (10 at 12:00:59, 10 more at 12:01:00), and "10 per minute" would not mean what it says.
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1}
+    )
     limiter.init_app(app)
 
 

@@ -17,7 +17,12 @@ from datetime import date, datetime, time
 
 import openpyxl
 
-from app.setup.id_checks import id_number_problem, mobile_problem, normalise_id_number, normalise_mobile
+from app.setup.id_checks import (
+    id_number_problem,
+    mobile_problem,
+    normalise_id_number,
+    normalise_mobile,
+)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DATA_ROWS = 20_000

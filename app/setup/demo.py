@@ -12,9 +12,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from app import audit, db
+from app.models import Candidate, Exam, ExamKind, Notice, QuestionSet, Role, ScoreDimension, User
 from app.setup.codes import allocate_codes
 from app.setup.id_checks import id_number_problem
-from app.models import Candidate, Exam, ExamKind, Notice, QuestionSet, Role, ScoreDimension, User
 from app.setup.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
 
@@ -35,8 +35,24 @@ DEMO_STAFF = [
 ]
 
 DEMO_NAMES = [
-    "王晓明", "李婷", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周杰", "吴敏",
-    "徐刚", "孙悦", "马超", "朱琳", "胡斌", "郭佳", "何平", "高原",
+    "王晓明",
+    "李婷",
+    "张伟",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "赵磊",
+    "黄丽",
+    "周杰",
+    "吴敏",
+    "徐刚",
+    "孙悦",
+    "马超",
+    "朱琳",
+    "胡斌",
+    "郭佳",
+    "何平",
+    "高原",
 ]
 
 SCORE_SHEET = [
@@ -49,11 +65,17 @@ SCORE_SHEET = [
 ]
 
 NOTICES = [
-    ("考生须知", "1. 请使用电脑版谷歌浏览器（Chrome），全程开启摄像头和麦克风。\n"
-     "2. 面试环境应光线充足、封闭、安静，除考生本人外不得有其他人员在场。\n"
-     "3. 面试过程中不得以任何方式向考官透露本人姓名等个人信息。"),
-    ("面试纪律", "面试期间禁止切屏、截屏、离开座位、接打电话、与他人交流。\n"
-     "休息室全程录制，请保持双手放在桌面上，直至工作人员通知离场。"),
+    (
+        "考生须知",
+        "1. 请使用电脑版谷歌浏览器（Chrome），全程开启摄像头和麦克风。\n"
+        "2. 面试环境应光线充足、封闭、安静，除考生本人外不得有其他人员在场。\n"
+        "3. 面试过程中不得以任何方式向考官透露本人姓名等个人信息。",
+    ),
+    (
+        "面试纪律",
+        "面试期间禁止切屏、截屏、离开座位、接打电话、与他人交流。\n"
+        "休息室全程录制，请保持双手放在桌面上，直至工作人员通知离场。",
+    ),
 ]
 
 QUESTIONS = (
@@ -80,8 +102,12 @@ def _demo_id_number(rng: random.Random, index: int) -> str:
 
 
 def seed_demo() -> dict:
-    if db.session.scalar(select(func.count(User.id))) or db.session.scalar(select(func.count(Exam.id))):
-        raise DemoExists("the database already has staff or exams: the demo is only for an empty one")
+    if db.session.scalar(select(func.count(User.id))) or db.session.scalar(
+        select(func.count(Exam.id))
+    ):
+        raise DemoExists(
+            "the database already has staff or exams: the demo is only for an empty one"
+        )
     rng = random.Random(2026)
     now = utcnow().replace(second=0, microsecond=0)
 
@@ -99,26 +125,47 @@ def seed_demo() -> dict:
         entry_cutoff_at=now + timedelta(days=30),
         confirm_deadline_at=now + timedelta(days=29),
     )
-    formal = Exam(name="2026年事业单位公开招聘结构化面试（演示）", kind=ExamKind.FORMAL,
-                  minutes_per_candidate=10, reading_minutes=0, **window)
-    mock = Exam(name="2026年事业单位公开招聘模拟面试（演示）", kind=ExamKind.MOCK,
-                minutes_per_candidate=5, **window)
+    formal = Exam(
+        name="2026年事业单位公开招聘结构化面试（演示）",
+        kind=ExamKind.FORMAL,
+        minutes_per_candidate=10,
+        reading_minutes=0,
+        **window,
+    )
+    mock = Exam(
+        name="2026年事业单位公开招聘模拟面试（演示）",
+        kind=ExamKind.MOCK,
+        minutes_per_candidate=5,
+        **window,
+    )
     db.session.add_all([formal, mock])
     db.session.flush()
     mock.formal_exam_id = formal.id
 
-    examiners = [staff[name] for name in ("chief1", "examiner2", "examiner3", "examiner4", "examiner5")]
+    examiners = [
+        staff[name] for name in ("chief1", "examiner2", "examiner3", "examiner4", "examiner5")
+    ]
     candidates_out = []
     for exam, count, panel_name in ((formal, 12, "第一考场"), (mock, 6, "模拟考场")):
         panel = create_panel(exam, panel_name)
         set_panel_staff(panel, examiners, [staff["assistant1"]], staff["chief1"])
         for position, (title, body) in enumerate(NOTICES):
             db.session.add(Notice(exam_id=exam.id, title=title, body=body, position=position))
-        db.session.add(QuestionSet(exam_id=exam.id, title="题本 A", body=QUESTIONS,
-                                   scoring_guide=SCORING_GUIDE))
+        db.session.add(
+            QuestionSet(
+                exam_id=exam.id, title="题本 A", body=QUESTIONS, scoring_guide=SCORING_GUIDE
+            )
+        )
         for position, (name, maximum, guidance) in enumerate(SCORE_SHEET):
-            db.session.add(ScoreDimension(exam_id=exam.id, name=name, max_score=Decimal(maximum),
-                                          guidance=guidance, position=position))
+            db.session.add(
+                ScoreDimension(
+                    exam_id=exam.id,
+                    name=name,
+                    max_score=Decimal(maximum),
+                    guidance=guidance,
+                    position=position,
+                )
+            )
         codes = allocate_codes(exam, count)
         for index in range(count):
             candidate = Candidate(
@@ -137,9 +184,7 @@ def seed_demo() -> dict:
     db.session.commit()
     return {
         "exams": [{"id": e.id, "name": e.name, "kind": e.kind} for e in (formal, mock)],
-        "staff": [
-            {"username": u, "password": p, "role": r.value} for u, _, r, p in DEMO_STAFF
-        ],
+        "staff": [{"username": u, "password": p, "role": r.value} for u, _, r, p in DEMO_STAFF],
         "candidates": [
             {"name": c.name, "code": c.code, "exam_id": c.exam_id} for c in candidates_out
         ],

@@ -3,9 +3,9 @@
 from sqlalchemy import delete, select
 
 from app import audit, db
-from app.setup.codes import allocate_codes
 from app.jitsi.rooms import new_room_name
 from app.models import Exam, Panel, PanelMember, PanelRole, User
+from app.setup.codes import allocate_codes
 
 
 def room_prefix(exam: Exam) -> str:

@@ -24,4 +24,3 @@ def questions_shown(question_set: QuestionSet) -> bool:
     if question_set.panel_id is not None:
         query = query.where(Candidate.panel_id == question_set.panel_id)
     return db.session.scalar(query.limit(1)) is not None
-

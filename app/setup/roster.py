@@ -19,7 +19,9 @@ def import_candidates(exam: Exam, filename: str, data: bytes) -> ImportReport:
 
     Commits on success; on any error nothing is written and the report says why, row by row.
     """
-    existing = set(db.session.scalars(select(Candidate.id_number).where(Candidate.exam_id == exam.id)))
+    existing = set(
+        db.session.scalars(select(Candidate.id_number).where(Candidate.exam_id == exam.id))
+    )
     report = parse_candidates(filename, data, existing)
     if not report.ok:
         return report

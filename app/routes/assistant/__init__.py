@@ -9,9 +9,8 @@ Modules: `console` (the page, the board and the moves), `debug` (my debug call, 
 `scope` says which panels and candidates are mine.
 """
 
-from app.routes.assistant.blueprints import bp
-
 # The views register themselves on the blueprint when imported.
 from app.routes.assistant import console, debug, help, rest_room, violations  # noqa: F401
+from app.routes.assistant.blueprints import bp
 
 __all__ = ["bp"]

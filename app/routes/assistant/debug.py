@@ -15,7 +15,10 @@ from app.routes.assistant.scope import my_candidate, my_panel
 from app.timeutil import utcnow
 
 PHOTO_TYPES = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
 }
 
 

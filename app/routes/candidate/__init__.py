@@ -11,9 +11,8 @@ candidate's moves), `poll` (the polled fragment), `help` (求助), `visibility` 
 `context` builds what the pages show, `access` holds the sign-in check and the refusal answer.
 """
 
-from app.routes.candidate.blueprints import bp
-
 # The views register themselves on the blueprint when imported.
 from app.routes.candidate import entry, help, poll, stages, visibility  # noqa: F401
+from app.routes.candidate.blueprints import bp
 
 __all__ = ["bp"]

@@ -156,8 +156,9 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
             timing.update(seconds=seconds, until_ms=ms(candidate.timer_started_at))
         elif phase == "answering":
             seconds = seconds_until(candidate.deadline_at, now)
-            timing.update(seconds=seconds, until_ms=ms(candidate.deadline_at),
-                          level=level_for(seconds))
+            timing.update(
+                seconds=seconds, until_ms=ms(candidate.deadline_at), level=level_for(seconds)
+            )
         ctx["timing"] = timing
         # 题本: never sent to the browser before the chief starts the clock.
         if candidate.reading_started_at is not None:
@@ -179,7 +180,9 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
 
 def notice_state(candidate: Candidate) -> tuple[list[Notice], set[int]]:
     notices = db.session.scalars(
-        select(Notice).where(Notice.exam_id == candidate.exam_id).order_by(Notice.position, Notice.id)
+        select(Notice)
+        .where(Notice.exam_id == candidate.exam_id)
+        .order_by(Notice.position, Notice.id)
     ).all()
     read = set(
         db.session.scalars(
@@ -213,10 +216,12 @@ def final_message(candidate: Candidate) -> str | None:
     passing (视为放弃): the audit log says which, and the candidate is told the right one."""
     if candidate.state == S.DECLINED:
         expired = db.session.scalar(
-            select(AuditEvent.id).where(
+            select(AuditEvent.id)
+            .where(
                 AuditEvent.candidate_id == candidate.id,
                 AuditEvent.kind == "journey.expire_confirmation",
-            ).limit(1)
+            )
+            .limit(1)
         )
         if expired is not None:
             return DECLINED_BY_DEADLINE

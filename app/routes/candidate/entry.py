@@ -11,8 +11,8 @@ from app.day.session import CODE_PATTERN, find_candidate_by_code, sign_in
 from app.journey import Actor, Refused
 from app.models import Candidate, Panel
 from app.models.candidate import CandidateState as S
-from app.routes.candidate.blueprints import bp
 from app.routes.candidate.access import refused
+from app.routes.candidate.blueprints import bp
 from app.security import code_alerts as code_guard
 from app.security.limits import (
     client_address,
@@ -24,7 +24,9 @@ from app.security.limits import (
 )
 from app.timeutil import utcnow
 
-CODE_LIMITED = "邀请码输入错误次数过多，请1分钟后再试。如确认邀请码无误仍无法登录，请联系考务工作人员。"
+CODE_LIMITED = (
+    "邀请码输入错误次数过多，请1分钟后再试。如确认邀请码无误仍无法登录，请联系考务工作人员。"
+)
 CODE_BUSY = "当前登录尝试过多，系统已暂时限制邀请码登录，请稍候1分钟再试。"
 
 
@@ -34,8 +36,9 @@ def _code_limit_breached(request_limit) -> None:
     scope = "global" if everyone() in request_limit.request_args else "address"
     address = client_address()
     if code_guard.first_in_a_while(f"{scope}:{address}"):
-        audit.record("candidate.code_limited", scope=scope, address=address,
-                     limit=str(request_limit.limit))
+        audit.record(
+            "candidate.code_limited", scope=scope, address=address, limit=str(request_limit.limit)
+        )
         db.session.commit()
 
 
@@ -53,10 +56,22 @@ def _too_many(error):
 # The global budget matters more than the per-address one: one guess is tried against every live
 # code at once, and a botnet spreads its guesses over many addresses.
 @bp.route("/", methods=["GET", "POST"])
-@limiter.limit(code_limit_per_address, methods=["POST"], deduct_when=failed,
-               on_breach=_code_limit_breached, error_message=CODE_LIMITED)
-@limiter.limit(code_limit_global, key_func=everyone, scope="candidate-code-global", methods=["POST"],
-               deduct_when=failed, on_breach=_code_limit_breached, error_message=CODE_BUSY)
+@limiter.limit(
+    code_limit_per_address,
+    methods=["POST"],
+    deduct_when=failed,
+    on_breach=_code_limit_breached,
+    error_message=CODE_LIMITED,
+)
+@limiter.limit(
+    code_limit_global,
+    key_func=everyone,
+    scope="candidate-code-global",
+    methods=["POST"],
+    deduct_when=failed,
+    on_breach=_code_limit_breached,
+    error_message=CODE_BUSY,
+)
 def index():
     if request.method == "POST":
         return _enter_code((request.form.get("code") or "").strip(), utcnow())
@@ -69,7 +84,12 @@ def _code_page(message: str, status: int = 400):
 
 def _enter_code(code: str, now: datetime):
     me = g.get("candidate")
-    if me is not None and me.panel is not None and code == me.panel.rest_room_code and code != me.code:
+    if (
+        me is not None
+        and me.panel is not None
+        and code == me.panel.rest_room_code
+        and code != me.code
+    ):
         return _enter_rest_room(me, now)
     result = find_candidate_by_code(code, now)
     if result.candidate is None:
@@ -79,8 +99,13 @@ def _enter_code(code: str, now: datetime):
                 "这是休息室邀请码。请先输入您本人的面试邀请码登录；"
                 "面试结束后，再在本页输入休息室邀请码进入休息室。"
             )
-        audit.record("candidate.code_refused", code_tail=code[-2:], reason=message,
-                     address=client_address(), exam_id=result.exam_id)
+        audit.record(
+            "candidate.code_refused",
+            code_tail=code[-2:],
+            reason=message,
+            address=client_address(),
+            exam_id=result.exam_id,
+        )
         db.session.commit()
         code_guard.record_failure(result.exam_id)
         return _code_page(message)
@@ -98,7 +123,9 @@ def _enter_code(code: str, now: datetime):
 
 
 def _is_rest_room_code(code: str) -> bool:
-    return db.session.scalar(select(Panel.id).where(Panel.rest_room_code == code).limit(1)) is not None
+    return (
+        db.session.scalar(select(Panel.id).where(Panel.rest_room_code == code).limit(1)) is not None
+    )
 
 
 def _enter_rest_room(me: Candidate, now: datetime):

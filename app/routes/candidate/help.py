@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from app import audit, db, htmx
 from app.day.poll_versions import bump_candidate
 from app.models import HelpRequest
-from app.routes.candidate.blueprints import bp
 from app.routes.candidate.access import signed_in
+from app.routes.candidate.blueprints import bp
 from app.timeutil import utcnow
 
 HELP_MAX_CHARS = 200

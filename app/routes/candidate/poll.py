@@ -7,8 +7,8 @@ from flask import g, make_response, redirect, render_template, request, session,
 from app import htmx
 from app.day.poll import poll_etag, quick_not_modified, stage_of
 from app.day.session import load_signed_in_candidate, reads_candidate_itself
-from app.routes.candidate.blueprints import bp
 from app.routes.candidate.access import go, signed_in
+from app.routes.candidate.blueprints import bp
 from app.routes.candidate.context import bring_up_to_date, ms, status_context
 from app.timeutil import utcnow
 
@@ -22,8 +22,13 @@ def state():
     plain SELECT. Everything else (and every page that is not htmx's) takes the full way."""
     now = utcnow()
     if htmx and request.if_none_match:  # a page's first poll has nothing to compare
-        etag = quick_not_modified(session.get("candidate_id"), session.get("candidate_nonce"),
-                                  request.args.get("stage"), request.if_none_match, now)
+        etag = quick_not_modified(
+            session.get("candidate_id"),
+            session.get("candidate_nonce"),
+            request.args.get("stage"),
+            request.if_none_match,
+            now,
+        )
         if etag is not None:
             response = make_response("", 304)
             response.set_etag(etag)
@@ -47,7 +52,9 @@ def _state_in_full(now: datetime):
             response = make_response("", 304)
         else:
             response = make_response(
-                render_template("candidate/_status.html", **status_context(candidate, stage, now, etag))
+                render_template(
+                    "candidate/_status.html", **status_context(candidate, stage, now, etag)
+                )
             )
         response.set_etag(etag)
     return _poll_headers(response, now)

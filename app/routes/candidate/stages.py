@@ -24,8 +24,8 @@ from app.day.poll import stage_of
 from app.models import Notice, NoticeAck
 from app.models.candidate import BEFORE_DEBUG
 from app.models.candidate import CandidateState as S
-from app.routes.candidate.blueprints import bp
 from app.routes.candidate.access import act, go, refused, signed_in
+from app.routes.candidate.blueprints import bp
 from app.routes.candidate.context import (
     SCORE_STAGES,
     TEMPLATE_OF_STAGE,
@@ -128,10 +128,12 @@ def ack_notice(notice_id: int):
         )
     )
     if already is None:
-        db.session.add(NoticeAck(notice_id=notice.id, candidate_id=candidate.id,
-                                 acknowledged_at=utcnow()))
-        audit.record("candidate.notice_ack", candidate=candidate, notice_id=notice.id,
-                     title=notice.title)
+        db.session.add(
+            NoticeAck(notice_id=notice.id, candidate_id=candidate.id, acknowledged_at=utcnow())
+        )
+        audit.record(
+            "candidate.notice_ack", candidate=candidate, notice_id=notice.id, title=notice.title
+        )
         try:
             db.session.commit()
         except IntegrityError:  # the same click twice at once: one row is enough
@@ -139,7 +141,10 @@ def ack_notice(notice_id: int):
     if htmx:
         notices, read = notice_state(candidate)
         return render_template(
-            "candidate/_notices.html", candidate=candidate, notices=notices, read=read,
+            "candidate/_notices.html",
+            candidate=candidate,
+            notices=notices,
+            read=read,
             missing=[m.step for m in debug_prerequisites(candidate, notices, read)],
             oob_continue=True,
         )

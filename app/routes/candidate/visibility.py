@@ -25,8 +25,14 @@ def visibility():
     if candidate is None:
         return "", 204
     if _first_report_in_a_while(candidate.id, kind):
-        audit.record("candidate.suspected_switch", candidate=candidate, signal=kind,
-                     label="疑似切屏", detail=VISIBILITY_KINDS[kind], state=candidate.state)
+        audit.record(
+            "candidate.suspected_switch",
+            candidate=candidate,
+            signal=kind,
+            label="疑似切屏",
+            detail=VISIBILITY_KINDS[kind],
+            state=candidate.state,
+        )
         db.session.commit()
     return "", 204
 
@@ -37,8 +43,12 @@ def _first_report_in_a_while(candidate_id: int, kind: str) -> bool:
     slot = int(utcnow().timestamp()) // VISIBILITY_THROTTLE_SECONDS
     try:
         return bool(
-            get_redis().set(f"ir:vis:{candidate_id}:{kind}:{slot}", 1, nx=True,
-                            ex=VISIBILITY_THROTTLE_SECONDS * 2)
+            get_redis().set(
+                f"ir:vis:{candidate_id}:{kind}:{slot}",
+                1,
+                nx=True,
+                ex=VISIBILITY_THROTTLE_SECONDS * 2,
+            )
         )
     except redis.RedisError:
         return True

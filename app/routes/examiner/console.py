@@ -18,11 +18,6 @@ from sqlalchemy import select
 from app import db, htmx
 from app.day.broadcasts import recent_broadcasts
 from app.day.clock import clock_of
-from app.jitsi.embed import embed_for_staff
-from app.journey import Actor, Refused, interview_queue_with_misses, next_to_call, perform
-from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
-from app.models.candidate import IN_INTERVIEW, INTERVIEWED, PRE_ENTRY
-from app.models.candidate import CandidateState as S
 from app.day.consoles import (
     broadcast_answer,
     current_and_past,
@@ -37,6 +32,11 @@ from app.day.consoles import (
 )
 from app.day.staff_scope import panels_of
 from app.decorators import guard_blueprint
+from app.jitsi.embed import embed_for_staff
+from app.journey import Actor, Refused, interview_queue_with_misses, next_to_call, perform
+from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
+from app.models.candidate import IN_INTERVIEW, INTERVIEWED, PRE_ENTRY
+from app.models.candidate import CandidateState as S
 from app.routes.examiner.access import (
     chief_panel,
     console_url,

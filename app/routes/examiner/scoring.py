@@ -99,8 +99,9 @@ def submit_sheet(panel_id: int, candidate_id: int):
             db.session.rollback()
         return refused(problem.message, console_url(panel), 422)
     label = candidate.display_name_for_examiners
-    return done(f"{label}：评分已提交。 Submitted.", console_url(panel),
-                lambda: render_scoring(panel))
+    return done(
+        f"{label}：评分已提交。 Submitted.", console_url(panel), lambda: render_scoring(panel)
+    )
 
 
 @bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/change")
@@ -111,8 +112,9 @@ def change_sheet(panel_id: int, candidate_id: int):
     panel = examiner_panel(panel_id)
     candidate = panel_candidate(panel, candidate_id)
     if result_of(candidate.id) is not None:
-        return refused("成绩已确认，如需更正请联系考务。 Already confirmed: ask HR.",
-                       console_url(panel), 409)
+        return refused(
+            "成绩已确认，如需更正请联系考务。 Already confirmed: ask HR.", console_url(panel), 409
+        )
     me = staff_user()
     current = sheet_view(candidate, me)
     if current.status != "submitted":
@@ -123,8 +125,9 @@ def change_sheet(panel_id: int, candidate_id: int):
         return refused(problem.message, console_url(panel), 422)
     bump_panel(panel.id)
     label = candidate.display_name_for_examiners
-    return done(f"{label}：评分已更正。 Changed.", console_url(panel),
-                lambda: render_scoring(panel))
+    return done(
+        f"{label}：评分已更正。 Changed.", console_url(panel), lambda: render_scoring(panel)
+    )
 
 
 @bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/recuse")
@@ -145,8 +148,9 @@ def recuse_me(panel_id: int, candidate_id: int):
         return refused(problem.message, console_url(panel), 422)
     bump_panel(panel.id)
     label = candidate.display_name_for_examiners
-    return done(f"{label}：已回避，不参与评分。 Recused.", console_url(panel),
-                lambda: render_scoring(panel))
+    return done(
+        f"{label}：已回避，不参与评分。 Recused.", console_url(panel), lambda: render_scoring(panel)
+    )
 
 
 # --- the chief's confirmation ---------------------------------------------------------------------
@@ -166,6 +170,7 @@ def confirm_score(panel_id: int, candidate_id: int):
     score = f"{result.final_score:.{panel.exam.score_decimals}f}"
     shown = "已公布 Published" if result.published_at else "待考务公布 Held for HR"
     return done(
-        f"{label}：最终成绩 {score}（{shown}）。 Confirmed.", console_url(panel),
+        f"{label}：最终成绩 {score}（{shown}）。 Confirmed.",
+        console_url(panel),
         lambda: render_scoring(panel) + render_board(panel, oob=True),
     )

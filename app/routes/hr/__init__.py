@@ -8,8 +8,6 @@ it is after.
 
 from flask import Flask
 
-from app.routes.hr.blueprints import BLUEPRINTS, bp, overview_bp, scores_bp
-
 # The views register themselves on the blueprints above when imported.
 from app.routes.hr import (  # noqa: F401
     codes,
@@ -21,6 +19,7 @@ from app.routes.hr import (  # noqa: F401
     roster,
     scores,
 )
+from app.routes.hr.blueprints import BLUEPRINTS, bp, overview_bp, scores_bp
 
 
 def register(app: Flask) -> None:

@@ -1,6 +1,5 @@
 """HR's invitation codes (邀请码): the list, a new code for one candidate, the slips (通知单)."""
 
-
 from flask import flash, g, redirect, render_template, url_for
 
 from app import audit
@@ -8,9 +7,9 @@ from app.exports import download
 from app.models import Candidate
 from app.routes.hr.blueprints import bp
 from app.routes.hr.lookups import child_or_404, exam_or_404, saved_or_flash_stale
+from app.setup import slips
 from app.setup.codes import allocate_codes
 from app.setup.roster import exam_candidates
-from app.setup import slips
 
 
 @bp.get("/exams/<int:exam_id>/codes")

@@ -79,8 +79,9 @@ def edit_exam(exam_id: int):
         if fixed:
             for name in fixed:
                 getattr(form, name).errors.append(SCORING_FIXED)
-            return render_template("hr/exam_form.html", form=form, exam=exam,
-                                   scoring_fixed=True), 400
+            return render_template(
+                "hr/exam_form.html", form=form, exam=exam, scoring_fixed=True
+            ), 400
         before = exam_snapshot(exam)
         # Serialise with code allocation: an import into an overlapping exam must not hand out a
         # code between our check and our commit.
@@ -108,8 +109,9 @@ def edit_exam(exam_id: int):
         flash("已保存。 Saved.", "success")
         return redirect(url_for("hr.exam_detail", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
-    return render_template("hr/exam_form.html", form=form, exam=exam,
-                           scoring_fixed=is_frozen(exam.id)), status
+    return render_template(
+        "hr/exam_form.html", form=form, exam=exam, scoring_fixed=is_frozen(exam.id)
+    ), status
 
 
 @bp.get("/exams/<int:exam_id>")

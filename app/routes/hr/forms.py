@@ -68,7 +68,9 @@ TRIM_BASIS_CHOICES = [
 ]
 TIE_RULE_CHOICES = [
     SelectChoice("tied", "同分同名次 equal scores share a rank"),
-    SelectChoice("first_dimension", "同分按第一个评分要素平均分排序 ties broken by the first dimension"),
+    SelectChoice(
+        "first_dimension", "同分按第一个评分要素平均分排序 ties broken by the first dimension"
+    ),
 ]
 NO_CHOICE = SelectChoice("0", "— 无 none —")
 
@@ -93,8 +95,12 @@ class ExamForm(FlaskForm):
     formal_exam_id = SelectField(
         "对应的正式面试 Formal exam (mock only)", coerce=int, choices=[NO_CHOICE], default=0
     )
-    login_opens_at = BeijingDateTimeField("登录开始 Login opens (北京时间)", validators=[_required()])
-    login_closes_at = BeijingDateTimeField("登录结束 Login closes (北京时间)", validators=[_required()])
+    login_opens_at = BeijingDateTimeField(
+        "登录开始 Login opens (北京时间)", validators=[_required()]
+    )
+    login_closes_at = BeijingDateTimeField(
+        "登录结束 Login closes (北京时间)", validators=[_required()]
+    )
     # Every seed has one (e.g. 8:10, or start + 3 min): without it nobody would become absent,
     # no lot would be assigned and the chief could call before everyone had drawn.
     entry_cutoff_at = BeijingDateTimeField(
@@ -119,7 +125,9 @@ class ExamForm(FlaskForm):
         validators=[_required(), NumberRange(min=10, max=600)],
         default=60,
     )
-    scoring_rule = SelectField("计分规则 Scoring rule", choices=SCORING_RULE_CHOICES, default="trimmed")
+    scoring_rule = SelectField(
+        "计分规则 Scoring rule", choices=SCORING_RULE_CHOICES, default="trimmed"
+    )
     trim_min_examiners = IntegerField(
         "考官不少于几人时去高去低 Trim from this many examiners",
         validators=[_required(), NumberRange(min=3, max=15)],
@@ -131,7 +139,9 @@ class ExamForm(FlaskForm):
         choices=TRIM_BASIS_CHOICES,
         default="0",
     )
-    score_decimals = SelectField("保留小数 Decimals", coerce=int, choices=DECIMALS_CHOICES, default=2)
+    score_decimals = SelectField(
+        "保留小数 Decimals", coerce=int, choices=DECIMALS_CHOICES, default=2
+    )
     tie_rule = SelectField("同分排名 Ties in ranking", choices=TIE_RULE_CHOICES, default="tied")
     publish_mode = SelectField("成绩公布 Publishing", choices=PUBLISH_CHOICES, default="instant")
     requires_second_camera = BooleanField("需要辅机位 Second camera required")
@@ -183,11 +193,15 @@ class PanelStaffForm(FlaskForm):
 
     def validate_chief(self, field):
         if field.data and field.data not in (self.examiners.data or []):
-            raise ValidationError("主考官必须是本组考官之一。 The chief must be one of the panel's examiners.")
+            raise ValidationError(
+                "主考官必须是本组考官之一。 The chief must be one of the panel's examiners."
+            )
 
     def validate_assistants(self, field):
         if set(field.data or []) & set(self.examiners.data or []):
-            raise ValidationError("同一人不能在本组既任考官又任助理。 Nobody can be examiner and assistant.")
+            raise ValidationError(
+                "同一人不能在本组既任考官又任助理。 Nobody can be examiner and assistant."
+            )
 
 
 class ImportForm(FlaskForm):

@@ -9,6 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app import htmx
+from app.day.consoles import fragment, not_modified, refusal_for_staff, settle_due
 from app.day.overview import (
     TIMELINE_HEADER,
     build_overview,
@@ -17,17 +18,15 @@ from app.day.overview import (
     timeline,
     timeline_rows,
 )
+from app.day.poll_versions import bump_panel
 from app.exports import csv_bytes, download
 from app.journey import MOVES, Actor, Refused, perform
-from app.routes.hr.blueprints import overview_bp as bp
 from app.models import Candidate
-from app.routes.hr.lookups import child_or_404
 from app.models.candidate import STATE_LABELS, CandidateState
-from app.day.poll_versions import bump_panel
 from app.recordings.appearances import recordings_of
-from app.day.consoles import fragment, not_modified, refusal_for_staff, settle_due
+from app.routes.hr.blueprints import overview_bp as bp
+from app.routes.hr.lookups import child_or_404
 from app.timeutil import utcnow
-
 
 POLL_SECONDS = 5
 
@@ -68,15 +67,17 @@ def overview(exam_id: int):
 
 
 def _render_table(data, filters, etag: str) -> Markup:
-    return Markup(render_template(
-        "hr/overview_table.html",
-        data=data,
-        filters=filters,
-        etag=etag,
-        poll_url=url_for("hr_overview.overview", exam_id=data.exam.id, **_query(filters)),
-        poll_every=f"{POLL_SECONDS}s",
-        state_labels=STATE_LABELS,
-    ))
+    return Markup(
+        render_template(
+            "hr/overview_table.html",
+            data=data,
+            filters=filters,
+            etag=etag,
+            poll_url=url_for("hr_overview.overview", exam_id=data.exam.id, **_query(filters)),
+            poll_every=f"{POLL_SECONDS}s",
+            state_labels=STATE_LABELS,
+        )
+    )
 
 
 def _query(filters: dict) -> dict:
@@ -100,9 +101,14 @@ def candidate_timeline(exam_id: int, candidate_id: int):
             csv_bytes(TIMELINE_HEADER, timeline_rows(entries)),
             f"timeline-{candidate.exam_id}-{candidate.id}.csv",
         )
-    return render_template("hr/timeline.html", exam=exam, candidate=candidate, entries=entries,
-                           recordings=recordings_of(candidate),
-                           may_disqualify=candidate.state in MOVES["disqualify"].sources)
+    return render_template(
+        "hr/timeline.html",
+        exam=exam,
+        candidate=candidate,
+        entries=entries,
+        recordings=recordings_of(candidate),
+        may_disqualify=candidate.state in MOVES["disqualify"].sources,
+    )
 
 
 DISQUALIFY_REASON_MAX = 500

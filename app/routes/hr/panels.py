@@ -28,7 +28,9 @@ def new_panel(exam_id: int):
         else:
             panel = create_panel(exam, name)
             db.session.commit()
-            flash(f"已创建 {name}，请安排考官和助理。 Panel created: now assign its staff.", "success")
+            flash(
+                f"已创建 {name}，请安排考官和助理。 Panel created: now assign its staff.", "success"
+            )
             return redirect(url_for("hr.edit_panel", exam_id=exam.id, panel_id=panel.id))
     status = 400 if form.is_submitted() else 200
     return render_template("hr/panel_new.html", form=form, exam=exam), status
@@ -68,7 +70,8 @@ def edit_panel(exam_id: int, panel_id: int):
             form.name.errors.append("本考试已有同名考场。 A panel of this exam has this name.")
         elif busy_elsewhere:
             form.examiners.errors.append(
-                "以下考官已在本考试的其他考场： " + "、".join(busy_elsewhere)
+                "以下考官已在本考试的其他考场： "
+                + "、".join(busy_elsewhere)
                 + " These examiners already sit on another panel of this exam."
             )
         else:

@@ -22,6 +22,7 @@ from app.setup.roster import (
     sort_moves,
 )
 
+
 @bp.route("/exams/<int:exam_id>/import", methods=["GET", "POST"])
 def import_roster(exam_id: int):
     exam = g.exam

@@ -19,13 +19,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import db
-from app.routes.hr.blueprints import scores_bp as bp
-from app.models import Candidate, Exam, ScoreDimension, User
-from app.routes.hr.lookups import child_or_404, exam_or_404
 from app.exports import download
+from app.models import Candidate, Exam, ScoreDimension, User
+from app.models.candidate import SCORABLE
+from app.routes.hr.blueprints import scores_bp as bp
+from app.routes.hr.lookups import child_or_404, exam_or_404
 from app.scoring.paper_entry import enter_from_paper
 from app.scoring.results import results_csv, results_xlsx
 from app.scoring.results_view import results_page
+from app.scoring.rules import Rule
+from app.scoring.rules import sheet_total as values_total
+from app.scoring.service import (
+    ScoreError,
+    dimensions_of,
+    panel_examiners,
+    publish_exam,
+    recused_ids,
+    result_of,
+    sheet_of,
+)
 from app.scoring.sheets import (
     FROZEN_MESSAGE,
     USUAL_TOTAL,
@@ -37,20 +49,6 @@ from app.scoring.sheets import (
     sheet_total,
     update_dimension,
 )
-from app.models.candidate import SCORABLE
-from app.scoring.service import (
-    ScoreError,
-    dimensions_of,
-    panel_examiners,
-    publish_exam,
-    recused_ids,
-    result_of,
-    sheet_of,
-)
-from app.scoring.rules import Rule
-from app.scoring.rules import sheet_total as values_total
-
-
 
 # --- score sheet ------------------------------------------------------------------------------
 

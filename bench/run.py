@@ -164,7 +164,7 @@ def measure_staff(base: str, seeded: dict, pages: dict) -> dict:
             results.setdefault(name, {})[f"{exam['candidates']}_candidates"] = page
         chief.close()
     hr.close()
-    for name, by_size in results.items():
+    for by_size in results.values():
         counts = [(r["sql_queries"], r["poll"]["sql_queries"]) for r in by_size.values()]
         by_size["queries_constant"] = len({json.dumps(c) for c in counts}) == 1
         by_size["all_200"] = all(
@@ -179,13 +179,20 @@ def start_gunicorn(port: int, instance: str) -> subprocess.Popen:
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_ACCESS_LOG": str(Path(instance) / "access.log"),
     }
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "bench.wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(Path(instance) / "gunicorn.log", "w"),
-    )
+    # The child keeps its own copy of the log's descriptor: ours can close at once.
+    with open(Path(instance) / "gunicorn.log", "w") as log:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-c",
+                "gunicorn.conf.py",
+                "bench.wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     # Five workers importing the app at once take a while on a busy 2-core machine.
     deadline = time.time() + 120
     while time.time() < deadline:

@@ -96,26 +96,26 @@ def seed_exam(label: str, size: int, now) -> SeededExam:
     for i, code in enumerate(codes):
         panel = panels[i % PANELS_PER_EXAM]
         state = _state_for(i)
-        row = dict(
-            exam_id=exam.id,
-            panel_id=panel.id,
-            name=f"考生{i:04d}",
-            id_number=f"1101051990{exam.id:02d}01{i:04d}",
-            phone=f"138{i:08d}",
-            position=f"岗位{i % 7 + 1}",
-            code=code,
-            state=state,
-            version=1,
-            state_changed_at=now,
-            lot_number=None,
-            lot_assigned=False,
-            missed_calls=0,
-            created_at=now,
-            confirmed_at=None,
-            debugged_at=None,
-            waiting_since=None,
-            identity_checked_at=None,
-        )
+        row = {
+            "exam_id": exam.id,
+            "panel_id": panel.id,
+            "name": f"考生{i:04d}",
+            "id_number": f"1101051990{exam.id:02d}01{i:04d}",
+            "phone": f"138{i:08d}",
+            "position": f"岗位{i % 7 + 1}",
+            "code": code,
+            "state": state,
+            "version": 1,
+            "state_changed_at": now,
+            "lot_number": None,
+            "lot_assigned": False,
+            "missed_calls": 0,
+            "created_at": now,
+            "confirmed_at": None,
+            "debugged_at": None,
+            "waiting_since": None,
+            "identity_checked_at": None,
+        }
         if state in (S.CONFIRMED, S.WAITING):
             row["confirmed_at"] = now - timedelta(minutes=50)
         if state == S.WAITING:

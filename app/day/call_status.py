@@ -78,10 +78,7 @@ def _recording_fields(detail: dict, now: datetime) -> dict[str, str]:
     # recordingStatusChanged carries {on, mode, error?}; the JS sends them as strings.
     on = str(detail.get("on", "")).lower() == "true"
     error = str(detail.get("error") or "").strip()
-    if error:
-        state = "error"
-    else:
-        state = "on" if on else "off"
+    state = "error" if error else "on" if on else "off"
     return {"recording": state, "recording_error": error[:200], "recording_at": now.isoformat()}
 
 

@@ -40,7 +40,7 @@ def _span_ends(recordings: list[Recording]) -> dict[int, datetime | None]:
         by_room[r.room].append(r)
     for same_room in by_room.values():
         same_room.sort(key=lambda r: (r.started_at, r.id))
-        for r, following in zip(same_room, same_room[1:] + [None], strict=True):
+        for r, following in zip(same_room, [*same_room[1:], None], strict=True):
             own = (
                 r.started_at + timedelta(seconds=r.duration_seconds) if r.duration_seconds else None
             )

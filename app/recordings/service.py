@@ -156,10 +156,12 @@ def started_at_from_name(file_name: str, tz_name: str) -> datetime | None:
     if not match:
         return None
     try:
-        local = datetime.strptime(match.group("stamp"), "%Y-%m-%d-%H-%M-%S")
+        local = datetime.strptime(match.group("stamp"), "%Y-%m-%d-%H-%M-%S").replace(
+            tzinfo=ZoneInfo(tz_name)
+        )
     except ValueError:
         return None
-    return local.replace(tzinfo=ZoneInfo(tz_name)).astimezone(ZoneInfo("UTC"))
+    return local.astimezone(ZoneInfo("UTC"))
 
 
 # --- taking a notice -------------------------------------------------------------------------

@@ -105,7 +105,13 @@ def index():
 def _list_page(title: str, recordings: list[Recording], exam: Exam | None, fragment_url: str):
     rows = _rows(recordings)
     busy = any(r.status in IN_PROGRESS for r in recordings)
-    context = dict(title=title, rows=rows, exam=exam, busy=busy, fragment_url=fragment_url)
+    context = {
+        "title": title,
+        "rows": rows,
+        "exam": exam,
+        "busy": busy,
+        "fragment_url": fragment_url,
+    }
     if request.args.get("fragment"):
         return render_template("recordings/_table.html", **context)
     return render_template("recordings/list.html", **context)

@@ -198,7 +198,7 @@ def submit(
         candidate=candidate,
         actor=examiner,
         examiner=examiner.id,
-        total=str(sheet_total({k: v for k, v in values.items()})),
+        total=str(sheet_total(dict(values.items()))),
     )
     _commit()
     if candidate.panel_id is not None:

@@ -67,14 +67,18 @@ SCORE_SHEET = [
 NOTICES = [
     (
         "考生须知",
-        "1. 请使用电脑版谷歌浏览器（Chrome），全程开启摄像头和麦克风。\n"
-        "2. 面试环境应光线充足、封闭、安静，除考生本人外不得有其他人员在场。\n"
-        "3. 面试过程中不得以任何方式向考官透露本人姓名等个人信息。",
+        (
+            "1. 请使用电脑版谷歌浏览器（Chrome），全程开启摄像头和麦克风。\n"
+            "2. 面试环境应光线充足、封闭、安静，除考生本人外不得有其他人员在场。\n"
+            "3. 面试过程中不得以任何方式向考官透露本人姓名等个人信息。"
+        ),
     ),
     (
         "面试纪律",
-        "面试期间禁止切屏、截屏、离开座位、接打电话、与他人交流。\n"
-        "休息室全程录制，请保持双手放在桌面上，直至工作人员通知离场。",
+        (
+            "面试期间禁止切屏、截屏、离开座位、接打电话、与他人交流。\n"
+            "休息室全程录制，请保持双手放在桌面上，直至工作人员通知离场。"
+        ),
     ),
 ]
 
@@ -119,12 +123,12 @@ def seed_demo() -> dict:
         staff[username] = user
     db.session.flush()
 
-    window = dict(
-        login_opens_at=now - timedelta(hours=1),
-        login_closes_at=now + timedelta(days=30),
-        entry_cutoff_at=now + timedelta(days=30),
-        confirm_deadline_at=now + timedelta(days=29),
-    )
+    window = {
+        "login_opens_at": now - timedelta(hours=1),
+        "login_closes_at": now + timedelta(days=30),
+        "entry_cutoff_at": now + timedelta(days=30),
+        "confirm_deadline_at": now + timedelta(days=29),
+    }
     formal = Exam(
         name="2026年事业单位公开招聘结构化面试（演示）",
         kind=ExamKind.FORMAL,

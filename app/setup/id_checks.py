@@ -9,6 +9,8 @@ import re
 import unicodedata
 from datetime import date
 
+from app.timeutil import BEIJING, utcnow
+
 ID_NUMBER_LENGTH = 18
 
 # GB 11643-1999 check character, ISO 7064 MOD 11-2: position i (0-based) weighs 2**(17-i) mod 11,
@@ -52,7 +54,8 @@ def id_number_problem(value: str) -> str | None:
         born = date(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
     except ValueError:
         return f"身份证号中的出生日期 {birth} 不是有效日期"
-    if born > date.today():
+    # "Today" where the candidates are: a server clock on UTC would be a day behind before 8:00.
+    if born > utcnow().astimezone(BEIJING).date():
         return f"身份证号中的出生日期 {birth} 晚于今天"
     if id_number[-1] != _id_check_character(id_number[:17]):
         return "身份证号校验位不正确"

@@ -62,7 +62,7 @@ def edit_panel(exam_id: int, panel_id: int):
     form = PanelStaffForm(data=current)
     form.examiners.choices = [SelectChoice(str(u.id), _staff_label(u)) for u in examiners]
     form.assistants.choices = [SelectChoice(str(u.id), _staff_label(u)) for u in assistants]
-    form.chief.choices = [NO_CHOICE] + list(form.examiners.choices)
+    form.chief.choices = [NO_CHOICE, *list(form.examiners.choices)]
     if form.validate_on_submit():
         name = form.name.data.strip()
         busy_elsewhere = examiners_on_other_panels(panel, form.examiners.data)

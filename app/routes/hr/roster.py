@@ -143,17 +143,17 @@ def candidates(exam_id: int):
         if cached is not None:
             return cached
     rows = list(db.session.scalars(query).unique())
-    context = dict(
-        etag=etag,
-        exam=exam,
-        panels=panels,
-        candidates=rows,
-        state=state,
-        panel_filter=panel_filter,
-        poll_url=url_for(
+    context = {
+        "etag": etag,
+        "exam": exam,
+        "panels": panels,
+        "candidates": rows,
+        "state": state,
+        "panel_filter": panel_filter,
+        "poll_url": url_for(
             "hr.candidates", exam_id=exam.id, state=state or None, panel=panel_filter or None
         ),
-    )
+    }
     if htmx:
         return fragment(render_template("hr/_candidate_table.html", **context), etag)
     return render_template("hr/candidates.html", **context)

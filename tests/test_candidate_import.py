@@ -7,13 +7,14 @@ All people and numbers here are made up; the ID numbers get valid check digits f
 import io
 import re
 import zipfile
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
 
 from app.setup import candidate_file as candidate_import
 from app.setup.candidate_file import CandidateRow, ImportReport, parse_candidates, read_table
+from app.timeutil import BEIJING
 from app.setup.id_checks import id_number_problem, mobile_problem, normalise_id_number, normalise_mobile
 
 HEADER = ["姓名", "身份证号", "手机号", "报考岗位"]
@@ -128,8 +129,11 @@ def test_impossible_birth_date_is_reported_even_with_a_matching_check_digit(born
 
 
 def test_birth_date_in_the_future_is_reported():
-    born = (date.today() + timedelta(days=1)).strftime("%Y%m%d")
+    today = datetime.now(BEIJING).date()  # the candidates' today, whatever the server's zone
+    born = (today + timedelta(days=1)).strftime("%Y%m%d")
     assert id_number_problem(gen_id_number(born=born)) == f"身份证号中的出生日期 {born} 晚于今天"
+    # Born today in Beijing is not "in the future", even while the UTC date is still yesterday.
+    assert id_number_problem(gen_id_number(born=today.strftime("%Y%m%d"))) is None
 
 
 @pytest.mark.parametrize(

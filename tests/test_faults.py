@@ -142,7 +142,8 @@ def test_a_recording_noticed_while_redis_is_away_is_kept_and_queued_when_it_retu
     from rq import Queue
 
     from app.models import Recording, RecordingStatus
-    from app.recordings.service import job_id_for, recover_recordings, sign
+    from app.recordings.notice import sign
+    from app.recordings.pulls import job_id_for, recover_recordings
 
     secret = "fault-test-secret"
     other = _second_app(config_class, REDIS_URL=CLOSED_PORT_REDIS, JIBRI_WEBHOOK_SECRET=secret)

@@ -21,7 +21,8 @@ from rq.job import Job
 
 from app import db
 from app.models import AuditEvent, Call, Panel, PanelMember, Recording, RecordingStatus, Role
-from app.recordings.service import job_id_for, sign, started_at_from_name
+from app.recordings.notice import sign, started_at_from_name
+from app.recordings.pulls import job_id_for
 from tests.conftest import gen_exam, gen_user
 from tests.test_journey import World
 

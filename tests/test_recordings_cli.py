@@ -4,7 +4,7 @@ from rq.job import Job
 
 from app import db
 from app.models import Recording
-from app.recordings.service import job_id_for
+from app.recordings.pulls import job_id_for
 from tests.test_recordings import queue_of
 
 

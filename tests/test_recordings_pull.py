@@ -22,7 +22,7 @@ from rq.registry import StartedJobRegistry
 from app import db
 from app.jobs.recordings import pull_recording
 from app.models import AuditEvent, Recording, RecordingStatus
-from app.recordings.service import ensure_pull_enqueued, job_id_for
+from app.recordings.pulls import ensure_pull_enqueued, job_id_for
 from app.timeutil import utcnow
 from tests.test_recordings import jibri_host, make_recording_file, notice_body, post_notice, queue_of, rec_app  # noqa: F401
 

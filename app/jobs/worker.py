@@ -1,7 +1,7 @@
 """`flask worker`: the RQ worker inside the app, with the scheduler and the periodic sweep.
 
 Above the jobs it runs (app/jobs/sweep.py, app/jobs/recordings.py) and the rules it starts with
-(app/recordings/service.py): those import app/jobs/queue.py, never this module.
+(app/recordings/pulls.py): those import app/jobs/queue.py, never this module.
 """
 
 import os
@@ -12,7 +12,7 @@ from rq import Worker
 from app import db
 from app.jobs.queue import get_queue
 from app.jobs.sweep import ensure_scheduled
-from app.recordings.service import recover_recordings
+from app.recordings.pulls import recover_recordings
 from app.recordings.storage import clean_partials
 
 # Look for abandoned jobs (a worker killed mid-job) every minute rather than every ten (an idle

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app import db
 from app.models import Recording
-from app.recordings.service import retry_recording
+from app.recordings.pulls import retry_recording
 
 recordings_cli = AppGroup("recordings", help="List recordings, retry failed pulls.")
 

@@ -3,7 +3,7 @@
 A panel's interview room -> that panel and the candidate whose interview call was open when the
 file started; a panel's rest room -> the panel only (several candidates rest together); a debug
 call's room -> that candidate. Anything else stays unassigned. Used when a notice is taken
-(app/recordings/service.py) and by the pull job's audit events (app/jobs/recordings.py).
+(app/recordings/notice.py) and by the pull job's audit events (app/jobs/recordings.py).
 """
 
 from dataclasses import dataclass

@@ -1,8 +1,8 @@
 """Where recordings live on disk: RECORDINGS_DIR/<session folder>/<file name>, and the
 temporary files of pulls under RECORDINGS_DIR/.partial.
 
-Shared by the rules (app/recordings/service.py), the pull job (app/jobs/recordings.py) and the
-worker's start-up clean-up (app/jobs/worker.py); it imports none of them.
+Shared by the pull job (app/jobs/recordings.py), the worker's start-up clean-up
+(app/jobs/worker.py) and the recordings page (app/routes/recordings.py); it imports none of them.
 """
 
 import os

@@ -2,7 +2,7 @@
 
 403 for a missing or wrong `X-Jibri-Signature` (nothing recorded); 400 for a signed body that is
 not a notice; 202 once every file has a row and a pull job (503 if Redis refused the job: the
-script retries, and the replay enqueues what is still missing). See app/recordings/service.py.
+script retries, and the replay enqueues what is still missing). See app/recordings/notice.py.
 """
 
 from flask import Blueprint, current_app, jsonify, request
@@ -10,14 +10,14 @@ from redis.exceptions import RedisError
 
 from app import csrf
 from app.models import RecordingStatus
-from app.recordings.service import (
+from app.recordings.notice import (
     SIGNATURE_HEADER,
     NoticeError,
-    ensure_pull_enqueued,
     parse_notice,
     take_notice,
     verify_signature,
 )
+from app.recordings.pulls import ensure_pull_enqueued
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 

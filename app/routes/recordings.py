@@ -12,8 +12,9 @@ from sqlalchemy import select
 from app import db
 from app.decorators import guard_blueprint
 from app.models import Candidate, Exam, Panel, Recording, RecordingStatus, Role
+from app.recordings.access import exams_visible_to, failed_count_for, may_see
 from app.recordings.appearances import appearances
-from app.recordings.service import exams_visible_to, failed_count_for, may_see, retry_recording
+from app.recordings.pulls import retry_recording
 from app.recordings.storage import stored_file
 
 bp = Blueprint("recordings", __name__, url_prefix="/staff/recordings")

@@ -1,9 +1,9 @@
-"""Recordings: the rules between Jibri's finalize notice and a verified file on disk.
+"""Jibri's finalize notice: its signature, its shape, and the rows it makes.
 
 Flow: `jitsi/jibri/finalize.sh` POSTs a signed notice to /hooks/jibri -> `verify_signature` ->
 `parse_notice` -> `take_notice` (one row per file, a replay finds the rows it made) ->
-`ensure_pull_enqueued` (one RQ job per file, deterministic id) -> app/jobs/recordings.py pulls,
-verifies and stores the file (where: app/recordings/storage.py).
+`ensure_pull_enqueued` (app/recordings/pulls.py: one RQ job per file, deterministic id) ->
+app/jobs/recordings.py pulls, verifies and stores the file (where: app/recordings/storage.py).
 
 Choices where the issue is silent:
 - A signed notice that is not the JSON the script sends is refused with 400 and recorded nowhere
@@ -28,20 +28,13 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from rq import Retry
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import db
 from app.audit import record
-from app.day.staff_scope import panels_of
-from app.jobs.queue import get_queue
-from app.jobs.recordings import pull_recording
-from app.models import Exam, Recording, RecordingStatus, Role
+from app.models import Recording, RecordingStatus
 from app.recordings.linking import candidate_of, link_room
-from app.redis_conn import get_redis
 
 SIGNATURE_HEADER = "X-Jibri-Signature"
 SIGNATURE_PREFIX = "sha256="
@@ -53,9 +46,6 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 FILE_STAMP_RE = re.compile(
     r"^(?P<room>.+)_(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})\.[A-Za-z0-9]+$"
 )
-
-# RQ statuses in which a job will still run by itself.
-LIVE_JOB_STATUSES = {"queued", "started", "scheduled", "deferred"}
 
 
 class NoticeError(ValueError):
@@ -222,115 +212,3 @@ def _find(folder: str, name: str) -> Recording | None:
     return db.session.scalar(
         select(Recording).where(Recording.session_folder == folder, Recording.file_name == name)
     )
-
-
-# --- jobs ------------------------------------------------------------------------------------
-
-
-def job_id_for(recording: Recording | int) -> str:
-    rid = recording if isinstance(recording, int) else recording.id
-    return f"recording-pull-{rid}"
-
-
-def retry_intervals(app=None) -> list[int]:
-    raw = (app or current_app).config.get("RECORDING_RETRY_INTERVALS", "")
-    if isinstance(raw, (list, tuple)):
-        return [int(x) for x in raw]
-    return [int(x) for x in str(raw).replace(" ", "").split(",") if x != ""]
-
-
-def live_job_status(recording: Recording) -> str | None:
-    """The RQ status of the recording's job if it will still run by itself, else None."""
-    try:
-        job = Job.fetch(job_id_for(recording), connection=get_redis())
-    except NoSuchJobError:
-        return None
-    status = job.get_status(refresh=False)
-    status = getattr(status, "value", status)
-    return status if status in LIVE_JOB_STATUSES else None
-
-
-def ensure_pull_enqueued(recording: Recording) -> bool:
-    """Enqueue the pull unless the file is stored or its job will run anyway; True if enqueued."""
-    if recording.status == RecordingStatus.STORED or live_job_status(recording):
-        return False
-    intervals = retry_intervals()
-    get_queue().enqueue(
-        pull_recording,
-        recording.id,
-        job_id=job_id_for(recording),
-        retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
-        job_timeout=current_app.config.get("RECORDING_JOB_TIMEOUT", 3 * 3600),
-        result_ttl=24 * 3600,
-        failure_ttl=30 * 24 * 3600,
-        description=f"pull recording {recording.id} {recording.session_folder}/{recording.file_name}",
-    )
-    return True
-
-
-def retry_recording(recording: Recording, actor=None) -> bool:
-    """Staff's retry of a failed pull: back to waiting, a fresh job with fresh retries."""
-    if recording.status != RecordingStatus.FAILED:
-        return False
-    recording.status = RecordingStatus.WAITING
-    recording.bytes_pulled = 0
-    record(
-        "recording_retry",
-        exam_id=recording.exam_id,
-        actor=actor,
-        recording_id=recording.id,
-        previous_error=recording.error,
-    )
-    db.session.commit()
-    return ensure_pull_enqueued(recording)
-
-
-def recover_recordings() -> int:
-    """Re-enqueue every unfinished recording whose job is gone; returns how many.
-
-    Run when a worker starts: a job can be lost to a Redis restart or to an abandoned job that
-    ran out of retries while its row still says waiting or pulling. Nothing waits forever.
-    """
-    count = 0
-    unfinished = db.session.scalars(
-        select(Recording).where(
-            Recording.status.in_([RecordingStatus.WAITING, RecordingStatus.PULLING])
-        )
-    ).all()
-    for recording in unfinished:
-        if ensure_pull_enqueued(recording):
-            count += 1
-    return count
-
-
-def exams_visible_to(user) -> list[Exam]:
-    """HR and admin: every exam; examiners and assistants: the exams of the panels they work on."""
-    if user.role in (Role.HR, Role.ADMIN):
-        return list(db.session.scalars(select(Exam).order_by(Exam.login_opens_at.desc())))
-    exam_ids = {p.exam_id for p in panels_of(user)}
-    if not exam_ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Exam).where(Exam.id.in_(exam_ids)).order_by(Exam.login_opens_at.desc())
-        )
-    )
-
-
-def failed_count_for(user) -> int:
-    """Failed recordings `user` may see: shown next to the menu entry on every staff page."""
-    query = select(db.func.count(Recording.id)).where(Recording.status == RecordingStatus.FAILED)
-    if user.role not in (Role.HR, Role.ADMIN):
-        exam_ids = [e.id for e in exams_visible_to(user)]
-        if not exam_ids:
-            return 0
-        query = query.where(Recording.exam_id.in_(exam_ids))
-    return db.session.scalar(query) or 0
-
-
-def may_see(user, recording: Recording) -> bool:
-    if user.role in (Role.HR, Role.ADMIN):
-        return True
-    if recording.exam_id is None:
-        return False
-    return recording.exam_id in {e.id for e in exams_visible_to(user)}

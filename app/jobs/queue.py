@@ -9,9 +9,11 @@ database engine forget pooled connections that belong to another process.
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from flask import Flask, current_app, has_app_context
 from rq import Queue
+from werkzeug.local import LocalProxy
 
 from app import create_app, db
 from app.redis_conn import get_redis
@@ -24,10 +26,19 @@ def get_queue() -> Queue:
     return Queue(current_app.config["RQ_QUEUE"], connection=get_redis())
 
 
+def app_object() -> Flask:
+    """The app behind `current_app`, for code that keeps it past the current context.
+
+    Flask types `current_app` as the app itself, but it is a LocalProxy that resolves to whichever
+    context is pushed when it is used; the cast names what it really is.
+    """
+    return cast("LocalProxy[Flask]", current_app)._get_current_object()
+
+
 def _app_for_job() -> Flask:
     global _process_app
     if has_app_context():
-        return current_app._get_current_object()
+        return app_object()
     if _process_app is None:
         _process_app = create_app()
     return _process_app

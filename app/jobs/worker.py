@@ -6,11 +6,10 @@ Above the jobs it runs (app/jobs/sweep.py, app/jobs/recordings.py) and the rules
 
 import os
 
-from flask import current_app
 from rq import Worker
 
 from app import db
-from app.jobs.queue import get_queue
+from app.jobs.queue import app_object, get_queue
 from app.jobs.sweep import ensure_scheduled
 from app.recordings.pulls import recover_recordings
 from app.recordings.storage import clean_partials
@@ -26,7 +25,7 @@ def run_worker(burst: bool = False) -> None:
     Before working: re-enqueue recordings whose job was lost and clear stale partial downloads.
     Then the parent gives its database connections back, so no connection crosses a fork.
     """
-    app = current_app._get_current_object()
+    app = app_object()
     recovered = recover_recordings()
     cleaned = clean_partials()
     if recovered or cleaned:

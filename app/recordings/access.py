@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from app import db
 from app.day.staff_scope import panels_of
-from app.models import Exam, Recording, RecordingStatus, Role
+from app.models import Exam, Recording, RecordingStatus, Role, User
 
 
-def exams_visible_to(user) -> list[Exam]:
+def exams_visible_to(user: User) -> list[Exam]:
     """HR and admin: every exam; examiners and assistants: the exams of the panels they work on."""
     if user.role in (Role.HR, Role.ADMIN):
         return list(db.session.scalars(select(Exam).order_by(Exam.login_opens_at.desc())))
@@ -24,7 +24,7 @@ def exams_visible_to(user) -> list[Exam]:
     )
 
 
-def failed_count_for(user) -> int:
+def failed_count_for(user: User) -> int:
     """Failed recordings `user` may see: shown next to the menu entry on every staff page."""
     query = select(db.func.count(Recording.id)).where(Recording.status == RecordingStatus.FAILED)
     if user.role not in (Role.HR, Role.ADMIN):
@@ -35,7 +35,7 @@ def failed_count_for(user) -> int:
     return db.session.scalar(query) or 0
 
 
-def may_see(user, recording: Recording) -> bool:
+def may_see(user: User, recording: Recording) -> bool:
     if user.role in (Role.HR, Role.ADMIN):
         return True
     if recording.exam_id is None:

@@ -33,18 +33,19 @@ class Appearance:
 
 
 def _span_ends(recordings: list[Recording]) -> dict[int, datetime | None]:
-    """Every recording's end: the next start in its room, else its own start plus duration."""
+    """Every recording's end: the next start in its room, else its own start plus duration.
+
+    A file whose start is unknown has no span and ends no other file's span."""
     ends: dict[int, datetime | None] = {}
-    by_room: dict[str, list[Recording]] = defaultdict(list)
+    by_room: dict[str, list[tuple[datetime, Recording]]] = defaultdict(list)
     for r in recordings:
-        by_room[r.room].append(r)
+        if r.started_at is not None:
+            by_room[r.room].append((r.started_at, r))
     for same_room in by_room.values():
-        same_room.sort(key=lambda r: (r.started_at, r.id))
-        for r, following in zip(same_room, [*same_room[1:], None], strict=True):
-            own = (
-                r.started_at + timedelta(seconds=r.duration_seconds) if r.duration_seconds else None
-            )
-            nxt = following.started_at if following is not None else None
+        same_room.sort(key=lambda pair: (pair[0], pair[1].id))
+        nexts: list[datetime | None] = [start for start, _ in same_room[1:]]
+        for (start, r), nxt in zip(same_room, [*nexts, None], strict=True):
+            own = start + timedelta(seconds=r.duration_seconds) if r.duration_seconds else None
             ends[r.id] = min(t for t in (own, nxt) if t is not None) if (own or nxt) else None
     return ends
 
@@ -52,8 +53,12 @@ def _span_ends(recordings: list[Recording]) -> dict[int, datetime | None]:
 def appearances(recordings: list[Recording]) -> dict[int, list[Appearance]]:
     """For each interview-room recording (with a known start): who is in it, in order.
     Three statements whatever the number of recordings or candidates."""
-    interview = [r for r in recordings if r.room_kind == "interview" and r.started_at is not None]
-    rooms = {r.room for r in interview}
+    interview = [
+        (r, r.started_at)
+        for r in recordings
+        if r.room_kind == "interview" and r.started_at is not None
+    ]
+    rooms = {r.room for r, _ in interview}
     if not rooms:
         return {}
     # All files of these rooms, not only the ones asked about: the next file ends a span.
@@ -63,30 +68,33 @@ def appearances(recordings: list[Recording]) -> dict[int, list[Appearance]]:
         )
     )
     ends = _span_ends(same_rooms)
-    calls = list(
-        db.session.scalars(
+    # The query keeps only accepted calls; the pairs carry that to the type checker.
+    calls = [
+        (call, call.accepted_at)
+        for call in db.session.scalars(
             select(Call)
             .where(Call.room.in_(rooms), Call.kind == "interview", Call.accepted_at.is_not(None))
             .order_by(Call.accepted_at)
         )
-    )
+        if call.accepted_at is not None
+    ]
     candidates = {
         c.id: c
         for c in db.session.scalars(
-            select(Candidate).where(Candidate.id.in_({call.candidate_id for call in calls}))
+            select(Candidate).where(Candidate.id.in_({call.candidate_id for call, _ in calls}))
         )
     }
     found: dict[int, list[Appearance]] = {}
-    for r in interview:
+    for r, started in interview:
         end = ends.get(r.id)
         seen: set[int] = set()
-        for call in calls:
+        for call, accepted in calls:
             if call.room != r.room or call.candidate_id in seen:
                 continue
-            starts_before_end = end is None or call.accepted_at < end - SLACK
-            ends_after_start = call.ended_at is None or call.ended_at > r.started_at + SLACK
+            starts_before_end = end is None or accepted < end - SLACK
+            ends_after_start = call.ended_at is None or call.ended_at > started + SLACK
             if starts_before_end and ends_after_start:
-                offset = max(0, int((call.accepted_at - r.started_at).total_seconds()))
+                offset = max(0, int((accepted - started).total_seconds()))
                 found.setdefault(r.id, []).append(
                     Appearance(r.id, candidates[call.candidate_id], offset)
                 )

@@ -192,7 +192,12 @@ def take_notice(notice: Notice) -> tuple[list[Recording], list[Recording]]:
             with db.session.begin_nested():
                 db.session.add(row)
         except IntegrityError:
-            existing.append(_find(notice.session_folder, item.name))
+            # The unique guard refuses an insert only once the other notice's row is committed
+            # (PostgreSQL waits for that transaction first), so the winner's row is there to read.
+            winner = _find(notice.session_folder, item.name)
+            if winner is None:
+                raise
+            existing.append(winner)
             continue
         record(
             "recording_notice",

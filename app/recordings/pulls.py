@@ -8,7 +8,7 @@ is found again by `recover_recordings` when a worker starts, so nothing waits fo
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app
 from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -18,7 +18,7 @@ from app import db
 from app.audit import record
 from app.jobs.queue import get_queue
 from app.jobs.recordings import pull_recording
-from app.models import Recording, RecordingStatus
+from app.models import Recording, RecordingStatus, User
 from app.redis_conn import get_redis
 
 # RQ statuses in which a job will still run by itself.
@@ -30,7 +30,7 @@ def job_id_for(recording: Recording | int) -> str:
     return f"recording-pull-{rid}"
 
 
-def retry_intervals(app=None) -> list[int]:
+def retry_intervals(app: Flask | None = None) -> list[int]:
     raw = (app or current_app).config.get("RECORDING_RETRY_INTERVALS", "")
     if isinstance(raw, (list, tuple)):
         return [int(x) for x in raw]
@@ -66,7 +66,7 @@ def ensure_pull_enqueued(recording: Recording) -> bool:
     return True
 
 
-def retry_recording(recording: Recording, actor=None) -> bool:
+def retry_recording(recording: Recording, actor: User | None = None) -> bool:
     """Staff's retry of a failed pull: back to waiting, a fresh job with fresh retries."""
     if recording.status != RecordingStatus.FAILED:
         return False

@@ -72,8 +72,9 @@ def _rows(recordings: list[Recording]) -> list[dict]:
     return [
         {
             "rec": r,
-            "candidate": candidates.get(r.candidate_id),
-            "panel": panels.get(r.panel_id),
+            # An unassigned file has neither.
+            "candidate": candidates.get(r.candidate_id) if r.candidate_id is not None else None,
+            "panel": panels.get(r.panel_id) if r.panel_id is not None else None,
             # An interview-room file holds every candidate of the panel from its start on.
             "appearances": inside.get(r.id, []),
         }
@@ -84,13 +85,15 @@ def _rows(recordings: list[Recording]) -> list[dict]:
 @bp.get("/")
 def index():
     exams = exams_visible_to(current_user)
-    counts = {}
+    counts: dict[int, dict[str, int]] = {}
     if exams:
         for exam_id, status in db.session.execute(
             select(Recording.exam_id, Recording.status).where(
                 Recording.exam_id.in_([e.id for e in exams])
             )
         ):
+            if exam_id is None:  # never: IN matches no NULL; the column itself is nullable
+                continue
             counts.setdefault(exam_id, {}).setdefault(status, 0)
             counts[exam_id][status] += 1
     unassigned = None

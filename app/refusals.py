@@ -65,6 +65,13 @@ MESSAGES: dict[str, Wording] = {
         "请按抽签顺序呼叫：下一位是 {lot} 号。 Call in lot order: next is {lot}."
     ),
     "timer_running": _same("计时已开始。 The timer is already running."),
+    # --- the ID photo (app/day/id_photo.py) ---
+    "id_photo_not_needed": _same("本场面试无需上传身份证照片。"),
+    "id_photo_too_late": _same("当前阶段不能再上传或更换照片。"),
+    "id_photo_no_file": _same("请选择要上传的照片。"),
+    "id_photo_too_large": _same("照片不能超过5MB，请压缩后重新上传。"),
+    "id_photo_wrong_type": _same("请上传JPG或PNG格式的照片。"),
+    "changed_for_you": _same("操作未生效：您的状态刚刚发生变化，请刷新后重试。"),
     "timer_not_started": _same("计时尚未开始，请等待主考官宣布开始。"),
     # 看题时间: the candidate may end early only once answering; the chief may end at any time.
     "reading_time_no_finish": _same("看题时间内不能结束面试，请在作答计时开始后再操作。"),

@@ -483,10 +483,10 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def test_id_photo_upload_checks_type_and_size_and_is_audited(app, client, monkeypatch):
     from io import BytesIO
 
-    from app.routes.candidate import stages as candidate_routes
+    from app.day import id_photo as id_photo_rules
 
     # A small limit keeps the test body in memory (a 5 MB body would be spooled to a file).
-    monkeypatch.setattr(candidate_routes, "ID_PHOTO_MAX_BYTES", 1024)
+    monkeypatch.setattr(id_photo_rules, "ID_PHOTO_MAX_BYTES", 1024)
 
     world = World(requires_id_photo=True)
     c = world.candidates[0]

@@ -1,7 +1,6 @@
 """The stage page (`/me`) and the candidate's moves: confirm, decline, ID photo, notices,
 debug room, calls, lots, finishing and the score."""
 
-import os
 from pathlib import Path
 
 from flask import (
@@ -20,10 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, db, htmx, journey
+from app.day import id_photo as id_photo_rules
 from app.day.poll import stage_of
 from app.models import Notice, NoticeAck
 from app.models.candidate import BEFORE_DEBUG
 from app.models.candidate import CandidateState as S
+from app.refusals import Refused, message_of
 from app.routes.candidate.access import act, go, refused, signed_in
 from app.routes.candidate.blueprints import bp
 from app.routes.candidate.context import (
@@ -37,8 +38,8 @@ from app.routes.candidate.context import (
 from app.scoring import service as scoring
 from app.timeutil import utcnow
 
-ID_PHOTO_MAX_BYTES = 5 * 1024 * 1024
-ID_PHOTO_TYPES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"))
+# An upload refused for when it comes (409) rather than for what was sent (422).
+WHEN_NOT = frozenset({"id_photo_not_needed", "id_photo_too_late"})
 
 CALL_LAPSED = "呼叫已超时或已结束，请等待工作人员再次呼叫。"
 
@@ -77,42 +78,24 @@ def decline():
 @signed_in
 def id_photo():
     candidate = g.candidate
-    if not candidate.exam.requires_id_photo:
-        return refused("本场面试无需上传身份证照片。")
-    if candidate.state not in BEFORE_DEBUG:
-        return refused("当前阶段不能再上传或更换照片。")
     upload = request.files.get("photo")
-    if upload is None or not upload.filename:
-        return refused("请选择要上传的照片。", 422)
-    data = upload.stream.read(ID_PHOTO_MAX_BYTES + 1)
-    if len(data) > ID_PHOTO_MAX_BYTES:
-        return refused("照片不能超过5MB，请压缩后重新上传。", 422)
-    ext = next((ext for magic, ext in ID_PHOTO_TYPES if data.startswith(magic)), None)
-    if ext is None:
-        return refused("请上传JPG或PNG格式的照片。", 422)
-    relative = f"uploads/id_photos/{candidate.id}.{ext}"
-    _store_photo(Path(current_app.instance_path), relative, data)
+    try:
+        id_photo_rules.may_upload(candidate)
+        max_bytes = id_photo_rules.ID_PHOTO_MAX_BYTES
+        data = upload.stream.read(max_bytes + 1) if upload is not None and upload.filename else b""
+        ext = id_photo_rules.photo_type(data, max_bytes)
+    except Refused as refusal:
+        return refused(refusal.message, 409 if refusal.code in WHEN_NOT else 422)
+    relative = id_photo_rules.store_photo(Path(current_app.instance_path), candidate.id, ext, data)
     candidate.id_photo_path = relative
     audit.record("candidate.id_photo", candidate=candidate, bytes=len(data), type=ext)
     try:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        return refused("操作未生效：您的状态刚刚发生变化，请刷新后重试。")
+        return refused(message_of("changed_for_you"))
     flash("照片已上传。", "success")
     return go(url_for("candidate.home"))
-
-
-def _store_photo(instance: Path, relative: str, data: bytes) -> None:
-    target = instance / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".part")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
-    for _, other in ID_PHOTO_TYPES:
-        stale = target.with_suffix(f".{other}")
-        if stale != target and stale.exists():
-            stale.unlink()
 
 
 @bp.post("/me/notices/<int:notice_id>/ack")

@@ -1,14 +1,16 @@
 """Shared fixtures: the app on a real database (PostgreSQL or SQLite) and a real Redis.
 
-TEST_DATABASE_URL picks the database (`make test` runs the suite once on each); the schema is
-built by the migrations, once per run, so tests also prove that the migrations match the models.
-Redis is the real server on its own database number, flushed between tests.
+TEST_DATABASE_URL picks the database (`make test` runs the suite once on each, both at once); the
+schema is built by the migrations, once per run, so tests also prove that the migrations match
+the models. The app is built once per run; each test empties the tables afterwards and starts on
+a flushed Redis database (13 in the PostgreSQL pass, 14 in the SQLite pass; TEST_REDIS_URL wins).
 """
 
 import os
 import re
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,10 +21,29 @@ from werkzeug.security import generate_password_hash
 from app import create_app, db
 from app.config import Config, database_url
 from app.redis_conn import close_redis, get_redis
+from app.security.limits import limiter
 from app.models import Exam, ExamKind, Role, User
 from app.timeutil import utcnow
 
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres")
+# `make test` runs the two passes at once, each on a Redis database of its own.
+TEST_REDIS_URL = os.environ.get(
+    "TEST_REDIS_URL", f"redis://127.0.0.1:6379/{13 if ON_POSTGRES else 14}"
+)
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser, deploy, bench and script tests test Chromium, nginx and shell scripts, not the
+    database: they run in the PostgreSQL pass only (tests/e2e by folder, others by marker)."""
+    if ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(
+        reason="not a database test: run in the PostgreSQL pass (TEST_DATABASE_URL=postgresql://...)"
+    )
+    for item in items:
+        if HERE / "e2e" in item.path.parents or item.get_closest_marker("postgres_pass"):
+            item.add_marker(skip)
 
 
 def _test_database_url(tmp_path_factory) -> str:
@@ -100,17 +121,41 @@ class IsolatedClient(FlaskClient):
         return response
 
 
-@pytest.fixture
-def app(config_class, _schema):
+@pytest.fixture(scope="session")
+def _session_app(config_class, _schema):
+    """The app, built once: compiling its routes and templates per test cost more than most
+    tests. Tests that need another configuration build their own with create_app."""
     app = create_app(config_class)
     app.test_client_class = IsolatedClient
+    return app, _limiter_state()
+
+
+def _limiter_state() -> dict:
+    # Flask-Limiter is one object for every app: create_app(Other) in a test points its storage
+    # at Other's Redis; each test starts from the session app's.
+    return dict(vars(limiter))
+
+
+@pytest.fixture
+def app(_session_app):
+    app, limiter_state = _session_app
+    config = dict(app.config)
+    redis_url = app.extensions["redis_url"]
+    vars(limiter).clear()
+    vars(limiter).update(limiter_state)
     with app.app_context():
         get_redis().flushdb()
-        yield app
-        db.session.remove()
-        _empty_all_tables()
-        db.engine.dispose()
-        close_redis(app)
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            _empty_all_tables()
+            db.engine.dispose()
+            close_redis(app)
+            # What a test changed for itself (a smaller upload limit, CSRF off, a dead Redis).
+            app.config.clear()
+            app.config.update(config)
+            app.extensions["redis_url"] = redis_url
 
 
 @pytest.fixture

@@ -176,6 +176,12 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
+def csrf_token_of(client) -> str:
+    """The CSRF token of the client's session (signed in or not), from the page it lands on."""
+    page = client.get("/staff/login", follow_redirects=True)
+    return csrf_token_from(page.get_data(as_text=True))
+
+
 class StaffActions:
     """Sign staff in and out through the real login form (CSRF included)."""
 

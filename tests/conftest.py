@@ -9,21 +9,19 @@ a flushed Redis database (13 in the PostgreSQL pass, 14 in the SQLite pass; TEST
 import os
 import re
 import threading
-from datetime import timedelta
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from werkzeug.security import generate_password_hash
 
 from app import create_app, db
 from app.config import Config, database_url
 from app.redis_conn import close_redis, get_redis
 from app.security.limits import limiter
-from app.models import Exam, ExamKind, Role, User
-from app.timeutil import utcnow
+from tests.factories import gen_exam, gen_user  # noqa: F401  (tests/factories.py; still importable here)
 
 ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres")
 # `make test` runs the two passes at once, each on a Redis database of its own.
@@ -125,20 +123,24 @@ class IsolatedClient(FlaskClient):
 def _session_app(config_class, _schema):
     """The app, built once: compiling its routes and templates per test cost more than most
     tests. Tests that need another configuration build their own with create_app."""
-    app = create_app(config_class)
+    return built_once(config_class)
+
+
+def built_once(config) -> tuple:
+    """An app for a whole run, with what `isolated` restores before each test."""
+    app = create_app(config)
     app.test_client_class = IsolatedClient
-    return app, _limiter_state()
-
-
-def _limiter_state() -> dict:
     # Flask-Limiter is one object for every app: create_app(Other) in a test points its storage
-    # at Other's Redis; each test starts from the session app's.
-    return dict(vars(limiter))
+    # at Other's Redis; each test starts from this app's.
+    return app, dict(vars(limiter))
 
 
-@pytest.fixture
-def app(_session_app):
-    app, limiter_state = _session_app
+@contextmanager
+def isolated(built):
+    """One test on a shared app: a flushed Redis first; afterwards empty tables, and the
+    configuration a test changed for itself (a smaller upload limit, CSRF off, a dead Redis)
+    put back."""
+    app, limiter_state = built
     config = dict(app.config)
     redis_url = app.extensions["redis_url"]
     vars(limiter).clear()
@@ -152,10 +154,24 @@ def app(_session_app):
             _empty_all_tables()
             db.engine.dispose()
             close_redis(app)
-            # What a test changed for itself (a smaller upload limit, CSRF off, a dead Redis).
             app.config.clear()
             app.config.update(config)
             app.extensions["redis_url"] = redis_url
+
+
+@pytest.fixture(scope="session")
+def _hosted_app(config_class, _schema):
+    """tests/jitsi_world.py's selfhosted-mode app, built once too (defined here, where every
+    module that imports its `hosted` fixture finds it)."""
+    from tests.jitsi_world import hosted_config_of
+
+    return built_once(hosted_config_of(config_class))
+
+
+@pytest.fixture
+def app(_session_app):
+    with isolated(_session_app) as app:
+        yield app
 
 
 @pytest.fixture
@@ -236,29 +252,3 @@ def signed_in_staff(app, username: str):
 @pytest.fixture
 def staff(client):
     return StaffActions(client)
-
-
-# --- factories (CTFd's gen_* helpers) ---------------------------------------------------------
-
-
-def gen_user(username: str, role: str = Role.HR, password: str = "correct horse battery", **kw) -> User:
-    user = User(username=username, display_name=kw.pop("display_name", username), role=role, **kw)
-    # A cheap hash keeps the suite fast; production hashing is User.set_password (scrypt).
-    user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def gen_exam(name: str = "2026年事业单位面试", kind: str = ExamKind.FORMAL, **kw) -> Exam:
-    now = utcnow()
-    exam = Exam(
-        name=name,
-        kind=kind,
-        login_opens_at=kw.pop("login_opens_at", now - timedelta(hours=1)),
-        login_closes_at=kw.pop("login_closes_at", now + timedelta(hours=8)),
-        **kw,
-    )
-    db.session.add(exam)
-    db.session.commit()
-    return exam

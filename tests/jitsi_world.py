@@ -18,16 +18,9 @@ from app import create_app, db
 from app.jitsi.rooms import new_room_name
 from app.models import AuditEvent, Call, Candidate, Panel, PanelMember, Role
 from app.models.candidate import CandidateState as S
-from app.redis_conn import close_redis, get_redis
 from app.timeutil import utcnow
-from tests.conftest import (
-    IsolatedClient,
-    StaffActions,
-    _empty_all_tables,
-    csrf_token_from,
-    gen_exam,
-    gen_user,
-)
+from tests.conftest import IsolatedClient, StaffActions, csrf_token_from, isolated
+from tests.factories import gen_exam, gen_user
 from tests.jitsi_rules import ServerRules
 
 DOMAIN = "meet.example.org"
@@ -45,14 +38,18 @@ DEV_BANNER = "开发模式：通话未加密，未使用令牌 / Development mod
 PERSONAL = ("张三丰", "110105199003071234", "13912345678")
 
 
-@pytest.fixture
-def hosted_config(config_class):
+def hosted_config_of(config_class):
     class Hosted(config_class):
         JITSI_DOMAIN = DOMAIN
         JITSI_APP_ID = APP_ID
         JITSI_APP_SECRET = SECRET
 
     return Hosted
+
+
+@pytest.fixture
+def hosted_config(config_class):
+    return hosted_config_of(config_class)
 
 
 def app_of(config):
@@ -62,16 +59,11 @@ def app_of(config):
 
 
 @pytest.fixture
-def hosted(hosted_config, _schema):
-    """The app in selfhosted mode, with conftest's database and Redis handling."""
-    app = app_of(hosted_config)
-    with app.app_context():
-        get_redis().flushdb()
+def hosted(_hosted_app):  # conftest.py builds it from hosted_config_of
+    """The app in selfhosted mode (built once per run), with conftest's database and Redis
+    handling."""
+    with isolated(_hosted_app) as app:
         yield app
-        db.session.remove()
-        _empty_all_tables()
-        db.engine.dispose()
-        close_redis(app)
 
 
 class World:

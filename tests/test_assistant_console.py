@@ -21,8 +21,8 @@ from app.models import (
 )
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
-from tests.conftest import at_once, csrf_token_from, csrf_token_of, gen_user, signed_in_staff
-from tests.test_journey import World
+from tests.conftest import at_once, csrf_token_from, csrf_token_of, signed_in_staff
+from tests.factories import World, gen_user
 
 HX = {"HX-Request": "true"}
 

@@ -8,8 +8,9 @@ from app import db
 from app.models import AuditEvent, Candidate, CandidateState, Exam, Role
 from app.setup.panels import create_panel
 from app.timeutil import utcnow
-from tests.conftest import csrf_token_of, gen_exam, gen_user, signed_in_staff
-from tests.test_hr_pages import gen_candidate, hr  # noqa: F401  (the fixture)
+from tests.conftest import csrf_token_of, signed_in_staff
+from tests.test_hr_pages import hr  # noqa: F401  (the fixture)
+from tests.factories import gen_candidate, gen_exam, gen_user
 
 
 def _exam_with_two_candidates():

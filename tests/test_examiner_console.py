@@ -22,8 +22,8 @@ from app.models import (
 )
 from app.models.candidate import CandidateState as S
 from tests.candidate_client import CandidateBrowser
-from tests.conftest import StaffActions, at_once, csrf_token_from, gen_user
-from tests.test_journey import World
+from tests.conftest import StaffActions, at_once, csrf_token_from
+from tests.factories import World, gen_user
 
 HX = {"HX-Request": "true"}
 QUESTION = "第一题：谈谈你对“一网通办”的看法。"

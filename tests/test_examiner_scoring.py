@@ -20,7 +20,7 @@ from app.models import (
     ScoreDimension,
 )
 from tests.candidate_client import CandidateBrowser
-from tests.conftest import gen_user
+from tests.factories import gen_user
 from tests.test_examiner_console import (  # noqa: F401  (fixtures)
     ExaminerBrowser,
     _no_identity_on_examiner_pages,

@@ -10,8 +10,8 @@ from app.journey import Actor, perform
 from app.models import AuditEvent, Call, Candidate, HelpRequest, Panel, PanelMember, Role, Violation
 from app.models.candidate import CandidateState
 from app.timeutil import utcnow
-from tests.conftest import csrf_token_from, csrf_token_of, gen_exam, gen_user, signed_in_staff
-from tests.test_journey import World
+from tests.conftest import csrf_token_from, csrf_token_of, signed_in_staff
+from tests.factories import World, gen_exam, gen_user
 
 HX = {"HX-Request": "true"}
 

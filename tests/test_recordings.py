@@ -22,8 +22,7 @@ from rq.job import Job
 from app import db
 from app.models import AuditEvent, Call, Panel, PanelMember, Recording, RecordingStatus, Role
 from app.recordings.service import job_id_for, sign, started_at_from_name
-from tests.conftest import gen_exam, gen_user
-from tests.test_journey import World
+from tests.factories import World, gen_exam, gen_user
 
 SECRET = "s3cret-for-tests"
 

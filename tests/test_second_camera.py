@@ -26,6 +26,7 @@ from tests.candidate_client import CandidateBrowser
 from tests.conftest import csrf_token_from
 from tests.jitsi_rules import verify
 from tests.jitsi_world import hosted, hosted_config  # noqa: F401 - fixtures
+from tests.factories import World as JourneyWorld
 from tests.jitsi_world import (
     PERSONAL,
     RULES,
@@ -33,7 +34,6 @@ from tests.jitsi_world import (
     report,
     the_embed,
 )
-from tests.test_journey import World as JourneyWorld
 
 CONNECT_FIRST = "本场面试要求开启佐证（辅机位）摄像头：请先用手机扫码连接辅机位。"
 

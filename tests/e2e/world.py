@@ -20,7 +20,7 @@ from app.day.controls import close_entry_now
 from app.models import Candidate, Exam, ExamKind, Notice, QuestionSet, Role, ScoreDimension, User
 from app.setup.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
-from tests.conftest import gen_user
+from tests.factories import gen_user
 
 PASSWORD = "correct horse battery"
 

@@ -189,7 +189,7 @@ def test_examiner_pages_need_sign_in_the_role_and_the_panel(app, world, path):
 
 def test_an_examiner_of_another_panel_cannot_act_here(app, world, shown):
     c = in_room(world)
-    other = world.other_panel("chief-b")
+    other = world.add_other_panel("chief-b")
     browser = ExaminerBrowser(app, "chief-b", other.id, shown)
     assert browser.page().status_code == 200
     # Their own panel in the URL, our candidate: no such candidate there.

@@ -211,7 +211,7 @@ def test_only_the_chief_confirms_and_only_when_everyone_submitted(world, dims, i
 
 
 def test_an_examiner_of_another_panel_cannot_score_here(app, world, dims, interviewing, shown):
-    other = world.other_panel("chief-b")
+    other = world.add_other_panel("chief-b")
     browser = ExaminerBrowser(app, "chief-b", other.id, shown)
     browser.page()
     for what in ("draft", "submit", "change", "recuse", "confirm"):

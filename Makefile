@@ -25,8 +25,9 @@ run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m app.devserver
 
 ## The whole suite on PostgreSQL and on SQLite, both passes at once (with the real Redis on
-## 127.0.0.1, POSTGRES_PASS_REDIS and SQLITE_PASS_REDIS). Each pass writes a log, printed when both are done, then the
-## summary line of each; fails if either pass fails. A TEST_REDIS_URL set for both: one by one.
+## 127.0.0.1: POSTGRES_PASS_REDIS, SQLITE_PASS_REDIS). Each pass writes a log, printed when
+## both are done, then each one's summary line; fails if either fails. A TEST_REDIS_URL set for
+## both runs them one by one.
 test: $(STAMP)
 	@logs=$$(mktemp -d); \
 	if [ -n "$(TEST_REDIS_URL)" ]; then \
@@ -41,19 +42,19 @@ test: $(STAMP)
 	echo "===== SQLite pass ====="; cat $$logs/sqlite.log; \
 	echo "===== summary ====="; \
 	for pass in postgres sqlite; do \
-	  echo "$$pass: $$(grep -E '(passed|failed|errors?|skipped|deselected|no tests ran).* in [0-9.]+s' \
+	  echo "$$pass: $$(grep -E \
+	    '(passed|failed|errors?|skipped|deselected|no tests ran).* in [0-9.]+s' \
 	    $$logs/$$pass.log | tail -n 1)"; \
 	done; \
 	rm -rf $$logs; \
 	[ $$pg -eq 0 ] && [ $$lite -eq 0 ]
 
 test-postgres: $(STAMP)
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(POSTGRES_PASS_REDIS)) \
-	  $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) \
+	  TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(POSTGRES_PASS_REDIS)) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-sqlite: $(STAMP)
-	TEST_DATABASE_URL= TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(SQLITE_PASS_REDIS)) \
-	  $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL= TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(SQLITE_PASS_REDIS)) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean-instance:
 	rm -rf instance

@@ -21,7 +21,7 @@ from app import create_app, db
 from app.config import Config, database_url
 from app.redis_conn import close_redis, get_redis
 from app.security.limits import limiter
-from tests.factories import gen_exam, gen_user  # noqa: F401  (tests/factories.py; still importable here)
+from tests.factories import gen_exam, gen_user  # noqa: F401  (still importable from here)
 
 ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres")
 # `make test` runs the two passes at once, each on a Redis database of its own.
@@ -36,9 +36,7 @@ def pytest_collection_modifyitems(config, items):
     database: they run in the PostgreSQL pass only (tests/e2e by folder, others by marker)."""
     if ON_POSTGRES:
         return
-    skip = pytest.mark.skip(
-        reason="not a database test: run in the PostgreSQL pass (TEST_DATABASE_URL=postgresql://...)"
-    )
+    skip = pytest.mark.skip(reason="not a database test: run in the PostgreSQL pass only")
     for item in items:
         if HERE / "e2e" in item.path.parents or item.get_closest_marker("postgres_pass"):
             item.add_marker(skip)

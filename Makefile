@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/interview_room_test
 PYTEST_ARGS ?=
+# One Redis database per pass, so that the two can run at once; TEST_REDIS_URL overrides both.
+POSTGRES_PASS_REDIS ?= redis://127.0.0.1:6379/13
+SQLITE_PASS_REDIS ?= redis://127.0.0.1:6379/14
 
 .PHONY: run test test-postgres test-sqlite lint venv clean-instance bench
 
@@ -21,14 +24,37 @@ $(STAMP): requirements.txt requirements-dev.txt bench/requirements.txt
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m app.devserver
 
-## The whole suite, on PostgreSQL and then on SQLite (both with the real Redis on 127.0.0.1).
-test: test-postgres test-sqlite
+## The whole suite on PostgreSQL and on SQLite, both passes at once (with the real Redis on
+## 127.0.0.1: POSTGRES_PASS_REDIS, SQLITE_PASS_REDIS). Each pass writes a log, printed when
+## both are done, then each one's summary line; fails if either fails. A TEST_REDIS_URL set for
+## both runs them one by one.
+test: $(STAMP)
+	@logs=$$(mktemp -d); \
+	if [ -n "$(TEST_REDIS_URL)" ]; then \
+	  $(MAKE) --no-print-directory test-postgres >$$logs/postgres.log 2>&1; pg=$$?; \
+	  $(MAKE) --no-print-directory test-sqlite >$$logs/sqlite.log 2>&1; lite=$$?; \
+	else \
+	  $(MAKE) --no-print-directory test-postgres >$$logs/postgres.log 2>&1 & pgpid=$$!; \
+	  $(MAKE) --no-print-directory test-sqlite >$$logs/sqlite.log 2>&1 & litepid=$$!; \
+	  wait $$pgpid; pg=$$?; wait $$litepid; lite=$$?; \
+	fi; \
+	echo "===== PostgreSQL pass ====="; cat $$logs/postgres.log; \
+	echo "===== SQLite pass ====="; cat $$logs/sqlite.log; \
+	echo "===== summary ====="; \
+	for pass in postgres sqlite; do \
+	  echo "$$pass: $$(grep -E \
+	    '(passed|failed|errors?|skipped|deselected|no tests ran).* in [0-9.]+s' \
+	    $$logs/$$pass.log | tail -n 1)"; \
+	done; \
+	rm -rf $$logs; \
+	[ $$pg -eq 0 ] && [ $$lite -eq 0 ]
 
 test-postgres: $(STAMP)
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) \
+	  TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(POSTGRES_PASS_REDIS)) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-sqlite: $(STAMP)
-	TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL= TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(SQLITE_PASS_REDIS)) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Lint and type check: ruff (rules and format), mypy on app/, ESLint on app/static/js.
 ## ESLint comes from package.json: run `npm ci` once first (.ci/run does).

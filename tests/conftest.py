@@ -1,28 +1,45 @@
 """Shared fixtures: the app on a real database (PostgreSQL or SQLite) and a real Redis.
 
-TEST_DATABASE_URL picks the database (`make test` runs the suite once on each); the schema is
-built by the migrations, once per run, so tests also prove that the migrations match the models.
-Redis is the real server on its own database number, flushed between tests.
+TEST_DATABASE_URL picks the database (`make test` runs the suite once on each, both at once); the
+schema is built by the migrations, once per run, so tests also prove that the migrations match
+the models. The app is built once per run; each test empties the tables afterwards and starts on
+a flushed Redis database (13 in the PostgreSQL pass, 14 in the SQLite pass; TEST_REDIS_URL wins).
 """
 
 import os
 import re
 import threading
-from datetime import timedelta
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from werkzeug.security import generate_password_hash
 
 from app import create_app, db
 from app.config import Config, database_url
 from app.redis_conn import close_redis, get_redis
-from app.models import Exam, ExamKind, Role, User
-from app.timeutil import utcnow
+from app.security.limits import limiter
+from tests.factories import gen_exam, gen_user  # noqa: F401  (still importable from here)
 
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres")
+# `make test` runs the two passes at once, each on a Redis database of its own.
+TEST_REDIS_URL = os.environ.get(
+    "TEST_REDIS_URL", f"redis://127.0.0.1:6379/{13 if ON_POSTGRES else 14}"
+)
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser, deploy, bench and script tests test Chromium, nginx and shell scripts, not the
+    database: they run in the PostgreSQL pass only (tests/e2e by folder, others by marker)."""
+    if ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="not a database test: run in the PostgreSQL pass only")
+    for item in items:
+        if HERE / "e2e" in item.path.parents or item.get_closest_marker("postgres_pass"):
+            item.add_marker(skip)
 
 
 def _test_database_url(tmp_path_factory) -> str:
@@ -100,17 +117,59 @@ class IsolatedClient(FlaskClient):
         return response
 
 
-@pytest.fixture
-def app(config_class, _schema):
-    app = create_app(config_class)
+@pytest.fixture(scope="session")
+def _session_app(config_class, _schema):
+    """The app, built once: compiling its routes and templates per test cost more than most
+    tests. Tests that need another configuration build their own with create_app."""
+    return built_once(config_class)
+
+
+def built_once(config) -> tuple:
+    """An app for a whole run, with what `isolated` restores before each test."""
+    app = create_app(config)
     app.test_client_class = IsolatedClient
+    # Flask-Limiter is one object for every app: create_app(Other) in a test points its storage
+    # at Other's Redis; each test starts from this app's.
+    return app, dict(vars(limiter))
+
+
+@contextmanager
+def isolated(built):
+    """One test on a shared app: a flushed Redis first; afterwards empty tables, and the
+    configuration a test changed for itself (a smaller upload limit, CSRF off, a dead Redis)
+    put back."""
+    app, limiter_state = built
+    config = dict(app.config)
+    redis_url = app.extensions["redis_url"]
+    vars(limiter).clear()
+    vars(limiter).update(limiter_state)
     with app.app_context():
         get_redis().flushdb()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            _empty_all_tables()
+            db.engine.dispose()
+            close_redis(app)
+            app.config.clear()
+            app.config.update(config)
+            app.extensions["redis_url"] = redis_url
+
+
+@pytest.fixture(scope="session")
+def _hosted_app(config_class, _schema):
+    """tests/jitsi_world.py's selfhosted-mode app, built once too (defined here, where every
+    module that imports its `hosted` fixture finds it)."""
+    from tests.jitsi_world import hosted_config_of
+
+    return built_once(hosted_config_of(config_class))
+
+
+@pytest.fixture
+def app(_session_app):
+    with isolated(_session_app) as app:
         yield app
-        db.session.remove()
-        _empty_all_tables()
-        db.engine.dispose()
-        close_redis(app)
 
 
 @pytest.fixture
@@ -129,6 +188,12 @@ def csrf_token_from(html: str) -> str:
     )
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def csrf_token_of(client) -> str:
+    """The CSRF token of the client's session (signed in or not), from the page it lands on."""
+    page = client.get("/staff/login", follow_redirects=True)
+    return csrf_token_from(page.get_data(as_text=True))
 
 
 class StaffActions:
@@ -185,29 +250,3 @@ def signed_in_staff(app, username: str):
 @pytest.fixture
 def staff(client):
     return StaffActions(client)
-
-
-# --- factories (CTFd's gen_* helpers) ---------------------------------------------------------
-
-
-def gen_user(username: str, role: str = Role.HR, password: str = "correct horse battery", **kw) -> User:
-    user = User(username=username, display_name=kw.pop("display_name", username), role=role, **kw)
-    # A cheap hash keeps the suite fast; production hashing is User.set_password (scrypt).
-    user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def gen_exam(name: str = "2026年事业单位面试", kind: str = ExamKind.FORMAL, **kw) -> Exam:
-    now = utcnow()
-    exam = Exam(
-        name=name,
-        kind=kind,
-        login_opens_at=kw.pop("login_opens_at", now - timedelta(hours=1)),
-        login_closes_at=kw.pop("login_closes_at", now + timedelta(hours=8)),
-        **kw,
-    )
-    db.session.add(exam)
-    db.session.commit()
-    return exam

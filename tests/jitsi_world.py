@@ -6,7 +6,6 @@ Selfhosted mode runs on an app of its own (`hosted`); development mode is confte
 (JITSI_DOMAIN unset). Test modules import the two fixtures by name.
 """
 
-from datetime import timedelta
 from html.parser import HTMLParser
 
 import jwt
@@ -15,19 +14,9 @@ from flask import render_template
 from sqlalchemy import select
 
 from app import create_app, db
-from app.jitsi.rooms import new_room_name
-from app.models import AuditEvent, Call, Candidate, Panel, PanelMember, Role
-from app.models.candidate import CandidateState as S
-from app.redis_conn import close_redis, get_redis
-from app.timeutil import utcnow
-from tests.conftest import (
-    IsolatedClient,
-    StaffActions,
-    _empty_all_tables,
-    csrf_token_from,
-    gen_exam,
-    gen_user,
-)
+from app.models import AuditEvent, Candidate
+from tests.conftest import IsolatedClient, StaffActions, csrf_token_from, isolated
+from tests.factories import PERSONAL  # noqa: F401  (the call tests import it from here)
 from tests.jitsi_rules import ServerRules
 
 DOMAIN = "meet.example.org"
@@ -41,18 +30,20 @@ RULES = ServerRules(
     domain="meet.jitsi",
 )
 DEV_BANNER = "开发模式：通话未加密，未使用令牌 / Development mode: calls are NOT secured"
-# The candidate's name, ID number and mobile: none may reach a token or a call page's data.
-PERSONAL = ("张三丰", "110105199003071234", "13912345678")
 
 
-@pytest.fixture
-def hosted_config(config_class):
+def hosted_config_of(config_class):
     class Hosted(config_class):
         JITSI_DOMAIN = DOMAIN
         JITSI_APP_ID = APP_ID
         JITSI_APP_SECRET = SECRET
 
     return Hosted
+
+
+@pytest.fixture
+def hosted_config(config_class):
+    return hosted_config_of(config_class)
 
 
 def app_of(config):
@@ -62,69 +53,11 @@ def app_of(config):
 
 
 @pytest.fixture
-def hosted(hosted_config, _schema):
-    """The app in selfhosted mode, with conftest's database and Redis handling."""
-    app = app_of(hosted_config)
-    with app.app_context():
-        get_redis().flushdb()
+def hosted(_hosted_app):  # conftest.py builds it from hosted_config_of
+    """The app in selfhosted mode (built once per run), with conftest's database and Redis
+    handling."""
+    with isolated(_hosted_app) as app:
         yield app
-        db.session.remove()
-        _empty_all_tables()
-        db.engine.dispose()
-        close_redis(app)
-
-
-class World:
-    """One exam, two panels with real room names, their staff, and candidates on demand."""
-
-    def __init__(self, requires_second_camera: bool = False):
-        self.now = utcnow().replace(microsecond=0)
-        self.exam = gen_exam(entry_cutoff_at=self.now + timedelta(minutes=30),
-                             requires_second_camera=requires_second_camera)
-        self.chief = gen_user("chief", role=Role.EXAMINER, display_name="主考官")
-        self.examiner = gen_user("examiner2", role=Role.EXAMINER, display_name="考官 2")
-        self.assistant = gen_user("assistant", role=Role.ASSISTANT, display_name="面试助理 李")
-        self.outsider = gen_user("outsider", role=Role.ASSISTANT, display_name="别组助理")
-        self.hr = gen_user("hr", role=Role.HR)
-        self.panel = self._panel("第一考场", "999999", self.chief)
-        self.other_panel = self._panel("第二考场", "999998", None)
-        db.session.add_all([
-            PanelMember(panel_id=self.panel.id, user_id=self.chief.id, role="examiner"),
-            PanelMember(panel_id=self.panel.id, user_id=self.examiner.id, role="examiner"),
-            PanelMember(panel_id=self.panel.id, user_id=self.assistant.id, role="assistant"),
-            PanelMember(panel_id=self.other_panel.id, user_id=self.outsider.id, role="assistant"),
-        ])
-        db.session.commit()
-
-    def _panel(self, name, rest_code, chief):
-        panel = Panel(exam_id=self.exam.id, name=name, interview_room=new_room_name("ir-e1"),
-                      rest_room=new_room_name("ir-e1"), rest_room_code=rest_code,
-                      chief_examiner_id=chief.id if chief else None)
-        db.session.add(panel)
-        db.session.flush()
-        return panel
-
-    def candidate(self, state=S.WAITING, lot=7, **kw) -> Candidate:
-        c = Candidate(exam_id=self.exam.id, panel_id=self.panel.id, name=PERSONAL[0],
-                      id_number=PERSONAL[1], phone=PERSONAL[2], position="综合管理岗",
-                      code=f"{100000 + lot}", state=state, lot_number=lot, **kw)
-        db.session.add(c)
-        db.session.commit()
-        return c
-
-    def interviewing(self, lot=7) -> Candidate:
-        """In the interview room, the countdown running with 8 minutes left."""
-        c = self.candidate(S.INTERVIEWING, lot, reading_started_at=self.now - timedelta(minutes=2),
-                           timer_started_at=self.now - timedelta(minutes=2),
-                           deadline_at=self.now + timedelta(minutes=8))
-        db.session.add(Call(candidate_id=c.id, panel_id=self.panel.id, kind="interview",
-                            room=self.panel.interview_room,
-                            called_at=self.now - timedelta(minutes=3),
-                            accept_by=self.now - timedelta(minutes=2),
-                            accepted_at=self.now - timedelta(minutes=2, seconds=30),
-                            outcome="accepted"))
-        db.session.commit()
-        return c
 
 
 class _EmbedParser(HTMLParser):

@@ -3,7 +3,7 @@
 import pytest
 
 from app.models import Role
-from tests.conftest import gen_user
+from tests.factories import gen_user
 
 STAFF_PAGES = {
     "/admin/staff": {Role.ADMIN},

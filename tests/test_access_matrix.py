@@ -14,7 +14,9 @@ route:
 - Routes opened by a secret in the URL or a signature (/calls/phone/<code>, /hooks/*) refuse
   whoever does not hold it.
 - PUBLIC below: anyone.
-Anything else is only held to "no 500".
+Anything else is only held to "no 500". Under /hr the answer is exact, per identity: 302 to the
+sign-in for nobody and candidates, 403 with nothing audited for assistants and examiners, 200
+for every HR and admin GET (HR_GET_STATUS lists any other).
 
 "Refused" means 401, 403, 404, 429, or a redirect to the staff login page or the code page.
 Writes (POST, PUT, PATCH, DELETE) are sent with an empty form and no CSRF token check (disabled
@@ -28,10 +30,12 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.routing import IntegerConverter, Rule
 
 from app import db
 from app.models import (
+    AuditEvent,
     Candidate,
     HelpRequest,
     Notice,
@@ -42,7 +46,7 @@ from app.models import (
 from app.models.candidate import CandidateState as S
 from app.setup.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
-from tests.conftest import gen_exam, gen_user
+from tests.factories import gen_exam, gen_user
 
 PUBLIC = {"/", "/healthz", "/readyz", "/staff/login", "/signed-in-elsewhere", "/calls/phone"}
 SKIPPED = {"/static/<path:filename>", "/staff/logout"}  # files; signing out would end the walk
@@ -236,6 +240,56 @@ def test_every_route_for_every_identity(matrix_app, identity):
             problems.append(f"{method} {url} ({rule.endpoint}): {identity} got "
                             f"{response.status_code}, expected a refusal")
     assert tried > 50
+    assert not problems, f"{identity}:\n" + "\n".join(problems)
+
+
+# --- HR's routes: an exact answer per identity ---------------------------------------------------
+
+# An HR or admin GET answers 200 (the page, the download) unless listed here.
+HR_GET_STATUS: dict[str, int] = {}
+
+
+def hr_expectation(identity: str, method: str, rule: Rule) -> int | None:
+    """The status an HR route answers `identity`; None: only held to 'no 500' (an HR write with
+    an empty form answers with the form's own errors, tested route by route in test_hr_*)."""
+    if identity in ("anonymous", "candidate"):
+        return 302  # to the staff sign-in page
+    if _role_of(identity) not in ROLE_PREFIXES["/hr/"]:
+        return 403
+    if method == "GET":
+        return HR_GET_STATUS.get(rule.endpoint, 200)
+    return None
+
+
+def hr_routes(app) -> list[tuple[str, Rule]]:
+    return [(method, rule) for method, rule in routes(app) if rule.rule.startswith("/hr/")]
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_every_hr_route_answers_each_identity_as_expected(matrix_app, identity):
+    """Sign-in for nobody and candidates, 403 (and nothing audited) for assistants and
+    examiners, every page and download for HR and admins; every /hr route, from url_map."""
+    world = build_world()
+    client = matrix_app.test_client()
+    _sign_in(client, identity, world)
+    problems = []
+    for method, rule in hr_routes(matrix_app):
+        url = url_for_rule(rule, world["params"])
+        expected = hr_expectation(identity, method, rule)
+        audited = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+        response = client.open(url, method=method, data={} if method != "GET" else None)
+        got = response.status_code
+        if expected is None:
+            if got >= 500:
+                problems.append(f"{method} {url} ({rule.endpoint}): {got}")
+            continue
+        if got != expected:
+            problems.append(f"{method} {url} ({rule.endpoint}): {got}, expected {expected}")
+        elif got == 302 and urlsplit(response.headers["Location"]).path != "/staff/login":
+            problems.append(f"{method} {url} ({rule.endpoint}): to {response.headers['Location']}")
+        elif got == 403 and db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) != audited:
+            problems.append(f"{method} {url} ({rule.endpoint}): refused, but audited")
+    assert len(hr_routes(matrix_app)) > 30
     assert not problems, f"{identity}:\n" + "\n".join(problems)
 
 

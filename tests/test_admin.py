@@ -2,7 +2,8 @@ from sqlalchemy import select
 
 from app import db
 from app.models import AuditEvent, Role, User
-from tests.conftest import csrf_token_from, gen_user
+from tests.conftest import csrf_token_from
+from tests.factories import gen_user
 
 
 def _post(client, url, data):

@@ -2,7 +2,8 @@ from sqlalchemy import select
 
 from app import db
 from app.models import AuditEvent, Role
-from tests.conftest import csrf_token_from, gen_user
+from tests.conftest import csrf_token_from
+from tests.factories import gen_user
 
 
 def test_login_lands_on_the_role_home_and_is_audited(app, client, staff):

@@ -18,14 +18,14 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.postgres_pass  # tests/conftest.py: not a database test
+
 
 def _postgres_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL") or ""
     return url if url.startswith("postgresql") else None
 
 
-@pytest.mark.skipif(_postgres_url() is None,
-                    reason="the benchmark runs on PostgreSQL: checked in the PostgreSQL pass")
 def test_make_bench_prints_its_json_with_the_ratio():
     bench_db = sa.make_url(_postgres_url()).set(database="ir_bench_smoke")
     env = {

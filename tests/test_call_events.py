@@ -12,8 +12,8 @@ from app.models import AuditEvent, Call
 from app.models.candidate import CandidateState as S
 from app.redis_conn import close_redis, get_redis
 from tests.conftest import StaffActions
+from tests.factories import World
 from tests.jitsi_world import (
-    World,
     audit_kinds,
     csrf_token,
     report,
@@ -23,7 +23,7 @@ from tests.jitsi_world import (
 
 
 def test_candidate_reports_for_their_own_room(app, client):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     token = sign_in_candidate(client, candidate)
     room = world.panel.interview_room
@@ -47,7 +47,7 @@ def test_candidate_reports_for_their_own_room(app, client):
 
 
 def test_candidate_may_not_report_for_another_room(app, client):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     token = sign_in_candidate(client, candidate)
     for room in (world.other_panel.interview_room, world.panel.rest_room, "ir-e1-" + "0" * 32):
@@ -57,7 +57,7 @@ def test_candidate_may_not_report_for_another_room(app, client):
 
 
 def test_a_late_leave_report_is_accepted_but_not_a_late_join(app, client):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     token = sign_in_candidate(client, candidate)
     room = world.panel.interview_room
@@ -70,14 +70,14 @@ def test_a_late_leave_report_is_accepted_but_not_a_late_join(app, client):
 
 
 def test_anonymous_reports_are_refused(app, client):
-    world = World()
+    world = World.for_calls()
     token = csrf_token(client)
     response = report(client, token, room=world.panel.interview_room)
     assert response.status_code == 403
 
 
 def test_reports_need_the_csrf_token(app, client):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     sign_in_candidate(client, candidate)
     response = client.post("/calls/events", json={"event": "videoConferenceJoined",
@@ -93,7 +93,7 @@ def test_reports_need_the_csrf_token(app, client):
     "not an object",
 ])
 def test_malformed_reports_are_400(app, client, payload):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     token = sign_in_candidate(client, candidate)
     if isinstance(payload, dict):
@@ -103,7 +103,7 @@ def test_malformed_reports_are_400(app, client, payload):
 
 
 def test_detail_keys_cannot_pose_as_audit_arguments(app, client):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     token = sign_in_candidate(client, candidate)
     response = report(client, token, "cameraError", room=world.panel.interview_room,
@@ -115,7 +115,7 @@ def test_detail_keys_cannot_pose_as_audit_arguments(app, client):
 
 
 def test_staff_of_the_panel_report_and_recording_status_shows(app, client):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     room = world.panel.interview_room
     StaffActions(client).login("chief")
@@ -139,7 +139,7 @@ def test_staff_of_the_panel_report_and_recording_status_shows(app, client):
 
 
 def test_staff_of_another_panel_may_not_report_but_hr_may(app):
-    world = World()
+    world = World.for_calls()
     world.interviewing()
     room = world.panel.interview_room
     client, token = staff_client(app, "outsider")
@@ -149,7 +149,7 @@ def test_staff_of_another_panel_may_not_report_but_hr_may(app):
 
 
 def test_staff_may_report_for_a_debug_call_of_their_panel(app):
-    world = World()
+    world = World.for_calls()
     candidate = world.candidate(S.DEBUGGING)
     debug_room = new_room_name("ir-e1")
     db.session.add(Call(candidate_id=candidate.id, panel_id=world.panel.id, kind="debug",
@@ -162,7 +162,7 @@ def test_staff_may_report_for_a_debug_call_of_their_panel(app):
 
 
 def test_call_status_badges(app):
-    world = World()
+    world = World.for_calls()
     room = world.panel.interview_room
     with app.test_request_context("/"):
         assert "尚无通话" in render_template("_call_status.html", status=room_status(room))
@@ -187,7 +187,7 @@ def test_room_status_tolerates_redis_down(app):
 
 
 def test_every_reported_event_is_audited_with_its_kind(app, client):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     token = sign_in_candidate(client, candidate)
     room = world.panel.interview_room
@@ -200,7 +200,7 @@ def test_every_reported_event_is_audited_with_its_kind(app, client):
 
 
 def test_a_jaas_room_is_reported_and_shown_as_the_bare_room(app, client):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     token = sign_in_candidate(client, candidate)
     room = world.panel.interview_room
@@ -211,7 +211,7 @@ def test_a_jaas_room_is_reported_and_shown_as_the_bare_room(app, client):
 
 def test_reports_show_on_the_examiners_call_status(app, client):
     """The candidate's browser reports; the chief's page (its polled status line) shows it."""
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     room = world.panel.interview_room
     token = sign_in_candidate(client, candidate)

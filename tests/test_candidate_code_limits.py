@@ -10,8 +10,7 @@ from app.security import code_alerts as code_guard
 from app.models import AuditEvent
 from app.timeutil import utcnow
 from tests.candidate_client import CandidateBrowser
-from tests.conftest import gen_exam
-from tests.test_candidate_login import gen_candidate
+from tests.factories import gen_candidate, gen_exam
 
 
 def test_failures_per_address_are_limited_with_a_chinese_429_on_the_code_page(app, client):

@@ -6,17 +6,10 @@ import time_machine
 from sqlalchemy import select
 
 from app import db
-from app.models import AuditEvent, Candidate
+from app.models import AuditEvent
 from app.timeutil import utcnow
-from tests.conftest import csrf_token_from, gen_exam
-
-
-def gen_candidate(exam, code="123456", **kw) -> Candidate:
-    candidate = Candidate(exam_id=exam.id, name=kw.pop("name", "王晓明"), id_number=kw.pop("id_number", "11010519900101001X"),
-                          phone="13800138000", position="综合管理岗", code=code, **kw)
-    db.session.add(candidate)
-    db.session.commit()
-    return candidate
+from tests.conftest import csrf_token_from
+from tests.factories import gen_candidate, gen_exam
 
 
 def enter_code(client, code):
@@ -30,7 +23,7 @@ def test_code_page_asks_for_the_code(client):
 
 
 def test_right_code_inside_the_window_signs_in(app, client):
-    candidate = gen_candidate(gen_exam())
+    candidate = gen_candidate(gen_exam(), code="123456")
     response = enter_code(client, "123456")
     assert response.status_code == 303 and response.headers["Location"] == "/me"
     page = client.get("/me").get_data(as_text=True)
@@ -40,7 +33,7 @@ def test_right_code_inside_the_window_signs_in(app, client):
 
 
 def test_malformed_and_wrong_codes_get_chinese_messages_and_are_logged(app, client):
-    gen_candidate(gen_exam())
+    gen_candidate(gen_exam(), code="123456")
     short = enter_code(client, "12345")
     assert short.status_code == 400 and "6位数字" in short.get_data(as_text=True)
     wrong = enter_code(client, "654321")
@@ -54,7 +47,7 @@ def test_malformed_and_wrong_codes_get_chinese_messages_and_are_logged(app, clie
 def test_code_outside_its_window_is_refused_with_the_opening_time(app, client):
     now = utcnow()
     exam = gen_exam(login_opens_at=now + timedelta(hours=2), login_closes_at=now + timedelta(hours=5))
-    gen_candidate(exam)
+    gen_candidate(exam, code="123456")
     early = enter_code(client, "123456")
     assert early.status_code == 400 and "尚未到登录时间" in early.get_data(as_text=True)
     with time_machine.travel(now + timedelta(hours=6), tick=False):
@@ -68,15 +61,15 @@ def test_same_code_in_another_window_belongs_to_the_exam_open_now(app, client):
     now = utcnow()
     past = gen_exam("旧", login_opens_at=now - timedelta(days=3), login_closes_at=now - timedelta(days=2))
     current = gen_exam("新")
-    gen_candidate(past, name="旧考生")
-    fresh = gen_candidate(current, name="新考生")
+    gen_candidate(past, name="旧考生", code="123456")
+    fresh = gen_candidate(current, name="新考生", code="123456")
     enter_code(client, "123456")
     with client.session_transaction() as session:
         assert session["candidate_id"] == fresh.id
 
 
 def test_second_sign_in_takes_over_and_the_first_page_is_told(app):
-    gen_candidate(gen_exam())
+    gen_candidate(gen_exam(), code="123456")
     first, second = app.test_client(), app.test_client()
     enter_code(first, "123456")
     assert first.get("/me").status_code == 200

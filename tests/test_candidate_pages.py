@@ -13,7 +13,7 @@ from app.journey import Actor, perform
 from app.models import AuditEvent, Candidate, CandidateResult, HelpRequest, QuestionSet
 from app.models.candidate import CandidateState as S
 from tests.candidate_client import CandidateBrowser
-from tests.test_journey import World
+from tests.factories import World
 
 SECRET = "请谈谈你对基层治理中“最后一公里”问题的理解"
 

@@ -17,7 +17,7 @@ from app.journey import Actor, perform
 from app.models import Candidate
 from app.models.candidate import CandidateState as S
 from tests.candidate_client import CandidateBrowser
-from tests.test_journey import World
+from tests.factories import World
 
 
 def fresh(candidate) -> Candidate:

@@ -10,7 +10,7 @@ from app.jobs.sweep import ensure_scheduled, run_sweep, sweep
 from app.journey import perform
 from app.models import AuditEvent, Candidate
 from app.models.candidate import CandidateState as S
-from tests.test_journey import World
+from tests.factories import World
 
 
 def test_sweep_marks_absentees_and_assigns_lots_once(app):

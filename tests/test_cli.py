@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from app import db
 from app.models import AuditEvent, Candidate, Exam, Panel, User
-from tests.conftest import gen_exam
 from tests.test_candidate_import import gen_id_number  # the independent check-digit helper
+from tests.factories import gen_exam
 
 
 def _csv(rows, encoding="utf-8"):

@@ -4,7 +4,7 @@ from app import db
 from app.setup.codes import allocate_codes, conflicting_codes, overlapping_exam_ids
 from app.models import Candidate
 from app.timeutil import utcnow
-from tests.conftest import gen_exam
+from tests.factories import gen_exam
 
 
 def _add(exam, codes):

@@ -15,6 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx" / "interview-room.conf"
 
+pytestmark = pytest.mark.postgres_pass  # tests/conftest.py: not a database test
+
 
 @pytest.mark.skipif(shutil.which("nginx") is None and not os.environ.get("DEPLOY_CHECKS_REQUIRED"),
                     reason="nginx is not installed here (.ci/run installs nginx-light)")

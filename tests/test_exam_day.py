@@ -5,11 +5,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app import db
-from app.models import AuditEvent, Candidate, CandidateState, Exam
+from app.models import AuditEvent, Candidate, CandidateState, Exam, Role
 from app.setup.panels import create_panel
 from app.timeutil import utcnow
-from tests.conftest import gen_exam
-from tests.test_hr_pages import gen_candidate, hr  # noqa: F401  (the fixture)
+from tests.conftest import csrf_token_of, signed_in_staff
+from tests.test_hr_pages import hr  # noqa: F401  (the fixture)
+from tests.factories import gen_candidate, gen_exam, gen_user
 
 
 def _exam_with_two_candidates():
@@ -59,7 +60,15 @@ def test_closing_twice_or_before_the_login_opens_is_refused_and_changes_nothing(
 
 def test_only_hr_may_close_entry(app, client):
     exam = gen_exam(entry_cutoff_at=utcnow() + timedelta(days=3))
-    response = client.post(f"/hr/exams/{exam.id}/close-entry")
-    assert response.status_code in (302, 400, 403)
+    # With a valid CSRF token, so that what refuses is the role (403) or the sign-in (302).
+    response = client.post(f"/hr/exams/{exam.id}/close-entry",
+                           data={"csrf_token": csrf_token_of(client)})
+    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+    for username, role in (("assistant1", Role.ASSISTANT), ("examiner1", Role.EXAMINER)):
+        gen_user(username, role=role)
+        staff = signed_in_staff(app, username)
+        response = staff.post(f"/hr/exams/{exam.id}/close-entry",
+                              data={"csrf_token": csrf_token_of(staff)})
+        assert response.status_code == 403, username
     db.session.expire_all()
     assert db.session.get(Exam, exam.id).entry_cutoff_at > utcnow()

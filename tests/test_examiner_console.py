@@ -22,8 +22,8 @@ from app.models import (
 )
 from app.models.candidate import CandidateState as S
 from tests.candidate_client import CandidateBrowser
-from tests.conftest import StaffActions, at_once, csrf_token_from, gen_user
-from tests.test_journey import World
+from tests.conftest import StaffActions, at_once, csrf_token_from
+from tests.factories import World, gen_user
 
 HX = {"HX-Request": "true"}
 QUESTION = "第一题：谈谈你对“一网通办”的看法。"
@@ -189,7 +189,7 @@ def test_examiner_pages_need_sign_in_the_role_and_the_panel(app, world, path):
 
 def test_an_examiner_of_another_panel_cannot_act_here(app, world, shown):
     c = in_room(world)
-    other = world.other_panel("chief-b")
+    other = world.add_other_panel("chief-b")
     browser = ExaminerBrowser(app, "chief-b", other.id, shown)
     assert browser.page().status_code == 200
     # Their own panel in the URL, our candidate: no such candidate there.

@@ -1,7 +1,6 @@
 """Scoring on the examiner console over HTTP: drafts, bounds, submission, recusal, the chief's
 confirmation, what each examiner may see, the result board and publication."""
 
-from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -20,7 +19,7 @@ from app.models import (
     ScoreDimension,
 )
 from tests.candidate_client import CandidateBrowser
-from tests.conftest import gen_user
+from tests.factories import gen_user
 from tests.test_examiner_console import (  # noqa: F401  (fixtures)
     ExaminerBrowser,
     _no_identity_on_examiner_pages,
@@ -211,7 +210,7 @@ def test_only_the_chief_confirms_and_only_when_everyone_submitted(world, dims, i
 
 
 def test_an_examiner_of_another_panel_cannot_score_here(app, world, dims, interviewing, shown):
-    other = world.other_panel("chief-b")
+    other = world.add_other_panel("chief-b")
     browser = ExaminerBrowser(app, "chief-b", other.id, shown)
     browser.page()
     for what in ("draft", "submit", "change", "recuse", "confirm"):

@@ -18,7 +18,8 @@ from app import create_app, db
 from app.models import Candidate, Role
 from app.redis_conn import close_redis, get_redis
 from app.routes.health import DATABASE_AWAY
-from tests.conftest import IsolatedClient, csrf_token_from, gen_exam, gen_user
+from tests.conftest import IsolatedClient, csrf_token_from
+from tests.factories import gen_exam, gen_user
 
 HTMX = {"HX-Request": "true"}
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1

@@ -19,6 +19,8 @@ from tests.test_recordings import SECRET, jibri_host, make_recording_file, queue
 SCRIPT = Path(__file__).resolve().parent.parent / "jitsi" / "jibri" / "finalize.sh"
 FILE = "ir-zz-room_2026-11-23-02-00-00.mp4"
 
+pytestmark = pytest.mark.postgres_pass  # tests/conftest.py: not a database test
+
 
 class AppServer:
     def __init__(self, app, port: int = 0):

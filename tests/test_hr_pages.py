@@ -1,5 +1,5 @@
 """HR pages: exams, panels, candidate import, panel assignment, codes and slips, live list,
-notices and question sets; each change audited, each page closed to other roles."""
+notices and question sets; each change audited. Who may open each page: test_access_matrix.py."""
 
 import csv
 import io
@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 
 from app import db
-from app.setup.id_checks import id_number_problem
 from app.models import (
     AuditEvent,
     Candidate,
@@ -25,11 +24,12 @@ from app.models import (
     QuestionSet,
     Role,
 )
-from app.setup.panels import create_panel, set_panel_staff
+from app.setup.panels import set_panel_staff
 from app.routes.hr import codes as hr_routes
 from app.setup.slips import SLIP_HEADER
 from app.timeutil import format_beijing, utcnow
-from tests.conftest import csrf_token_from, gen_exam, gen_user
+from tests.conftest import csrf_token_from
+from tests.factories import gen_candidate, gen_exam, gen_panel, gen_user, id_number
 
 CODE = re.compile(r"^\d{6}$")
 
@@ -61,34 +61,6 @@ def hr(app, client, staff):
     gen_user("hr1", role=Role.HR)
     assert staff.login("hr1").status_code == 302
     return HR(client)
-
-
-def id_number(index: int, born: str = "19900101") -> str:
-    base = f"110105{born}{index:03d}"
-    return next(base + c for c in "0123456789X" if id_number_problem(base + c) is None)
-
-
-def gen_candidate(exam, name="考生", *, code=None, position="综合管理", panel=None, **kw):
-    index = kw.pop("index", None) or (db.session.scalar(sa.select(sa.func.count(Candidate.id))) + 1)
-    candidate = Candidate(
-        exam_id=exam.id,
-        name=name,
-        id_number=kw.pop("id_number", id_number(index)),
-        phone=kw.pop("phone", f"138{index:08d}"),
-        position=position,
-        code=code or f"{100000 + index:06d}",
-        panel_id=panel.id if panel is not None else None,
-        **kw,
-    )
-    db.session.add(candidate)
-    db.session.commit()
-    return candidate
-
-
-def gen_panel(exam, name="第一考场"):
-    panel = create_panel(exam, name)
-    db.session.commit()
-    return panel
 
 
 def exam_form(**overrides) -> dict:
@@ -808,97 +780,4 @@ def test_question_set_crud(hr):
     assert len(events("question_set.deleted")) == 1
 
 
-# --- who may open the HR pages ----------------------------------------------------------------
-
-HR_GET_URLS = [
-    "/hr/exams",
-    "/hr/exams/new",
-    "/hr/exams/{exam}",
-    "/hr/exams/{exam}/edit",
-    "/hr/exams/{exam}/panels/new",
-    "/hr/exams/{exam}/panels/{panel}",
-    "/hr/exams/{exam}/import",
-    "/hr/exams/{exam}/assign",
-    "/hr/exams/{exam}/candidates",
-    "/hr/exams/{exam}/codes",
-    "/hr/exams/{exam}/slips",
-    "/hr/exams/{exam}/slips.csv",
-    "/hr/exams/{exam}/slips.xlsx",
-    "/hr/exams/{exam}/notices",
-    "/hr/exams/{exam}/notices/new",
-    "/hr/exams/{exam}/notices/{notice}",
-    "/hr/exams/{exam}/questions",
-    "/hr/exams/{exam}/questions/new",
-    "/hr/exams/{exam}/questions/{question_set}",
-]
-HR_POST_URLS = [
-    "/hr/exams/new",
-    "/hr/exams/{exam}/edit",
-    "/hr/exams/{exam}/panels/new",
-    "/hr/exams/{exam}/panels/{panel}",
-    "/hr/exams/{exam}/import",
-    "/hr/exams/{exam}/assign",
-    "/hr/exams/{exam}/assign/distribute",
-    "/hr/exams/{exam}/candidates/{candidate}/code",
-    "/hr/exams/{exam}/notices/new",
-    "/hr/exams/{exam}/notices/{notice}",
-    "/hr/exams/{exam}/notices/{notice}/delete",
-    "/hr/exams/{exam}/questions/new",
-    "/hr/exams/{exam}/questions/{question_set}",
-    "/hr/exams/{exam}/questions/{question_set}/delete",
-]
-ROUTES = [("GET", url) for url in HR_GET_URLS] + [("POST", url) for url in HR_POST_URLS]
-
-
-@pytest.fixture
-def hr_objects(app):
-    exam = gen_exam()
-    panel = gen_panel(exam)
-    candidate = gen_candidate(exam, "甲")
-    notice = Notice(exam_id=exam.id, title="须知", body="…")
-    question_set = QuestionSet(exam_id=exam.id, title="题本", body="…")
-    db.session.add_all([notice, question_set])
-    db.session.commit()
-    return {
-        "exam": exam.id,
-        "panel": panel.id,
-        "candidate": candidate.id,
-        "notice": notice.id,
-        "question_set": question_set.id,
-    }
-
-
-def _request(client, method, url, token):
-    if method == "GET":
-        return client.get(url)
-    return client.post(url, data={"csrf_token": token})
-
-
-@pytest.mark.parametrize("method, url", ROUTES)
-def test_every_hr_route_sends_anonymous_to_login(client, hr_objects, method, url):
-    token = csrf_token_from(client.get("/staff/login").get_data(as_text=True))
-    response = _request(client, method, url.format(**hr_objects), token)
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/staff/login")
-
-
-@pytest.mark.parametrize("role", [Role.EXAMINER, Role.ASSISTANT])
-@pytest.mark.parametrize("method, url", ROUTES)
-def test_every_hr_route_refuses_examiners_and_assistants(
-    client, staff, hr_objects, role, method, url
-):
-    gen_user("someone", role=role)
-    assert staff.login("someone").status_code == 302
-    page = client.get("/staff/login", follow_redirects=True)
-    token = csrf_token_from(page.get_data(as_text=True))
-    before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
-    assert _request(client, method, url.format(**hr_objects), token).status_code == 403
-    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == before
-
-
-@pytest.mark.parametrize("role", [Role.HR, Role.ADMIN])
-@pytest.mark.parametrize("url", HR_GET_URLS)
-def test_hr_and_admin_open_every_hr_page(client, staff, hr_objects, role, url):
-    gen_user("someone", role=role)
-    staff.login("someone")
-    assert client.get(url.format(**hr_objects)).status_code == 200
+# Who may open the HR pages (every /hr route, per role): tests/test_access_matrix.py.

@@ -13,10 +13,11 @@ from app import db
 from app.models import AuditEvent, Candidate, CandidateResult, ExaminerScore, Role, ScoreDimension
 from app.models.candidate import CandidateState as S
 from app.scoring.service import confirm, recuse, save_draft, sheet_of, submit
-from tests.conftest import csrf_token_from, gen_exam, gen_user
+from tests.conftest import csrf_token_from
 from tests.test_candidate_login import enter_code
 from tests.refusal_checks import refusal
 from tests.test_scoring import Panel5
+from tests.factories import gen_exam, gen_user
 
 
 class HR:

@@ -16,6 +16,7 @@ from app.jitsi.embed import MARGIN_SECONDS, TOOLBARS, embed_for_candidate, embed
 from app.models.candidate import CandidateState as S
 from app.day.second_camera import ensure_bind_code
 from app.timeutil import utcnow
+from tests.factories import World
 from tests.jitsi_rules import TokenRefused, verify
 from tests.jitsi_world import hosted, hosted_config  # noqa: F401 - fixtures
 from tests.jitsi_world import (
@@ -23,7 +24,6 @@ from tests.jitsi_world import (
     DOMAIN,
     PERSONAL,
     RULES,
-    World,
     claims_of,
     parse_embeds,
     render_embed,
@@ -36,7 +36,7 @@ PARTIAL = Path(__file__).resolve().parents[1] / "app" / "templates" / "_jitsi_em
 
 @pytest.mark.parametrize("role", ["candidate", "second_camera", "examiner", "assistant", "chief"])
 def test_embed_partial_carries_a_valid_token_for_its_room_only(hosted, role):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing(lot=7)
     room = world.panel.interview_room
     with hosted.test_request_context("/"):
@@ -90,7 +90,7 @@ def test_embed_partial_carries_a_valid_token_for_its_room_only(hosted, role):
     (S.INTERVIEW_CALLED, "interview", lambda w: w.panel.interview_room),
 ])
 def test_candidate_embed_follows_the_room_they_belong_in(hosted, state, kind, room_of):
-    world = World()
+    world = World.for_calls()
     candidate = world.candidate(state)
     with hosted.test_request_context("/"):
         attrs = the_embed(render_embed(embed_for_candidate(candidate, world.now)))
@@ -100,7 +100,7 @@ def test_candidate_embed_follows_the_room_they_belong_in(hosted, state, kind, ro
 
 
 def test_candidate_token_lives_for_the_remaining_time_plus_margin(hosted):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     now = utcnow()
     with hosted.test_request_context("/"):
@@ -113,7 +113,7 @@ def test_candidate_token_lives_for_the_remaining_time_plus_margin(hosted):
 
 
 def test_staff_tokens_are_hours_not_days(hosted):
-    world = World()
+    world = World.for_calls()
     with hosted.test_request_context("/"):
         call = embed_for_staff(world.chief, world.panel.interview_room, "interview", "chief")
     claims = claims_of(call.jwt)
@@ -121,7 +121,7 @@ def test_staff_tokens_are_hours_not_days(hosted):
 
 
 def test_two_page_views_get_two_tokens(hosted):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     tokens = []
     for second in (0, 1):
@@ -135,12 +135,12 @@ def test_two_page_views_get_two_tokens(hosted):
 def test_no_call_renders_nothing(hosted):
     with hosted.test_request_context("/"):
         assert render_embed(None).strip() == ""
-        candidate = World().candidate(S.WAITING)
+        candidate = World.for_calls().candidate(S.WAITING)
         assert embed_for_candidate(candidate, utcnow()) is None
 
 
 def test_development_mode_has_no_token_and_shows_the_banner(app):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     with app.test_request_context("/"):
         for call in (embed_for_candidate(candidate, world.now),
@@ -156,7 +156,7 @@ def test_development_mode_has_no_token_and_shows_the_banner(app):
 
 
 def test_development_mode_banner_on_the_phone_page(app, client):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     code = ensure_bind_code(candidate)
     html = client.get(f"/calls/phone/{code}").get_data(as_text=True)
@@ -164,7 +164,7 @@ def test_development_mode_banner_on_the_phone_page(app, client):
 
 
 def test_a_page_with_a_token_is_never_cached(hosted):
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     code = ensure_bind_code(candidate)
     client = hosted.test_client()
@@ -176,7 +176,7 @@ def test_a_page_with_a_token_is_never_cached(hosted):
 
 def test_building_an_embed_marks_any_response_no_store(hosted):
     """A page of another module that includes the partial gets no-store without doing anything."""
-    world = World()
+    world = World.for_calls()
     candidate = world.interviewing()
     with hosted.test_request_context("/"):
         embed_for_candidate(candidate, world.now)

@@ -25,10 +25,10 @@ from app.models.candidate import CandidateState as S
 from app.models.exam import ExamKind
 from app.timeutil import utcnow
 from tests.candidate_client import CandidateBrowser
-from tests.conftest import gen_exam, gen_user, signed_in_staff
+from tests.conftest import signed_in_staff
 from tests.refusal_checks import refusal
 from tests.test_hr_pages import HR, exam_form
-from tests.test_journey import World
+from tests.factories import World, gen_exam, gen_user
 
 
 @pytest.fixture

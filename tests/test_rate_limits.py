@@ -1,7 +1,8 @@
 """Guessing limits: only failures count, per address and (for codes) across all addresses."""
 
 from app.models import Role
-from tests.conftest import csrf_token_from, gen_user
+from tests.conftest import csrf_token_from
+from tests.factories import gen_user
 
 
 def _login(client, password, address="198.51.100.7"):

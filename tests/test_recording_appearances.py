@@ -10,7 +10,7 @@ from app.journey import Actor, assign_missing_lots, perform
 from app.models import Candidate, Recording
 from app.recordings.appearances import appearances, recordings_of
 from tests.conftest import signed_in_staff
-from tests.test_journey import World
+from tests.factories import World
 
 
 def interview(world, c, at, minutes=5):

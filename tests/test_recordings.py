@@ -6,7 +6,6 @@ The pull job itself is tested in test_recordings_pull.py, finalize.sh in test_fi
 
 import hashlib
 import json
-import os
 import shutil
 import threading
 import time
@@ -23,8 +22,7 @@ from app import db
 from app.models import AuditEvent, Call, Panel, PanelMember, Recording, RecordingStatus, Role
 from app.recordings.notice import sign, started_at_from_name
 from app.recordings.pulls import job_id_for
-from tests.conftest import gen_exam, gen_user
-from tests.test_journey import World
+from tests.factories import World, gen_exam, gen_user
 
 SECRET = "s3cret-for-tests"
 

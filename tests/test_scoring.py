@@ -12,7 +12,7 @@ from app.scoring.service import (
     ScoreError, acknowledge, change_submitted, confirm, progress, publish_exam, recuse, result_of,
     save_draft, sheet_of, submit,
 )
-from tests.conftest import gen_exam, gen_user
+from tests.factories import gen_exam, gen_user
 from tests.refusal_checks import refusal
 
 SHEET = [("综合分析能力", 20), ("计划组织协调能力", 20), ("应变能力", 15), ("人际沟通能力", 15),

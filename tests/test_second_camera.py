@@ -24,16 +24,15 @@ from app.day.second_camera import (
 )
 from tests.candidate_client import CandidateBrowser
 from tests.conftest import csrf_token_from
+from tests.factories import World
 from tests.jitsi_rules import verify
 from tests.jitsi_world import hosted, hosted_config  # noqa: F401 - fixtures
 from tests.jitsi_world import (
     PERSONAL,
     RULES,
-    World,
     report,
     the_embed,
 )
-from tests.test_journey import World as JourneyWorld
 
 CONNECT_FIRST = "本场面试要求开启佐证（辅机位）摄像头：请先用手机扫码连接辅机位。"
 
@@ -43,7 +42,7 @@ def fresh(candidate) -> Candidate:
     return db.session.get(Candidate, candidate.id)
 
 
-def debugged(world: JourneyWorld, c: Candidate) -> None:
+def debugged(world: World, c: Candidate) -> None:
     """Confirmed, notices read, debug call done: next comes the waiting room."""
     from app.journey import Actor, perform
 
@@ -90,7 +89,7 @@ def qr_and_code(html: str) -> str:
 
 
 def test_required_second_camera_gates_the_waiting_room_until_the_phone_pings(app, client):
-    world = JourneyWorld(requires_second_camera=True)
+    world = World(requires_second_camera=True)
     c = world.candidates[0]
     debugged(world, c)
     me = CandidateBrowser(client)
@@ -136,7 +135,7 @@ def test_required_second_camera_gates_the_waiting_room_until_the_phone_pings(app
 
 
 def test_the_phone_going_quiet_shows_as_not_connected(app, client):
-    world = JourneyWorld(requires_second_camera=True)
+    world = World(requires_second_camera=True)
     c = world.candidates[0]
     debugged(world, c)
     code = ensure_bind_code(c)
@@ -153,7 +152,7 @@ def test_the_phone_going_quiet_shows_as_not_connected(app, client):
 
 
 def test_an_exam_without_the_requirement_lets_the_candidate_in(app, client):
-    world = JourneyWorld()
+    world = World()
     c = world.candidates[0]
     debugged(world, c)
     me = CandidateBrowser(client)
@@ -163,7 +162,7 @@ def test_an_exam_without_the_requirement_lets_the_candidate_in(app, client):
 
 
 def test_the_phone_joins_the_candidates_call_as_the_second_camera(hosted):
-    world = World(requires_second_camera=True)
+    world = World.for_calls(requires_second_camera=True)
     c = world.interviewing(lot=7)
     code = ensure_bind_code(c)
     phone = Phone(hosted, code)
@@ -212,7 +211,7 @@ def test_the_phone_joins_the_candidates_call_as_the_second_camera(hosted):
 
 
 def test_staff_see_connected_or_not_and_never_the_code(app):
-    world = World(requires_second_camera=True)
+    world = World.for_calls(requires_second_camera=True)
     c = world.candidate(S.WAITING)
     code = ensure_bind_code(c)
     with app.test_request_context("/"):
@@ -229,7 +228,7 @@ def test_staff_see_connected_or_not_and_never_the_code(app):
 
 
 def test_a_staff_view_never_makes_a_bind_code(app):
-    world = World()
+    world = World.for_calls()
     c = world.candidate(S.WAITING)
     version = c.version
     with app.test_request_context("/"):
@@ -239,14 +238,14 @@ def test_a_staff_view_never_makes_a_bind_code(app):
 
 
 def test_the_bind_code_is_made_once(app):
-    c = World().candidate(S.DEBUGGED)
+    c = World.for_calls().candidate(S.DEBUGGED)
     first = ensure_bind_code(c)
     assert ensure_bind_code(fresh(c)) == first
     assert set(first) <= set(ALPHABET)
 
 
 def test_the_phone_stops_when_the_candidates_way_is_over(app):
-    world = World()
+    world = World.for_calls()
     c = world.candidate(S.RELEASED)
     phone = Phone(app, ensure_bind_code(c))
     assert "面试已全部结束" in phone.open().get_data(as_text=True)
@@ -262,7 +261,7 @@ def test_a_mistyped_code_says_how_it_looks(app, client, typed):
 
 
 def test_unknown_codes_draw_on_a_global_budget_that_bound_phones_skip(app):
-    c = World().candidate(S.WAITING)
+    c = World.for_calls().candidate(S.WAITING)
     phone = Phone(app, ensure_bind_code(c))
     assert phone.open().status_code == 200  # bound before the guessing starts
     guesser = app.test_client()

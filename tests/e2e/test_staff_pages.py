@@ -10,10 +10,10 @@ from app import db
 from app.scoring import service as scoring
 from app.journey import Actor, perform
 from app.models import Candidate, Role, ScoreDimension
-from tests.conftest import gen_user
 from tests.e2e.actions import start_interview, staff_sign_in, walk_to_waiting
 from tests.e2e.conftest import fresh, shot
 from tests.e2e.world import move_entry_cutoff_to_now, seed
+from tests.factories import gen_user
 
 TOTALS = [(32, 24, 24), (34, 26, 25), (36, 27, 27), (30, 23, 22), (35, 27, 26)]
 

@@ -17,8 +17,9 @@ class CandidateBrowser:
         return csrf_token_from(page.get_data(as_text=True))
 
     def enter_code(self, code: str):
-        return self.client.post("/", data={"code": code, "csrf_token": self.token()},
-                                environ_base=self.environ)
+        return self.client.post(
+            "/", data={"code": code, "csrf_token": self.token()}, environ_base=self.environ
+        )
 
     def page(self):
         return self.client.get("/me", environ_base=self.environ)
@@ -30,11 +31,14 @@ class CandidateBrowser:
 
     def post(self, url: str, htmx: bool = True, **data):
         data.setdefault("csrf_token", self.token())
-        return self.client.post(url, data=data, headers=HTMX if htmx else {},
-                                environ_base=self.environ)
+        return self.client.post(
+            url, data=data, headers=HTMX if htmx else {}, environ_base=self.environ
+        )
 
     def poll(self, stage: str, etag: str | None = None):
         headers = dict(HTMX)
         if etag:
             headers["If-None-Match"] = f'"{etag}"'
-        return self.client.get(f"/me/state?stage={stage}", headers=headers, environ_base=self.environ)
+        return self.client.get(
+            f"/me/state?stage={stage}", headers=headers, environ_base=self.environ
+        )

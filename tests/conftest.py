@@ -212,7 +212,9 @@ class StaffActions:
 
     def logout(self):
         page = self._client.get("/staff/login", follow_redirects=True)
-        return self._client.post("/staff/logout", data={"csrf_token": csrf_token_from(page.get_data(as_text=True))})
+        return self._client.post(
+            "/staff/logout", data={"csrf_token": csrf_token_from(page.get_data(as_text=True))}
+        )
 
 
 def at_once(app, n: int, action) -> list:

@@ -44,15 +44,21 @@ SHEET = [("综合分析能力", 40), ("言语表达能力", 30), ("举止仪表"
 QUESTIONS = "第一题：谈谈你对“一网通办”的看法。\n第二题：如何组织一次社区防诈骗宣传活动？"
 
 # Fictitious numbers with valid check digits (GB 11643), as app/setup/demo.py makes them.
-ID_NUMBERS = ["11010519900101001X", "110105199102020026", "110105199203030034",
-              "110105199304040042"]
+ID_NUMBERS = [
+    "11010519900101001X",
+    "110105199102020026",
+    "110105199203030034",
+    "110105199304040042",
+]
 
 # The call tests' candidate: name, ID number and mobile, none of which may reach a token or a
 # call page's data.
 PERSONAL = ("张三丰", "110105199003071234", "13912345678")
 
 
-def gen_user(username: str, role: str = Role.HR, password: str = "correct horse battery", **kw) -> User:
+def gen_user(
+    username: str, role: str = Role.HR, password: str = "correct horse battery", **kw
+) -> User:
     user = User(username=username, display_name=kw.pop("display_name", username), role=role, **kw)
     # A cheap hash keeps the suite fast; production hashing is User.set_password (scrypt).
     user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
@@ -115,37 +121,58 @@ class World:
         self.now = utcnow().replace(microsecond=0)
         self.exam = gen_exam(
             entry_cutoff_at=exam_kw.pop("entry_cutoff_at", self.now + timedelta(minutes=30)),
-            confirm_deadline_at=exam_kw.pop("confirm_deadline_at", self.now + timedelta(minutes=20)),
+            confirm_deadline_at=exam_kw.pop(
+                "confirm_deadline_at", self.now + timedelta(minutes=20)
+            ),
             **exam_kw,
         )
         self.chief = gen_user("chief", role=Role.EXAMINER)
         self.examiner = gen_user("examiner2", role=Role.EXAMINER)
         self.assistant = gen_user("assistant", role=Role.ASSISTANT)
         self.hr = gen_user("hr", role=Role.HR)
-        self.panel = Panel(exam_id=self.exam.id, name="第一考场", interview_room="ir-e1-aaaa",
-                           rest_room="ir-e1-bbbb", rest_room_code="999999", chief_examiner_id=self.chief.id)
+        self.panel = Panel(
+            exam_id=self.exam.id,
+            name="第一考场",
+            interview_room="ir-e1-aaaa",
+            rest_room="ir-e1-bbbb",
+            rest_room_code="999999",
+            chief_examiner_id=self.chief.id,
+        )
         db.session.add(self.panel)
         db.session.flush()
-        db.session.add_all([
-            PanelMember(panel_id=self.panel.id, user_id=self.chief.id, role="examiner"),
-            PanelMember(panel_id=self.panel.id, user_id=self.examiner.id, role="examiner"),
-            PanelMember(panel_id=self.panel.id, user_id=self.assistant.id, role="assistant"),
-        ])
+        db.session.add_all(
+            [
+                PanelMember(panel_id=self.panel.id, user_id=self.chief.id, role="examiner"),
+                PanelMember(panel_id=self.panel.id, user_id=self.examiner.id, role="examiner"),
+                PanelMember(panel_id=self.panel.id, user_id=self.assistant.id, role="assistant"),
+            ]
+        )
         self.notice = Notice(exam_id=self.exam.id, title="考生须知", body="...")
         db.session.add(self.notice)
         self.candidates = []
         for i in range(candidates):
-            c = Candidate(exam_id=self.exam.id, panel_id=self.panel.id, name=f"考生{i}",
-                          id_number=f"1101051990010100{i:02d}", phone="13800138000",
-                          position="综合管理岗", code=f"{100000 + i}")
+            c = Candidate(
+                exam_id=self.exam.id,
+                panel_id=self.panel.id,
+                name=f"考生{i}",
+                id_number=f"1101051990010100{i:02d}",
+                phone="13800138000",
+                position="综合管理岗",
+                code=f"{100000 + i}",
+            )
             db.session.add(c)
             self.candidates.append(c)
         db.session.commit()
 
     def add_other_panel(self, chief_username: str) -> Panel:
         """A second panel of the exam whose chief (a new examiner) is `chief_username`."""
-        other = Panel(exam_id=self.exam.id, name="第二考场", interview_room="ir-e1-cccc",
-                      rest_room="ir-e1-dddd", rest_room_code="888888")
+        other = Panel(
+            exam_id=self.exam.id,
+            name="第二考场",
+            interview_room="ir-e1-cccc",
+            rest_room="ir-e1-dddd",
+            rest_room_code="888888",
+        )
         db.session.add(other)
         db.session.flush()
         outsider = gen_user(chief_username, role=Role.EXAMINER)
@@ -183,8 +210,10 @@ class World:
         """One exam, two panels with real room names, their staff, and candidates on demand."""
         self = cls.__new__(cls)
         self.now = utcnow().replace(microsecond=0)
-        self.exam = gen_exam(entry_cutoff_at=self.now + timedelta(minutes=30),
-                             requires_second_camera=requires_second_camera)
+        self.exam = gen_exam(
+            entry_cutoff_at=self.now + timedelta(minutes=30),
+            requires_second_camera=requires_second_camera,
+        )
         self.chief = gen_user("chief", role=Role.EXAMINER, display_name="主考官")
         self.examiner = gen_user("examiner2", role=Role.EXAMINER, display_name="考官 2")
         self.assistant = gen_user("assistant", role=Role.ASSISTANT, display_name="面试助理 李")
@@ -192,57 +221,93 @@ class World:
         self.hr = gen_user("hr", role=Role.HR)
         self.panel = self._panel("第一考场", "999999", self.chief)
         self.other_panel = self._panel("第二考场", "999998", None)
-        db.session.add_all([
-            PanelMember(panel_id=self.panel.id, user_id=self.chief.id, role="examiner"),
-            PanelMember(panel_id=self.panel.id, user_id=self.examiner.id, role="examiner"),
-            PanelMember(panel_id=self.panel.id, user_id=self.assistant.id, role="assistant"),
-            PanelMember(panel_id=self.other_panel.id, user_id=self.outsider.id, role="assistant"),
-        ])
+        db.session.add_all(
+            [
+                PanelMember(panel_id=self.panel.id, user_id=self.chief.id, role="examiner"),
+                PanelMember(panel_id=self.panel.id, user_id=self.examiner.id, role="examiner"),
+                PanelMember(panel_id=self.panel.id, user_id=self.assistant.id, role="assistant"),
+                PanelMember(
+                    panel_id=self.other_panel.id, user_id=self.outsider.id, role="assistant"
+                ),
+            ]
+        )
         db.session.commit()
         return self
 
     def _panel(self, name, rest_code, chief):
-        panel = Panel(exam_id=self.exam.id, name=name, interview_room=new_room_name("ir-e1"),
-                      rest_room=new_room_name("ir-e1"), rest_room_code=rest_code,
-                      chief_examiner_id=chief.id if chief else None)
+        panel = Panel(
+            exam_id=self.exam.id,
+            name=name,
+            interview_room=new_room_name("ir-e1"),
+            rest_room=new_room_name("ir-e1"),
+            rest_room_code=rest_code,
+            chief_examiner_id=chief.id if chief else None,
+        )
         db.session.add(panel)
         db.session.flush()
         return panel
 
     def candidate(self, state=S.WAITING, lot=7, **kw) -> Candidate:
-        c = Candidate(exam_id=self.exam.id, panel_id=self.panel.id, name=PERSONAL[0],
-                      id_number=PERSONAL[1], phone=PERSONAL[2], position="综合管理岗",
-                      code=f"{100000 + lot}", state=state, lot_number=lot, **kw)
+        c = Candidate(
+            exam_id=self.exam.id,
+            panel_id=self.panel.id,
+            name=PERSONAL[0],
+            id_number=PERSONAL[1],
+            phone=PERSONAL[2],
+            position="综合管理岗",
+            code=f"{100000 + lot}",
+            state=state,
+            lot_number=lot,
+            **kw,
+        )
         db.session.add(c)
         db.session.commit()
         return c
 
     def interviewing(self, lot=7) -> Candidate:
         """In the interview room, the countdown running with 8 minutes left."""
-        c = self.candidate(S.INTERVIEWING, lot, reading_started_at=self.now - timedelta(minutes=2),
-                           timer_started_at=self.now - timedelta(minutes=2),
-                           deadline_at=self.now + timedelta(minutes=8))
-        db.session.add(Call(candidate_id=c.id, panel_id=self.panel.id, kind="interview",
-                            room=self.panel.interview_room,
-                            called_at=self.now - timedelta(minutes=3),
-                            accept_by=self.now - timedelta(minutes=2),
-                            accepted_at=self.now - timedelta(minutes=2, seconds=30),
-                            outcome="accepted"))
+        c = self.candidate(
+            S.INTERVIEWING,
+            lot,
+            reading_started_at=self.now - timedelta(minutes=2),
+            timer_started_at=self.now - timedelta(minutes=2),
+            deadline_at=self.now + timedelta(minutes=8),
+        )
+        db.session.add(
+            Call(
+                candidate_id=c.id,
+                panel_id=self.panel.id,
+                kind="interview",
+                room=self.panel.interview_room,
+                called_at=self.now - timedelta(minutes=3),
+                accept_by=self.now - timedelta(minutes=2),
+                accepted_at=self.now - timedelta(minutes=2, seconds=30),
+                outcome="accepted",
+            )
+        )
         db.session.commit()
         return c
 
     @classmethod
-    def for_browser(cls, *, candidates: int = 2, minutes_per_candidate: int = 10,
-                    reading_minutes: int = 0, login_opens_in: timedelta = -timedelta(hours=1),
-                    login_closes_in: timedelta = timedelta(hours=8),
-                    entry_cutoff_in: timedelta = timedelta(hours=4)) -> "World":
+    def for_browser(
+        cls,
+        *,
+        candidates: int = 2,
+        minutes_per_candidate: int = 10,
+        reading_minutes: int = 0,
+        login_opens_in: timedelta = -timedelta(hours=1),
+        login_closes_in: timedelta = timedelta(hours=8),
+        entry_cutoff_in: timedelta = timedelta(hours=4),
+    ) -> "World":
         """tests/e2e's exam (tests/e2e/world.py): its login window placed around now."""
         now = utcnow()
         gen_user("hr", Role.HR, display_name="考务 王老师")
         assistant = gen_user("assistant1", Role.ASSISTANT, display_name="面试助理 李老师")
         chief = gen_user("chief1", Role.EXAMINER, display_name="主考官 张老师")
-        others = [gen_user(f"examiner{i}", Role.EXAMINER, display_name=f"考官 {name}老师")
-                  for i, name in zip(range(2, 6), "刘陈杨赵", strict=True)]
+        others = [
+            gen_user(f"examiner{i}", Role.EXAMINER, display_name=f"考官 {name}老师")
+            for i, name in zip(range(2, 6), "刘陈杨赵", strict=True)
+        ]
         exam = Exam(
             name="2026年事业单位公开招聘结构化面试",
             kind=ExamKind.FORMAL,
@@ -264,24 +329,47 @@ class World:
             notice = Notice(exam_id=exam.id, title=title, body=body, position=position)
             db.session.add(notice)
             notices.append(notice)
-        db.session.add(QuestionSet(exam_id=exam.id, title="题本 A", body=QUESTIONS,
-                                   scoring_guide="第一题：辩证分析为好。"))
+        db.session.add(
+            QuestionSet(
+                exam_id=exam.id,
+                title="题本 A",
+                body=QUESTIONS,
+                scoring_guide="第一题：辩证分析为好。",
+            )
+        )
         for position, (name, maximum) in enumerate(SHEET):
-            db.session.add(ScoreDimension(exam_id=exam.id, name=name, max_score=Decimal(maximum),
-                                          guidance="", position=position))
+            db.session.add(
+                ScoreDimension(
+                    exam_id=exam.id,
+                    name=name,
+                    max_score=Decimal(maximum),
+                    guidance="",
+                    position=position,
+                )
+            )
         codes = allocate_codes(exam, candidates)
         people = []
         for index in range(candidates):
             person = Candidate(
-                exam_id=exam.id, panel_id=panel.id, name=["王晓明", "李婷", "张伟", "刘洋"][index],
-                id_number=ID_NUMBERS[index], phone=f"1390000{index:04d}", position="综合管理岗",
+                exam_id=exam.id,
+                panel_id=panel.id,
+                name=["王晓明", "李婷", "张伟", "刘洋"][index],
+                id_number=ID_NUMBERS[index],
+                phone=f"1390000{index:04d}",
+                position="综合管理岗",
                 code=codes[index],
             )
             db.session.add(person)
             people.append(person)
         db.session.commit()
         self = cls.__new__(cls)
-        self.now, self.exam, self.panel, self.assistant, self.chief = now, exam, panel, assistant, chief
+        self.now, self.exam, self.panel, self.assistant, self.chief = (
+            now,
+            exam,
+            panel,
+            assistant,
+            chief,
+        )
         self.examiners, self.candidates, self.notices = [chief, *others], people, notices
         return self
 

@@ -114,11 +114,14 @@ def staff_client(app, username):
     return client, csrf_token(client)
 
 
-def report(client, token, event="videoConferenceJoined", kind="interview", room="", url=None,
-           **detail):
-    return client.post(url or "/calls/events",
-                       json={"event": event, "kind": kind, "room": room, "detail": detail},
-                       headers={"X-CSRFToken": token})
+def report(
+    client, token, event="videoConferenceJoined", kind="interview", room="", url=None, **detail
+):
+    return client.post(
+        url or "/calls/events",
+        json={"event": event, "kind": kind, "room": room, "detail": detail},
+        headers={"X-CSRFToken": token},
+    )
 
 
 def audit_kinds(candidate_id=None) -> list[str]:

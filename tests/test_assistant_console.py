@@ -82,7 +82,7 @@ def test_console_shows_queue_help_rest_room_violations_and_notice_form(world, co
     assert "求助" in html and "休息室" in html and "违纪标记" in html and "通知候考考生" in html
     for kind in ("人像离屏", "接打电话", "与他人交流", "切屏", "其他"):
         assert f'value="{kind}"' in html
-    assert "js/staff.js" in html and 'data-poll' in html and 'data-etag="p' in html
+    assert "js/staff.js" in html and "data-poll" in html and 'data-etag="p' in html
 
 
 def test_home_goes_straight_to_the_only_current_panel(world, console):
@@ -102,8 +102,13 @@ def test_home_lists_panels_when_there_are_several(app, world, console):
 
 
 def _second_panel(world):
-    other = Panel(exam_id=world.exam.id, name="第二考场", interview_room="ir-e1-cccc",
-                  rest_room="ir-e1-dddd", rest_room_code="888888")
+    other = Panel(
+        exam_id=world.exam.id,
+        name="第二考场",
+        interview_room="ir-e1-cccc",
+        rest_room="ir-e1-dddd",
+        rest_room_code="888888",
+    )
     db.session.add(other)
     db.session.flush()
     stranger = gen_user("assistant-b", role=Role.ASSISTANT)
@@ -129,9 +134,15 @@ def test_an_assistant_of_another_panel_gets_403_and_404(app, world):
     assert stranger.page().status_code == 200
     assert stranger.move(c, "call_debug").status_code == 404
     assert stranger.post(f"/assistant/panels/{world.panel.id}/release-all").status_code == 403
-    assert stranger.post(f"/assistant/help/{help_request.id}/reply", {"reply": "x"}).status_code == 404
-    assert stranger.post(f"/assistant/panels/{other_panel}/violations",
-                         {"candidate_id": c.id, "kind": "切屏"}).status_code == 404
+    assert (
+        stranger.post(f"/assistant/help/{help_request.id}/reply", {"reply": "x"}).status_code == 404
+    )
+    assert (
+        stranger.post(
+            f"/assistant/panels/{other_panel}/violations", {"candidate_id": c.id, "kind": "切屏"}
+        ).status_code
+        == 404
+    )
     assert stranger.client.get(f"/assistant/candidates/{c.id}/id-photo").status_code == 404
     help_html = stranger.client.get("/assistant/help").get_data(as_text=True)
     assert "听不到声音" not in help_html
@@ -144,8 +155,10 @@ def test_examiners_and_hr_cannot_use_the_assistant_console(app, world, username)
     client = signed_in_staff(app, username)
     assert client.get(f"/assistant/panels/{world.panel.id}").status_code == 403
     # With a valid CSRF token, so that the role check is what refuses.
-    response = client.post(f"/assistant/candidates/{world.candidates[0].id}/call_debug",
-                           headers={"X-CSRFToken": csrf_token_of(client), **HX})
+    response = client.post(
+        f"/assistant/candidates/{world.candidates[0].id}/call_debug",
+        headers={"X-CSRFToken": csrf_token_of(client), **HX},
+    )
     assert response.status_code == 403
     assert reload(world.candidates[0]).state == S.INVITED
 
@@ -157,8 +170,12 @@ def test_a_candidate_cannot_use_it(app, world):
     client.post("/", data={"code": c.code, "csrf_token": token})
     response = client.get(f"/assistant/panels/{world.panel.id}")
     assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login")
-    token = csrf_token_from(client.get("/me").get_data(as_text=True))  # the session's, after sign-in
-    response = client.post(f"/assistant/candidates/{c.id}/call_debug", headers={"X-CSRFToken": token, **HX})
+    token = csrf_token_from(
+        client.get("/me").get_data(as_text=True)
+    )  # the session's, after sign-in
+    response = client.post(
+        f"/assistant/candidates/{c.id}/call_debug", headers={"X-CSRFToken": token, **HX}
+    )
     assert response.headers.get("HX-Redirect", "").startswith("/staff/login")
     assert reload(c).state == S.CONFIRMED or reload(c).state == S.INVITED
 
@@ -190,11 +207,21 @@ def test_help_and_debug_call_polls_answer_304_too(world, console):
     for url in ("/assistant/help", f"/assistant/panels/{world.panel.id}/debug-call"):
         first = console.client.get(url, headers=HX)
         assert first.status_code == 200
-        assert console.client.get(url, headers={**HX, "If-None-Match": first.headers["ETag"]}).status_code == 304
+        assert (
+            console.client.get(
+                url, headers={**HX, "If-None-Match": first.headers["ETag"]}
+            ).status_code
+            == 304
+        )
     db.session.add(HelpRequest(candidate_id=world.candidates[0].id, message="摄像头黑屏"))
     db.session.commit()
     first_etag = console.client.get("/assistant/help", headers=HX).headers["ETag"]
-    assert console.client.get("/assistant/help", headers={**HX, "If-None-Match": first_etag}).status_code == 304
+    assert (
+        console.client.get(
+            "/assistant/help", headers={**HX, "If-None-Match": first_etag}
+        ).status_code
+        == 304
+    )
 
 
 # --- the debug call ------------------------------------------------------------------------------
@@ -228,7 +255,9 @@ def test_call_accept_check_identity_and_mark_debugged(world, console):
     for kind in ("journey.call_debug", "journey.check_identity", "journey.mark_debugged"):
         assert kind in kinds
     # The call is over: the embed goes away.
-    html = console.client.get(f"/assistant/panels/{world.panel.id}/debug-call", headers=HX).get_data(as_text=True)
+    html = console.client.get(
+        f"/assistant/panels/{world.panel.id}/debug-call", headers=HX
+    ).get_data(as_text=True)
     assert "data-jitsi-room" not in html
 
 
@@ -236,7 +265,10 @@ def test_a_plain_form_post_gets_a_flash_and_the_console(world, console):
     c = world.candidates[0]
     world.to_debug_waiting(c)
     response = console.move(c, "call_debug", htmx=False)
-    assert response.status_code == 302 and response.headers["Location"] == f"/assistant/panels/{world.panel.id}"
+    assert (
+        response.status_code == 302
+        and response.headers["Location"] == f"/assistant/panels/{world.panel.id}"
+    )
     assert "已呼叫" in console.client.get(response.headers["Location"]).get_data(as_text=True)
     response = console.move(c, "call_debug", htmx=False)
     page = console.client.get(response.headers["Location"]).get_data(as_text=True)
@@ -248,7 +280,9 @@ def test_an_unanswered_call_lapses_after_60_seconds_and_counts_as_missed(world, 
     world.to_debug_waiting(c)
     console.move(c, "call_debug")
     with time_machine.travel(utcnow() + timedelta(seconds=61), tick=False):
-        html = console.client.get(f"/assistant/panels/{world.panel.id}/board", headers=HX).get_data(as_text=True)
+        html = console.client.get(f"/assistant/panels/{world.panel.id}/board", headers=HX).get_data(
+            as_text=True
+        )
     c = reload(c)
     assert c.state == S.DEBUG_WAITING and c.missed_calls == 1
     assert 'class="badge warn">1<' in html
@@ -290,11 +324,16 @@ def test_the_id_photo_is_shown_to_the_panels_assistant_only(app, world, console,
     db.session.commit()
     world.to_debug_waiting(c)
     console.move(c, "call_debug")
-    html = console.client.get(f"/assistant/panels/{world.panel.id}/debug-call", headers=HX).get_data(as_text=True)
+    html = console.client.get(
+        f"/assistant/panels/{world.panel.id}/debug-call", headers=HX
+    ).get_data(as_text=True)
     assert f"/assistant/candidates/{c.id}/id-photo" in html
     response = console.client.get(f"/assistant/candidates/{c.id}/id-photo")
     assert response.status_code == 200 and response.mimetype == "image/jpeg"
-    assert response.get_data().startswith(b"\xff\xd8") and "no-store" in response.headers["Cache-Control"]
+    assert (
+        response.get_data().startswith(b"\xff\xd8")
+        and "no-store" in response.headers["Cache-Control"]
+    )
     response.close()
     assert "candidate.id_photo_viewed" in audit_kinds(c.id)
     # A path outside the photo folder is never served.
@@ -302,7 +341,10 @@ def test_the_id_photo_is_shown_to_the_panels_assistant_only(app, world, console,
     other.id_photo_path = "../../etc/passwd"
     db.session.commit()
     assert console.client.get(f"/assistant/candidates/{other.id}/id-photo").status_code == 404
-    assert console.client.get(f"/assistant/candidates/{world.candidates[2].id}/id-photo").status_code == 404
+    assert (
+        console.client.get(f"/assistant/candidates/{world.candidates[2].id}/id-photo").status_code
+        == 404
+    )
 
 
 def test_two_assistants_calling_at_once_exactly_one_wins(app, world):
@@ -313,9 +355,12 @@ def test_two_assistants_calling_at_once_exactly_one_wins(app, world):
     second = gen_user("assistant2", role=Role.ASSISTANT)
     db.session.add(PanelMember(panel_id=world.panel.id, user_id=second.id, role="assistant"))
     db.session.commit()
-    consoles = [Console(signed_in_staff(app, name), world.panel.id) for name in ("assistant", "assistant2")]
+    consoles = [
+        Console(signed_in_staff(app, name), world.panel.id) for name in ("assistant", "assistant2")
+    ]
     for console in consoles:
         console.page()
+
     def click(i):
         response = consoles[i].move(c, "call_debug")
         return response.status_code, response.get_data(as_text=True)
@@ -340,7 +385,9 @@ def _candidate_client(app, c):
     return client, csrf_token_from(client.get("/me").get_data(as_text=True))
 
 
-def test_help_request_appears_with_an_alert_and_the_reply_reaches_the_candidate(app, world, console):
+def test_help_request_appears_with_an_alert_and_the_reply_reaches_the_candidate(
+    app, world, console
+):
     c = world.candidates[0]
     world.to_debug_waiting(c)
     candidate, token = _candidate_client(app, c)
@@ -353,8 +400,12 @@ def test_help_request_appears_with_an_alert_and_the_reply_reaches_the_candidate(
     assert f'data-alert-value="{help_id}"' in html and 'data-alert-count="1"' in html
 
     assert console.post(f"/assistant/help/{help_id}/reply", {"reply": ""}).status_code == 422
-    assert console.post(f"/assistant/help/{help_id}/reply", {"reply": "长" * 501}).status_code == 422
-    response = console.post(f"/assistant/help/{help_id}/reply", {"reply": "请检查耳机音量后刷新页面"})
+    assert (
+        console.post(f"/assistant/help/{help_id}/reply", {"reply": "长" * 501}).status_code == 422
+    )
+    response = console.post(
+        f"/assistant/help/{help_id}/reply", {"reply": "请检查耳机音量后刷新页面"}
+    )
     assert response.status_code == 200 and 'data-alert-count="0"' in response.get_data(as_text=True)
     assert "help.replied" in audit_kinds(c.id)
     assert "请检查耳机音量后刷新页面" in candidate.get("/me").get_data(as_text=True)
@@ -373,7 +424,9 @@ def test_help_request_appears_with_an_alert_and_the_reply_reaches_the_candidate(
 
 def rest_world(app):
     now = utcnow().replace(microsecond=0)
-    world = World(entry_cutoff_at=now - timedelta(minutes=5), confirm_deadline_at=now - timedelta(minutes=10))
+    world = World(
+        entry_cutoff_at=now - timedelta(minutes=5), confirm_deadline_at=now - timedelta(minutes=10)
+    )
     start = now - timedelta(minutes=40)
     for c in world.candidates:
         world.to_waiting(c, at=start)
@@ -413,16 +466,26 @@ def test_release_one_then_all(app):
     assert "考生0 当前状态为“已离场”" in again.get_data(as_text=True)  # not "您已离场"
     colleague = Console(signed_in_staff(app, "assistant2"), world.panel.id)
     refused = colleague.move(first, "release")
-    assert refused.status_code == 409 and "该考生已由 assistant 放行" in refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "该考生已由 assistant 放行" in refused.get_data(
+        as_text=True
+    )
 
 
 def test_nobody_leaves_the_rest_room_while_others_of_the_panel_are_still_to_be_interviewed(app):
     """SPEC: candidates leave only when staff release the room, so that no one tells the questions
     to those still waiting; a release while someone waits is refused, one or all."""
     world = rest_world(app)
-    extra = Candidate(exam_id=world.exam.id, panel_id=world.panel.id, name="考生9",
-                      id_number="110105199001010099", phone="13800138000",
-                      position="综合管理岗", code="100009", state=S.WAITING, lot_number=9)
+    extra = Candidate(
+        exam_id=world.exam.id,
+        panel_id=world.panel.id,
+        name="考生9",
+        id_number="110105199001010099",
+        phone="13800138000",
+        position="综合管理岗",
+        code="100009",
+        state=S.WAITING,
+        lot_number=9,
+    )
     db.session.add(extra)
     db.session.commit()
     console = Console(signed_in_staff(app, "assistant"), world.panel.id)
@@ -444,17 +507,26 @@ def test_nobody_leaves_the_rest_room_while_others_of_the_panel_are_still_to_be_i
 
 
 def test_rest_room_call_records_from_join(world, console):
-    html = console.client.get(f"/assistant/panels/{world.panel.id}/rest-call", headers=HX).get_data(as_text=True)
+    html = console.client.get(f"/assistant/panels/{world.panel.id}/rest-call", headers=HX).get_data(
+        as_text=True
+    )
     assert "进入休息室通话" in html and "data-jitsi-room" not in html
-    html = console.client.get(f"/assistant/panels/{world.panel.id}/rest-call?join=1", headers=HX).get_data(as_text=True)
+    html = console.client.get(
+        f"/assistant/panels/{world.panel.id}/rest-call?join=1", headers=HX
+    ).get_data(as_text=True)
     assert 'data-jitsi-record="true"' in html and 'data-jitsi-kind="rest"' in html
 
 
 def test_call_status_fragments(world, console):
     for kind in ("rest", "debug"):
-        response = console.client.get(f"/assistant/panels/{world.panel.id}/call-status/{kind}", headers=HX)
+        response = console.client.get(
+            f"/assistant/panels/{world.panel.id}/call-status/{kind}", headers=HX
+        )
         assert response.status_code == 200 and "call-status" in response.get_data(as_text=True)
-    assert console.client.get(f"/assistant/panels/{world.panel.id}/call-status/other").status_code == 404
+    assert (
+        console.client.get(f"/assistant/panels/{world.panel.id}/call-status/other").status_code
+        == 404
+    )
 
 
 # --- violations ----------------------------------------------------------------------------------
@@ -466,7 +538,11 @@ def test_flagging_a_violation_is_saved_and_audited(world, console):
     response = console.post(url, {"candidate_id": c.id, "kind": "接打电话", "note": "拿起手机"})
     assert response.status_code == 200 and "已记录" in response.get_data(as_text=True)
     violation = db.session.scalars(select(Violation)).one()
-    assert (violation.kind, violation.note, violation.flagged_by_id) == ("接打电话", "拿起手机", world.assistant.id)
+    assert (violation.kind, violation.note, violation.flagged_by_id) == (
+        "接打电话",
+        "拿起手机",
+        world.assistant.id,
+    )
     event = db.session.scalars(select(AuditEvent).filter_by(kind="violation.flagged")).one()
     assert event.candidate_id == c.id and event.data["type"] == "接打电话"
     assert event.actor_id == world.assistant.id
@@ -481,7 +557,9 @@ def test_flagging_a_violation_is_saved_and_audited(world, console):
         (True, {"kind": "切屏", "note": "长" * 501}, "最多 500 字"),
     ],
 )
-def test_invalid_violations_are_refused_with_a_message(world, console, with_candidate, form, message):
+def test_invalid_violations_are_refused_with_a_message(
+    world, console, with_candidate, form, message
+):
     if with_candidate:
         form = {"candidate_id": world.candidates[0].id, **form}
     response = console.post(f"/assistant/panels/{world.panel.id}/violations", form)
@@ -490,8 +568,11 @@ def test_invalid_violations_are_refused_with_a_message(world, console, with_cand
 
 
 def test_plain_violation_post_redirects_with_flash(world, console):
-    response = console.post(f"/assistant/panels/{world.panel.id}/violations",
-                            {"candidate_id": world.candidates[0].id, "kind": "人像离屏"}, htmx=False)
+    response = console.post(
+        f"/assistant/panels/{world.panel.id}/violations",
+        {"candidate_id": world.candidates[0].id, "kind": "人像离屏"},
+        htmx=False,
+    )
     assert response.status_code == 302
     assert "已记录" in console.client.get(response.headers["Location"]).get_data(as_text=True)
 

@@ -37,21 +37,32 @@ def test_passwords_are_hashed(app):
 
 def test_next_is_followed_only_within_the_site(app, client):
     gen_user("hr1", role=Role.HR)
-    for target, expected in (("/hr/exams", "/hr/exams"), ("https://evil.example/x", "/hr/exams"),
-                             ("//evil.example/x", "/hr/exams")):
+    for target, expected in (
+        ("/hr/exams", "/hr/exams"),
+        ("https://evil.example/x", "/hr/exams"),
+        ("//evil.example/x", "/hr/exams"),
+    ):
         page = client.get("/staff/login")
         response = client.post(
             "/staff/login?next=" + target,
-            data={"username": "hr1", "password": "correct horse battery",
-                  "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+            data={
+                "username": "hr1",
+                "password": "correct horse battery",
+                "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            },
         )
         assert response.headers["Location"] == expected
-        client.post("/staff/logout", data={"csrf_token": csrf_token_from(client.get("/hr/exams").get_data(as_text=True))})
+        client.post(
+            "/staff/logout",
+            data={"csrf_token": csrf_token_from(client.get("/hr/exams").get_data(as_text=True))},
+        )
 
 
 def test_login_without_csrf_token_is_refused(app, client):
     gen_user("hr1", role=Role.HR)
-    response = client.post("/staff/login", data={"username": "hr1", "password": "correct horse battery"})
+    response = client.post(
+        "/staff/login", data={"username": "hr1", "password": "correct horse battery"}
+    )
     assert response.status_code == 400
     assert "expired" in response.get_data(as_text=True)
 

@@ -40,23 +40,41 @@ def test_make_bench_prints_its_json_with_the_ratio():
         # Two workers start faster on a busy CI machine; the config file is still the production one.
         "GUNICORN_WORKERS": "2",
     }
-    run = subprocess.run([sys.executable, "-m", "bench.run"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
 
-    for key in ("polls_per_s", "p50_ms", "p99_ms", "errors", "sql_queries_per_poll",
-                "ceiling_per_s", "ratio", "target_met"):
+    for key in (
+        "polls_per_s",
+        "p50_ms",
+        "p99_ms",
+        "errors",
+        "sql_queries_per_poll",
+        "ceiling_per_s",
+        "ratio",
+        "target_met",
+    ):
         assert key in result, key
     assert result["polls_per_s"] > 0 and result["ceiling_per_s"] > 0
-    assert result["ratio"] == pytest.approx(result["polls_per_s"] / result["ceiling_per_s"], abs=0.01)
+    assert result["ratio"] == pytest.approx(
+        result["polls_per_s"] / result["ceiling_per_s"], abs=0.01
+    )
     assert result["errors"] == 0, result["held_load"]["error_samples"]
     assert result["sql_queries_per_poll"] == 1
     assert result["sign_in"]["signed_in"] == 20
     # The held load really polled and was answered with 304s, as unchanged pages are.
     assert set(result["held_load"]["status"]) == {"304"}
     pages = result["staff_pages"]
-    assert {"hr_candidates", "hr_overview.overview", "examiner_queue", "examiner_room"} <= set(pages)
+    assert {"hr_candidates", "hr_overview.overview", "examiner_queue", "examiner_room"} <= set(
+        pages
+    )
     for name, page in pages.items():
         assert page["queries_constant"] and page["all_200"], (name, page)
         assert set(page) == {"60_candidates", "20_candidates", "queries_constant", "all_200"}

@@ -31,7 +31,8 @@ def test_candidate_reports_for_their_own_room(app, client):
     response = report(client, token, room=room, roomName=room)
     assert response.status_code == 204
     event = db.session.scalar(
-        select(AuditEvent).where(AuditEvent.kind == "call.videoConferenceJoined"))
+        select(AuditEvent).where(AuditEvent.kind == "call.videoConferenceJoined")
+    )
     assert event.candidate_id == candidate.id and event.actor_type == "candidate"
     assert event.data["room"] == room and event.data["call_kind"] == "interview"
     assert event.data["detail"] == {"roomName": room}
@@ -80,18 +81,26 @@ def test_reports_need_the_csrf_token(app, client):
     world = World.for_calls()
     candidate = world.interviewing()
     sign_in_candidate(client, candidate)
-    response = client.post("/calls/events", json={"event": "videoConferenceJoined",
-                                                  "kind": "interview",
-                                                  "room": world.panel.interview_room})
+    response = client.post(
+        "/calls/events",
+        json={
+            "event": "videoConferenceJoined",
+            "kind": "interview",
+            "room": world.panel.interview_room,
+        },
+    )
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("payload", [
-    {"event": "somethingElse", "kind": "interview"},
-    {"event": "videoConferenceJoined", "kind": "party"},
-    {"event": "videoConferenceJoined", "kind": "interview", "room": ""},
-    "not an object",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"event": "somethingElse", "kind": "interview"},
+        {"event": "videoConferenceJoined", "kind": "party"},
+        {"event": "videoConferenceJoined", "kind": "interview", "room": ""},
+        "not an object",
+    ],
+)
 def test_malformed_reports_are_400(app, client, payload):
     world = World.for_calls()
     candidate = world.interviewing()
@@ -106,8 +115,16 @@ def test_detail_keys_cannot_pose_as_audit_arguments(app, client):
     world = World.for_calls()
     candidate = world.interviewing()
     token = sign_in_candidate(client, candidate)
-    response = report(client, token, "cameraError", room=world.panel.interview_room,
-                      actor="x", exam_id="7", candidate="y", type="gum.not_found")
+    response = report(
+        client,
+        token,
+        "cameraError",
+        room=world.panel.interview_room,
+        actor="x",
+        exam_id="7",
+        candidate="y",
+        type="gum.not_found",
+    )
     assert response.status_code == 204
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.kind == "call.cameraError"))
     assert event.actor_type == "candidate" and event.exam_id == world.exam.id
@@ -122,16 +139,30 @@ def test_staff_of_the_panel_report_and_recording_status_shows(app, client):
     token = csrf_token(client)
 
     assert report(client, token, room=room).status_code == 204
-    assert report(client, token, "recordingStatusChanged", room=room, on="true",
-                  mode="file").status_code == 204
+    assert (
+        report(
+            client, token, "recordingStatusChanged", room=room, on="true", mode="file"
+        ).status_code
+        == 204
+    )
     status = room_status(room)
     assert status["staff_in"] == 1 and status["recording"] == "on" and not status["candidate_in"]
     # A staff report lands on the timeline of the candidate in that room.
     kinds = audit_kinds(candidate.id)
     assert "call.recordingStatusChanged" in kinds and "call.videoConferenceJoined" in kinds
 
-    assert report(client, token, "recordingStatusChanged", room=room, on="false", mode="file",
-                  error="service-unavailable").status_code == 204
+    assert (
+        report(
+            client,
+            token,
+            "recordingStatusChanged",
+            room=room,
+            on="false",
+            mode="file",
+            error="service-unavailable",
+        ).status_code
+        == 204
+    )
     status = room_status(room)
     assert status["recording"] == "error" and status["recording_error"] == "service-unavailable"
     html = render_template("_call_status.html", status=status)
@@ -152,8 +183,16 @@ def test_staff_may_report_for_a_debug_call_of_their_panel(app):
     world = World.for_calls()
     candidate = world.candidate(S.DEBUGGING)
     debug_room = new_room_name("ir-e1")
-    db.session.add(Call(candidate_id=candidate.id, panel_id=world.panel.id, kind="debug",
-                        room=debug_room, accept_by=world.now, outcome="accepted"))
+    db.session.add(
+        Call(
+            candidate_id=candidate.id,
+            panel_id=world.panel.id,
+            kind="debug",
+            room=debug_room,
+            accept_by=world.now,
+            outcome="accepted",
+        )
+    )
     db.session.commit()
     client, token = staff_client(app, "assistant")
     assert report(client, token, kind="debug", room=debug_room).status_code == 204
@@ -184,19 +223,25 @@ def test_room_status_tolerates_redis_down(app):
     app.extensions["redis_url"] = app.config["REDIS_URL"]
 
 
-
-
 def test_every_reported_event_is_audited_with_its_kind(app, client):
     world = World.for_calls()
     candidate = world.interviewing()
     token = sign_in_candidate(client, candidate)
     room = world.panel.interview_room
-    names = ["videoConferenceJoined", "participantJoined", "cameraError", "micError",
-             "recordingStatusChanged", "participantLeft", "videoConferenceLeft"]
+    names = [
+        "videoConferenceJoined",
+        "participantJoined",
+        "cameraError",
+        "micError",
+        "recordingStatusChanged",
+        "participantLeft",
+        "videoConferenceLeft",
+    ]
     for name in names:
         assert report(client, token, name, room=room, id="abc").status_code == 204
     assert [k for k in audit_kinds(candidate.id) if k.startswith("call.")] == [
-        f"call.{name}" for name in names]
+        f"call.{name}" for name in names
+    ]
 
 
 def test_a_jaas_room_is_reported_and_shown_as_the_bare_room(app, client):
@@ -221,8 +266,18 @@ def test_reports_show_on_the_examiners_call_status(app, client):
     assert "尚无通话" in chief.get(url).get_data(as_text=True)
     assert report(client, token, room=room).status_code == 204
     assert "考生已入会" in chief.get(url).get_data(as_text=True)
-    assert report(client, token, "recordingStatusChanged", room=room, on="false", mode="file",
-                  error="unavailable").status_code == 204
+    assert (
+        report(
+            client,
+            token,
+            "recordingStatusChanged",
+            room=room,
+            on="false",
+            mode="file",
+            error="unavailable",
+        ).status_code
+        == 204
+    )
     html = chief.get(url).get_data(as_text=True)
     assert "录制失败" in html and "unavailable" in html
     assert report(client, token, "videoConferenceLeft", room=room).status_code == 204

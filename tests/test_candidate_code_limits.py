@@ -6,8 +6,8 @@ import time_machine
 from sqlalchemy import select
 
 from app import db
-from app.security import code_alerts as code_guard
 from app.models import AuditEvent
+from app.security import code_alerts as code_guard
 from app.timeutil import utcnow
 from tests.candidate_client import CandidateBrowser
 from tests.factories import gen_candidate, gen_exam
@@ -20,13 +20,19 @@ def test_failures_per_address_are_limited_with_a_chinese_429_on_the_code_page(ap
         assert guesser.enter_code(f"{900000 + guess}").status_code == 400
     blocked = guesser.enter_code("123456")  # even the right code waits now
     html = blocked.get_data(as_text=True)
-    assert blocked.status_code == 429 and "邀请码输入错误次数过多" in html and "请输入邀请码" in html
+    assert (
+        blocked.status_code == 429 and "邀请码输入错误次数过多" in html and "请输入邀请码" in html
+    )
     assert 'name="code"' in html  # the form is still there
     guesser.enter_code("123456")
     limited = db.session.scalars(select(AuditEvent).filter_by(kind="candidate.code_limited")).all()
-    assert len(limited) == 1 and limited[0].data["scope"] == "address"  # once a minute, not per request
+    assert (
+        len(limited) == 1 and limited[0].data["scope"] == "address"
+    )  # once a minute, not per request
     # someone else, elsewhere, signs in as usual
-    assert CandidateBrowser(app.test_client(), "198.51.100.1").enter_code("123456").status_code == 303
+    assert (
+        CandidateBrowser(app.test_client(), "198.51.100.1").enter_code("123456").status_code == 303
+    )
     assert code_guard.recent_failures() == 10
 
 
@@ -48,7 +54,9 @@ def test_the_global_budget_stops_guesses_spread_over_many_addresses(app):
         assert browser.enter_code("000000").status_code == 400
     fresh = CandidateBrowser(app.test_client(), "198.51.100.77")
     blocked = fresh.enter_code("000001")
-    assert blocked.status_code == 429 and "系统已暂时限制邀请码登录" in blocked.get_data(as_text=True)
+    assert blocked.status_code == 429 and "系统已暂时限制邀请码登录" in blocked.get_data(
+        as_text=True
+    )
     limited = db.session.scalars(select(AuditEvent).filter_by(kind="candidate.code_limited")).one()
     assert limited.data["scope"] == "global"
 
@@ -56,12 +64,16 @@ def test_the_global_budget_stops_guesses_spread_over_many_addresses(app):
 def test_recent_failures_per_exam_and_the_spike_alert(app, client):
     now = utcnow()
     open_exam = gen_exam("开放中")
-    later = gen_exam("明天", login_opens_at=now + timedelta(days=1), login_closes_at=now + timedelta(days=1, hours=2))
+    later = gen_exam(
+        "明天",
+        login_opens_at=now + timedelta(days=1),
+        login_closes_at=now + timedelta(days=1, hours=2),
+    )
     gen_candidate(later, code="555555")
     browser = CandidateBrowser(client, "203.0.113.40")
     browser.enter_code("555555")  # the later exam's code, before its window: attributed to it
     browser.enter_code("777777")  # matches nothing: aimed at every open exam
-    browser.enter_code("12ab")    # malformed: counted for the site too
+    browser.enter_code("12ab")  # malformed: counted for the site too
     assert code_guard.recent_failures() == 3
     assert code_guard.recent_failures(later.id) == 1  # its window is not open: only its own
     assert code_guard.recent_failures(open_exam.id) == 2

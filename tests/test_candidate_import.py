@@ -14,8 +14,13 @@ import pytest
 
 from app.setup import candidate_file as candidate_import
 from app.setup.candidate_file import CandidateRow, ImportReport, parse_candidates, read_table
+from app.setup.id_checks import (
+    id_number_problem,
+    mobile_problem,
+    normalise_id_number,
+    normalise_mobile,
+)
 from app.timeutil import BEIJING
-from app.setup.id_checks import id_number_problem, mobile_problem, normalise_id_number, normalise_mobile
 
 HEADER = ["姓名", "身份证号", "手机号", "报考岗位"]
 
@@ -268,7 +273,7 @@ def test_missing_required_column_is_a_file_error(header, missing):
 
 
 def test_a_column_given_twice_is_a_file_error():
-    data = gen_csv([ZHANG_SAN + ["13900000000"]], header=HEADER + ["phone"])
+    data = gen_csv([[*ZHANG_SAN, "13900000000"]], header=[*HEADER, "phone"])
     assert errors_of("a.csv", data) == ["第 1 行表头中这些列出现了不止一次：手机号"]
 
 
@@ -296,13 +301,13 @@ def test_xlsx_with_text_cells():
 
 
 def test_xlsx_numeric_phone_cells_become_text():
-    rows = [ZHANG_SAN[:2] + [13800138000] + ZHANG_SAN[3:], LI_SI[:2] + [13912345678.0] + LI_SI[3:]]
+    rows = [[*ZHANG_SAN[:2], 13800138000, *ZHANG_SAN[3:]], [*LI_SI[:2], 13912345678.0, *LI_SI[3:]]]
     report = parse_candidates("名单.xlsx", gen_xlsx(rows))
     assert [row.phone for row in report.rows] == ["13800138000", "13912345678"]
 
 
 def test_xlsx_numeric_position_cell_becomes_text():
-    report = parse_candidates("名单.xlsx", gen_xlsx([ZHANG_SAN[:3] + [101]]))
+    report = parse_candidates("名单.xlsx", gen_xlsx([[*ZHANG_SAN[:3], 101]]))
     assert report.rows[0].position == "101"
 
 
@@ -311,8 +316,8 @@ def test_xlsx_numeric_id_number_is_refused_with_a_text_format_hint():
     truncated = int(ZHANG_SAN[1][:15] + "000")
     rows = [
         ZHANG_SAN,
-        LI_SI[:1] + [truncated] + LI_SI[2:],
-        WANG_WU[:1] + [float(truncated)] + WANG_WU[2:],
+        [*LI_SI[:1], truncated, *LI_SI[2:]],
+        [*WANG_WU[:1], float(truncated), *WANG_WU[2:]],
     ]
     hint = "身份证号被存成了数字，末几位已丢失；请把该列设置为“文本”格式后重新录入身份证号"
     assert errors_of("名单.xlsx", gen_xlsx(rows)) == [f"第 3 行：{hint}", f"第 4 行：{hint}"]
@@ -402,8 +407,10 @@ def test_position_at_most_a_hundred_characters():
 def test_every_reason_of_a_row_is_reported_in_column_order():
     rows = [["", gen_id_number()[:-1] + "Y", "12345", ""]]
     assert errors_of("a.csv", gen_csv(rows)) == [
-        "第 2 行：姓名为空；身份证号格式不正确（前 17 位须为数字，末位为数字或 X）；"
-        "手机号不正确（应为 1 开头、第二位为 3–9 的 11 位数字）；报考岗位为空"
+        (
+            "第 2 行：姓名为空；身份证号格式不正确（前 17 位须为数字，末位为数字或 X）；"
+            "手机号不正确（应为 1 开头、第二位为 3–9 的 11 位数字）；报考岗位为空"
+        )
     ]
 
 
@@ -598,7 +605,7 @@ def test_row_limit_counts_candidates_not_blank_rows(monkeypatch):
     people = [ZHANG_SAN, LI_SI, WANG_WU]
     with_blanks = gen_csv(people[:1] + [["", "", "", ""]] * 5 + people[1:])
     assert parse_candidates("a.csv", with_blanks).ok
-    assert errors_of("a.xlsx", gen_xlsx(people + [ZHAO_LIU])) == ["考生超过 3 人，请拆分后分批导入"]
+    assert errors_of("a.xlsx", gen_xlsx([*people, ZHAO_LIU])) == ["考生超过 3 人，请拆分后分批导入"]
 
 
 def test_xlsx_that_would_unpack_too_large_is_refused_before_parsing(monkeypatch):

@@ -46,7 +46,9 @@ def test_malformed_and_wrong_codes_get_chinese_messages_and_are_logged(app, clie
 
 def test_code_outside_its_window_is_refused_with_the_opening_time(app, client):
     now = utcnow()
-    exam = gen_exam(login_opens_at=now + timedelta(hours=2), login_closes_at=now + timedelta(hours=5))
+    exam = gen_exam(
+        login_opens_at=now + timedelta(hours=2), login_closes_at=now + timedelta(hours=5)
+    )
     gen_candidate(exam, code="123456")
     early = enter_code(client, "123456")
     assert early.status_code == 400 and "尚未到登录时间" in early.get_data(as_text=True)
@@ -59,7 +61,9 @@ def test_code_outside_its_window_is_refused_with_the_opening_time(app, client):
 
 def test_same_code_in_another_window_belongs_to_the_exam_open_now(app, client):
     now = utcnow()
-    past = gen_exam("旧", login_opens_at=now - timedelta(days=3), login_closes_at=now - timedelta(days=2))
+    past = gen_exam(
+        "旧", login_opens_at=now - timedelta(days=3), login_closes_at=now - timedelta(days=2)
+    )
     current = gen_exam("新")
     gen_candidate(past, name="旧考生", code="123456")
     fresh = gen_candidate(current, name="新考生", code="123456")
@@ -78,5 +82,7 @@ def test_second_sign_in_takes_over_and_the_first_page_is_told(app):
     assert response.status_code == 303 and response.headers["Location"] == "/signed-in-elsewhere"
     assert "已在其他浏览器登录" in first.get("/signed-in-elsewhere").get_data(as_text=True)
     assert second.get("/me").status_code == 200
-    logins = db.session.scalars(select(AuditEvent).filter_by(kind="candidate.login").order_by(AuditEvent.id)).all()
+    logins = db.session.scalars(
+        select(AuditEvent).filter_by(kind="candidate.login").order_by(AuditEvent.id)
+    ).all()
     assert [e.data["took_over"] for e in logins] == [False, True]

@@ -177,7 +177,7 @@ def test_notices_are_acknowledged_then_the_debug_room_opens(world, me):
     response = me.post(f"/me/notices/{world.notice.id}/ack")
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "已阅" in body and 'hx-swap-oob="true"' in body
-    assert 'disabled' not in body.split('id="continue"')[1]
+    assert "disabled" not in body.split('id="continue"')[1]
     me.post(f"/me/notices/{world.notice.id}/ack")  # twice: still one acknowledgement
     assert len(events("candidate.notice_ack", c)) == 1
     assert me.post("/me/enter-debug").headers.get("HX-Redirect") == "/me"
@@ -227,7 +227,9 @@ def test_poll_answers_304_while_nothing_changed_and_redirects_on_a_stage_change(
 
     bump_candidate(c.id)
     changed = me.poll("invited", etag)
-    assert changed.status_code == 200 and "工作人员回复：请检查扬声器" in changed.get_data(as_text=True)
+    assert changed.status_code == 200 and "工作人员回复：请检查扬声器" in changed.get_data(
+        as_text=True
+    )
     perform(c.id, "confirm", world.as_candidate(c), world.now)
     moved = me.poll("invited", changed.headers["ETag"].strip('"'))
     assert moved.status_code == 200 and moved.headers["HX-Redirect"] == "/me"
@@ -264,7 +266,10 @@ def test_poll_without_htmx_goes_to_the_page_and_signed_out_poll_is_not_swapped(w
 
 
 def test_takeover_tells_the_first_page(world, app):
-    first, second = CandidateBrowser(app.test_client()), CandidateBrowser(app.test_client(), "192.0.2.99")
+    first, second = (
+        CandidateBrowser(app.test_client()),
+        CandidateBrowser(app.test_client(), "192.0.2.99"),
+    )
     first.enter_code("100000")
     assert first.poll("invited").status_code == 200
     second.enter_code("100000")
@@ -280,7 +285,9 @@ def test_takeover_tells_the_first_page(world, app):
 
 def test_questions_are_never_sent_before_the_timer_starts(world, me):
     c = world.candidates[0]
-    db.session.add(QuestionSet(exam_id=world.exam.id, title="第一题", body=SECRET, scoring_guide="要点"))
+    db.session.add(
+        QuestionSet(exam_id=world.exam.id, title="第一题", body=SECRET, scoring_guide="要点")
+    )
     db.session.commit()
     after = to_interviewing(world, c)
     with time_machine.travel(after + timedelta(seconds=30), tick=False):
@@ -307,7 +314,9 @@ def test_reading_time_shows_questions_before_the_answer_clock(app, client):
         html = me.html()
         assert "看题时间" in html and SECRET in html and 'data-seconds-left="90"' in html
         refused = me.post("/me/finish")
-        assert refused.status_code == 409 and "看题时间内不能结束面试" in refused.get_data(as_text=True)
+        assert refused.status_code == 409 and "看题时间内不能结束面试" in refused.get_data(
+            as_text=True
+        )
         etag = me.poll("interviewing").headers["ETag"].strip('"')
     with time_machine.travel(after + timedelta(minutes=2, seconds=1), tick=False):
         answering = me.poll("interviewing", etag)  # reading → answering changes the fragment
@@ -430,8 +439,9 @@ def test_published_score_is_shown_and_its_confirmation_audited(world, me):
     refused = me.post("/me/score/ack")
     assert refused.status_code == 409 and "成绩尚未公布" in refused.get_data(as_text=True)
     etag = me.poll("finished").headers["ETag"].strip('"')
-    result = CandidateResult(candidate_id=c.id, final_score=Decimal("86.5"),
-                             published_at=after + timedelta(minutes=9))
+    result = CandidateResult(
+        candidate_id=c.id, final_score=Decimal("86.5"), published_at=after + timedelta(minutes=9)
+    )
     db.session.add(result)
     db.session.commit()
     from app.day.poll_versions import bump_candidate
@@ -458,8 +468,11 @@ def test_released_page_keeps_looking_for_a_held_score_then_stops_polling(world, 
     perform(c.id, "release", Actor.staff(world.assistant), after + timedelta(minutes=20))
     html = me.html()
     assert "成绩待公布" in html and "every 10s" in html
-    db.session.add(CandidateResult(candidate_id=c.id, final_score=Decimal("80"),
-                                   published_at=after + timedelta(minutes=30)))
+    db.session.add(
+        CandidateResult(
+            candidate_id=c.id, final_score=Decimal("80"), published_at=after + timedelta(minutes=30)
+        )
+    )
     db.session.commit()
     html = me.html()
     assert "80.00" in html and "hx-get" not in html
@@ -467,11 +480,15 @@ def test_released_page_keeps_looking_for_a_held_score_then_stops_polling(world, 
 
 def test_score_of_another_candidate_is_not_reachable(world, me):
     other = world.candidates[1]
-    db.session.add(CandidateResult(candidate_id=other.id, final_score=Decimal("70"), published_at=world.now))
+    db.session.add(
+        CandidateResult(candidate_id=other.id, final_score=Decimal("70"), published_at=world.now)
+    )
     db.session.commit()
     refused = me.post("/me/score/ack")
     assert refused.status_code == 409
-    count = db.session.scalar(select(func.count(AuditEvent.id)).filter_by(kind="score.seen_by_candidate"))
+    count = db.session.scalar(
+        select(func.count(AuditEvent.id)).filter_by(kind="score.seen_by_candidate")
+    )
     assert count == 0
 
 
@@ -529,7 +546,9 @@ def test_confirming_after_the_deadline_is_refused(world, me):
 def test_rest_room_code_only_after_the_interview(world, me, app):
     c = world.candidates[0]
     early = me.enter_code("999999")
-    assert early.status_code == 400 and "休息室邀请码需在面试结束后输入" in early.get_data(as_text=True)
+    assert early.status_code == 400 and "休息室邀请码需在面试结束后输入" in early.get_data(
+        as_text=True
+    )
     stranger = CandidateBrowser(app.test_client(), "198.51.100.30")
     hint = stranger.enter_code("999999")
     assert hint.status_code == 400 and "这是休息室邀请码" in hint.get_data(as_text=True)

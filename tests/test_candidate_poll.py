@@ -35,8 +35,9 @@ def both_etags(candidate, now) -> tuple[str, str]:
 
 def quick(candidate, now, etag: str, stage: str | None = None, nonce: str | None = None):
     loaded = fresh(candidate)
-    return quick_not_modified(candidate.id, nonce or loaded.session_nonce,
-                              stage or stage_of(loaded), ETags([etag]), now)
+    return quick_not_modified(
+        candidate.id, nonce or loaded.session_nonce, stage or stage_of(loaded), ETags([etag]), now
+    )
 
 
 @pytest.fixture
@@ -48,7 +49,11 @@ def test_the_quick_view_gives_the_full_etag_in_every_stage_that_polls(app, clien
     # Reading time and a second camera: every part an ETag can have.
     world = World(reading_minutes=2, requires_second_camera=True)
     c = world.candidates[0]
-    me, chief, assistant = world.as_candidate(c), Actor.staff(world.chief), Actor.staff(world.assistant)
+    me, chief, assistant = (
+        world.as_candidate(c),
+        Actor.staff(world.chief),
+        Actor.staff(world.assistant),
+    )
     CandidateBrowser(client).enter_code(c.code)  # a session nonce, as in real life
     now = world.now
     seen = []
@@ -90,8 +95,17 @@ def test_the_quick_view_gives_the_full_etag_in_every_stage_that_polls(app, clien
     same(after + timedelta(minutes=4))
     perform(c.id, "enter_rest", me, after + timedelta(minutes=5))
     same(after + timedelta(minutes=5))
-    assert set(seen) == {"invited", "confirmed", "debug_waiting", "debugging", "debugged",
-                         "waiting", "interviewing", "finished", "resting"}
+    assert set(seen) == {
+        "invited",
+        "confirmed",
+        "debug_waiting",
+        "debugging",
+        "debugged",
+        "waiting",
+        "interviewing",
+        "finished",
+        "resting",
+    }
 
 
 def test_an_unchanged_poll_is_answered_quickly_with_the_full_etag(world, client):

@@ -23,14 +23,18 @@ def test_sweep_marks_absentees_and_assigns_lots_once(app):
     after_cutoff = world.now + timedelta(minutes=30)
     assert sweep(after_cutoff) == {world.exam.id: 3}
     db.session.expire_all()
-    states = {c.id: (c.state, c.lot_number, c.lot_assigned) for c in db.session.scalars(select(Candidate))}
+    states = {
+        c.id: (c.state, c.lot_number, c.lot_assigned) for c in db.session.scalars(select(Candidate))
+    }
     assert states[confirmed.id][0] == S.ABSENT
     assert states[silent.id][0] == S.DECLINED  # never confirmed by the deadline
     state, lot, assigned = states[waiting.id]
     assert state == S.WAITING and lot in (1, 2, 3) and assigned  # random among the panel's
     before = db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
     assert sweep(after_cutoff + timedelta(minutes=1)) == {world.exam.id: 0}  # idempotent
-    assert db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) == before
+    assert (
+        db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) == before
+    )
 
 
 def test_exams_outside_their_day_are_left_alone(app):

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from app import db
 from app.models import AuditEvent, Candidate, Exam, Panel, User
-from tests.test_candidate_import import gen_id_number  # the independent check-digit helper
 from tests.factories import gen_exam
+from tests.test_candidate_import import gen_id_number  # the independent check-digit helper
 
 
 def _csv(rows, encoding="utf-8"):
@@ -20,8 +20,15 @@ def _csv(rows, encoding="utf-8"):
 def test_import_then_codes(app, runner, tmp_path):
     exam = gen_exam()
     good = tmp_path / "名单.csv"
-    good.write_bytes(_csv([["张三", gen_id_number("110105", "19900307"), "13800138000", "综合管理岗"],
-                           ["李四", gen_id_number("110105", "19910412"), "13900139000", "信息技术岗"]], "gbk"))
+    good.write_bytes(
+        _csv(
+            [
+                ["张三", gen_id_number("110105", "19900307"), "13800138000", "综合管理岗"],
+                ["李四", gen_id_number("110105", "19910412"), "13900139000", "信息技术岗"],
+            ],
+            "gbk",
+        )
+    )
     result = runner.invoke(args=["candidates", "import", str(exam.id), str(good)])
     assert result.exit_code == 0, result.output
     assert "imported 2 candidates" in result.output
@@ -39,16 +46,23 @@ def test_import_then_codes(app, runner, tmp_path):
 def test_bad_gbk_file_is_refused_with_row_numbers_and_changes_nothing(app, runner, tmp_path):
     exam = gen_exam()
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(_csv([
-        ["张三", gen_id_number("110105", "19900307"), "13800138000", "综合管理岗"],
-        ["李四", "110105199104120000", "13900139000", "信息技术岗"],  # wrong check digit
-        ["王五", gen_id_number("110105", "19920101"), "12345", "信息技术岗"],  # bad phone
-    ], "gbk"))
+    bad.write_bytes(
+        _csv(
+            [
+                ["张三", gen_id_number("110105", "19900307"), "13800138000", "综合管理岗"],
+                ["李四", "110105199104120000", "13900139000", "信息技术岗"],  # wrong check digit
+                ["王五", gen_id_number("110105", "19920101"), "12345", "信息技术岗"],  # bad phone
+            ],
+            "gbk",
+        )
+    )
     events_before = db.session.scalar(select(func.count(AuditEvent.id)))
     result = runner.invoke(args=["candidates", "import", str(exam.id), str(bad)])
     assert result.exit_code == 1
     assert "nothing imported" in result.output
-    assert "第 3 行" in result.output and "第 4 行" in result.output and "第 2 行" not in result.output
+    assert (
+        "第 3 行" in result.output and "第 4 行" in result.output and "第 2 行" not in result.output
+    )
     assert db.session.scalar(select(func.count(Candidate.id))) == 0
     assert db.session.scalar(select(func.count(AuditEvent.id))) == events_before
 

@@ -48,8 +48,11 @@ def _only_missing(prerequisite, app):
     return world, c
 
 
-@pytest.mark.parametrize("prerequisite", [PHOTO_MISSING, NOTICES_UNREAD, NO_PANEL, MOCK_NOT_TAKEN],
-                         ids=["photo", "notices", "panel", "mock"])
+@pytest.mark.parametrize(
+    "prerequisite",
+    [PHOTO_MISSING, NOTICES_UNREAD, NO_PANEL, MOCK_NOT_TAKEN],
+    ids=["photo", "notices", "panel", "mock"],
+)
 def test_the_page_lists_each_missing_step_and_the_move_is_refused_for_it(app, client, prerequisite):
     world, c = _only_missing(prerequisite, app)
     assert missing_before_debug(c) == [prerequisite]
@@ -67,7 +70,7 @@ def test_the_page_lists_each_missing_step_and_the_move_is_refused_for_it(app, cl
 
 
 def test_with_nothing_missing_the_page_lists_nothing_and_the_move_works(app, client):
-    world, c = _only_missing(None, app)
+    _world, c = _only_missing(None, app)
     assert missing_before_debug(c) == []
     me = CandidateBrowser(client)
     me.enter_code(c.code)
@@ -140,8 +143,10 @@ def test_an_assistant_rings_one_candidate_at_a_time(app):
         perform(second.id, "call_debug", assistant, world.now + timedelta(seconds=7))
     perform(first.id, "end_debug", assistant, world.now + timedelta(seconds=8))
     assert live_debug_call(world.assistant.id, world.panel.id) is None
-    assert perform(second.id, "call_debug", assistant, world.now + timedelta(seconds=9)).state \
+    assert (
+        perform(second.id, "call_debug", assistant, world.now + timedelta(seconds=9)).state
         == S.DEBUG_CALLED
+    )
 
 
 def test_a_call_past_its_accept_time_no_longer_holds_the_assistant(app):
@@ -169,5 +174,7 @@ def test_another_assistant_s_call_does_not_hold_me(app):
     world.to_debug_waiting(first)
     world.to_debug_waiting(second)
     perform(first.id, "call_debug", Actor.staff(colleague), world.now)
-    assert perform(second.id, "call_debug", Actor.staff(world.assistant), world.now).state \
+    assert (
+        perform(second.id, "call_debug", Actor.staff(world.assistant), world.now).state
         == S.DEBUG_CALLED
+    )

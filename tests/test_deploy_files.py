@@ -18,15 +18,32 @@ SITE = ROOT / "deploy" / "nginx" / "interview-room.conf"
 pytestmark = pytest.mark.postgres_pass  # tests/conftest.py: not a database test
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None and not os.environ.get("DEPLOY_CHECKS_REQUIRED"),
-                    reason="nginx is not installed here (.ci/run installs nginx-light)")
+@pytest.mark.skipif(
+    shutil.which("nginx") is None and not os.environ.get("DEPLOY_CHECKS_REQUIRED"),
+    reason="nginx is not installed here (.ci/run installs nginx-light)",
+)
 def test_nginx_accepts_the_site(tmp_path):
     ssl = tmp_path / "ssl"
     ssl.mkdir()
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=t",
-         "-keyout", str(ssl / "privkey.pem"), "-out", str(ssl / "fullchain.pem")],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=t",
+            "-keyout",
+            str(ssl / "privkey.pem"),
+            "-out",
+            str(ssl / "fullchain.pem"),
+        ],
+        check=True,
+        capture_output=True,
     )
     site = SITE.read_text().replace("/etc/ssl/interview-room/", f"{ssl}/")
     (tmp_path / "site.conf").write_text(site)
@@ -34,8 +51,11 @@ def test_nginx_accepts_the_site(tmp_path):
         f"events {{}}\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
         f"http {{ include {tmp_path}/site.conf; }}\n"
     )
-    result = subprocess.run(["nginx", "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["nginx", "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
 
@@ -51,7 +71,9 @@ def test_nginx_buffers_the_app_and_streams_only_recordings():
     assert "proxy_buffering off" not in blocks["/"]
     assert "proxy_buffering off" in blocks["/staff/recordings/"]
     for path in ("/", "/staff/recordings/"):
-        assert "X-Forwarded-For $proxy_add_x_forwarded_for" in blocks[path]  # ProxyFix, PROXY_COUNT=1
+        assert (
+            "X-Forwarded-For $proxy_add_x_forwarded_for" in blocks[path]
+        )  # ProxyFix, PROXY_COUNT=1
         assert "X-Forwarded-Proto $scheme" in blocks[path]  # secure cookies and HSTS behind HTTPS
 
 
@@ -59,20 +81,27 @@ def test_nginx_buffers_the_app_and_streams_only_recordings():
 def test_systemd_units_parse():
     units = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
     assert units
-    result = subprocess.run(["systemd-analyze", "verify", "--man=no", *map(str, units)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *map(str, units)], capture_output=True, text=True
+    )
     # verify also complains that /srv/interview-room does not exist here: only syntax counts.
-    bad = [line for line in result.stderr.splitlines()
-           if "Unknown" in line or "Invalid" in line or "Failed to parse" in line]
+    bad = [
+        line
+        for line in result.stderr.splitlines()
+        if "Unknown" in line or "Invalid" in line or "Failed to parse" in line
+    ]
     assert bad == [], result.stderr
 
 
 def test_gunicorn_reads_the_production_config():
-    code = ("from gunicorn.app.wsgiapp import WSGIApplication as A; import sys; "
-            "sys.argv=['gunicorn','-c','gunicorn.conf.py','wsgi:app']; a=A(); "
-            "c=a.cfg; print(c.worker_class_str, c.threads, c.workers, c.max_requests, c.timeout)")
+    code = (
+        "from gunicorn.app.wsgiapp import WSGIApplication as A; import sys; "
+        "sys.argv=['gunicorn','-c','gunicorn.conf.py','wsgi:app']; a=A(); "
+        "c=a.cfg; print(c.worker_class_str, c.threads, c.workers, c.max_requests, c.timeout)"
+    )
     env = {**os.environ, "GUNICORN_WORKERS": "5", "GUNICORN_THREADS": "4"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["gthread", "4", "5", "20000", "30"]

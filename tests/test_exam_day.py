@@ -9,8 +9,8 @@ from app.models import AuditEvent, Candidate, CandidateState, Exam, Role
 from app.setup.panels import create_panel
 from app.timeutil import utcnow
 from tests.conftest import csrf_token_of, signed_in_staff
-from tests.test_hr_pages import hr  # noqa: F401  (the fixture)
 from tests.factories import gen_candidate, gen_exam, gen_user
+from tests.test_hr_pages import hr  # noqa: F401  (the fixture)
 
 
 def _exam_with_two_candidates():
@@ -45,13 +45,19 @@ def test_closing_twice_or_before_the_login_opens_is_refused_and_changes_nothing(
     hr.post(f"/hr/exams/{exam.id}/close-entry")
     again = hr.post(f"/hr/exams/{exam.id}/close-entry", follow_redirects=True)
     assert "入场已截止，无需重复操作" in again.get_data(as_text=True)
-    assert db.session.scalar(
-        sa.select(sa.func.count()).select_from(AuditEvent).filter_by(kind="exam.entry_closed")
-    ) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).filter_by(kind="exam.entry_closed")
+        )
+        == 1
+    )
 
-    future = gen_exam("明天的考试", login_opens_at=utcnow() + timedelta(days=1),
-                      login_closes_at=utcnow() + timedelta(days=2),
-                      entry_cutoff_at=utcnow() + timedelta(days=1, hours=1))
+    future = gen_exam(
+        "明天的考试",
+        login_opens_at=utcnow() + timedelta(days=1),
+        login_closes_at=utcnow() + timedelta(days=2),
+        entry_cutoff_at=utcnow() + timedelta(days=1, hours=1),
+    )
     refused = hr.post(f"/hr/exams/{future.id}/close-entry", follow_redirects=True)
     assert "登录尚未开始" in refused.get_data(as_text=True)
     db.session.expire_all()
@@ -61,14 +67,16 @@ def test_closing_twice_or_before_the_login_opens_is_refused_and_changes_nothing(
 def test_only_hr_may_close_entry(app, client):
     exam = gen_exam(entry_cutoff_at=utcnow() + timedelta(days=3))
     # With a valid CSRF token, so that what refuses is the role (403) or the sign-in (302).
-    response = client.post(f"/hr/exams/{exam.id}/close-entry",
-                           data={"csrf_token": csrf_token_of(client)})
+    response = client.post(
+        f"/hr/exams/{exam.id}/close-entry", data={"csrf_token": csrf_token_of(client)}
+    )
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
     for username, role in (("assistant1", Role.ASSISTANT), ("examiner1", Role.EXAMINER)):
         gen_user(username, role=role)
         staff = signed_in_staff(app, username)
-        response = staff.post(f"/hr/exams/{exam.id}/close-entry",
-                              data={"csrf_token": csrf_token_of(staff)})
+        response = staff.post(
+            f"/hr/exams/{exam.id}/close-entry", data={"csrf_token": csrf_token_of(staff)}
+        )
         assert response.status_code == 403, username
     db.session.expire_all()
     assert db.session.get(Exam, exam.id).entry_cutoff_at > utcnow()

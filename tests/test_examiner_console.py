@@ -45,8 +45,11 @@ class ExaminerBrowser:
         return response
 
     def get(self, path="", htmx=False, **kw):
-        return self._keep(self.client.get(f"/examiner/panels/{self.panel_id}{path}",
-                                          headers=HX if htmx else {}, **kw))
+        return self._keep(
+            self.client.get(
+                f"/examiner/panels/{self.panel_id}{path}", headers=HX if htmx else {}, **kw
+            )
+        )
 
     def page(self):
         response = self.get()
@@ -56,8 +59,9 @@ class ExaminerBrowser:
 
     def post(self, path, data=None, htmx=True, panel_id=None):
         if self.token is None:
-            self.token = csrf_token_from(self.client.get("/staff/login", follow_redirects=True)
-                                         .get_data(as_text=True))
+            self.token = csrf_token_from(
+                self.client.get("/staff/login", follow_redirects=True).get_data(as_text=True)
+            )
         headers = {"X-CSRFToken": self.token, **(HX if htmx else {})}
         url = f"/examiner/panels/{panel_id or self.panel_id}{path}"
         return self._keep(self.client.post(url, data=data or {}, headers=headers))
@@ -69,7 +73,9 @@ class ExaminerBrowser:
 @pytest.fixture
 def world(app):
     w = World()
-    db.session.add(QuestionSet(exam_id=w.exam.id, title="题本 A", body=QUESTION, scoring_guide=GUIDE))
+    db.session.add(
+        QuestionSet(exam_id=w.exam.id, title="题本 A", body=QUESTION, scoring_guide=GUIDE)
+    )
     db.session.commit()
     return w
 
@@ -137,8 +143,13 @@ def test_home_goes_straight_to_the_only_current_panel(chief, world):
 
 
 def test_home_lists_panels_when_there_are_several(app, world, chief):
-    other = Panel(exam_id=world.exam.id, name="第二考场", interview_room="ir-e1-cccc",
-                  rest_room="ir-e1-dddd", rest_room_code="888888")
+    other = Panel(
+        exam_id=world.exam.id,
+        name="第二考场",
+        interview_room="ir-e1-cccc",
+        rest_room="ir-e1-dddd",
+        rest_room_code="888888",
+    )
     db.session.add(other)
     db.session.flush()
     db.session.add(PanelMember(panel_id=other.id, user_id=world.chief.id, role="examiner"))
@@ -176,7 +187,10 @@ def test_examiner_pages_need_sign_in_the_role_and_the_panel(app, world, path):
     anonymous = app.test_client().get(f"/examiner/panels/{world.panel.id}{path}")
     assert anonymous.status_code == 302 and "/staff/login" in anonymous.headers["Location"]
     htmx_anonymous = app.test_client().get(f"/examiner/panels/{world.panel.id}{path}", headers=HX)
-    assert htmx_anonymous.status_code == 200 and "/staff/login" in htmx_anonymous.headers["HX-Redirect"]
+    assert (
+        htmx_anonymous.status_code == 200
+        and "/staff/login" in htmx_anonymous.headers["HX-Redirect"]
+    )
     assistant = app.test_client()
     StaffActions(assistant).login("assistant")
     assert assistant.get(f"/examiner/panels/{world.panel.id}{path}").status_code == 403
@@ -228,8 +242,10 @@ def test_call_next_calls_the_lowest_lot_and_the_room_shows_the_ring(world, chief
         response = chief.post("/call-next")
         html = response.get_data(as_text=True)
         assert response.status_code == 200 and response.headers["HX-Trigger"] == "console-refresh"
-        assert "已呼叫考生 01" in html and 'hx-swap-oob' in html
-        assert "等待考生接受" in html and "取消呼叫" in html and 'data-countdown-simple="60"' in html
+        assert "已呼叫考生 01" in html and "hx-swap-oob" in html
+        assert (
+            "等待考生接受" in html and "取消呼叫" in html and 'data-countdown-simple="60"' in html
+        )
         assert reload(ordered[0]).state == S.INTERVIEW_CALLED
         # A second call while the room is busy is refused with the journey's reason.
         refused = chief.post("/call-next")
@@ -378,7 +394,8 @@ def test_start_timer_records_from_then_and_the_end_button_ends(world, chief, exa
     # The running call is asked to record (issue 6), not re-rendered: a rejoin would drop video.
     assert 'id="interview-call"' not in html
     assert json.loads(response.headers["HX-Trigger"]) == {
-        "console-refresh": None, "ir:start-recording": {"room": world.panel.interview_room},
+        "console-refresh": None,
+        "ir:start-recording": {"room": world.panel.interview_room},
     }
     c = reload(c)
     assert c.deadline_at == after_cutoff(world, 20) + timedelta(minutes=10)
@@ -389,8 +406,11 @@ def test_start_timer_records_from_then_and_the_end_button_ends(world, chief, exa
     assert ended.status_code == 200 and "面试已结束" in ended.get_data(as_text=True)
     c = reload(c)
     assert c.state == S.FINISHED and c.finished_at == after_cutoff(world, 80)
-    kinds = list(db.session.scalars(
-        select(AuditEvent.kind).where(AuditEvent.candidate_id == c.id).order_by(AuditEvent.id)))
+    kinds = list(
+        db.session.scalars(
+            select(AuditEvent.kind).where(AuditEvent.candidate_id == c.id).order_by(AuditEvent.id)
+        )
+    )
     assert kinds[-2:] == ["journey.start_timer", "journey.finish"]
 
 
@@ -404,7 +424,7 @@ def test_every_examiner_sees_the_clock_turn_amber_at_3_and_red_at_1_minute(world
             response = who.get("/room", htmx=True)
         return response, response.get_data(as_text=True)
 
-    response, html = room_at(60)
+    _response, html = room_at(60)
     assert 'data-examiner-countdown="540"' in html and ">09:00<" in html
     assert "countdown-warn" not in html and "countdown-danger" not in html
     assert 'data-alert-value="0"' in html and "还剩" not in html
@@ -421,8 +441,9 @@ def test_every_examiner_sees_the_clock_turn_amber_at_3_and_red_at_1_minute(world
     assert 'data-alert-value="2"' in html
     # The poll: unchanged within the same level and 15 s bucket answers 304 without a body.
     with time_machine.travel(started + timedelta(seconds=bucket_start + 1), tick=False):
-        cached = examiner.client.get(f"/examiner/panels/{world.panel.id}/room",
-                                     headers={**HX, "If-None-Match": f'"{etag}"'})
+        cached = examiner.client.get(
+            f"/examiner/panels/{world.panel.id}/room", headers={**HX, "If-None-Match": f'"{etag}"'}
+        )
     assert cached.status_code == 304 and cached.get_data() == b""
     # A new level is a new version at once, even inside the same 15 s bucket.
     with time_machine.travel(started + timedelta(seconds=419), tick=False):
@@ -493,7 +514,9 @@ def test_two_clicks_on_call_next_at_once_call_exactly_one_candidate(app, world, 
     assert len(called) == 1 and called[0].lot_number == 1
 
 
-def test_examiners_see_the_questions_before_the_candidate_who_gets_them_with_the_clock(app, world, chief):
+def test_examiners_see_the_questions_before_the_candidate_who_gets_them_with_the_clock(
+    app, world, chief
+):
     from tests.candidate_client import CandidateBrowser
 
     c = in_room(world)

@@ -32,15 +32,28 @@ from tests.test_examiner_console import (  # noqa: F401  (fixtures)
     world,
 )
 
-SHEET = [("综合分析能力", 20), ("计划组织协调能力", 20), ("应变能力", 15),
-         ("人际沟通能力", 15), ("言语表达能力", 20), ("举止仪表", 10)]
+SHEET = [
+    ("综合分析能力", 20),
+    ("计划组织协调能力", 20),
+    ("应变能力", 15),
+    ("人际沟通能力", 15),
+    ("言语表达能力", 20),
+    ("举止仪表", 10),
+]
 
 
 @pytest.fixture
 def dims(world):
-    rows = [ScoreDimension(exam_id=world.exam.id, name=name, max_score=D(m), position=i,
-                           guidance=f"{name}的评分要点")
-            for i, (name, m) in enumerate(SHEET)]
+    rows = [
+        ScoreDimension(
+            exam_id=world.exam.id,
+            name=name,
+            max_score=D(m),
+            position=i,
+            guidance=f"{name}的评分要点",
+        )
+        for i, (name, m) in enumerate(SHEET)
+    ]
     db.session.add_all(rows)
     db.session.commit()
     return rows
@@ -85,7 +98,9 @@ def test_the_sheet_appears_once_the_candidate_is_in_the_room(world, dims, examin
     assert f"/candidates/{c.id}/draft" in html and 'hx-trigger="change"' in html
 
 
-def test_a_draft_is_saved_on_every_change_and_a_reload_loses_nothing(world, dims, interviewing, examiner):
+def test_a_draft_is_saved_on_every_change_and_a_reload_loses_nothing(
+    world, dims, interviewing, examiner
+):
     examiner.page()
     response = examiner.post(sheet_url(interviewing, "draft"), values(dims, "18.5", "", "12"))
     html = response.get_data(as_text=True)
@@ -101,11 +116,19 @@ def test_a_draft_is_saved_on_every_change_and_a_reload_loses_nothing(world, dims
     assert plain.status_code == 302 and "草稿已保存" in examiner.page().get_data(as_text=True)
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("20.1", "应在 0 至 20"), ("-1", "应在 0 至 20"), ("18.55", "最多保留一位小数"),
-    ("abc", "不是数字"), ("NaN", "应在 0 至 20"),
-])
-def test_values_outside_the_bounds_are_refused_and_change_nothing(world, dims, interviewing, examiner, typed, message):
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("20.1", "应在 0 至 20"),
+        ("-1", "应在 0 至 20"),
+        ("18.55", "最多保留一位小数"),
+        ("abc", "不是数字"),
+        ("NaN", "应在 0 至 20"),
+    ],
+)
+def test_values_outside_the_bounds_are_refused_and_change_nothing(
+    world, dims, interviewing, examiner, typed, message
+):
     examiner.page()
     examiner.post(sheet_url(interviewing, "draft"), values(dims, "10"))
     response = examiner.post(sheet_url(interviewing, "draft"), values(dims, typed))
@@ -142,7 +165,9 @@ def test_nobody_scores_a_candidate_who_is_not_in_the_room_yet(world, dims, exami
     assert response.status_code == 422 and "尚未开始面试" in response.get_data(as_text=True)
 
 
-def test_examiners_never_see_each_others_scores_before_the_chief_confirms(world, dims, interviewing, chief, examiner):
+def test_examiners_never_see_each_others_scores_before_the_chief_confirms(
+    world, dims, interviewing, chief, examiner
+):
     chief.page()
     examiner.page()
     chief.post(sheet_url(interviewing, "submit"), values(dims, 19.7, 18.3, 13.9, 14.1, 17.7, 9.3))
@@ -167,21 +192,29 @@ def test_examiners_never_see_each_others_scores_before_the_chief_confirms(world,
     assert "79.65" in board and "93.0 / 66.3" in board and "已公布" in board
 
 
-def test_a_recusal_needs_a_reason_is_audited_and_leaves_the_rest_to_score(world, dims, interviewing, chief, examiner):
+def test_a_recusal_needs_a_reason_is_audited_and_leaves_the_rest_to_score(
+    world, dims, interviewing, chief, examiner
+):
     examiner.page()
     chief.page()
     examiner.post(sheet_url(interviewing, "draft"), values(dims, 10))
     missing = examiner.post(sheet_url(interviewing, "recuse"), {"kind": "", "note": ""})
     assert missing.status_code == 422 and "回避原因" in missing.get_data(as_text=True)
-    other = examiner.post(sheet_url(interviewing, "recuse"), {"kind": "其他利害关系 Other conflict"})
+    other = examiner.post(
+        sheet_url(interviewing, "recuse"), {"kind": "其他利害关系 Other conflict"}
+    )
     assert other.status_code == 422 and "请说明" in other.get_data(as_text=True)
     forged = examiner.post(sheet_url(interviewing, "recuse"), {"kind": "不想评"})
     assert forged.status_code == 422
     assert db.session.scalars(select(Recusal)).all() == []
-    done = examiner.post(sheet_url(interviewing, "recuse"), {"kind": "亲属关系 Relative", "note": "表兄妹"})
+    done = examiner.post(
+        sheet_url(interviewing, "recuse"), {"kind": "亲属关系 Relative", "note": "表兄妹"}
+    )
     assert done.status_code == 200 and "您已回避" in done.get_data(as_text=True)
     recusal = db.session.scalars(select(Recusal)).one()
-    assert recusal.reason == "亲属关系 Relative：表兄妹" and recusal.examiner_id == world.examiner.id
+    assert (
+        recusal.reason == "亲属关系 Relative：表兄妹" and recusal.examiner_id == world.examiner.id
+    )
     assert db.session.scalars(select(ExaminerScore)).all() == []  # the draft is gone
     event = db.session.scalars(select(AuditEvent).filter_by(kind="score.recused")).one()
     assert event.data["reason"] == "亲属关系 Relative：表兄妹"
@@ -193,12 +226,16 @@ def test_a_recusal_needs_a_reason_is_audited_and_leaves_the_rest_to_score(world,
     assert db.session.scalars(select(CandidateResult.final_score)).one() == D("89.00")
 
 
-def test_only_the_chief_confirms_and_only_when_everyone_submitted(world, dims, interviewing, chief, examiner):
+def test_only_the_chief_confirms_and_only_when_everyone_submitted(
+    world, dims, interviewing, chief, examiner
+):
     chief.page()
     examiner.page()
     chief.post(sheet_url(interviewing, "submit"), values(dims, 18, 18, 13, 13, 18, 9))
     early = chief.post(sheet_url(interviewing, "confirm"))
-    assert early.status_code == 409 and "尚有考官未提交评分：examiner2" in early.get_data(as_text=True)
+    assert early.status_code == 409 and "尚有考官未提交评分：examiner2" in early.get_data(
+        as_text=True
+    )
     examiner.post(sheet_url(interviewing, "submit"), values(dims, 18, 18, 13, 13, 18, 9))
     assert examiner.post(sheet_url(interviewing, "confirm")).status_code == 403
     assert db.session.scalars(select(CandidateResult)).all() == []
@@ -214,47 +251,74 @@ def test_an_examiner_of_another_panel_cannot_score_here(app, world, dims, interv
     browser = ExaminerBrowser(app, "chief-b", other.id, shown)
     browser.page()
     for what in ("draft", "submit", "change", "recuse", "confirm"):
-        assert browser.post(sheet_url(interviewing, what), values(world and [], 1)).status_code == 404
+        assert (
+            browser.post(sheet_url(interviewing, what), values(world and [], 1)).status_code == 404
+        )
     browser.panel_id = world.panel.id
     for what in ("draft", "submit", "change", "recuse", "confirm"):
-        assert browser.post(sheet_url(interviewing, what), {"kind": "亲属关系 Relative"}).status_code == 403
+        assert (
+            browser.post(sheet_url(interviewing, what), {"kind": "亲属关系 Relative"}).status_code
+            == 403
+        )
     assert db.session.scalars(select(ExaminerScore)).all() == []
     assert db.session.scalars(select(Recusal)).all() == []
 
 
-def test_the_scoring_poll_answers_304_until_someone_submits(world, dims, interviewing, chief, examiner):
+def test_the_scoring_poll_answers_304_until_someone_submits(
+    world, dims, interviewing, chief, examiner
+):
     chief.page()
     first = examiner.get("/scoring", htmx=True)
     etag = first.headers["ETag"]
-    again = examiner.client.get(f"/examiner/panels/{world.panel.id}/scoring",
-                                headers={"HX-Request": "true", "If-None-Match": etag})
+    again = examiner.client.get(
+        f"/examiner/panels/{world.panel.id}/scoring",
+        headers={"HX-Request": "true", "If-None-Match": etag},
+    )
     assert again.status_code == 304
     # Another examiner's draft does not re-render my sheet; their submission does.
     chief.post(sheet_url(interviewing, "draft"), values(dims, 10))
-    assert examiner.client.get(f"/examiner/panels/{world.panel.id}/scoring",
-                               headers={"HX-Request": "true", "If-None-Match": etag}).status_code == 304
+    assert (
+        examiner.client.get(
+            f"/examiner/panels/{world.panel.id}/scoring",
+            headers={"HX-Request": "true", "If-None-Match": etag},
+        ).status_code
+        == 304
+    )
     chief.post(sheet_url(interviewing, "submit"), values(dims, 18, 18, 13, 13, 18, 9))
-    assert examiner.client.get(f"/examiner/panels/{world.panel.id}/scoring",
-                               headers={"HX-Request": "true", "If-None-Match": etag}).status_code == 200
+    assert (
+        examiner.client.get(
+            f"/examiner/panels/{world.panel.id}/scoring",
+            headers={"HX-Request": "true", "If-None-Match": etag},
+        ).status_code
+        == 200
+    )
 
 
 # --- the whole panel ------------------------------------------------------------------------------
 
 
-def test_a_panel_of_five_scores_a_candidate_to_a_published_result(app, world, dims, interviewing, chief, examiner, shown):
+def test_a_panel_of_five_scores_a_candidate_to_a_published_result(
+    app, world, dims, interviewing, chief, examiner, shown
+):
     others = add_examiners(app, world, shown, ["examiner3", "examiner4", "examiner5"])
     panel = [chief, examiner, *others]
     sheets = [
-        (18, 17, 13, 12, 17, 9),    # 86
-        (16, 15, 11, 11, 15, 8),    # 76
-        (19, 19, 14, 14, 19, 10),   # 95 (highest, dropped)
-        (14, 13, 10, 10, 13, 7),    # 67 (lowest, dropped)
+        (18, 17, 13, 12, 17, 9),  # 86
+        (16, 15, 11, 11, 15, 8),  # 76
+        (19, 19, 14, 14, 19, 10),  # 95 (highest, dropped)
+        (14, 13, 10, 10, 13, 7),  # 67 (lowest, dropped)
         (17, 16.5, 12, 12, 16, 8.5),  # 82
     ]
     for browser, numbers in zip(panel, sheets, strict=True):
         browser.page()
-        assert browser.post(sheet_url(interviewing, "draft"), values(dims, *numbers[:3])).status_code == 200
-        assert browser.post(sheet_url(interviewing, "submit"), values(dims, *numbers)).status_code == 200
+        assert (
+            browser.post(sheet_url(interviewing, "draft"), values(dims, *numbers[:3])).status_code
+            == 200
+        )
+        assert (
+            browser.post(sheet_url(interviewing, "submit"), values(dims, *numbers)).status_code
+            == 200
+        )
     perform(interviewing.id, "finish", Actor.staff(world.chief), after_cutoff(world, 500))
     candidate = CandidateBrowser(app.test_client())
     with time_machine.travel(after_cutoff(world, 510), tick=False):
@@ -274,7 +338,9 @@ def test_a_panel_of_five_scores_a_candidate_to_a_published_result(app, world, di
     assert ">76.0<" in board  # examiner2's own total
 
 
-def test_held_publication_shows_on_the_board_but_not_to_the_candidate(app, world, dims, interviewing, chief, examiner):
+def test_held_publication_shows_on_the_board_but_not_to_the_candidate(
+    app, world, dims, interviewing, chief, examiner
+):
     world.exam.publish_mode = "held"
     db.session.commit()
     for browser in (chief, examiner):
@@ -288,25 +354,39 @@ def test_held_publication_shows_on_the_board_but_not_to_the_candidate(app, world
     assert "89.00" in board and "待公布 Held" in board and "由考务统一公布" in board
 
 
-def test_a_correction_after_submission_needs_a_reason_and_is_audited(world, dims, interviewing, chief, examiner):
+def test_a_correction_after_submission_needs_a_reason_and_is_audited(
+    world, dims, interviewing, chief, examiner
+):
     examiner.page()
     chief.page()
     examiner.post(sheet_url(interviewing, "submit"), values(dims, 18, 18, 13, 13, 18, 9))
     assert "更正评分" in examiner.get("/scoring", htmx=True).get_data(as_text=True)
-    no_reason = examiner.post(sheet_url(interviewing, "change"), values(dims, 17, 18, 13, 13, 18, 9))
+    no_reason = examiner.post(
+        sheet_url(interviewing, "change"), values(dims, 17, 18, 13, 13, 18, 9)
+    )
     assert no_reason.status_code == 422 and "需要填写原因" in no_reason.get_data(as_text=True)
-    changed = examiner.post(sheet_url(interviewing, "change"),
-                            {**values(dims, 17, 18, 13, 13, 18, 9), "reason": "第一项录入错误"})
+    changed = examiner.post(
+        sheet_url(interviewing, "change"),
+        {**values(dims, 17, 18, 13, 13, 18, 9), "reason": "第一项录入错误"},
+    )
     assert changed.status_code == 200 and ">88.0<" in changed.get_data(as_text=True)
     event = db.session.scalars(select(AuditEvent).filter_by(kind="score.changed")).one()
     assert event.data["reason"] == "第一项录入错误"
-    assert event.data["before"][str(dims[0].id)] == "18.0" and event.data["after"][str(dims[0].id)] == "17.0"
+    assert (
+        event.data["before"][str(dims[0].id)] == "18.0"
+        and event.data["after"][str(dims[0].id)] == "17.0"
+    )
     # Nothing to correct before submitting; nothing here after the chief confirmed.
-    assert chief.post(sheet_url(interviewing, "change"),
-                      {**values(dims, 1, 1, 1, 1, 1, 1), "reason": "x"}).status_code == 409
+    assert (
+        chief.post(
+            sheet_url(interviewing, "change"), {**values(dims, 1, 1, 1, 1, 1, 1), "reason": "x"}
+        ).status_code
+        == 409
+    )
     chief.post(sheet_url(interviewing, "submit"), values(dims, 18, 18, 13, 13, 18, 9))
     chief.post(sheet_url(interviewing, "confirm"))
-    late = examiner.post(sheet_url(interviewing, "change"),
-                         {**values(dims, 18, 18, 13, 13, 18, 9), "reason": "再改"})
+    late = examiner.post(
+        sheet_url(interviewing, "change"), {**values(dims, 18, 18, 13, 13, 18, 9), "reason": "再改"}
+    )
     assert late.status_code == 409 and "联系考务" in late.get_data(as_text=True)
     assert db.session.scalars(select(CandidateResult.final_score)).one() == D("88.50")

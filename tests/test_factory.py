@@ -21,7 +21,9 @@ def test_postgres_urls_are_driven_by_psycopg3():
     assert database_url("postgresql://u@h:5432/d") == "postgresql+psycopg://u@h:5432/d"
     assert database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert database_url("postgresql+psycopg://u@h/d") == "postgresql+psycopg://u@h/d"
-    assert database_url(None).startswith("sqlite:///") and database_url(None).endswith("interview-room.db")
+    assert database_url(None).startswith("sqlite:///") and database_url(None).endswith(
+        "interview-room.db"
+    )
 
 
 def test_secret_key_is_made_once_per_instance_and_kept(tmp_path):

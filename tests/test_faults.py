@@ -27,8 +27,14 @@ CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 def _candidates(exam, count: int, first_code: int = 100000) -> list[Candidate]:
     rows = [
-        Candidate(exam_id=exam.id, name=f"考生{i}", id_number=f"11010519900101{i:04d}",
-                  phone=f"138{i:08d}", position="岗位", code=f"{first_code + i:06d}")
+        Candidate(
+            exam_id=exam.id,
+            name=f"考生{i}",
+            id_number=f"11010519900101{i:04d}",
+            phone=f"138{i:08d}",
+            position="岗位",
+            code=f"{first_code + i:06d}",
+        )
         for i in range(count)
     ]
     db.session.add_all(rows)
@@ -37,15 +43,20 @@ def _candidates(exam, count: int, first_code: int = 100000) -> list[Candidate]:
 
 
 def _sign_in(client: FlaskClient, code: str, address: str = "192.0.2.10"):
-    token = csrf_token_from(client.get("/", environ_base={"REMOTE_ADDR": address}).get_data(as_text=True))
-    return client.post("/", data={"code": code, "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": address})
+    token = csrf_token_from(
+        client.get("/", environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
+    )
+    return client.post(
+        "/", data={"code": code, "csrf_token": token}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def _staff_login(client: FlaskClient, username: str):
     token = csrf_token_from(client.get("/staff/login").get_data(as_text=True))
-    return client.post("/staff/login", data={"username": username, "password": "correct horse battery",
-                                             "csrf_token": token})
+    return client.post(
+        "/staff/login",
+        data={"username": username, "password": "correct horse battery", "csrf_token": token},
+    )
 
 
 def _poll(client: FlaskClient, stage: str, etag: str | None = None):
@@ -124,20 +135,26 @@ def test_enqueue_without_redis_fails_fast_with_a_redis_error(app, no_redis):
 
     from app.jobs.queue import get_queue
 
-    with no_redis.app_context():
-        with pytest.raises(redis.RedisError):
-            get_queue().enqueue(print, "never runs")
+    with no_redis.app_context(), pytest.raises(redis.RedisError):
+        get_queue().enqueue(print, "never runs")
 
 
 def _jibri_notice(folder: str) -> bytes:
     import json
 
     files = [{"name": "ir-e1-room_2026-11-23-02-00-00.mp4", "size": 1000, "sha256": "0" * 64}]
-    return json.dumps({"session_id": folder, "metadata": {"meeting_url": "https://meet/ir-e1-room"},
-                       "files": files}).encode()
+    return json.dumps(
+        {
+            "session_id": folder,
+            "metadata": {"meeting_url": "https://meet/ir-e1-room"},
+            "files": files,
+        }
+    ).encode()
 
 
-def test_a_recording_noticed_while_redis_is_away_is_kept_and_queued_when_it_returns(app, config_class):
+def test_a_recording_noticed_while_redis_is_away_is_kept_and_queued_when_it_returns(
+    app, config_class
+):
     """Jobs resume: the hook keeps the row and answers 503 (finalize.sh retries); once Redis is
     back, the replayed notice or the worker's start-up recovery queues the pull."""
     from rq import Queue

@@ -52,14 +52,21 @@ def jibri_folder(server, session="7f3c2a10-session", size=2_000_000) -> tuple[Pa
     """A folder as Jibri leaves it: one recording and metadata.json."""
     entry = make_recording_file(server, session, FILE, size)
     folder = server.root / session
-    (folder / "metadata.json").write_text(json.dumps({
-        "meeting_url": "https://meet.example.org/ir-zz-room",
-        "participants": [{"user": {"name": "主考官"}}],
-    }, ensure_ascii=False))
+    (folder / "metadata.json").write_text(
+        json.dumps(
+            {
+                "meeting_url": "https://meet.example.org/ir-zz-room",
+                "participants": [{"user": {"name": "主考官"}}],
+            },
+            ensure_ascii=False,
+        )
+    )
     return folder, entry
 
 
-def run_script(folder, app_url, secret=SECRET, path=None, extra=None, **kw) -> subprocess.CompletedProcess:
+def run_script(
+    folder, app_url, secret=SECRET, path=None, extra=None, **kw
+) -> subprocess.CompletedProcess:
     env = {
         "PATH": path or os.environ["PATH"],
         "INTERVIEW_APP_URL": app_url,
@@ -73,7 +80,9 @@ def run_script(folder, app_url, secret=SECRET, path=None, extra=None, **kw) -> s
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, **kw)
 
 
-def test_the_script_announces_the_folder_and_the_worker_stores_one_verified_copy(rec_app, app_server, jibri_host):
+def test_the_script_announces_the_folder_and_the_worker_stores_one_verified_copy(
+    rec_app, app_server, jibri_host
+):
     folder, entry = jibri_folder(jibri_host)
     for _ in range(3):  # Jibri retried, an operator re-ran it: still one copy, one job
         done = run_script(folder, app_server.url)
@@ -81,8 +90,13 @@ def test_the_script_announces_the_folder_and_the_worker_stores_one_verified_copy
         assert "notified" in done.stderr and "(HTTP 202)" in done.stderr
     rec = db.session.scalar(db.select(Recording))
     assert db.session.scalar(db.select(db.func.count(Recording.id))) == 1
-    assert (rec.session_folder, rec.file_name, rec.expected_size, rec.expected_sha256, rec.room) == (
-        folder.name, FILE, entry["size"], entry["sha256"], "ir-zz-room")
+    assert (
+        rec.session_folder,
+        rec.file_name,
+        rec.expected_size,
+        rec.expected_sha256,
+        rec.room,
+    ) == (folder.name, FILE, entry["size"], entry["sha256"], "ir-zz-room")
     assert rec.exam_id is None  # a room the app does not know: kept, unassigned
     assert rec.metadata_json["participants"] == [{"user": {"name": "主考官"}}]
     assert queue_of(rec_app).count == 1
@@ -98,8 +112,22 @@ def test_the_script_announces_the_folder_and_the_worker_stores_one_verified_copy
 def test_signing_with_openssl_when_python_is_absent(rec_app, app_server, jibri_host, tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("bash", "env", "curl", "sha256sum", "stat", "openssl", "awk", "basename", "cat",
-                 "cut", "mktemp", "rm", "head", "sleep"):
+    for tool in (
+        "bash",
+        "env",
+        "curl",
+        "sha256sum",
+        "stat",
+        "openssl",
+        "awk",
+        "basename",
+        "cat",
+        "cut",
+        "mktemp",
+        "rm",
+        "head",
+        "sleep",
+    ):
         os.symlink(shutil.which(tool), bin_dir / tool)
     folder, _ = jibri_folder(jibri_host, session="openssl-session")
     done = run_script(folder, app_server.url, path=str(bin_dir))
@@ -127,9 +155,16 @@ def test_the_script_gets_through_once_the_app_is_back(rec_app, jibri_host):
     port = free_port()
     env_extra = {"FINALIZE_ATTEMPTS": "6", "FINALIZE_RETRY_DELAY": "1"}
     script = subprocess.Popen(
-        [str(SCRIPT), str(folder)], stderr=subprocess.PIPE, text=True,
-        env={"PATH": os.environ["PATH"], "INTERVIEW_APP_URL": f"http://127.0.0.1:{port}",
-             "JIBRI_WEBHOOK_SECRET": SECRET, "FINALIZE_ENV_FILE": "/nonexistent", **env_extra},
+        [str(SCRIPT), str(folder)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            "PATH": os.environ["PATH"],
+            "INTERVIEW_APP_URL": f"http://127.0.0.1:{port}",
+            "JIBRI_WEBHOOK_SECRET": SECRET,
+            "FINALIZE_ENV_FILE": "/nonexistent",
+            **env_extra,
+        },
     )
     try:
         line = ""
@@ -163,7 +198,12 @@ def test_the_settings_can_come_from_an_env_file(rec_app, app_server, jibri_host,
     folder, _ = jibri_folder(jibri_host)
     env_file = tmp_path / "finalize.env"
     env_file.write_text(f"INTERVIEW_APP_URL={app_server.url}\nJIBRI_WEBHOOK_SECRET={SECRET}\n")
-    done = subprocess.run([str(SCRIPT), str(folder)], capture_output=True, text=True, timeout=60,
-                          env={"PATH": os.environ["PATH"], "FINALIZE_ENV_FILE": str(env_file)})
+    done = subprocess.run(
+        [str(SCRIPT), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ["PATH"], "FINALIZE_ENV_FILE": str(env_file)},
+    )
     assert done.returncode == 0, done.stderr
     assert db.session.scalar(db.select(db.func.count(Recording.id))) == 1

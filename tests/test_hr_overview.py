@@ -43,12 +43,18 @@ def busy_world(world):
     later = world.now + timedelta(seconds=61)
     perform(c0.id, "call_debug", assistant, later)  # the first lapses on the way (settle)
     perform(c0.id, "accept_debug", world.as_candidate(c0), later + timedelta(seconds=3))
-    db.session.add_all([
-        Violation(candidate_id=c1.id, kind="切屏", note="", flagged_by_id=world.assistant.id),
-        Violation(candidate_id=c1.id, kind="切屏", note="又一次", flagged_by_id=world.assistant.id),
-        Violation(candidate_id=c1.id, kind="其他", note="旁边有人", flagged_by_id=world.assistant.id),
-        HelpRequest(candidate_id=c1.id, message="声音断断续续"),
-    ])
+    db.session.add_all(
+        [
+            Violation(candidate_id=c1.id, kind="切屏", note="", flagged_by_id=world.assistant.id),
+            Violation(
+                candidate_id=c1.id, kind="切屏", note="又一次", flagged_by_id=world.assistant.id
+            ),
+            Violation(
+                candidate_id=c1.id, kind="其他", note="旁边有人", flagged_by_id=world.assistant.id
+            ),
+            HelpRequest(candidate_id=c1.id, message="声音断断续续"),
+        ]
+    )
     db.session.commit()
     for _ in range(3):
         switch_report(c1)
@@ -64,7 +70,7 @@ def test_overview_shows_state_times_and_every_count(world, hr):
     response = hr.get(f"/hr/exams/{world.exam.id}/overview")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    c0, c1, c2 = world.candidates
+    _c0, _c1, c2 = world.candidates
     assert "实时总览" in html and "js/staff.js" in html
     for name in ("考生0", "考生1", "考生2"):
         assert name in html
@@ -100,7 +106,12 @@ def test_overview_poll_answers_304_until_something_changes(world, hr):
     changed = hr.get(url, headers={**HX, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     # Another filter is another version.
-    assert hr.get(url + "?attention=1", headers={**HX, "If-None-Match": changed.headers["ETag"]}).status_code == 200
+    assert (
+        hr.get(
+            url + "?attention=1", headers={**HX, "If-None-Match": changed.headers["ETag"]}
+        ).status_code
+        == 200
+    )
 
 
 def test_code_guessing_raises_an_alert(app, world, hr):
@@ -119,11 +130,19 @@ def test_code_refusals_counted_from_the_audit_log(app, world):
     from app.day.overview import recent_code_refusals
 
     now = utcnow()
-    other = gen_exam("另一场", login_opens_at=now + timedelta(days=3), login_closes_at=now + timedelta(days=4))
+    other = gen_exam(
+        "另一场", login_opens_at=now + timedelta(days=3), login_closes_at=now + timedelta(days=4)
+    )
     for exam_id in (world.exam.id, None, other.id):
         audit.record("candidate.code_refused", exam_id=exam_id, code_tail="01")
-    db.session.add(AuditEvent(kind="candidate.code_refused", actor_type="anonymous",
-                              at=now - timedelta(minutes=30), data={}))
+    db.session.add(
+        AuditEvent(
+            kind="candidate.code_refused",
+            actor_type="anonymous",
+            at=now - timedelta(minutes=30),
+            data={},
+        )
+    )
     db.session.commit()
     # Its own, plus the unattributed guess while its window is open; not the other exam's,
     # not the old one.
@@ -135,16 +154,33 @@ def test_code_refusals_counted_from_the_audit_log(app, world):
 def test_timeline_lists_the_candidates_events_in_beijing_time(world, hr):
     busy_world(world)
     c0, c1, _ = world.candidates
-    db.session.add(AuditEvent(kind="candidate.login", actor_type="candidate", actor_id=c0.id,
-                              candidate_id=c0.id, exam_id=world.exam.id,
-                              at=datetime(2020, 5, 1, 2, 0, 0, tzinfo=UTC), data={}))
+    db.session.add(
+        AuditEvent(
+            kind="candidate.login",
+            actor_type="candidate",
+            actor_id=c0.id,
+            candidate_id=c0.id,
+            exam_id=world.exam.id,
+            at=datetime(2020, 5, 1, 2, 0, 0, tzinfo=UTC),
+            data={},
+        )
+    )
     db.session.commit()
     response = hr.get(f"/hr/exams/{world.exam.id}/candidates/{c0.id}/timeline")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "2020-05-01 10:00:00" in html  # 02:00 UTC is 10:00 in Beijing
-    order = [html.index(label) for label in ("考生登录", "确认参加", "进入调试等候", "助理呼叫调试",
-                                             "调试呼叫超时未接", "接受调试呼叫")]
+    order = [
+        html.index(label)
+        for label in (
+            "考生登录",
+            "确认参加",
+            "进入调试等候",
+            "助理呼叫调试",
+            "调试呼叫超时未接",
+            "接受调试呼叫",
+        )
+    ]
     assert order == sorted(order)
     assert "调试等候 → 调试呼叫中" in html
     assert "assistant" in html  # who called
@@ -174,12 +210,16 @@ def test_hr_disqualifies_with_a_reason_even_after_release_and_everyone_sees_it(a
     page = hr.get(url + "/timeline").get_data(as_text=True)
     assert "取消面试资格 Disqualify" in page and 'data-confirm="确认取消' in page
     token = csrf_token_from(page)
-    refused = hr.post(url + "/disqualify", data={"reason": "  ", "csrf_token": token},
-                      follow_redirects=True)
+    refused = hr.post(
+        url + "/disqualify", data={"reason": "  ", "csrf_token": token}, follow_redirects=True
+    )
     assert "请填写原因" in refused.get_data(as_text=True)
     assert db.session.get(Candidate, c.id).state == CandidateState.RELEASED
-    done = hr.post(url + "/disqualify", data={"reason": "录像显示面试中查看手机", "csrf_token": token},
-                   follow_redirects=True)
+    done = hr.post(
+        url + "/disqualify",
+        data={"reason": "录像显示面试中查看手机", "csrf_token": token},
+        follow_redirects=True,
+    )
     html = done.get_data(as_text=True)
     assert "已取消" in html and "取消资格" in html and "取消面试资格 Disqualify" not in html
     db.session.expire_all()
@@ -190,10 +230,13 @@ def test_hr_disqualifies_with_a_reason_even_after_release_and_everyone_sees_it(a
     me.enter_code(c.code)
     assert "您的面试资格已被取消" in me.html()
     # Once is enough: a second click changes nothing.
-    again = hr.post(url + "/disqualify", data={"reason": "重复", "csrf_token": token},
-                    follow_redirects=True)
+    again = hr.post(
+        url + "/disqualify", data={"reason": "重复", "csrf_token": token}, follow_redirects=True
+    )
     assert "当前状态为“取消资格”，不能取消资格" in again.get_data(as_text=True)
-    assert len(db.session.scalars(select(AuditEvent).filter_by(kind="journey.disqualify")).all()) == 1
+    assert (
+        len(db.session.scalars(select(AuditEvent).filter_by(kind="journey.disqualify")).all()) == 1
+    )
 
 
 def test_nobody_but_hr_disqualifies(app, world):
@@ -201,16 +244,24 @@ def test_nobody_but_hr_disqualifies(app, world):
     for username in ("assistant", "chief"):
         client = signed_in_staff(app, username)
         # With a valid CSRF token, so that the role check is what refuses.
-        response = client.post(f"/hr/exams/{world.exam.id}/candidates/{c.id}/disqualify",
-                               data={"reason": "x", "csrf_token": csrf_token_of(client)})
+        response = client.post(
+            f"/hr/exams/{world.exam.id}/candidates/{c.id}/disqualify",
+            data={"reason": "x", "csrf_token": csrf_token_of(client)},
+        )
         assert response.status_code == 403, username
     assert db.session.get(Candidate, c.id).state == CandidateState.INVITED
 
 
 def test_timeline_of_a_candidate_of_another_exam_is_404(world, hr):
     other = gen_exam("另一场")
-    stranger = Candidate(exam_id=other.id, name="路人", id_number="110105199001010099",
-                         phone="13800138000", position="岗", code="555555")
+    stranger = Candidate(
+        exam_id=other.id,
+        name="路人",
+        id_number="110105199001010099",
+        phone="13800138000",
+        position="岗",
+        code="555555",
+    )
     db.session.add(stranger)
     db.session.commit()
     assert hr.get(f"/hr/exams/{world.exam.id}/candidates/{stranger.id}/timeline").status_code == 404
@@ -236,24 +287,45 @@ def test_anonymous_is_sent_to_login(client, world):
 def populate(exam_id, panel_id, n, start):
     """n candidates, each with a call, a violation, a help request and a suspected switch."""
     candidates = [
-        Candidate(exam_id=exam_id, panel_id=panel_id, name=f"批量{start + i}",
-                  id_number=f"11010519900101{start + i:04d}", phone="13800138000",
-                  position="综合管理岗", code=f"{200000 + start + i}", state="debug_waiting",
-                  missed_calls=1)
+        Candidate(
+            exam_id=exam_id,
+            panel_id=panel_id,
+            name=f"批量{start + i}",
+            id_number=f"11010519900101{start + i:04d}",
+            phone="13800138000",
+            position="综合管理岗",
+            code=f"{200000 + start + i}",
+            state="debug_waiting",
+            missed_calls=1,
+        )
         for i in range(n)
     ]
     db.session.add_all(candidates)
     db.session.flush()
     now = utcnow()
     for c in candidates:
-        db.session.add_all([
-            Call(candidate_id=c.id, panel_id=panel_id, kind="debug", room=f"r{c.id}",
-                 accept_by=now - timedelta(minutes=1), outcome="lapsed"),
-            Violation(candidate_id=c.id, kind="切屏", note=""),
-            HelpRequest(candidate_id=c.id, message="求助"),
-            AuditEvent(kind="candidate.suspected_switch", actor_type="candidate", actor_id=c.id,
-                       candidate_id=c.id, exam_id=exam_id, data={}),
-        ])
+        db.session.add_all(
+            [
+                Call(
+                    candidate_id=c.id,
+                    panel_id=panel_id,
+                    kind="debug",
+                    room=f"r{c.id}",
+                    accept_by=now - timedelta(minutes=1),
+                    outcome="lapsed",
+                ),
+                Violation(candidate_id=c.id, kind="切屏", note=""),
+                HelpRequest(candidate_id=c.id, message="求助"),
+                AuditEvent(
+                    kind="candidate.suspected_switch",
+                    actor_type="candidate",
+                    actor_id=c.id,
+                    candidate_id=c.id,
+                    exam_id=exam_id,
+                    data={},
+                ),
+            ]
+        )
     db.session.commit()
 
 
@@ -275,8 +347,13 @@ def count_queries(client, url, headers=None):
 def test_the_overview_costs_the_same_number_of_queries_for_10_and_100_candidates(app):
     exam = gen_exam()
     gen_user("hr", role=Role.HR)
-    panel = Panel(exam_id=exam.id, name="第一考场", interview_room="ir-x-a", rest_room="ir-x-b",
-                  rest_room_code="777777")
+    panel = Panel(
+        exam_id=exam.id,
+        name="第一考场",
+        interview_room="ir-x-a",
+        rest_room="ir-x-b",
+        rest_room_code="777777",
+    )
     db.session.add(panel)
     db.session.commit()
     hr = signed_in_staff(app, "hr")

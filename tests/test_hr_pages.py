@@ -24,8 +24,8 @@ from app.models import (
     QuestionSet,
     Role,
 )
-from app.setup.panels import set_panel_staff
 from app.routes.hr import codes as hr_routes
+from app.setup.panels import set_panel_staff
 from app.setup.slips import SLIP_HEADER
 from app.timeutil import format_beijing, utcnow
 from tests.conftest import csrf_token_from
@@ -206,7 +206,9 @@ def test_window_edit_that_makes_codes_collide_is_refused(hr):
     now = utcnow().replace(second=0, microsecond=0)
     today = gen_exam("今天", login_opens_at=now, login_closes_at=now + timedelta(hours=8))
     next_week = now + timedelta(days=7)
-    later = gen_exam("下周", login_opens_at=next_week, login_closes_at=next_week + timedelta(hours=8))
+    later = gen_exam(
+        "下周", login_opens_at=next_week, login_closes_at=next_week + timedelta(hours=8)
+    )
     gen_candidate(today, "甲", code="123456", index=1)
     gen_candidate(later, "乙", code="123456", index=2)
     fmt = "%Y-%m-%dT%H:%M"
@@ -250,7 +252,14 @@ def test_exam_detail_lists_panels_staff_and_counts(hr):
     gen_candidate(exam, "甲", panel=panel)
     gen_candidate(exam, "乙", state=CandidateState.WAITING)
     page = hr.get(f"/hr/exams/{exam.id}").get_data(as_text=True)
-    for text in ("第一考场", "张主考", panel.rest_room_code, panel.interview_room, "已邀请", "面试等待"):
+    for text in (
+        "第一考场",
+        "张主考",
+        panel.rest_room_code,
+        panel.interview_room,
+        "已邀请",
+        "面试等待",
+    ):
         assert text in page
     for endpoint in ("import", "assign", "candidates", "codes", "notices", "questions", "edit"):
         assert f"/hr/exams/{exam.id}/{endpoint}" in page
@@ -303,7 +312,12 @@ def test_staff_a_panel(hr):
 
     response = hr.post(
         url,
-        {"name": "一号考场", "examiners": [e1.id, e2.id, e3.id], "assistants": [a1.id], "chief": e2.id},
+        {
+            "name": "一号考场",
+            "examiners": [e1.id, e2.id, e3.id],
+            "assistants": [a1.id],
+            "chief": e2.id,
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -357,7 +371,7 @@ def test_bad_gbk_csv_lists_every_row_and_imports_nothing_then_fixed_file_imports
         [
             GOOD_ROWS[0],
             ["李婷", wrong_check_digit, "13800000002", "综合管理"],
-            GOOD_ROWS[2][:2] + ["12345", "财务会计"],
+            [*GOOD_ROWS[2][:2], "12345", "财务会计"],
             ["", id_number(4), "13800000004", "财务会计"],
         ]
     ).encode("gbk")
@@ -371,7 +385,9 @@ def test_bad_gbk_csv_lists_every_row_and_imports_nothing_then_fixed_file_imports
     assert db.session.scalar(sa.select(sa.func.count(Candidate.id))) == 0
     assert events("candidates.imported") == []
 
-    fixed = roster_csv(GOOD_ROWS + [["赵磊", id_number(4), "13800000004", "财务会计"]]).encode("gbk")
+    fixed = roster_csv([*GOOD_ROWS, ["赵磊", id_number(4), "13800000004", "财务会计"]]).encode(
+        "gbk"
+    )
     response = upload(hr, exam, fixed, "名单.csv")
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(Candidate.id))) == 4
@@ -520,13 +536,24 @@ def test_slips_xlsx_opens_with_codes_as_text(hr):
 
 
 def test_printable_slips_page(hr):
-    exam = gen_exam("市直面试", login_opens_at=datetime(2026, 6, 19, 23, 30, tzinfo=UTC),
-                    login_closes_at=datetime(2026, 6, 20, 10, 0, tzinfo=UTC))
+    exam = gen_exam(
+        "市直面试",
+        login_opens_at=datetime(2026, 6, 19, 23, 30, tzinfo=UTC),
+        login_closes_at=datetime(2026, 6, 20, 10, 0, tzinfo=UTC),
+    )
     gen_candidate(exam, "王晓明", code="012345")
     gen_candidate(exam, "李婷", code="222222")
     page = hr.get(f"/hr/exams/{exam.id}/slips").get_data(as_text=True)
     assert page.count('class="card slip"') == 2
-    for text in ("王晓明", "012345", "李婷", "222222", "市直面试", "2026-06-20 07:30", "2026-06-20 18:00"):
+    for text in (
+        "王晓明",
+        "012345",
+        "李婷",
+        "222222",
+        "市直面试",
+        "2026-06-20 07:30",
+        "2026-06-20 18:00",
+    ):
         assert text in page
 
 
@@ -581,8 +608,16 @@ def test_regenerate_code_refused_when_the_candidate_signs_in_meanwhile(hr, monke
 def test_live_list_full_page_and_polled_fragment(hr):
     exam = gen_exam()
     panel = gen_panel(exam)
-    gen_candidate(exam, "王晓明", panel=panel, id_number=id_number(7), phone="13912345678",
-                  state=CandidateState.WAITING, lot_number=3, missed_calls=2)
+    gen_candidate(
+        exam,
+        "王晓明",
+        panel=panel,
+        id_number=id_number(7),
+        phone="13912345678",
+        state=CandidateState.WAITING,
+        lot_number=3,
+        missed_calls=2,
+    )
     url = f"/hr/exams/{exam.id}/candidates"
 
     full = hr.get(url)
@@ -701,7 +736,9 @@ def test_notice_crud_and_no_delete_once_read(hr):
 
     assert hr.post(base + "/new", {"title": "", "body": "x", "position": "0"}).status_code == 400
 
-    response = hr.post(f"{base}/{notice.id}", {"title": "考生须知（修订）", "body": "新内容", "position": "2"})
+    response = hr.post(
+        f"{base}/{notice.id}", {"title": "考生须知（修订）", "body": "新内容", "position": "2"}
+    )
     assert response.status_code == 302
     (event,) = events("notice.updated")
     assert event.data["before"]["title"] == "考生须知" and event.data["after"]["body"] == "新内容"
@@ -745,8 +782,13 @@ def test_question_set_crud(hr):
     base = f"/hr/exams/{exam.id}/questions"
     response = hr.post(
         base + "/new",
-        {"title": "题本 A", "panel_id": str(panel.id), "body": "第一题\r\n第二题",
-         "scoring_guide": "要点", "position": "0"},
+        {
+            "title": "题本 A",
+            "panel_id": str(panel.id),
+            "body": "第一题\r\n第二题",
+            "scoring_guide": "要点",
+            "position": "0",
+        },
     )
     assert response.status_code == 302
     question_set = db.session.scalars(sa.select(QuestionSet)).one()
@@ -758,7 +800,13 @@ def test_question_set_crud(hr):
 
     response = hr.post(
         f"{base}/{question_set.id}",
-        {"title": "题本 A", "panel_id": "0", "body": "第一题", "scoring_guide": "", "position": "0"},
+        {
+            "title": "题本 A",
+            "panel_id": "0",
+            "body": "第一题",
+            "scoring_guide": "",
+            "position": "0",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()

@@ -14,10 +14,10 @@ from app.models import AuditEvent, Candidate, CandidateResult, ExaminerScore, Ro
 from app.models.candidate import CandidateState as S
 from app.scoring.service import confirm, recuse, save_draft, sheet_of, submit
 from tests.conftest import csrf_token_from
-from tests.test_candidate_login import enter_code
-from tests.refusal_checks import refusal
-from tests.test_scoring import Panel5
 from tests.factories import gen_exam, gen_user
+from tests.refusal_checks import refusal
+from tests.test_candidate_login import enter_code
+from tests.test_scoring import Panel5
 
 
 class HR:
@@ -224,12 +224,15 @@ def test_exam_form_sets_trim_basis_and_tie_rule(hr, p5):
     assert p5.exam.tie_rule == "first_dimension" and p5.exam.trim_per_dimension is True
 
 
-@pytest.mark.parametrize("change", [
-    {"scoring_rule": "plain"},
-    {"trim_min_examiners": "3"},
-    {"trim_per_dimension": "1"},
-    {"score_decimals": "1"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"scoring_rule": "plain"},
+        {"trim_min_examiners": "3"},
+        {"trim_per_dimension": "1"},
+        {"score_decimals": "1"},
+    ],
+)
 def test_the_scoring_rule_is_fixed_once_scoring_has_begun(hr, p5, change):
     """Confirmed results keep the rule they were computed by: changing it afterwards would score
     one exam's candidates by two rules."""
@@ -238,8 +241,10 @@ def test_the_scoring_rule_is_fixed_once_scoring_has_begun(hr, p5, change):
     url = f"/hr/exams/{p5.exam.id}/edit"
     save_draft(p5.candidate, p5.examiners[1], {str(p5.dims[0].id): "12"})
     assert "计分规则、去高去低与小数位已固定" in hr.get(url).get_data(as_text=True)
-    before = {name: getattr(p5.exam, name) for name in
-              ("scoring_rule", "trim_min_examiners", "trim_per_dimension", "score_decimals")}
+    before = {
+        name: getattr(p5.exam, name)
+        for name in ("scoring_rule", "trim_min_examiners", "trim_per_dimension", "score_decimals")
+    }
     response = hr.post(url, exam_form(name="改名也不保存", **change))
     assert response.status_code == 400
     assert "已有考官评分，计分规则不能再改" in response.get_data(as_text=True)
@@ -282,10 +287,13 @@ def test_paper_entry_out_of_bounds_is_refused_and_nothing_saved(p5, hr, values, 
     assert events("score.submitted") == []
 
 
-@pytest.mark.parametrize("who, message", [
-    ("recused", "该考官已对此考生回避"),
-    ("not_interviewed", "该考生尚未面试，不能录入评分"),
-])
+@pytest.mark.parametrize(
+    "who, message",
+    [
+        ("recused", "该考官已对此考生回避"),
+        ("not_interviewed", "该考生尚未面试，不能录入评分"),
+    ],
+)
 def test_paper_entry_for_someone_who_may_not_score_says_why_to_hr(p5, hr, who, message):
     examiner = p5.examiners[3]
     if who == "recused":
@@ -305,7 +313,9 @@ def test_paper_entry_for_an_examiner_of_another_panel_is_not_offered_nor_taken(p
     from app.scoring.service import ScoreError
 
     outsider = gen_user("outsider", role=Role.EXAMINER)
-    assert hr.post(entry_url(p5, outsider), paper_form(p5, 18, 18, 12, 12, 16, 8)).status_code == 404
+    assert (
+        hr.post(entry_url(p5, outsider), paper_form(p5, 18, 18, 12, 12, 16, 8)).status_code == 404
+    )
     with refusal("paper_not_on_panel", kind=ScoreError):
         enter_from_paper(p5.candidate, outsider, p5.form(18, 18, 12, 12, 16, 8), p5.hr)
     assert sheet_of(p5.candidate.id, outsider.id) is None

@@ -74,11 +74,7 @@ def _packages_run_first(target: str, importer: str) -> set[str]:
     (they are already initialised, or being initialised, when the importer runs)."""
     parts = target.split(".")
     own = importer.split(".")
-    return {
-        ".".join(parts[:n])
-        for n in range(1, len(parts))
-        if parts[:n] != own[:n]
-    }
+    return {".".join(parts[:n]) for n in range(1, len(parts)) if parts[:n] != own[:n]}
 
 
 def edges_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
@@ -156,7 +152,7 @@ def _a_cycle_in(component: set[str], graph: dict[str, set[str]]) -> list[str]:
                     path = [v]
                     while path[-1] != start:
                         path.append(previous[path[-1]])
-                    return path[::-1] + [start]
+                    return [*path[::-1], start]
                 if w not in previous:
                     previous[w] = v
                     following.append(w)
@@ -173,16 +169,19 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_the_graph_counts_what_python_would_run(tmp_path):
-    package = _tree(tmp_path, {
-        "app/__init__.py": "from app.config import X\n"
-                           "def create_app():\n    from app.area import views\n",
-        "app/config.py": "X = 1\n",
-        "app/area/__init__.py": "from app.area.rules import rule\n",
-        "app/area/rules.py": "from . import helpers\nfrom app import db\n",
-        "app/area/helpers.py": "def f():\n    from app.other import thing\n",
-        "app/area/views.py": "import flask\nfrom app.area.helpers import f\n",
-        "app/other.py": "import app.area.views\n",
-    })
+    package = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "from app.config import X\n"
+            "def create_app():\n    from app.area import views\n",
+            "app/config.py": "X = 1\n",
+            "app/area/__init__.py": "from app.area.rules import rule\n",
+            "app/area/rules.py": "from . import helpers\nfrom app import db\n",
+            "app/area/helpers.py": "def f():\n    from app.other import thing\n",
+            "app/area/views.py": "import flask\nfrom app.area.helpers import f\n",
+            "app/other.py": "import app.area.views\n",
+        },
+    )
     graph = import_graph(package)
     assert graph["app"] == {"app.config"}  # create_app's wiring is the composition root
     assert graph["app.area"] == {"app.area.rules"}
@@ -193,13 +192,16 @@ def test_the_graph_counts_what_python_would_run(tmp_path):
 
 
 def test_a_cycle_through_a_package_init_is_found(tmp_path):
-    package = _tree(tmp_path, {
-        "app/__init__.py": "",
-        "app/day.py": "from app.routes.console import page\n",
-        "app/routes/__init__.py": "from app.routes import hr\n",
-        "app/routes/console.py": "page = 1\n",
-        "app/routes/hr.py": "def view():\n    from app.day import x\n",
-    })
+    package = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/day.py": "from app.routes.console import page\n",
+            "app/routes/__init__.py": "from app.routes import hr\n",
+            "app/routes/console.py": "page = 1\n",
+            "app/routes/hr.py": "def view():\n    from app.day import x\n",
+        },
+    )
     assert find_cycles(import_graph(package)) == [
         ["app.day", "app.routes", "app.routes.hr", "app.day"]
     ]

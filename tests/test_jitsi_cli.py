@@ -18,12 +18,13 @@ from app.jitsi.rooms import new_room_name
 from app.jitsi.tokens import JitsiSettings
 from app.redis_conn import close_redis
 from tests.jitsi_rules import ServerRules, verify
-from tests.jitsi_world import hosted, hosted_config  # noqa: F401 - fixtures
-from tests.jitsi_world import (
+from tests.jitsi_world import (  # noqa: F401 - fixtures
     APP_ID,
     RULES,
     SECRET,
     app_of,
+    hosted,
+    hosted_config,
 )
 
 TENANT = "vpaas-magic-cookie-0123456789abcdef0123456789abcdef"
@@ -35,7 +36,7 @@ class _JitsiHost(BaseHTTPRequestHandler):
 
     asked: list[str] = []
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         type(self).asked.append(self.path)
         if self.path.endswith("/external_api.js"):
             body, status, kind = STAND_IN_JS, 200, "application/javascript"
@@ -87,13 +88,18 @@ def invoke(app, *args):
 def test_jitsi_token_prints_a_token_jitsi_accepts(hosted):
     room = new_room_name("ir-e1")
     result = hosted.test_cli_runner().invoke(
-        args=["jitsi-token", "--room", room, "--name", "运维测试", "--moderator", "--ttl", "600"])
+        args=["jitsi-token", "--room", room, "--name", "运维测试", "--moderator", "--ttl", "600"]
+    )
     assert result.exit_code == 0, result.output
     token = result.output.strip()
     now = int(datetime.now(UTC).timestamp())
     claims = verify(token, RULES, room=room, now=now)
-    assert claims["context"]["user"] == {"id": "operator", "name": "运维测试",
-                                         "moderator": "true", "affiliation": "owner"}
+    assert claims["context"]["user"] == {
+        "id": "operator",
+        "name": "运维测试",
+        "moderator": "true",
+        "affiliation": "owner",
+    }
     assert claims["context"]["features"]["recording"] == "false"
     assert claims["exp"] - claims["iat"] == 600
     assert claims["iss"] == APP_ID and claims["aud"] == APP_ID and claims["sub"] == "meet.jitsi"
@@ -103,22 +109,24 @@ def test_jitsi_token_default_is_a_member_for_one_hour(hosted):
     room = new_room_name("ir-e1")
     result = hosted.test_cli_runner().invoke(args=["jitsi-token", "--room", room, "--name", "x"])
     assert result.exit_code == 0, result.output
-    claims = verify(result.output.strip(), RULES, room=room,
-                    now=int(datetime.now(UTC).timestamp()))
+    claims = verify(result.output.strip(), RULES, room=room, now=int(datetime.now(UTC).timestamp()))
     assert claims["context"]["user"]["moderator"] == "false"
     assert claims["context"]["user"]["affiliation"] == "member"
     assert claims["exp"] - claims["iat"] == 3600
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--room", "Not A Room", "--name", "x"], "not a room name"),
-    (["--room", "*", "--name", "x"], "not a room name"),
-    (["--room", "ROOM", "--name", "x"], "not a room name"),
-    (["--name", "x", "--recording"], "moderator"),
-    (["--name", "x", "--ttl", "0"], "positive"),
-    (["--name", "x", "--ttl", str(7 * 24 * 3600)], "never days"),
-    (["--name", "110105199003071234"], "ID or phone"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--room", "Not A Room", "--name", "x"], "not a room name"),
+        (["--room", "*", "--name", "x"], "not a room name"),
+        (["--room", "ROOM", "--name", "x"], "not a room name"),
+        (["--name", "x", "--recording"], "moderator"),
+        (["--name", "x", "--ttl", "0"], "positive"),
+        (["--name", "x", "--ttl", str(7 * 24 * 3600)], "never days"),
+        (["--name", "110105199003071234"], "ID or phone"),
+    ],
+)
 def test_jitsi_token_refuses_bad_input_with_a_message(hosted, args, message):
     if "--room" not in args:
         args = ["--room", new_room_name("ir"), *args]
@@ -128,17 +136,22 @@ def test_jitsi_token_refuses_bad_input_with_a_message(hosted, args, message):
 
 
 def test_jitsi_token_in_development_mode_says_no_tokens(app):
-    result = app.test_cli_runner().invoke(args=["jitsi-token", "--room", new_room_name("ir"),
-                                                "--name", "x"])
+    result = app.test_cli_runner().invoke(
+        args=["jitsi-token", "--room", new_room_name("ir"), "--name", "x"]
+    )
     assert result.exit_code == 1 and "uses no tokens" in result.output
 
 
 def test_jitsi_token_for_jaas(hosted_config, _schema, tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = tmp_path / "jaas.pem"
-    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 
     class Jaas(hosted_config):
         JITSI_DOMAIN = None
@@ -147,14 +160,19 @@ def test_jitsi_token_for_jaas(hosted_config, _schema, tmp_path):
         JITSI_JAAS_PRIVATE_KEY_FILE = str(pem)
 
     room = new_room_name("ir-e1")
-    result = invoke(app_of(Jaas), "jitsi-token", "--room", room, "--name", "考官", "--moderator",
-                    "--recording")
+    result = invoke(
+        app_of(Jaas), "jitsi-token", "--room", room, "--name", "考官", "--moderator", "--recording"
+    )
     assert result.exit_code == 0, result.output
-    rules = ServerRules(algorithm="RS256", key=key.public_key(), accepted_issuers=("chat",),
-                        accepted_audiences=("jitsi",), domain=TENANT,
-                        expected_kid=f"{TENANT}/abc123")
-    claims = verify(result.output.strip(), rules, room=room,
-                    now=int(datetime.now(UTC).timestamp()))
+    rules = ServerRules(
+        algorithm="RS256",
+        key=key.public_key(),
+        accepted_issuers=("chat",),
+        accepted_audiences=("jitsi",),
+        domain=TENANT,
+        expected_kid=f"{TENANT}/abc123",
+    )
+    claims = verify(result.output.strip(), rules, room=room, now=int(datetime.now(UTC).timestamp()))
     assert claims["context"]["features"]["recording"] == "true"
 
 
@@ -233,8 +251,9 @@ def test_jitsi_check_names_missing_settings(hosted_config, _schema, jitsi_host):
     assert "too-short" not in result.output
 
 
-def test_jitsi_check_for_jaas_names_the_key_file_not_its_content(hosted_config, _schema,
-                                                                 jitsi_host, tmp_path):
+def test_jitsi_check_for_jaas_names_the_key_file_not_its_content(
+    hosted_config, _schema, jitsi_host, tmp_path
+):
     class Jaas(hosted_config):
         JITSI_DOMAIN = None
         JITSI_JAAS_TENANT = TENANT

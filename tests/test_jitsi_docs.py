@@ -18,9 +18,15 @@ def _env_example() -> dict[str, str]:
 
 def test_readme_lists_the_known_failure_signs_and_where_to_see_them():
     readme = (JITSI / "README.md").read_text(encoding="utf-8")
-    troubleshooting = readme[readme.index("Troubleshooting"):]
-    for sign in ("**wrong `sub`**", "'aud' claim is missing", "**upper-case room names**",
-                 "**clock skew**", "Not acceptable by nbf", "Room and token mismatched"):
+    troubleshooting = readme[readme.index("Troubleshooting") :]
+    for sign in (
+        "**wrong `sub`**",
+        "'aud' claim is missing",
+        "**upper-case room names**",
+        "**clock skew**",
+        "Not acceptable by nbf",
+        "Room and token mismatched",
+    ):
         assert sign in troubleshooting, sign
     # How to read Prosody's reason in the browser.
     assert "*Network*" in troubleshooting and "xmpp-websocket" in troubleshooting
@@ -29,10 +35,18 @@ def test_readme_lists_the_known_failure_signs_and_where_to_see_them():
 
 def test_readme_covers_the_commands_and_the_modes():
     readme = (JITSI / "README.md").read_text(encoding="utf-8")
-    for needle in ("flask --app wsgi jitsi check", "flask --app wsgi jitsi-token --room",
-                   "JITSI_DOMAIN", "JITSI_APP_ID", "JITSI_APP_SECRET", "JITSI_TOKEN_SUB",
-                   "JITSI_JAAS_TENANT", "Development mode: calls are NOT", "辅机位",
-                   "_jitsi_embed.html"):
+    for needle in (
+        "flask --app wsgi jitsi check",
+        "flask --app wsgi jitsi-token --room",
+        "JITSI_DOMAIN",
+        "JITSI_APP_ID",
+        "JITSI_APP_SECRET",
+        "JITSI_TOKEN_SUB",
+        "JITSI_JAAS_TENANT",
+        "Development mode: calls are NOT",
+        "辅机位",
+        "_jitsi_embed.html",
+    ):
         assert needle in readme, needle
 
 
@@ -51,8 +65,13 @@ def test_env_example_sets_jwt_auth_token_moderators_and_recording():
     }
     for key, value in expected.items():
         assert env.get(key) == value, key
-    for key in ("JWT_APP_ID", "JWT_APP_SECRET", "JWT_ACCEPTED_ISSUERS", "JWT_ACCEPTED_AUDIENCES",
-                "JIBRI_FINALIZE_RECORDING_SCRIPT_PATH"):
+    for key in (
+        "JWT_APP_ID",
+        "JWT_APP_SECRET",
+        "JWT_ACCEPTED_ISSUERS",
+        "JWT_ACCEPTED_AUDIENCES",
+        "JIBRI_FINALIZE_RECORDING_SCRIPT_PATH",
+    ):
         assert env.get(key), key
     assert "presence_identity" in env["XMPP_MODULES"].split(",")
     assert env["JIBRI_FINALIZE_RECORDING_SCRIPT_PATH"].endswith("finalize.sh")

@@ -12,19 +12,20 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from app.day.second_camera import ensure_bind_code
 from app.jitsi.embed import MARGIN_SECONDS, TOOLBARS, embed_for_candidate, embed_for_staff
 from app.models.candidate import CandidateState as S
-from app.day.second_camera import ensure_bind_code
 from app.timeutil import utcnow
 from tests.factories import World
 from tests.jitsi_rules import TokenRefused, verify
-from tests.jitsi_world import hosted, hosted_config  # noqa: F401 - fixtures
-from tests.jitsi_world import (
+from tests.jitsi_world import (  # noqa: F401 - fixtures
     DEV_BANNER,
     DOMAIN,
     PERSONAL,
     RULES,
     claims_of,
+    hosted,
+    hosted_config,
     parse_embeds,
     render_embed,
     the_embed,
@@ -43,8 +44,9 @@ def test_embed_partial_carries_a_valid_token_for_its_room_only(hosted, role):
         if role in ("candidate", "second_camera"):
             call = embed_for_candidate(candidate, world.now, second_camera=role == "second_camera")
         else:
-            user = {"examiner": world.examiner, "assistant": world.assistant,
-                    "chief": world.chief}[role]
+            user = {"examiner": world.examiner, "assistant": world.assistant, "chief": world.chief}[
+                role
+            ]
             call = embed_for_staff(user, room, "interview", role, record_on_join=True)
         html = render_embed(call)
     attrs = the_embed(html)
@@ -76,27 +78,37 @@ def test_embed_partial_carries_a_valid_token_for_its_room_only(hosted, role):
     assert user["moderator"] == ("true" if staff else "false")
     assert user["affiliation"] == ("owner" if staff else "member")
     assert claims["context"]["features"]["recording"] == (
-        "true" if role in ("chief", "assistant") else "false")
-    expected_name = {"candidate": "考生 07", "second_camera": "考生 07 辅机位", "examiner": "考官 2",
-                     "assistant": "面试助理 李", "chief": "主考官"}[role]
+        "true" if role in ("chief", "assistant") else "false"
+    )
+    expected_name = {
+        "candidate": "考生 07",
+        "second_camera": "考生 07 辅机位",
+        "examiner": "考官 2",
+        "assistant": "面试助理 李",
+        "chief": "主考官",
+    }[role]
     assert user["name"] == expected_name == attrs["data-jitsi-name"]
     # Nothing personal in the token (every participant sees context.user) nor in the page.
     for secret in PERSONAL:
         assert secret not in json.dumps(claims, ensure_ascii=False) and secret not in html
 
 
-@pytest.mark.parametrize("state,kind,room_of", [
-    (S.RESTING, "rest", lambda w: w.panel.rest_room),
-    (S.INTERVIEW_CALLED, "interview", lambda w: w.panel.interview_room),
-])
+@pytest.mark.parametrize(
+    "state,kind,room_of",
+    [
+        (S.RESTING, "rest", lambda w: w.panel.rest_room),
+        (S.INTERVIEW_CALLED, "interview", lambda w: w.panel.interview_room),
+    ],
+)
 def test_candidate_embed_follows_the_room_they_belong_in(hosted, state, kind, room_of):
     world = World.for_calls()
     candidate = world.candidate(state)
     with hosted.test_request_context("/"):
         attrs = the_embed(render_embed(embed_for_candidate(candidate, world.now)))
     assert attrs["data-jitsi-kind"] == kind and attrs["data-jitsi-room"] == room_of(world)
-    verify(attrs["data-jitsi-jwt"], RULES, room=room_of(world),
-           now=int(datetime.now(UTC).timestamp()))
+    verify(
+        attrs["data-jitsi-jwt"], RULES, room=room_of(world), now=int(datetime.now(UTC).timestamp())
+    )
 
 
 def test_candidate_token_lives_for_the_remaining_time_plus_margin(hosted):
@@ -125,10 +137,10 @@ def test_two_page_views_get_two_tokens(hosted):
     candidate = world.interviewing()
     tokens = []
     for second in (0, 1):
-        with time_machine.travel(world.now + timedelta(seconds=second), tick=False):
-            with hosted.test_request_context("/"):
-                tokens.append(the_embed(render_embed(embed_for_candidate(candidate, utcnow())))
-                              ["data-jitsi-jwt"])
+        moment = world.now + timedelta(seconds=second)
+        with time_machine.travel(moment, tick=False), hosted.test_request_context("/"):
+            embed = the_embed(render_embed(embed_for_candidate(candidate, utcnow())))
+            tokens.append(embed["data-jitsi-jwt"])
     assert tokens[0] != tokens[1]
 
 
@@ -143,10 +155,12 @@ def test_development_mode_has_no_token_and_shows_the_banner(app):
     world = World.for_calls()
     candidate = world.interviewing()
     with app.test_request_context("/"):
-        for call in (embed_for_candidate(candidate, world.now),
-                     embed_for_candidate(candidate, world.now, second_camera=True),
-                     embed_for_staff(world.chief, world.panel.interview_room, "interview", "chief"),
-                     embed_for_staff(world.assistant, world.panel.rest_room, "rest", "assistant")):
+        for call in (
+            embed_for_candidate(candidate, world.now),
+            embed_for_candidate(candidate, world.now, second_camera=True),
+            embed_for_staff(world.chief, world.panel.interview_room, "interview", "chief"),
+            embed_for_staff(world.assistant, world.panel.rest_room, "rest", "assistant"),
+        ):
             html = render_embed(call)
             attrs = the_embed(html)
             assert "data-jitsi-jwt" not in attrs
@@ -197,10 +211,19 @@ def test_the_script_reads_every_attribute_the_partial_documents():
     for attribute in rendered:
         assert f"'{attribute}'" in script, attribute
     # What the issue asks of the script: prejoin off, the stored devices, recording, the events.
-    for needle in ("prejoinConfig: {enabled: false}", "'ir.cameraId'", "'ir.micId'",
-                   "executeCommand('startRecording', {mode: 'file'})", "'ir:start-recording'",
-                   "'videoConferenceJoined'", "'videoConferenceLeft'", "'participantJoined'",
-                   "'participantLeft'", "'cameraError'", "'micError'",
-                   "'recordingStatusChanged'"):
+    for needle in (
+        "prejoinConfig: {enabled: false}",
+        "'ir.cameraId'",
+        "'ir.micId'",
+        "executeCommand('startRecording', {mode: 'file'})",
+        "'ir:start-recording'",
+        "'videoConferenceJoined'",
+        "'videoConferenceLeft'",
+        "'participantJoined'",
+        "'participantLeft'",
+        "'cameraError'",
+        "'micError'",
+        "'recordingStatusChanged'",
+    ):
         assert needle in script, needle
     assert "eval(" not in script and "innerHTML" not in script

@@ -114,15 +114,15 @@ def jaas_rules(rsa_key) -> ServerRules:
 
 def _mint(settings, role="candidate", *, room=ROOM_A, ttl=TTL, now=NOW, **overrides):
     moderator, recording = next((m, r) for name, m, r in ROLES if name == role)
-    arguments = dict(
-        room=room,
-        user_id=f"{role}-42",
-        name=DISPLAY_NAMES[role],
-        moderator=moderator,
-        recording=recording,
-        ttl_seconds=ttl,
-        now=now,
-    )
+    arguments = {
+        "room": room,
+        "user_id": f"{role}-42",
+        "name": DISPLAY_NAMES[role],
+        "moderator": moderator,
+        "recording": recording,
+        "ttl_seconds": ttl,
+        "now": now,
+    }
     arguments.update(overrides)
     return mint_token(settings, **arguments)
 
@@ -471,7 +471,7 @@ def test_incomplete_selfhosted_config_raises(config, message):
 
 def test_incomplete_jaas_config_raises():
     settings = JitsiSettings.from_config({"JITSI_JAAS_TENANT": TENANT})
-    with pytest.raises(ConfigError, match="JITSI_JAAS_KEY_ID.*JITSI_JAAS_PRIVATE_KEY_FILE"):
+    with pytest.raises(ConfigError, match=r"JITSI_JAAS_KEY_ID.*JITSI_JAAS_PRIVATE_KEY_FILE"):
         _mint(settings)
 
 
@@ -557,5 +557,5 @@ def test_verifier_refuses_missing_typ_wrong_alg_bad_signature_and_wrong_sub(
     numeric_user = jwt.encode(
         {**base, "context": {"user": {"id": 42, "name": "x"}}}, SECRET, algorithm="HS256"
     )
-    with pytest.raises(TokenRefused, match="context.user.id must be a string"):
+    with pytest.raises(TokenRefused, match=r"context\.user\.id must be a string"):
         verify(numeric_user, selfhosted_rules, room=ROOM_A, now=NOW_TS)

@@ -10,7 +10,7 @@ from app.journey import MOVES, Actor, Refused, assign_missing_lots, perform, set
 from app.models import AuditEvent, Call, Candidate, PanelMember, Role
 from app.models.candidate import CandidateState as S
 from tests.conftest import at_once
-from tests.factories import World, gen_user  # noqa: F401  (World: still importable from here)
+from tests.factories import World, gen_user
 from tests.refusal_checks import refusal
 
 
@@ -21,7 +21,11 @@ def world(app):
 
 def test_the_whole_way_from_invited_to_released(world):
     c = world.candidates[0]
-    me, chief, assistant = world.as_candidate(c), Actor.staff(world.chief), Actor.staff(world.assistant)
+    me, chief, assistant = (
+        world.as_candidate(c),
+        Actor.staff(world.chief),
+        Actor.staff(world.assistant),
+    )
     world.to_waiting(c)
     c = perform(c.id, "draw_lot", me, world.now + timedelta(minutes=2))
     assert c.state == S.WAITING and c.lot_number in (1, 2, 3) and not c.lot_assigned
@@ -50,10 +54,20 @@ def test_the_whole_way_from_invited_to_released(world):
         select(AuditEvent.kind).where(AuditEvent.candidate_id == c.id).order_by(AuditEvent.id)
     ).all()
     assert kinds == [
-        "journey.confirm", "journey.enter_debug", "journey.call_debug", "journey.accept_debug",
-        "journey.check_identity", "journey.mark_debugged", "journey.enter_waiting", "journey.draw_lot",
-        "journey.call_interview", "journey.accept_interview", "journey.start_timer", "journey.finish",
-        "journey.enter_rest", "journey.release",
+        "journey.confirm",
+        "journey.enter_debug",
+        "journey.call_debug",
+        "journey.accept_debug",
+        "journey.check_identity",
+        "journey.mark_debugged",
+        "journey.enter_waiting",
+        "journey.draw_lot",
+        "journey.call_interview",
+        "journey.accept_interview",
+        "journey.start_timer",
+        "journey.finish",
+        "journey.enter_rest",
+        "journey.release",
     ]
 
 
@@ -67,8 +81,13 @@ def test_a_move_from_a_state_it_does_not_start_from_is_refused_and_changes_nothi
     c = world.candidates[0]
     perform(c.id, "decline", world.as_candidate(c), world.now)  # declined: final, fits no move
     version = db.session.get(Candidate, c.id).version
-    actors = [world.as_candidate(c), Actor.staff(world.chief), Actor.staff(world.assistant),
-              Actor.staff(world.hr), Actor.system()]
+    actors = [
+        world.as_candidate(c),
+        Actor.staff(world.chief),
+        Actor.staff(world.assistant),
+        Actor.staff(world.hr),
+        Actor.system(),
+    ]
     for actor in actors:
         with pytest.raises(Refused):
             perform(c.id, move, actor, world.now, reason="x")
@@ -225,7 +244,9 @@ def test_a_missed_interview_call_defers_the_candidate_behind_everyone_not_yet_ca
         world.to_waiting(cand)
     cutoff = world.now + timedelta(minutes=30)
     assign_missing_lots(world.exam.id, cutoff)
-    lot1, lot2, lot3 = sorted(world.candidates, key=lambda x: db.session.get(Candidate, x.id).lot_number)
+    lot1, lot2, lot3 = sorted(
+        world.candidates, key=lambda x: db.session.get(Candidate, x.id).lot_number
+    )
     chief = Actor.staff(world.chief)
     at = cutoff
 

@@ -26,9 +26,9 @@ from app.models.exam import ExamKind
 from app.timeutil import utcnow
 from tests.candidate_client import CandidateBrowser
 from tests.conftest import signed_in_staff
+from tests.factories import World, gen_exam, gen_user
 from tests.refusal_checks import refusal
 from tests.test_hr_pages import HR, exam_form
-from tests.factories import World, gen_exam, gen_user
 
 
 @pytest.fixture
@@ -44,25 +44,41 @@ class Mock:
         formal_exam = formal_exam or world.exam
         self.world = world
         self.exam = gen_exam("模拟面试", kind=ExamKind.MOCK, formal_exam_id=formal_exam.id)
-        self.panel = Panel(exam_id=self.exam.id, name="模拟考场", interview_room=f"ir-{tag}-1",
-                           rest_room=f"ir-{tag}-2", rest_room_code=f"77777{len(tag)}")
+        self.panel = Panel(
+            exam_id=self.exam.id,
+            name="模拟考场",
+            interview_room=f"ir-{tag}-1",
+            rest_room=f"ir-{tag}-2",
+            rest_room_code=f"77777{len(tag)}",
+        )
         db.session.add(self.panel)
         db.session.flush()
-        db.session.add(PanelMember(panel_id=self.panel.id, user_id=world.assistant.id,
-                                   role="assistant"))
+        db.session.add(
+            PanelMember(panel_id=self.panel.id, user_id=world.assistant.id, role="assistant")
+        )
         self.notice = Notice(exam_id=self.exam.id, title="模拟须知", body="...")
         db.session.add(self.notice)
         self.candidates = []
         for i, f in enumerate(world.candidates):
-            m = Candidate(exam_id=self.exam.id, panel_id=self.panel.id, name=f.name,
-                          id_number=f.id_number, phone=f.phone, position=f.position,
-                          code=f"{200000 + 10 * len(tag) + i}")
+            m = Candidate(
+                exam_id=self.exam.id,
+                panel_id=self.panel.id,
+                name=f.name,
+                id_number=f.id_number,
+                phone=f.phone,
+                position=f.position,
+                code=f"{200000 + 10 * len(tag) + i}",
+            )
             db.session.add(m)
             self.candidates.append(m)
         db.session.commit()
 
     def debugged(self, c: Candidate) -> None:
-        me, assistant, now = Actor.of_candidate(c), Actor.staff(self.world.assistant), self.world.now
+        me, assistant, now = (
+            Actor.of_candidate(c),
+            Actor.staff(self.world.assistant),
+            self.world.now,
+        )
         perform(c.id, "confirm", me, now)
         db.session.add(NoticeAck(notice_id=self.notice.id, candidate_id=c.id))
         db.session.commit()
@@ -93,8 +109,10 @@ def test_after_the_mock_s_debug_check_the_formal_debug_room_opens(formal):
     perform(mock.candidates[1].id, "confirm", Actor.of_candidate(mock.candidates[1]), formal.now)
     for c in (took_part, stayed_away):
         ready_for_debug(formal, c)
-    assert perform(took_part.id, "enter_debug", formal.as_candidate(took_part), formal.now).state \
+    assert (
+        perform(took_part.id, "enter_debug", formal.as_candidate(took_part), formal.now).state
         == S.DEBUG_WAITING
+    )
     # Confirming the mock is not taking part in it.
     with refusal("mock_missing"):
         perform(stayed_away.id, "enter_debug", formal.as_candidate(stayed_away), formal.now)
@@ -131,8 +149,9 @@ def test_a_mock_shows_no_score_even_when_one_was_confirmed(app, client):
     mock = Mock(World())
     c = mock.candidates[0]
     c.state, c.lot_number, c.finished_at = S.FINISHED, 1, utcnow()
-    db.session.add(CandidateResult(candidate_id=c.id, final_score=Decimal("80.00"),
-                                   published_at=utcnow()))
+    db.session.add(
+        CandidateResult(candidate_id=c.id, final_score=Decimal("80.00"), published_at=utcnow())
+    )
     db.session.commit()
     me = CandidateBrowser(client)
     me.enter_code(c.code)
@@ -146,8 +165,10 @@ def test_hr_sets_the_rule_on_a_formal_exam_and_a_mock_never_carries_it(app):
     hr = HR(signed_in_staff(app, "hr"))
     assert "须参加模拟面试" in hr.get("/hr/exams/new").get_data(as_text=True)
     assert hr.post("/hr/exams/new", exam_form(requires_mock="y")).status_code == 302
-    assert hr.post("/hr/exams/new", exam_form(name="模拟", kind="mock",
-                                              requires_mock="y")).status_code == 302
+    assert (
+        hr.post("/hr/exams/new", exam_form(name="模拟", kind="mock", requires_mock="y")).status_code
+        == 302
+    )
     exams = {e.name: e for e in db.session.scalars(select(Exam))}
     assert exams["2026年市直事业单位面试"].requires_mock is True
     assert exams["模拟"].requires_mock is False

@@ -7,8 +7,11 @@ from tests.factories import gen_user
 
 def _login(client, password, address="198.51.100.7"):
     token = csrf_token_from(client.get("/staff/login").get_data(as_text=True))
-    return client.post("/staff/login", data={"username": "hr1", "password": password, "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/staff/login",
+        data={"username": "hr1", "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def test_staff_sign_in_failures_are_limited_per_address(app, client):
@@ -26,8 +29,10 @@ def test_successful_sign_ins_cost_nothing(app, client):
     gen_user("hr1", role=Role.HR)
     for _ in range(12):
         assert _login(client, "correct horse battery").status_code == 302
-        client.post("/staff/logout", data={"csrf_token": csrf_token_from(
-            client.get("/hr/exams").get_data(as_text=True))})
+        client.post(
+            "/staff/logout",
+            data={"csrf_token": csrf_token_from(client.get("/hr/exams").get_data(as_text=True))},
+        )
 
 
 def test_the_budget_is_a_moving_minute_not_a_clock_minute(app, client):

@@ -23,11 +23,21 @@ def interview(world, c, at, minutes=5):
 
 
 def recording(world, started_at, name, kind="interview", room=None, candidate=None, duration=None):
-    row = Recording(room=room or world.panel.interview_room, session_folder=name,
-                    file_name=f"{name}.mp4", expected_size=10, expected_sha256="0" * 64,
-                    status="stored", bytes_pulled=10, started_at=started_at, room_kind=kind,
-                    exam_id=world.exam.id, panel_id=world.panel.id,
-                    candidate_id=candidate.id if candidate else None, duration_seconds=duration)
+    row = Recording(
+        room=room or world.panel.interview_room,
+        session_folder=name,
+        file_name=f"{name}.mp4",
+        expected_size=10,
+        expected_sha256="0" * 64,
+        status="stored",
+        bytes_pulled=10,
+        started_at=started_at,
+        room_kind=kind,
+        exam_id=world.exam.id,
+        panel_id=world.panel.id,
+        candidate_id=candidate.id if candidate else None,
+        duration_seconds=duration,
+    )
     db.session.add(row)
     db.session.commit()
     return row
@@ -51,7 +61,7 @@ def day(app):
 
 
 def test_each_candidate_is_found_in_the_file_that_ran_during_their_interview(day):
-    world, (a, b, c), first_file, second_file = day
+    _world, (a, b, c), first_file, second_file = day
     found = appearances([first_file, second_file])
     assert [(x.candidate.id, x.offset_seconds) for x in found[first_file.id]] == [
         (a.id, 0),  # accepted before the file started (the instructions are not recorded)
@@ -63,12 +73,13 @@ def test_each_candidate_is_found_in_the_file_that_ran_during_their_interview(day
         (first_file.id, 9 * 60)
     ]
     assert [r.id for r, _ in recordings_of(db.session.get(Candidate, c.id))] == [
-        first_file.id, second_file.id
+        first_file.id,
+        second_file.id,
     ]
 
 
 def test_a_known_duration_ends_the_span_before_the_next_file(day):
-    world, (a, b, c), first_file, second_file = day
+    _world, (a, b, c), first_file, _second_file = day
     first_file.duration_seconds = 10 * 60  # it stopped a minute into b's interview
     db.session.commit()
     names = [x.candidate.id for x in appearances([first_file])[first_file.id]]
@@ -77,9 +88,18 @@ def test_a_known_duration_ends_the_span_before_the_next_file(day):
 
 def test_the_rest_room_file_of_a_candidate_is_theirs_too(day):
     world, (a, *_), first_file, _ = day
-    rest = recording(world, world.now + timedelta(hours=1), "r1", kind="rest",
-                     room=world.panel.rest_room, candidate=a)
-    assert [r.id for r, _ in recordings_of(db.session.get(Candidate, a.id))] == [first_file.id, rest.id]
+    rest = recording(
+        world,
+        world.now + timedelta(hours=1),
+        "r1",
+        kind="rest",
+        room=world.panel.rest_room,
+        candidate=a,
+    )
+    assert [r.id for r, _ in recordings_of(db.session.get(Candidate, a.id))] == [
+        first_file.id,
+        rest.id,
+    ]
 
 
 def test_the_pages_name_everyone_in_a_file_with_a_link_to_their_moment(app, day):
@@ -88,8 +108,10 @@ def test_the_pages_name_everyone_in_a_file_with_a_link_to_their_moment(app, day)
     html = hr.get(f"/staff/recordings/exam/{world.exam.id}").get_data(as_text=True)
     for who in (a, b, c):
         assert who.name in html
-    assert f'/staff/recordings/{first_file.id}?t=540' in html  # b, 9 minutes in
+    assert f"/staff/recordings/{first_file.id}?t=540" in html  # b, 9 minutes in
     show = hr.get(f"/staff/recordings/{first_file.id}?t=540").get_data(as_text=True)
     assert "本录像中的考生" in show and "9:00" in show and "19:00" in show
-    timeline = hr.get(f"/hr/exams/{world.exam.id}/candidates/{b.id}/timeline").get_data(as_text=True)
+    timeline = hr.get(f"/hr/exams/{world.exam.id}/candidates/{b.id}/timeline").get_data(
+        as_text=True
+    )
     assert f"/staff/recordings/{first_file.id}?t=540" in timeline

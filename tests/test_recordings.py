@@ -67,12 +67,16 @@ class FileServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), partial(_Handler, directory=str(self.root)))
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", self.port), partial(_Handler, directory=str(self.root))
+        )
         server.daemon_threads = True
         server.behaviour = self.behaviour
         self.port = server.server_address[1]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def stop(self):
@@ -102,7 +106,9 @@ def rec_app(app, tmp_path, jibri_host):
     return app
 
 
-def make_recording_file(server: FileServer, folder: str, name: str, size: int, seed: bytes = b"x") -> dict:
+def make_recording_file(
+    server: FileServer, folder: str, name: str, size: int, seed: bytes = b"x"
+) -> dict:
     """Write a file of `size` bytes into the Jibri host's folder; return its notice entry."""
     path = server.root / folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +125,10 @@ def make_recording_file(server: FileServer, folder: str, name: str, size: int, s
 
 
 def notice_body(folder: str, room: str, files: list[dict]) -> bytes:
-    metadata = {"meeting_url": f"https://meet.example.org/{room}", "participants": [{"name": "考官"}]}
+    metadata = {
+        "meeting_url": f"https://meet.example.org/{room}",
+        "participants": [{"name": "考官"}],
+    }
     return json.dumps({"session_id": folder, "metadata": metadata, "files": files}).encode()
 
 
@@ -144,16 +153,26 @@ def queue_of(app) -> Queue:
     return get_queue()
 
 
-def stored_recording(app, server, folder="sess-1", name="ir-e1-aaaa_2026-11-23-02-00-00.mp4",
-                     size=300_000, **fields) -> Recording:
+def stored_recording(
+    app, server, folder="sess-1", name="ir-e1-aaaa_2026-11-23-02-00-00.mp4", size=300_000, **fields
+) -> Recording:
     """A recording already pulled and verified, with its file under RECORDINGS_DIR."""
     entry = make_recording_file(server, folder, name, size)
     dest = Path(app.config["RECORDINGS_DIR"]) / folder / name
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(server.root / folder / name, dest)
-    rec = Recording(room=fields.pop("room", "ir-e1-aaaa"), session_folder=folder, file_name=name,
-                    expected_size=size, expected_sha256=entry["sha256"], bytes_pulled=size,
-                    status=RecordingStatus.STORED, stored_path=f"{folder}/{name}", attempts=1, **fields)
+    rec = Recording(
+        room=fields.pop("room", "ir-e1-aaaa"),
+        session_folder=folder,
+        file_name=name,
+        expected_size=size,
+        expected_sha256=entry["sha256"],
+        bytes_pulled=size,
+        status=RecordingStatus.STORED,
+        stored_path=f"{folder}/{name}",
+        attempts=1,
+        **fields,
+    )
     db.session.add(rec)
     db.session.commit()
     return rec
@@ -168,16 +187,25 @@ def world(app):
 
 
 def _interview_call(world, candidate, accepted_at, ended_at=None):
-    call = Call(candidate_id=candidate.id, panel_id=world.panel.id, kind="interview",
-                room=world.panel.interview_room, called_at=accepted_at - timedelta(seconds=20),
-                accept_by=accepted_at + timedelta(seconds=40), accepted_at=accepted_at,
-                ended_at=ended_at, outcome="ended" if ended_at else "accepted")
+    call = Call(
+        candidate_id=candidate.id,
+        panel_id=world.panel.id,
+        kind="interview",
+        room=world.panel.interview_room,
+        called_at=accepted_at - timedelta(seconds=20),
+        accept_by=accepted_at + timedelta(seconds=40),
+        accepted_at=accepted_at,
+        ended_at=ended_at,
+        outcome="ended" if ended_at else "accepted",
+    )
     db.session.add(call)
     db.session.commit()
     return call
 
 
-def test_a_signed_notice_is_accepted_linked_to_candidate_and_session_and_one_job_per_file(rec_app, client, world, jibri_host):
+def test_a_signed_notice_is_accepted_linked_to_candidate_and_session_and_one_job_per_file(
+    rec_app, client, world, jibri_host
+):
     # Jibri's clock is UTC here: the first candidate's interview ran 02:00-02:15, the second's after.
     base = world.now.replace(hour=2, minute=0, second=0)
     first, second = world.candidates
@@ -185,7 +213,12 @@ def test_a_signed_notice_is_accepted_linked_to_candidate_and_session_and_one_job
     _interview_call(world, second, base + timedelta(minutes=20))
     files = [
         make_recording_file(jibri_host, "sess-a", f"ir-e1-aaaa_{base:%Y-%m-%d-%H-%M-%S}.mp4", 1000),
-        make_recording_file(jibri_host, "sess-a", f"ir-e1-aaaa_{base + timedelta(minutes=21):%Y-%m-%d-%H-%M-%S}.mp4", 2000),
+        make_recording_file(
+            jibri_host,
+            "sess-a",
+            f"ir-e1-aaaa_{base + timedelta(minutes=21):%Y-%m-%d-%H-%M-%S}.mp4",
+            2000,
+        ),
     ]
     response = post_notice(client, notice_body("sess-a", "ir-e1-aaaa", files))
 
@@ -204,20 +237,32 @@ def test_a_signed_notice_is_accepted_linked_to_candidate_and_session_and_one_job
     # Back-off: as many retries as intervals, waiting longer each time.
     assert job.retries_left == 4 and job.retry_intervals == [30, 120, 600, 1800]
     assert response.get_json()["enqueued"] == [r.id for r in rows]
-    events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.kind == "recording_notice")).all()
-    assert sorted(e.candidate_id for e in events) == sorted([first.id, second.id])  # on their timelines
+    events = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.kind == "recording_notice")
+    ).all()
+    assert sorted(e.candidate_id for e in events) == sorted(
+        [first.id, second.id]
+    )  # on their timelines
 
 
 @pytest.mark.parametrize("signature", [None, "sha256=" + "0" * 64, "deadbeef", "sha256="])
-def test_a_missing_or_forged_signature_is_refused_and_nothing_is_recorded(rec_app, client, jibri_host, signature):
-    body = notice_body("sess-f", "ir-x", [make_recording_file(jibri_host, "sess-f", "ir-x_2026-11-23-02-00-00.mp4", 10)])
+def test_a_missing_or_forged_signature_is_refused_and_nothing_is_recorded(
+    rec_app, client, jibri_host, signature
+):
+    body = notice_body(
+        "sess-f",
+        "ir-x",
+        [make_recording_file(jibri_host, "sess-f", "ir-x_2026-11-23-02-00-00.mp4", 10)],
+    )
     response = post_notice(client, body, secret=None, signature=signature)
     assert response.status_code == 403
     assert db.session.scalar(db.select(db.func.count(Recording.id))) == 0
     assert queue_of(rec_app).count == 0
 
 
-def test_a_body_signed_with_another_secret_or_altered_after_signing_is_refused(rec_app, client, jibri_host):
+def test_a_body_signed_with_another_secret_or_altered_after_signing_is_refused(
+    rec_app, client, jibri_host
+):
     entry = make_recording_file(jibri_host, "sess-f", "ir-x_2026-11-23-02-00-00.mp4", 10)
     body = notice_body("sess-f", "ir-x", [entry])
     assert post_notice(client, body, secret="another secret").status_code == 403
@@ -233,23 +278,49 @@ def test_without_a_configured_secret_every_notice_is_refused(rec_app, client, ji
     assert db.session.scalar(db.select(db.func.count(Recording.id))) == 0
 
 
-@pytest.mark.parametrize("payload, message", [
-    (b"not json", "not JSON"),
-    (json.dumps({"session_id": "../etc", "files": []}).encode(), "session_id"),
-    (json.dumps({"session_id": "s", "files": []}).encode(), "non-empty"),
-    (json.dumps({"session_id": "s", "files": [{"name": "../x.mp4", "size": 1, "sha256": "0" * 64}]}).encode(), "plain file name"),
-    (json.dumps({"session_id": "s", "files": [{"name": "x.mp4", "size": -1, "sha256": "0" * 64}]}).encode(), "size"),
-    (json.dumps({"session_id": "s", "files": [{"name": "x.mp4", "size": 1, "sha256": "xyz"}]}).encode(), "sha256"),
-])
-def test_a_signed_body_that_is_not_a_notice_gets_400_with_the_reason(rec_app, client, payload, message):
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (b"not json", "not JSON"),
+        (json.dumps({"session_id": "../etc", "files": []}).encode(), "session_id"),
+        (json.dumps({"session_id": "s", "files": []}).encode(), "non-empty"),
+        (
+            json.dumps(
+                {"session_id": "s", "files": [{"name": "../x.mp4", "size": 1, "sha256": "0" * 64}]}
+            ).encode(),
+            "plain file name",
+        ),
+        (
+            json.dumps(
+                {"session_id": "s", "files": [{"name": "x.mp4", "size": -1, "sha256": "0" * 64}]}
+            ).encode(),
+            "size",
+        ),
+        (
+            json.dumps(
+                {"session_id": "s", "files": [{"name": "x.mp4", "size": 1, "sha256": "xyz"}]}
+            ).encode(),
+            "sha256",
+        ),
+    ],
+)
+def test_a_signed_body_that_is_not_a_notice_gets_400_with_the_reason(
+    rec_app, client, payload, message
+):
     response = post_notice(client, payload)
     assert response.status_code == 400
     assert message in response.get_json()["error"]
     assert db.session.scalar(db.select(db.func.count(Recording.id))) == 0
 
 
-def test_a_replayed_notice_stores_one_row_and_enqueues_nothing_new(rec_app, client, world, jibri_host):
-    body = notice_body("sess-r", "ir-e1-aaaa", [make_recording_file(jibri_host, "sess-r", "ir-e1-aaaa_2026-11-23-02-00-00.mp4", 500)])
+def test_a_replayed_notice_stores_one_row_and_enqueues_nothing_new(
+    rec_app, client, world, jibri_host
+):
+    body = notice_body(
+        "sess-r",
+        "ir-e1-aaaa",
+        [make_recording_file(jibri_host, "sess-r", "ir-e1-aaaa_2026-11-23-02-00-00.mp4", 500)],
+    )
     first = post_notice(client, body)
     again = post_notice(client, body)
     assert first.status_code == again.status_code == 202
@@ -260,7 +331,11 @@ def test_a_replayed_notice_stores_one_row_and_enqueues_nothing_new(rec_app, clie
 
 
 def test_a_replay_re_enqueues_a_waiting_file_whose_job_was_lost(rec_app, client, world, jibri_host):
-    body = notice_body("sess-l", "ir-e1-aaaa", [make_recording_file(jibri_host, "sess-l", "ir-e1-aaaa_2026-11-23-02-00-00.mp4", 500)])
+    body = notice_body(
+        "sess-l",
+        "ir-e1-aaaa",
+        [make_recording_file(jibri_host, "sess-l", "ir-e1-aaaa_2026-11-23-02-00-00.mp4", 500)],
+    )
     post_notice(client, body)
     queue_of(rec_app).connection.flushdb()  # Redis lost its data
     again = post_notice(client, body)
@@ -270,7 +345,11 @@ def test_a_replay_re_enqueues_a_waiting_file_whose_job_was_lost(rec_app, client,
 
 
 def test_a_replay_does_not_retry_a_failed_file_by_itself(rec_app, client, world, jibri_host):
-    body = notice_body("sess-x", "ir-e1-aaaa", [make_recording_file(jibri_host, "sess-x", "ir-e1-aaaa_2026-11-23-02-00-00.mp4", 500)])
+    body = notice_body(
+        "sess-x",
+        "ir-e1-aaaa",
+        [make_recording_file(jibri_host, "sess-x", "ir-e1-aaaa_2026-11-23-02-00-00.mp4", 500)],
+    )
     post_notice(client, body)
     queue_of(rec_app).connection.flushdb()
     rec = db.session.scalar(db.select(Recording))
@@ -281,15 +360,28 @@ def test_a_replay_does_not_retry_a_failed_file_by_itself(rec_app, client, world,
 
 
 def test_rest_room_debug_room_and_unknown_room_links(rec_app, client, world, jibri_host):
-    debug = Call(candidate_id=world.candidates[0].id, panel_id=world.panel.id, kind="debug",
-                 room="ir-e1-debugroom", accept_by=world.now, accepted_at=world.now, outcome="ended")
+    debug = Call(
+        candidate_id=world.candidates[0].id,
+        panel_id=world.panel.id,
+        kind="debug",
+        room="ir-e1-debugroom",
+        accept_by=world.now,
+        accepted_at=world.now,
+        outcome="ended",
+    )
     db.session.add(debug)
     db.session.commit()
-    for folder, room in [("s-rest", "ir-e1-bbbb"), ("s-debug", "ir-e1-debugroom"), ("s-nobody", "ir-zz-unknown")]:
+    for folder, room in [
+        ("s-rest", "ir-e1-bbbb"),
+        ("s-debug", "ir-e1-debugroom"),
+        ("s-nobody", "ir-zz-unknown"),
+    ]:
         entry = make_recording_file(jibri_host, folder, f"{room}_2026-11-23-02-00-00.mp4", 100)
         assert post_notice(client, notice_body(folder, room, [entry])).status_code == 202
-    got = {r.session_folder: (r.exam_id, r.panel_id, r.candidate_id, r.room_kind)
-           for r in db.session.scalars(db.select(Recording))}
+    got = {
+        r.session_folder: (r.exam_id, r.panel_id, r.candidate_id, r.room_kind)
+        for r in db.session.scalars(db.select(Recording))
+    }
     assert got == {
         "s-rest": (world.exam.id, world.panel.id, None, "rest"),
         "s-debug": (world.exam.id, world.panel.id, world.candidates[0].id, "debug"),
@@ -297,7 +389,9 @@ def test_rest_room_debug_room_and_unknown_room_links(rec_app, client, world, jib
     }
 
 
-def test_the_room_comes_from_the_file_name_when_metadata_is_missing(rec_app, client, world, jibri_host):
+def test_the_room_comes_from_the_file_name_when_metadata_is_missing(
+    rec_app, client, world, jibri_host
+):
     entry = make_recording_file(jibri_host, "s-nometa", "ir-e1-bbbb_2026-11-23-02-00-00.mp4", 100)
     body = json.dumps({"session_id": "s-nometa", "metadata": None, "files": [entry]}).encode()
     assert post_notice(client, body).status_code == 202
@@ -317,8 +411,14 @@ def test_jibri_file_names_give_the_start_in_utc():
 def _other_exam_staff():
     other = gen_exam(name="另一场考试")
     examiner = gen_user("outsider", role=Role.EXAMINER)
-    panel = Panel(exam_id=other.id, name="外场", interview_room="ir-o-1", rest_room="ir-o-2",
-                  rest_room_code="111111", chief_examiner_id=examiner.id)
+    panel = Panel(
+        exam_id=other.id,
+        name="外场",
+        interview_room="ir-o-1",
+        rest_room="ir-o-2",
+        rest_room_code="111111",
+        chief_examiner_id=examiner.id,
+    )
     db.session.add(panel)
     db.session.flush()
     db.session.add(PanelMember(panel_id=panel.id, user_id=examiner.id, role="examiner"))
@@ -327,8 +427,14 @@ def _other_exam_staff():
 
 
 def test_only_staff_of_the_exam_see_its_recordings(rec_app, client, staff, world, jibri_host):
-    rec = stored_recording(rec_app, jibri_host, exam_id=world.exam.id, panel_id=world.panel.id,
-                           candidate_id=world.candidates[0].id, room_kind="interview")
+    rec = stored_recording(
+        rec_app,
+        jibri_host,
+        exam_id=world.exam.id,
+        panel_id=world.panel.id,
+        candidate_id=world.candidates[0].id,
+        room_kind="interview",
+    )
     _other_exam_staff()
     exam_page = f"/staff/recordings/exam/{world.exam.id}"
     urls = [exam_page, f"/staff/recordings/{rec.id}", f"/staff/recordings/{rec.id}/file"]
@@ -351,7 +457,9 @@ def test_only_staff_of_the_exam_see_its_recordings(rec_app, client, staff, world
 def test_a_candidate_never_gets_a_recording(rec_app, client, world, jibri_host):
     from tests.candidate_client import CandidateBrowser
 
-    rec = stored_recording(rec_app, jibri_host, exam_id=world.exam.id, candidate_id=world.candidates[0].id)
+    rec = stored_recording(
+        rec_app, jibri_host, exam_id=world.exam.id, candidate_id=world.candidates[0].id
+    )
     browser = CandidateBrowser(client)
     browser.enter_code(world.candidates[0].code)
     assert browser.page().status_code == 200  # signed in as a candidate
@@ -370,7 +478,9 @@ def test_unassigned_recordings_are_shown_to_hr_only(rec_app, client, staff, worl
     assert client.get("/staff/recordings/unassigned").status_code == 403
 
 
-def test_playback_answers_range_requests_so_the_player_can_seek(rec_app, client, staff, world, jibri_host):
+def test_playback_answers_range_requests_so_the_player_can_seek(
+    rec_app, client, staff, world, jibri_host
+):
     rec = stored_recording(rec_app, jibri_host, size=300_000, exam_id=world.exam.id)
     data = (Path(rec_app.config["RECORDINGS_DIR"]) / rec.stored_path).read_bytes()
     staff.login("hr")
@@ -402,18 +512,53 @@ def test_playback_answers_range_requests_so_the_player_can_seek(rec_app, client,
         r.close()
 
 
-def test_the_page_shows_each_status_with_progress_reason_and_retry(rec_app, client, staff, world, jibri_host):
-    common = dict(room="ir-e1-aaaa", exam_id=world.exam.id, panel_id=world.panel.id, expected_sha256="0" * 64)
-    db.session.add_all([
-        Recording(session_folder="s1", file_name="waiting.mp4", expected_size=100, status="waiting",
-                  candidate_id=world.candidates[0].id, **common),
-        Recording(session_folder="s2", file_name="pulling.mp4", expected_size=1000, bytes_pulled=250,
-                  status="pulling", candidate_id=world.candidates[1].id, **common),
-        Recording(session_folder="s3", file_name="failed.mp4", expected_size=100, status="failed",
-                  error="checksum mismatch: SHA-256 abc, expected 000", **common),
-        Recording(session_folder="s4", file_name="stored.mp4", expected_size=2_500_000, status="stored",
-                  stored_path="s4/stored.mp4", duration_seconds=124, **common),
-    ])
+def test_the_page_shows_each_status_with_progress_reason_and_retry(
+    rec_app, client, staff, world, jibri_host
+):
+    common = {
+        "room": "ir-e1-aaaa",
+        "exam_id": world.exam.id,
+        "panel_id": world.panel.id,
+        "expected_sha256": "0" * 64,
+    }
+    db.session.add_all(
+        [
+            Recording(
+                session_folder="s1",
+                file_name="waiting.mp4",
+                expected_size=100,
+                status="waiting",
+                candidate_id=world.candidates[0].id,
+                **common,
+            ),
+            Recording(
+                session_folder="s2",
+                file_name="pulling.mp4",
+                expected_size=1000,
+                bytes_pulled=250,
+                status="pulling",
+                candidate_id=world.candidates[1].id,
+                **common,
+            ),
+            Recording(
+                session_folder="s3",
+                file_name="failed.mp4",
+                expected_size=100,
+                status="failed",
+                error="checksum mismatch: SHA-256 abc, expected 000",
+                **common,
+            ),
+            Recording(
+                session_folder="s4",
+                file_name="stored.mp4",
+                expected_size=2_500_000,
+                status="stored",
+                stored_path="s4/stored.mp4",
+                duration_seconds=124,
+                **common,
+            ),
+        ]
+    )
     db.session.commit()
     staff.login("chief")
     page = client.get(f"/staff/recordings/exam/{world.exam.id}").get_data(as_text=True)
@@ -421,12 +566,14 @@ def test_the_page_shows_each_status_with_progress_reason_and_retry(rec_app, clie
     assert '<progress max="1000" value="250">' in page and "(25%)" in page
     assert "checksum mismatch: SHA-256 abc, expected 000" in page and "重试 Retry" in page
     assert 'hx-trigger="every 3s"' in page  # keeps polling while something is in progress
-    assert '>1 失败</span>' in page  # the menu entry shows the failure on every staff page
+    assert ">1 失败</span>" in page  # the menu entry shows the failure on every staff page
 
     assert "考生0" in page and "考生1" in page
     assert "已保存 stored" in page and "2:04" in page and "2.5 MB" in page
     assert page.count("未知 unknown</span>") == 3  # no duration known for the other three
-    fragment = client.get(f"/staff/recordings/exam/{world.exam.id}?fragment=1").get_data(as_text=True)
+    fragment = client.get(f"/staff/recordings/exam/{world.exam.id}?fragment=1").get_data(
+        as_text=True
+    )
     assert fragment.startswith('<div id="recordings-table"') and "<html" not in fragment
     staff.logout()
     _other_exam_staff()
@@ -437,13 +584,23 @@ def test_the_page_shows_each_status_with_progress_reason_and_retry(rec_app, clie
 def test_the_retry_button_queues_a_failed_pull_again(rec_app, client, staff, world, jibri_host):
     from tests.conftest import csrf_token_from
 
-    rec = Recording(room="ir-e1-aaaa", exam_id=world.exam.id, session_folder="s3", file_name="f.mp4",
-                    expected_size=100, expected_sha256="0" * 64, status="failed", error="HTTP 503")
+    rec = Recording(
+        room="ir-e1-aaaa",
+        exam_id=world.exam.id,
+        session_folder="s3",
+        file_name="f.mp4",
+        expected_size=100,
+        expected_sha256="0" * 64,
+        status="failed",
+        error="HTTP 503",
+    )
     db.session.add(rec)
     db.session.commit()
     staff.login("assistant")
     page = client.get(f"/staff/recordings/exam/{world.exam.id}").get_data(as_text=True)
-    response = client.post(f"/staff/recordings/{rec.id}/retry", data={"csrf_token": csrf_token_from(page)})
+    response = client.post(
+        f"/staff/recordings/{rec.id}/retry", data={"csrf_token": csrf_token_from(page)}
+    )
     assert response.status_code == 302
     db.session.refresh(rec)
     assert rec.status == "waiting"

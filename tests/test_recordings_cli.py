@@ -9,8 +9,16 @@ from tests.test_recordings import queue_of
 
 
 def _rec(folder, status, error=None):
-    rec = Recording(room="ir-x", session_folder=folder, file_name="a.mp4", expected_size=10,
-                    expected_sha256="0" * 64, status=status, error=error, bytes_pulled=0)
+    rec = Recording(
+        room="ir-x",
+        session_folder=folder,
+        file_name="a.mp4",
+        expected_size=10,
+        expected_sha256="0" * 64,
+        status=status,
+        error=error,
+        bytes_pulled=0,
+    )
     db.session.add(rec)
     db.session.commit()
     return rec
@@ -21,7 +29,10 @@ def test_list_shows_status_progress_and_reason(app, runner):
     failed = _rec("s2", "failed", "HTTP 404 from the Jibri host")
     out = runner.invoke(args=["recordings", "list", "--status", "failed"])
     assert out.exit_code == 0
-    assert out.output == f"{failed.id}\tfailed\t0/10\texam=-\tcandidate=-\ts2/a.mp4\tHTTP 404 from the Jibri host\n"
+    assert (
+        out.output
+        == f"{failed.id}\tfailed\t0/10\texam=-\tcandidate=-\ts2/a.mp4\tHTTP 404 from the Jibri host\n"
+    )
 
 
 def test_retry_queues_failed_pulls_and_refuses_others(app, runner):
@@ -33,7 +44,10 @@ def test_retry_queues_failed_pulls_and_refuses_others(app, runner):
     assert f"{stored.id}: not a failed recording (stored)" in out.output
     db.session.expire_all()
     assert db.session.get(Recording, failed.id).status == "waiting"
-    assert Job.fetch(job_id_for(failed.id), connection=queue_of(app).connection).get_status() == "queued"
+    assert (
+        Job.fetch(job_id_for(failed.id), connection=queue_of(app).connection).get_status()
+        == "queued"
+    )
 
 
 def test_retry_all_failed(app, runner):

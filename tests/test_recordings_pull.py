@@ -24,7 +24,12 @@ from app.jobs.recordings import pull_recording
 from app.models import AuditEvent, Recording, RecordingStatus
 from app.recordings.pulls import ensure_pull_enqueued, job_id_for
 from app.timeutil import utcnow
-from tests.test_recordings import jibri_host, make_recording_file, notice_body, post_notice, queue_of, rec_app  # noqa: F401
+from tests.test_recordings import (
+    make_recording_file,
+    notice_body,
+    post_notice,
+    queue_of,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,12 +38,20 @@ def files_under(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
-def waiting_recording(server, folder="sess-1", name="ir-x_2026-11-23-02-00-00.mp4", size=200_000,
-                      sha256=None, **kw) -> Recording:
+def waiting_recording(
+    server, folder="sess-1", name="ir-x_2026-11-23-02-00-00.mp4", size=200_000, sha256=None, **kw
+) -> Recording:
     entry = make_recording_file(server, folder, name, size, **kw)
-    rec = Recording(room="ir-x", session_folder=folder, file_name=name, expected_size=size,
-                    expected_sha256=sha256 or entry["sha256"], status=RecordingStatus.WAITING,
-                    bytes_pulled=0, attempts=0)
+    rec = Recording(
+        room="ir-x",
+        session_folder=folder,
+        file_name=name,
+        expected_size=size,
+        expected_sha256=sha256 or entry["sha256"],
+        status=RecordingStatus.WAITING,
+        bytes_pulled=0,
+        attempts=0,
+    )
     db.session.add(rec)
     db.session.commit()
     return rec
@@ -46,7 +59,9 @@ def waiting_recording(server, folder="sess-1", name="ir-x_2026-11-23-02-00-00.mp
 
 def burst(app, with_scheduler=False):
     queue = queue_of(app)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=with_scheduler)
+    SimpleWorker([queue], connection=queue.connection).work(
+        burst=True, with_scheduler=with_scheduler
+    )
 
 
 def test_a_100_mb_file_is_pulled_verified_and_stored_with_bounded_memory(rec_app, jibri_host):
@@ -67,20 +82,27 @@ def test_a_100_mb_file_is_pulled_verified_and_stored_with_bounded_memory(rec_app
     assert files_under(recordings) == [f"sess-1/{rec.file_name}"]
     stored = recordings / rec.stored_path
     assert stored.stat().st_size == size
-    assert stored.read_bytes()[:1 << 20] == (jibri_host.root / "sess-1" / rec.file_name).read_bytes()[:1 << 20]
+    assert (
+        stored.read_bytes()[: 1 << 20]
+        == (jibri_host.root / "sess-1" / rec.file_name).read_bytes()[: 1 << 20]
+    )
     event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.kind == "recording_stored"))
     assert event.data["sha256"] == rec.expected_sha256
 
 
 def test_a_checksum_mismatch_is_retried_then_marked_failed_and_nothing_is_kept(rec_app, jibri_host):
-    rec_app.config["RECORDING_RETRY_INTERVALS"] = "0,0"  # retry at once: the policy is what counts here
+    rec_app.config["RECORDING_RETRY_INTERVALS"] = (
+        "0,0"  # retry at once: the policy is what counts here
+    )
     rec = waiting_recording(jibri_host, sha256="ab" * 32)
     assert ensure_pull_enqueued(rec)
     burst(rec_app)
 
     db.session.refresh(rec)
     assert rec.status == "failed" and rec.attempts == 3
-    assert rec.error.startswith("checksum mismatch: SHA-256 ") and rec.error.endswith("expected " + "ab" * 32)
+    assert rec.error.startswith("checksum mismatch: SHA-256 ") and rec.error.endswith(
+        "expected " + "ab" * 32
+    )
     assert files_under(Path(rec_app.config["RECORDINGS_DIR"])) == []
     job = Job.fetch(job_id_for(rec), connection=queue_of(rec_app).connection)
     assert job.get_status() == "failed"
@@ -105,7 +127,11 @@ def test_jibri_host_down_then_up_the_retry_succeeds(rec_app, jibri_host):
 
     burst(rec_app)
     db.session.refresh(rec)
-    assert rec.status == "waiting" and "Jibri host unreachable" in rec.error and "retrying" in rec.error
+    assert (
+        rec.status == "waiting"
+        and "Jibri host unreachable" in rec.error
+        and "retrying" in rec.error
+    )
     assert job.get_status() == "scheduled"
 
     jibri_host.start()
@@ -126,7 +152,11 @@ def test_5xx_is_retried_and_the_last_failure_is_marked_with_its_reason(rec_app, 
     ensure_pull_enqueued(rec)
     burst(rec_app)
     db.session.refresh(rec)
-    assert rec.status == "failed" and rec.attempts == 2 and rec.error.startswith("HTTP 503 from the Jibri host")
+    assert (
+        rec.status == "failed"
+        and rec.attempts == 2
+        and rec.error.startswith("HTTP 503 from the Jibri host")
+    )
 
 
 def test_a_missing_file_fails_at_once_without_retries(rec_app, jibri_host):
@@ -152,7 +182,9 @@ def test_running_the_job_again_or_replaying_the_notice_keeps_one_copy(rec_app, c
         assert again.status_code == 202 and again.get_json()["enqueued"] == []
     assert queue_of(rec_app).count == 0
     assert db.session.scalar(db.select(db.func.count(Recording.id))) == 1
-    assert files_under(Path(rec_app.config["RECORDINGS_DIR"])) == ["sess-r/ir-x_2026-11-23-02-00-00.mp4"]
+    assert files_under(Path(rec_app.config["RECORDINGS_DIR"])) == [
+        "sess-r/ir-x_2026-11-23-02-00-00.mp4"
+    ]
 
 
 # --- a worker killed in the middle ------------------------------------------------------------
@@ -193,11 +225,16 @@ def _kill_everything(worker: subprocess.Popen) -> None:
 def _start_worker(env) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
-def test_a_worker_killed_mid_download_leaves_no_partial_file_and_the_job_runs_again(rec_app, jibri_host, tmp_path):
+def test_a_worker_killed_mid_download_leaves_no_partial_file_and_the_job_runs_again(
+    rec_app, jibri_host, tmp_path
+):
     rec_app.config["RECORDING_RETRY_INTERVALS"] = "0,0"
     size = 8 * 1024 * 1024
     rec = waiting_recording(jibri_host, size=size)
@@ -259,12 +296,16 @@ def test_a_worker_starting_re_enqueues_recordings_whose_job_was_lost(rec_app, ji
     assert db.session.get(Recording, rec.id).status == "stored"
 
 
-def test_the_duration_comes_from_ffprobe_when_it_is_installed(rec_app, jibri_host, tmp_path, monkeypatch):
+def test_the_duration_comes_from_ffprobe_when_it_is_installed(
+    rec_app, jibri_host, tmp_path, monkeypatch
+):
     # A stand-in ffprobe that checks it is asked for the format's duration of the stored file.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "ffprobe"
-    fake.write_text('#!/bin/sh\ncase "$*" in *format=duration*recordings/sess-1/*) echo 123.6;; *) exit 1;; esac\n')
+    fake.write_text(
+        '#!/bin/sh\ncase "$*" in *format=duration*recordings/sess-1/*) echo 123.6;; *) exit 1;; esac\n'
+    )
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     rec = waiting_recording(jibri_host)

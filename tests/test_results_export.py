@@ -13,8 +13,17 @@ from tests.test_scoring import Panel5
 
 
 def _add(p, name, position, lot, state=S.FINISHED, id_suffix="0000"):
-    c = Candidate(exam_id=p.exam.id, panel_id=p.panel.id, name=name, id_number=f"11010519900101{id_suffix}",
-                  phone="13900139000", position=position, code=f"{lot:06d}", state=state, lot_number=lot)
+    c = Candidate(
+        exam_id=p.exam.id,
+        panel_id=p.panel.id,
+        name=name,
+        id_number=f"11010519900101{id_suffix}",
+        phone="13900139000",
+        position=position,
+        code=f"{lot:06d}",
+        state=state,
+        lot_number=lot,
+    )
     db.session.add(c)
     db.session.commit()
     return c
@@ -22,8 +31,13 @@ def _add(p, name, position, lot, state=S.FINISHED, id_suffix="0000"):
 
 def _score(p, candidate, totals):
     for examiner, total in zip(p.examiners, totals, strict=True):
-        submit(candidate, examiner, p.form(20, 20, 15, 15, total - 80, 10) if total >= 80 else
-               p.form(total - 60, 20, 15, 15, 0, 10))
+        submit(
+            candidate,
+            examiner,
+            p.form(20, 20, 15, 15, total - 80, 10)
+            if total >= 80
+            else p.form(total - 60, 20, 15, 15, 0, 10),
+        )
     confirm(candidate, p.chief)
 
 
@@ -31,7 +45,7 @@ def test_export_ranks_per_position_and_marks_absent(app):
     p = Panel5()  # p.candidate 王晓明 is 综合管理岗, lot 7
     b = _add(p, "李婷", "综合管理岗", 2, id_suffix="0011")
     c = _add(p, "张伟", "信息技术岗", 3, id_suffix="0022")
-    absent = _add(p, "刘洋", "综合管理岗", 4, state=S.ABSENT, id_suffix="0033")
+    _add(p, "刘洋", "综合管理岗", 4, state=S.ABSENT, id_suffix="0033")
     _score(p, p.candidate, (85, 85, 85, 85, 85))
     _score(p, b, (90, 90, 90, 90, 90))
     recuse(c, p.examiners[4], "同一单位")
@@ -86,6 +100,8 @@ def test_cli_exports_csv_to_stdout_and_xlsx_to_a_file(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "王晓明" in result.output and "85.00" in result.output
     out = tmp_path / "r.xlsx"
-    result = runner.invoke(args=["results", "export", str(p.exam.id), "--format", "xlsx", "-o", str(out)])
+    result = runner.invoke(
+        args=["results", "export", str(p.exam.id), "--format", "xlsx", "-o", str(out)]
+    )
     assert result.exit_code == 0
     assert load_workbook(out).active.cell(2, 1).value == "王晓明"

@@ -9,14 +9,29 @@ from app import db
 from app.models import AuditEvent, Candidate, Panel, PanelMember, Role, ScoreDimension
 from app.models.candidate import CandidateState as S
 from app.scoring.service import (
-    ScoreError, acknowledge, change_submitted, confirm, progress, publish_exam, recuse, result_of,
-    save_draft, sheet_of, submit,
+    ScoreError,
+    acknowledge,
+    change_submitted,
+    confirm,
+    progress,
+    publish_exam,
+    recuse,
+    result_of,
+    save_draft,
+    sheet_of,
+    submit,
 )
 from tests.factories import gen_exam, gen_user
 from tests.refusal_checks import refusal
 
-SHEET = [("综合分析能力", 20), ("计划组织协调能力", 20), ("应变能力", 15), ("人际沟通能力", 15),
-         ("言语表达能力", 20), ("举止仪表", 10)]
+SHEET = [
+    ("综合分析能力", 20),
+    ("计划组织协调能力", 20),
+    ("应变能力", 15),
+    ("人际沟通能力", 15),
+    ("言语表达能力", 20),
+    ("举止仪表", 10),
+]
 
 
 class Panel5:
@@ -25,8 +40,14 @@ class Panel5:
         self.examiners = [gen_user(f"ex{i}", role=Role.EXAMINER) for i in range(5)]
         self.chief = self.examiners[0]
         self.hr = gen_user("hr", role=Role.HR)
-        self.panel = Panel(exam_id=self.exam.id, name="一", interview_room="ir-a", rest_room="ir-b",
-                           rest_room_code="555555", chief_examiner_id=self.chief.id)
+        self.panel = Panel(
+            exam_id=self.exam.id,
+            name="一",
+            interview_room="ir-a",
+            rest_room="ir-b",
+            rest_room_code="555555",
+            chief_examiner_id=self.chief.id,
+        )
         db.session.add(self.panel)
         db.session.flush()
         for user in self.examiners:
@@ -36,9 +57,17 @@ class Panel5:
             dim = ScoreDimension(exam_id=self.exam.id, name=name, max_score=D(maximum), position=i)
             db.session.add(dim)
             self.dims.append(dim)
-        self.candidate = Candidate(exam_id=self.exam.id, panel_id=self.panel.id, name="王晓明",
-                                   id_number="11010519900101001X", phone="13800138000",
-                                   position="综合管理岗", code="123456", state=S.FINISHED, lot_number=7)
+        self.candidate = Candidate(
+            exam_id=self.exam.id,
+            panel_id=self.panel.id,
+            name="王晓明",
+            id_number="11010519900101001X",
+            phone="13800138000",
+            position="综合管理岗",
+            code="123456",
+            state=S.FINISHED,
+            lot_number=7,
+        )
         db.session.add(self.candidate)
         db.session.commit()
 
@@ -56,13 +85,19 @@ def test_draft_keeps_partial_values_and_bounds_are_checked(p5):
     assert sheet.status == "draft"
     again = sheet_of(p5.candidate.id, p5.examiners[1].id)
     assert {i.dimension_id: i.value for i in again.items}[p5.dims[0].id] == D("15.5")
-    for bad, message in (("21", "0 至 20"), ("-1", "0 至 20"), ("15.55", "一位小数"), ("abc", "不是数字"),
-                         ("NaN", "0 至 20")):
+    for bad, message in (
+        ("21", "0 至 20"),
+        ("-1", "0 至 20"),
+        ("15.55", "一位小数"),
+        ("abc", "不是数字"),
+        ("NaN", "0 至 20"),
+    ):
         with refusal("invalid_scores", kind=ScoreError) as caught:
             save_draft(p5.candidate, p5.examiners[1], {str(p5.dims[0].id): bad})
         assert message in caught.value.params["problems"]  # which value, and why, in one refusal
     assert {i.dimension_id: i.value for i in sheet_of(p5.candidate.id, p5.examiners[1].id).items}[
-        p5.dims[0].id] == D("15.5")
+        p5.dims[0].id
+    ] == D("15.5")
 
 
 def test_submit_needs_every_dimension(p5):
@@ -86,8 +121,12 @@ def test_only_panel_examiners_score_and_only_after_the_interview(p5):
 
 
 def test_confirm_waits_for_everyone_then_publishes_at_once(p5):
-    totals = [(16, 15, 12, 12, 16, 8), (18, 17, 13, 13, 18, 9), (14, 14, 10, 11, 14, 7),
-              (17, 16, 12, 13, 17, 8)]
+    totals = [
+        (16, 15, 12, 12, 16, 8),
+        (18, 17, 13, 13, 18, 9),
+        (14, 14, 10, 11, 14, 7),
+        (17, 16, 12, 13, 17, 8),
+    ]
     for examiner, values in zip(p5.examiners[1:], totals, strict=True):
         submit(p5.candidate, examiner, p5.form(*values))
     with refusal("sheets_missing", kind=ScoreError):
@@ -139,20 +178,30 @@ def test_a_change_after_submission_needs_a_reason_and_keeps_before_and_after(p5)
     confirm(p5.candidate, p5.chief)
     with refusal("change_reason_required", kind=ScoreError):
         change_submitted(p5.candidate, p5.examiners[2], p5.form(20, 20, 15, 15, 20, 10), "", p5.hr)
-    change_submitted(p5.candidate, p5.examiners[2], p5.form(20, 20, 15, 15, 20, 10), "录入错误", p5.hr)
+    change_submitted(
+        p5.candidate, p5.examiners[2], p5.form(20, 20, 15, 15, 20, 10), "录入错误", p5.hr
+    )
     event = db.session.scalars(select(AuditEvent).filter_by(kind="score.changed")).one()
     assert event.data["reason"] == "录入错误" and event.actor_label == "hr"
     assert event.data["before"][str(p5.dims[0].id)] == "15.0"
     assert event.data["after"][str(p5.dims[0].id)] == "20.0"
     # totals 77 x4 and 100: drop 100 and one 77 -> 77.00; the confirmed score follows
     assert result_of(p5.candidate.id).final_score == D("77.00")
-    recomputed = db.session.scalars(select(AuditEvent).filter_by(kind="score.final_recomputed")).one()
+    recomputed = db.session.scalars(
+        select(AuditEvent).filter_by(kind="score.final_recomputed")
+    ).one()
     assert recomputed.data["before"] == "77.00" and recomputed.data["after"] == "77.00"
 
 
 def test_hr_enters_a_paper_sheet_for_an_examiner(p5):
-    sheet = change_submitted(p5.candidate, p5.examiners[3], p5.form(15, 15, 12, 12, 15, 8),
-                             "纸质评分表录入", p5.hr, entered_from_paper=True)
+    sheet = change_submitted(
+        p5.candidate,
+        p5.examiners[3],
+        p5.form(15, 15, 12, 12, 15, 8),
+        "纸质评分表录入",
+        p5.hr,
+        entered_from_paper=True,
+    )
     assert sheet.status == "submitted" and sheet.entered_by_id == p5.hr.id
     event = db.session.scalars(select(AuditEvent).filter_by(kind="score.changed")).one()
     assert event.data["before"] is None and event.data["paper"] is True
@@ -164,4 +213,7 @@ def test_candidate_acknowledges_the_published_score_once(p5):
     confirm(p5.candidate, p5.chief)
     first = acknowledge(p5.candidate).seen_by_candidate_at
     assert acknowledge(p5.candidate).seen_by_candidate_at == first
-    assert len(db.session.scalars(select(AuditEvent).filter_by(kind="score.seen_by_candidate")).all()) == 1
+    assert (
+        len(db.session.scalars(select(AuditEvent).filter_by(kind="score.seen_by_candidate")).all())
+        == 1
+    )

@@ -13,22 +13,25 @@ def sheets(*totals):
     return [{"all": D(str(t))} for t in totals]
 
 
-@pytest.mark.parametrize("totals, expected", [
-    # 5 examiners: drop 90 and 75 -> (80 + 85 + 88) / 3 = 84.333...
-    ((80, 85, 90, 75, 88), D("84.33")),
-    # 7 examiners: drop 99 and 70 -> (72 + 74 + 76 + 78 + 80) / 5 = 76
-    ((70, 72, 74, 76, 78, 80, 99), D("76.00")),
-    # 9 examiners: drop 90 and 81.5 -> 596 / 7 = 85.142857...
-    ((81.5, 82, 83, 84.5, 85, 86, 87, 88.5, 90), D("85.14")),
-    # the highest twice: only one is dropped -> (80 + 85 + 90) / 3
-    ((90, 90, 80, 85, 70), D("85.00")),
-    # the lowest twice: only one is dropped -> (70 + 80 + 85) / 3 = 78.333...
-    ((70, 70, 80, 85, 90), D("78.33")),
-    # everyone agrees
-    ((88, 88, 88, 88, 88), D("88.00")),
-    # 4 examiners: below the threshold, plain mean (80 + 82 + 84 + 86) / 4
-    ((80, 82, 84, 86), D("83.00")),
-])
+@pytest.mark.parametrize(
+    "totals, expected",
+    [
+        # 5 examiners: drop 90 and 75 -> (80 + 85 + 88) / 3 = 84.333...
+        ((80, 85, 90, 75, 88), D("84.33")),
+        # 7 examiners: drop 99 and 70 -> (72 + 74 + 76 + 78 + 80) / 5 = 76
+        ((70, 72, 74, 76, 78, 80, 99), D("76.00")),
+        # 9 examiners: drop 90 and 81.5 -> 596 / 7 = 85.142857...
+        ((81.5, 82, 83, 84.5, 85, 86, 87, 88.5, 90), D("85.14")),
+        # the highest twice: only one is dropped -> (80 + 85 + 90) / 3
+        ((90, 90, 80, 85, 70), D("85.00")),
+        # the lowest twice: only one is dropped -> (70 + 80 + 85) / 3 = 78.333...
+        ((70, 70, 80, 85, 90), D("78.33")),
+        # everyone agrees
+        ((88, 88, 88, 88, 88), D("88.00")),
+        # 4 examiners: below the threshold, plain mean (80 + 82 + 84 + 86) / 4
+        ((80, 82, 84, 86), D("83.00")),
+    ],
+)
 def test_trimmed_mean_examples(totals, expected):
     assert final_score(sheets(*totals), TRIMMED) == expected
 
@@ -84,14 +87,22 @@ def test_no_sheets_is_an_error_not_a_zero():
 
 
 def test_ranks_share_ties_and_skip():
-    scores = [("a", D("85.00"), ()), ("b", D("90.10"), ()), ("c", D("85.00"), ()),
-              ("d", D("70.00"), ()), ("absent", None, ())]
+    scores = [
+        ("a", D("85.00"), ()),
+        ("b", D("90.10"), ()),
+        ("c", D("85.00"), ()),
+        ("d", D("70.00"), ()),
+        ("absent", None, ()),
+    ]
     assert rank(scores) == {"b": 1, "a": 2, "c": 2, "d": 4}
 
 
 def test_ties_broken_by_the_configured_tie_breakers():
-    scores = [("a", D("85.00"), (D("16.2"),)), ("c", D("85.00"), (D("17.0"),)),
-              ("e", D("85.00"), (D("17.0"),))]
+    scores = [
+        ("a", D("85.00"), (D("16.2"),)),
+        ("c", D("85.00"), (D("17.0"),)),
+        ("e", D("85.00"), (D("17.0"),)),
+    ]
     assert rank(scores, "first_dimension") == {"c": 1, "e": 1, "a": 3}
     assert rank(scores, "tied") == {"a": 1, "c": 1, "e": 1}
 

@@ -13,8 +13,6 @@ from sqlalchemy import select
 
 from app import db
 from app.day.call_status import room_status
-from app.models import AuditEvent, Candidate
-from app.models.candidate import CandidateState as S
 from app.day.second_camera import (
     ALPHABET,
     CODE_LENGTH,
@@ -22,14 +20,17 @@ from app.day.second_camera import (
     ensure_bind_code,
     normalize_code,
 )
+from app.models import AuditEvent, Candidate
+from app.models.candidate import CandidateState as S
 from tests.candidate_client import CandidateBrowser
 from tests.conftest import csrf_token_from
 from tests.factories import World
 from tests.jitsi_rules import verify
-from tests.jitsi_world import hosted, hosted_config  # noqa: F401 - fixtures
-from tests.jitsi_world import (
+from tests.jitsi_world import (  # noqa: F401 - fixtures
     PERSONAL,
     RULES,
+    hosted,
+    hosted_config,
     report,
     the_embed,
 )
@@ -71,8 +72,10 @@ class Phone:
         return response
 
     def ping(self):
-        return self.client.post(f"/calls/phone/{self.code}/ping",
-                                headers={"X-CSRFToken": self.token, "HX-Request": "true"})
+        return self.client.post(
+            f"/calls/phone/{self.code}/ping",
+            headers={"X-CSRFToken": self.token, "HX-Request": "true"},
+        )
 
     def call(self, etag=None):
         headers = {"HX-Request": "true"}
@@ -109,8 +112,9 @@ def test_required_second_camera_gates_the_waiting_room_until_the_phone_pings(app
 
     # The phone: the typed code (lower case, spaces) leads to its page; the page pings.
     phone = Phone(app, code)
-    typed = phone.client.get("/calls/phone",
-                             query_string={"code": f" {code[:4].lower()} {code[4:]}"})
+    typed = phone.client.get(
+        "/calls/phone", query_string={"code": f" {code[:4].lower()} {code[4:]}"}
+    )
     assert typed.status_code == 302 and typed.headers["Location"].endswith(f"/calls/phone/{code}")
     page = phone.open()
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
@@ -121,7 +125,8 @@ def test_required_second_camera_gates_the_waiting_room_until_the_phone_pings(app
     ping = phone.ping()
     assert ping.status_code == 200 and "辅机位在线" in ping.get_data(as_text=True)
     connected = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.kind == "second_camera.connected")).all()
+        select(AuditEvent).where(AuditEvent.kind == "second_camera.connected")
+    ).all()
     assert [e.data.get("device") for e in connected] == ["second_camera"]
 
     assert "已连接" in me.html()
@@ -130,8 +135,14 @@ def test_required_second_camera_gates_the_waiting_room_until_the_phone_pings(app
 
     # A second ping while connected is not a second "connected" event.
     phone.ping()
-    assert db.session.scalar(select(db.func.count()).select_from(AuditEvent).where(
-        AuditEvent.kind == "second_camera.connected")) == 1
+    assert (
+        db.session.scalar(
+            select(db.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.kind == "second_camera.connected")
+        )
+        == 1
+    )
 
 
 def test_the_phone_going_quiet_shows_as_not_connected(app, client):
@@ -175,11 +186,16 @@ def test_the_phone_joins_the_candidates_call_as_the_second_camera(hosted):
     assert attrs["data-jitsi-audio-muted"] == "true" and attrs["data-jitsi-silent"] == "true"
     assert json.loads(attrs["data-jitsi-toolbar"]) == ["camera", "toggle-camera", "hangup"]
     assert attrs["data-jitsi-events"] == f"/calls/phone/{code}/events"
-    claims = verify(attrs["data-jitsi-jwt"], RULES, room=room,
-                    now=int(datetime.now(UTC).timestamp()))
+    claims = verify(
+        attrs["data-jitsi-jwt"], RULES, room=room, now=int(datetime.now(UTC).timestamp())
+    )
     user = claims["context"]["user"]
-    assert user == {"id": f"c{c.id}-2", "name": "考生 07 辅机位", "moderator": "false",
-                    "affiliation": "member"}
+    assert user == {
+        "id": f"c{c.id}-2",
+        "name": "考生 07 辅机位",
+        "moderator": "false",
+        "affiliation": "member",
+    }
     assert claims["context"]["features"]["recording"] == "false"
     for secret in PERSONAL:
         assert secret not in html and secret not in json.dumps(claims, ensure_ascii=False)
@@ -198,16 +214,33 @@ def test_the_phone_joins_the_candidates_call_as_the_second_camera(hosted):
     assert the_embed(moved.get_data(as_text=True))["data-jitsi-room"] == world.panel.rest_room
 
     # Its reports are audited as the second camera's and shown to staff.
-    assert report(phone.client, phone.token, kind="rest", room=world.panel.rest_room,
-                  url=f"/calls/phone/{code}/events").status_code == 204
+    assert (
+        report(
+            phone.client,
+            phone.token,
+            kind="rest",
+            room=world.panel.rest_room,
+            url=f"/calls/phone/{code}/events",
+        ).status_code
+        == 204
+    )
     event = db.session.scalar(
-        select(AuditEvent).where(AuditEvent.kind == "call.videoConferenceJoined"))
+        select(AuditEvent).where(AuditEvent.kind == "call.videoConferenceJoined")
+    )
     assert event.candidate_id == c.id and event.data["device"] == "second_camera"
     assert event.data["call_kind"] == "second_camera"
     assert room_status(world.panel.rest_room)["second_camera_in"]
     # ...but not for a room the candidate is not in.
-    assert report(phone.client, phone.token, kind="rest", room=world.other_panel.rest_room,
-                  url=f"/calls/phone/{code}/events").status_code == 403
+    assert (
+        report(
+            phone.client,
+            phone.token,
+            kind="rest",
+            room=world.other_panel.rest_room,
+            url=f"/calls/phone/{code}/events",
+        ).status_code
+        == 403
+    )
 
 
 def test_staff_see_connected_or_not_and_never_the_code(app):
@@ -257,7 +290,9 @@ def test_the_phone_stops_when_the_candidates_way_is_over(app):
 @pytest.mark.parametrize("typed", ["", "1234", "ABCDEFG0", "ABCDEFGHJ"])
 def test_a_mistyped_code_says_how_it_looks(app, client, typed):
     response = client.get("/calls/phone", query_string={"code": typed})
-    assert response.status_code == 400 and "绑定码为8位字母或数字" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "绑定码为8位字母或数字" in response.get_data(
+        as_text=True
+    )
 
 
 def test_unknown_codes_draw_on_a_global_budget_that_bound_phones_skip(app):

@@ -41,7 +41,9 @@ def test_csp_names_the_configured_jitsi_domain(config_class, _schema):
     assert "frame-src https://meet.example.org" in csp and "meet.jit.si" not in csp
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
+@pytest.mark.parametrize(
+    "template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES))
+)
 def test_templates_have_no_inline_script_or_style(template):
     """The CSP forbids inline code: a template that relies on it breaks in the browser."""
     html = template.read_text(encoding="utf-8")
@@ -63,7 +65,11 @@ def test_session_cookie_is_secure_when_configured(config_class, _schema):
 
     app = create_app(Https)
     with app.app_context():
-        cookie = app.test_client().get("/", base_url="https://interview.example.org").headers["Set-Cookie"]
+        cookie = (
+            app.test_client()
+            .get("/", base_url="https://interview.example.org")
+            .headers["Set-Cookie"]
+        )
         db.session.remove()
         db.engine.dispose()
     close_redis(app)

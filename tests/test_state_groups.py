@@ -22,18 +22,18 @@ from app.scoring.results import MARKED
 
 
 def test_the_way_splits_into_before_inside_and_over():
-    assert PRE_ENTRY | INSIDE | FINAL == set(S)
+    assert set(S) == PRE_ENTRY | INSIDE | FINAL
     assert not PRE_ENTRY & INSIDE and not INSIDE & FINAL and not PRE_ENTRY & FINAL
-    assert NOT_FINAL == set(S) - FINAL and S.RELEASED in FINAL - OUT
+    assert set(S) - FINAL == NOT_FINAL and S.RELEASED in FINAL - OUT
 
 
 def test_narrower_groups_sit_inside_the_wider_ones():
-    assert BEFORE_DEBUG < MOVABLE and MOVABLE - BEFORE_DEBUG == {S.DECLINED}
+    assert BEFORE_DEBUG < MOVABLE and {S.DECLINED} == MOVABLE - BEFORE_DEBUG
     assert BEFORE_DEBUG < PRE_ENTRY
-    assert RINGING == {S.DEBUG_CALLED, S.INTERVIEW_CALLED}
+    assert {S.DEBUG_CALLED, S.INTERVIEW_CALLED} == RINGING
     assert IN_INTERVIEW < IN_QUEUE_OR_ROOM < INSIDE
     assert STILL_TO_INTERVIEW == PRE_ENTRY | IN_QUEUE_OR_ROOM
-    assert INTERVIEWED < SCORABLE and SCORABLE - INTERVIEWED == {S.INTERVIEWING}
+    assert INTERVIEWED < SCORABLE and {S.INTERVIEWING} == SCORABLE - INTERVIEWED
     assert not SCORABLE & OUT
 
 

@@ -62,30 +62,46 @@ def build_every_case(start) -> list[Exam]:
     ]
     n = 0
     for exam in exams:
-        for state, calls, deadline, lot in product(S, CALLS.values(), (None, INTERVIEW_END),
-                                                   (None, "lot")):
+        for state, calls, deadline, lot in product(
+            S, CALLS.values(), (None, INTERVIEW_END), (None, "lot")
+        ):
             n += 1
             candidate = Candidate(
-                exam_id=exam.id, name=f"考生{n}", id_number=f"{110105199001010000 + n}",
-                phone="13800138000", position="综合管理岗", code=f"{200000 + n}", state=state,
+                exam_id=exam.id,
+                name=f"考生{n}",
+                id_number=f"{110105199001010000 + n}",
+                phone="13800138000",
+                position="综合管理岗",
+                code=f"{200000 + n}",
+                state=state,
                 lot_number=n if lot else None,
                 deadline_at=start + deadline if deadline else None,
             )
             db.session.add(candidate)
             db.session.flush()
             for i, outcome in enumerate(calls):
-                db.session.add(Call(candidate_id=candidate.id, kind="debug", room=f"r{n}-{i}",
-                                    called_at=start + CALL_AT, accept_by=start + ACCEPT_BY,
-                                    outcome=outcome))
+                db.session.add(
+                    Call(
+                        candidate_id=candidate.id,
+                        kind="debug",
+                        room=f"r{n}-{i}",
+                        called_at=start + CALL_AT,
+                        accept_by=start + ACCEPT_BY,
+                        outcome=outcome,
+                    )
+                )
     db.session.commit()
     return exams
 
 
 def selected_by_sql(clause, exams) -> set[int]:
-    return set(db.session.scalars(
-        select(Candidate.id).join(Exam, Exam.id == Candidate.exam_id)
-        .where(Candidate.exam_id.in_([e.id for e in exams]), clause)
-    ))
+    return set(
+        db.session.scalars(
+            select(Candidate.id)
+            .join(Exam, Exam.id == Candidate.exam_id)
+            .where(Candidate.exam_id.in_([e.id for e in exams]), clause)
+        )
+    )
 
 
 @pytest.fixture
@@ -110,8 +126,14 @@ def test_the_python_rules_and_the_sql_predicates_select_the_same_candidates(ever
         lots = {c.id for c in candidates if lot_assignment_due(c, now)}
         assert selected_by_sql(lot_assignment_clause(now), exams) == lots, now - start
     # Every rule was exercised, both ways.
-    assert seen_moves == {None, "lapse_debug_call", "lapse_interview_call",
-                          "expire_confirmation", "mark_absent", "finish"}
+    assert seen_moves == {
+        None,
+        "lapse_debug_call",
+        "lapse_interview_call",
+        "expire_confirmation",
+        "mark_absent",
+        "finish",
+    }
 
 
 def test_the_quick_polls_view_gets_the_same_answers_as_the_loaded_candidate(every_case):
@@ -130,13 +152,27 @@ def test_a_called_candidate_without_a_ringing_call_is_settled_by_the_consoles_to
     # guard finds no ringing call), so it has lapsed: back to the queue, one missed call.
     start = utcnow().replace(microsecond=0)
     exam = gen_exam()
-    candidate = Candidate(exam_id=exam.id, name="考生", id_number="110105199001010001",
-                          phone="13800138000", position="综合管理岗", code="300001",
-                          state=S.DEBUG_CALLED)
+    candidate = Candidate(
+        exam_id=exam.id,
+        name="考生",
+        id_number="110105199001010001",
+        phone="13800138000",
+        position="综合管理岗",
+        code="300001",
+        state=S.DEBUG_CALLED,
+    )
     db.session.add(candidate)
     db.session.flush()
-    db.session.add(Call(candidate_id=candidate.id, kind="debug", room="r", called_at=start,
-                        accept_by=start + ACCEPT_BY, outcome="ended"))
+    db.session.add(
+        Call(
+            candidate_id=candidate.id,
+            kind="debug",
+            room="r",
+            called_at=start,
+            accept_by=start + ACCEPT_BY,
+            outcome="ended",
+        )
+    )
     db.session.commit()
     assert due_move(candidate, exam, start) == "lapse_debug_call"
     assert settle_due(start, exam_id=exam.id) == 1

@@ -42,8 +42,9 @@ def stand_in_call(page: Page, index: int = -1, timeout_ms: int = 15_000) -> dict
 
 def decode_token(token: str) -> dict:
     """The JWT as Prosody would check it: signature, audience, issuer, expiry."""
-    return jwt.decode(token, JITSI_APP_SECRET, algorithms=["HS256"], audience=JITSI_APP_ID,
-                      issuer=JITSI_APP_ID)
+    return jwt.decode(
+        token, JITSI_APP_SECRET, algorithms=["HS256"], audience=JITSI_APP_ID, issuer=JITSI_APP_ID
+    )
 
 
 def assert_call(call: dict, *, room: str, name: str, moderator: bool) -> dict:

@@ -77,7 +77,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: floa
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+            raise RuntimeError(
+                f"gunicorn exited with {process.returncode}:\n{log.read_text()[-4000:]}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -85,7 +87,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: floa
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer {url} within {seconds} s:\n{log.read_text()[-4000:]}")
+    raise RuntimeError(
+        f"gunicorn did not answer {url} within {seconds} s:\n{log.read_text()[-4000:]}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -112,12 +116,20 @@ def live_server(database_uri, _schema, tmp_path_factory):
         "GUNICORN_THREADS": "8",
         "GUNICORN_ACCESS_LOG": str(instance / "access.log"),
     }
-    for name in ("JITSI_JAAS_TENANT", "JITSI_JAAS_KEY_ID", "JITSI_JAAS_PRIVATE_KEY_FILE", "JITSI_AUDIENCE"):
+    for name in (
+        "JITSI_JAAS_TENANT",
+        "JITSI_JAAS_KEY_ID",
+        "JITSI_JAAS_PRIVATE_KEY_FILE",
+        "JITSI_AUDIENCE",
+    ):
         env.pop(name, None)
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -164,8 +176,10 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        reason = (f"{CHROMIUM} is not installed (Debian: apt-get install -y --no-install-recommends "
-                  "chromium); browser tests skipped")
+        reason = (
+            f"{CHROMIUM} is not installed (Debian: apt-get install -y --no-install-recommends "
+            "chromium); browser tests skipped"
+        )
         if _required():
             pytest.fail(reason + " — but E2E_REQUIRED/CI is set, so this is a failure")
         pytest.skip(reason)
@@ -192,14 +206,14 @@ class Session:
     requests: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
-    expected_console: list[str] = field(default_factory=list)  # a test that breaks things on purpose
+    expected_console: list[str] = field(
+        default_factory=list
+    )  # a test that breaks things on purpose
 
     def _route(self, route) -> None:
         url = route.request.url
         parts = urlsplit(url)
-        if parts.scheme in ("data", "blob"):
-            route.continue_()
-        elif parts.netloc == self.server.netloc:
+        if parts.scheme in ("data", "blob") or parts.netloc == self.server.netloc:
             route.continue_()
         elif parts.hostname == JITSI_DOMAIN and parts.path == "/external_api.js":
             route.fulfill(path=str(STAND_IN), content_type="application/javascript; charset=utf-8")
@@ -207,8 +221,9 @@ class Session:
             self.foreign.append(url)
             route.abort("blockedbyclient")
 
-    def new_page(self, name: str, *, viewport: dict | None = None, chrome: bool = True,
-                 mobile: bool = False):
+    def new_page(
+        self, name: str, *, viewport: dict | None = None, chrome: bool = True, mobile: bool = False
+    ):
         """A fresh browser context (its own cookies) with one page, as person `name`.
 
         `chrome=True` makes the page look like desktop Google Chrome to the page's browser check
@@ -230,9 +245,16 @@ class Session:
         if chrome and not mobile:
             context.add_init_script(script=_LOOKS_LIKE_CHROME)
         page = context.new_page()
-        page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(
-            f"{name}: {msg.text} [{msg.location.get('url')}:{msg.location.get('lineNumber')}"
-            f" on {page.url}]"))
+        page.on(
+            "console",
+            lambda msg: (
+                msg.type == "error"
+                and self.console_errors.append(
+                    f"{name}: {msg.text} [{msg.location.get('url')}:{msg.location.get('lineNumber')}"
+                    f" on {page.url}]"
+                )
+            ),
+        )
         page.on("pageerror", lambda err: self.console_errors.append(f"{name}: {err}"))
         # "确定结束面试吗？" and the like: people press OK (Playwright would press Cancel).
         page.on("dialog", lambda dialog: dialog.accept())
@@ -243,12 +265,16 @@ class Session:
         for context in self.contexts:
             try:
                 context.close()
-            except Exception:  # noqa: BLE001 - a context the test already closed
+            except Exception:
                 pass
         self.contexts.clear()
 
     def hosts(self) -> set[str]:
-        return {urlsplit(url).netloc for url in self.requests if urlsplit(url).scheme in ("http", "https")}
+        return {
+            urlsplit(url).netloc
+            for url in self.requests
+            if urlsplit(url).scheme in ("http", "https")
+        }
 
 
 _LOOKS_LIKE_CHROME = """
@@ -280,13 +306,20 @@ def e2e(browser, app, live_server):
     # Closing a page sends its last beacons (call left, page hidden); let the server finish them
     # before the `app` fixture empties the tables under it.
     live_server.wait_until_quiet()
-    assert not session.foreign, f"requests to hosts other than the app and the stand-in: {session.foreign}"
+    assert not session.foreign, (
+        f"requests to hosts other than the app and the stand-in: {session.foreign}"
+    )
     assert session.hosts() <= {live_server.netloc, JITSI_DOMAIN}, session.hosts()
     # A CSP violation (inline script or style), a script error: the console says so.
     # Refusals are 409/422 answers by design; Chromium and htmx log each of them.
     # A poll cut short by a click (hx-sync replace) is logged too, as sendAbort + afterRequest.
-    expected = ("Failed to load resource", "Response Status Error Code 4", "htmx:sendAbort",
-                "htmx:afterRequest", *session.expected_console)
+    expected = (
+        "Failed to load resource",
+        "Response Status Error Code 4",
+        "htmx:sendAbort",
+        "htmx:afterRequest",
+        *session.expected_console,
+    )
     broken = [line for line in session.console_errors if not any(e in line for e in expected)]
     assert not broken, "errors in the browser console:\n" + "\n".join(broken)
     errors = live_server.errors()

@@ -72,8 +72,9 @@ def test_declining_asks_first_then_says_it_is_final(e2e):
 
 
 def test_code_after_its_window_closed(e2e):
-    world = seed(candidates=1, login_opens_in=-timedelta(hours=9),
-                 login_closes_in=-timedelta(minutes=1))
+    world = seed(
+        candidates=1, login_opens_in=-timedelta(hours=9), login_closes_in=-timedelta(minutes=1)
+    )
     page = e2e.new_page("candidate")
     page.goto("/")
     page.get_by_label("邀请码").fill(world.candidates[0].code)

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from app import db
 from app.models import Call, Candidate
 from tests.e2e.actions import (
-    assert_labelled,
     assert_call,
+    assert_labelled,
     enter_code,
-    stand_in_call,
     staff_sign_in,
+    stand_in_call,
     wait_for_stage,
 )
 from tests.e2e.conftest import fresh, shot
@@ -26,8 +26,10 @@ from tests.e2e.world import SHEET, move_entry_cutoff_to_now, seed
 def _debug_call_room(candidate_id: int) -> str:
     db.session.rollback()
     return db.session.scalar(
-        select(Call.room).where(Call.candidate_id == candidate_id, Call.kind == "debug")
-        .order_by(Call.id.desc()).limit(1)
+        select(Call.room)
+        .where(Call.candidate_id == candidate_id, Call.kind == "debug")
+        .order_by(Call.id.desc())
+        .limit(1)
     )
 
 
@@ -99,8 +101,13 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     room = _debug_call_room(me.id)
     call = stand_in_call(candidate)
     assert_call(call, room=room, name="考生", moderator=False)
-    assert call["configOverwrite"]["toolbarButtons"] == ["microphone", "camera", "fullscreen",
-                                                         "settings", "hangup"]
+    assert call["configOverwrite"]["toolbarButtons"] == [
+        "microphone",
+        "camera",
+        "fullscreen",
+        "settings",
+        "hangup",
+    ]
     # The camera and microphone chosen in the device check are the call's devices.
     assert call["devices"] and call["devices"].get("videoInput"), call["devices"]
     assert call["devices"].get("audioInput"), call["devices"]
@@ -115,7 +122,8 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     row = assistant.locator("#board tr", has_text=me.name)
     row.get_by_role("button", name="身份已核验 Identity checked").click()
     assistant.locator("#board tr", has_text=me.name).get_by_role(
-        "button", name="调试完毕 Debugged").click()
+        "button", name="调试完毕 Debugged"
+    ).click()
 
     # --- debugged: the code again leads into the waiting room --------------------------------
     wait_for_stage(candidate, "debugged")
@@ -185,8 +193,9 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     wait_for_stage(candidate, "interviewing")
     after = _seconds(candidate.locator(".countdown[role='timer']").inner_text())
     assert after <= before
-    assert_call(stand_in_call(candidate), room=world.panel.interview_room, name=label,
-                moderator=False)
+    assert_call(
+        stand_in_call(candidate), room=world.panel.interview_room, name=label, moderator=False
+    )
 
     chief.get_by_role("button", name="结束面试 End interview").click()
     wait_for_stage(candidate, "finished")
@@ -200,15 +209,19 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     candidate.get_by_label("邀请码").fill(rest_code)
     candidate.get_by_role("button", name="确认").click()
     wait_for_stage(candidate, "resting")
-    assert_call(stand_in_call(candidate), room=world.panel.rest_room, name=label,
-                moderator=False)
+    assert_call(stand_in_call(candidate), room=world.panel.rest_room, name=label, moderator=False)
     expect(candidate.get_by_text("成绩待公布，公布后将显示在本页面。")).to_be_visible()
     assert_labelled(candidate)
     shot(candidate, "candidate-12-rest-room")
 
     # --- five examiners score, the chief confirms, the candidate sees it without a reload ------
-    sheets = {"chief1": (32, 24, 24), "examiner2": (34, 26, 25), "examiner3": (36, 27, 27),
-              "examiner4": (30, 23, 22), "examiner5": (35, 27, 26)}
+    sheets = {
+        "chief1": (32, 24, 24),
+        "examiner2": (34, 26, 25),
+        "examiner3": (36, 27, 27),
+        "examiner4": (30, 23, 22),
+        "examiner5": (35, 27, 26),
+    }
     pages = {"chief1": chief}
     for username in list(sheets)[1:]:
         pages[username] = e2e.new_page(username)
@@ -254,8 +267,9 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
         "room => (window.__jitsiCalls || []).some(c => c.roomName === room && !c.disposed)",
         arg=world.panel.rest_room,
     )
-    assert_call(stand_in_call(assistant), room=world.panel.rest_room, name="面试助理 李老师",
-                moderator=True)
+    assert_call(
+        stand_in_call(assistant), room=world.panel.rest_room, name="面试助理 李老师", moderator=True
+    )
     assistant.wait_for_function(
         "() => (window.__jitsiCommands || []).some(c => c.name === 'startRecording')",
         timeout=15_000,

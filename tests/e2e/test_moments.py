@@ -10,9 +10,9 @@ from app.models import Candidate
 from tests.e2e.actions import (
     enter_code,
     read_all_notices,
+    staff_sign_in,
     stand_in_call,
     start_interview,
-    staff_sign_in,
     wait_for_stage,
     walk_to_waiting,
 )
@@ -110,8 +110,12 @@ def _interviewing(world, seconds_left: int):
     me = world.candidates[0]
     walk_to_waiting(me, world.assistant)
     move_entry_cutoff_to_now(world.exam.id)
-    start_interview(fresh(Candidate, me.id), world.chief, seconds_left=seconds_left,
-                    minutes=world.exam.minutes_per_candidate)
+    start_interview(
+        fresh(Candidate, me.id),
+        world.chief,
+        seconds_left=seconds_left,
+        minutes=world.exam.minutes_per_candidate,
+    )
     return me
 
 
@@ -173,8 +177,12 @@ def test_phone_as_second_camera(e2e):
     me = world.candidates[0]
     actor, staff = Actor.of_candidate(me), Actor.staff(world.assistant)
     _to_debug_waiting(me)
-    for move, who in (("call_debug", staff), ("accept_debug", actor), ("check_identity", staff),
-                      ("mark_debugged", staff)):
+    for move, who in (
+        ("call_debug", staff),
+        ("accept_debug", actor),
+        ("check_identity", staff),
+        ("mark_debugged", staff),
+    ):
         perform(me.id, move, who)
 
     candidate = e2e.new_page("candidate", viewport=DESKTOP)

@@ -118,7 +118,9 @@ def _worker_env(database_uri: str, live_server, jibri: FileServer) -> dict:
     }
 
 
-def test_a_recording_from_the_browser_is_pulled_then_plays_and_seeks(e2e, live_server, database_uri, tmp_path):
+def test_a_recording_from_the_browser_is_pulled_then_plays_and_seeks(
+    e2e, live_server, database_uri, tmp_path
+):
     # A candidate in the interview room, so the file is linked to them as in production.
     world = seed(candidates=1)
     candidate = world.candidates[0]
@@ -140,20 +142,31 @@ def test_a_recording_from_the_browser_is_pulled_then_plays_and_seeks(e2e, live_s
         stamp = utcnow().astimezone(ZoneInfo(current_app.config["JIBRI_TIMEZONE"]))
         name = f"{room}_{stamp:%Y-%m-%d-%H-%M-%S}.{extension}"
         (session / name).write_bytes(video)
-        (session / "metadata.json").write_text(json.dumps(
-            {"meeting_url": f"https://{JITSI_DOMAIN}/{room}", "participants": []}))
+        (session / "metadata.json").write_text(
+            json.dumps({"meeting_url": f"https://{JITSI_DOMAIN}/{room}", "participants": []})
+        )
 
         finalize = subprocess.run(
-            ["bash", str(FINALIZE), str(session)], capture_output=True, text=True, timeout=60,
-            env={**os.environ, "INTERVIEW_APP_URL": live_server.base_url,
-                 "JIBRI_WEBHOOK_SECRET": JIBRI_WEBHOOK_SECRET,
-                 "FINALIZE_ENV_FILE": str(tmp_path / "no-such-file"), "FINALIZE_ATTEMPTS": "1"},
+            ["bash", str(FINALIZE), str(session)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={
+                **os.environ,
+                "INTERVIEW_APP_URL": live_server.base_url,
+                "JIBRI_WEBHOOK_SECRET": JIBRI_WEBHOOK_SECRET,
+                "FINALIZE_ENV_FILE": str(tmp_path / "no-such-file"),
+                "FINALIZE_ATTEMPTS": "1",
+            },
         )
         assert finalize.returncode == 0, finalize.stderr
 
         worker = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"], cwd=ROOT,
-            capture_output=True, text=True, timeout=120,
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
             env=_worker_env(database_uri, live_server, jibri),
         )
         assert worker.returncode == 0, worker.stdout + worker.stderr
@@ -161,10 +174,16 @@ def test_a_recording_from_the_browser_is_pulled_then_plays_and_seeks(e2e, live_s
         jibri.stop()
 
     db.session.rollback()
-    recording = fresh(Recording, db.session.scalar(select(Recording.id).where(Recording.file_name == name)))
+    recording = fresh(
+        Recording, db.session.scalar(select(Recording.id).where(Recording.file_name == name))
+    )
     assert (recording.status, recording.error) == (RecordingStatus.STORED, None), recording.error
     assert (recording.exam_id, recording.panel_id, recording.candidate_id, recording.room_kind) == (
-        world.exam.id, world.panel.id, candidate.id, "interview")
+        world.exam.id,
+        world.panel.id,
+        candidate.id,
+        "interview",
+    )
     digest = hashlib.sha256(video).hexdigest()
     assert recording.expected_sha256 == digest
     stored = live_server.instance / "recordings" / recording.stored_path
@@ -173,8 +192,19 @@ def test_a_recording_from_the_browser_is_pulled_then_plays_and_seeks(e2e, live_s
     hr = e2e.new_page("hr")
     file_url = f"{live_server.base_url}/staff/recordings/{recording.id}/file"
     answers = []
-    hr.on("response", lambda response: response.url == file_url and answers.append(
-        (response.status, response.request.headers.get("range"), response.headers.get("content-range"))))
+    hr.on(
+        "response",
+        lambda response: (
+            response.url == file_url
+            and answers.append(
+                (
+                    response.status,
+                    response.request.headers.get("range"),
+                    response.headers.get("content-range"),
+                )
+            )
+        ),
+    )
     staff_sign_in(hr, "hr")
     hr.goto("/staff/recordings/")
     hr.get_by_role("link", name=world.exam.name).click()
@@ -192,7 +222,9 @@ def test_a_recording_from_the_browser_is_pulled_then_plays_and_seeks(e2e, live_s
     assert (meta["width"], meta["height"]) == (640, 360), playback
     assert meta["error"] is None and at_end["error"] is None, playback
     # Seekable from the start: the player only offers that when the server answers ranges.
-    assert meta["seekable"] and meta["seekable"][0][0] == 0 and meta["seekable"][-1][1] > 0, playback
+    assert meta["seekable"] and meta["seekable"][0][0] == 0 and meta["seekable"][-1][1] > 0, (
+        playback
+    )
     assert abs(after_seek["currentTime"] - seek_to) < 0.5, playback
     assert after_seek["readyState"] >= 2, playback  # HAVE_CURRENT_DATA: a frame at the new spot
     # Played from the middle to the end: the clock ran through the rest of the recording.
@@ -202,18 +234,24 @@ def test_a_recording_from_the_browser_is_pulled_then_plays_and_seeks(e2e, live_s
     # The player fetched the file with ranges (Chromium asks `bytes=0-` first; a file this small
     # then arrives in that one answer, so a seek needs no second request). A range from the middle,
     # asked by the same signed-in browser, gets exactly those bytes.
-    middle = hr.evaluate("""async ({url, first, last}) => {
+    middle = hr.evaluate(
+        """async ({url, first, last}) => {
       const response = await fetch(url, {headers: {Range: `bytes=${first}-${last}`}});
       const bytes = new Uint8Array(await response.arrayBuffer());
       return {status: response.status, range: response.headers.get('Content-Range'),
               bytes: Array.from(bytes)};
-    }""", {"url": file_url, "first": 1000, "last": 1999})
-    assert (middle["status"], middle["range"]) == (206, f"bytes 1000-1999/{len(video)}"), middle["range"]
+    }""",
+        {"url": file_url, "first": 1000, "last": 1999},
+    )
+    assert (middle["status"], middle["range"]) == (206, f"bytes 1000-1999/{len(video)}"), middle[
+        "range"
+    ]
     assert bytes(middle["bytes"]) == video[1000:2000]
     partial = [a for a in answers if a[0] == 206]
     assert any(a[1] and a[1].startswith("bytes=0-") for a in partial), answers
-    assert partial and all(a[2] and a[2].startswith("bytes ") and a[2].endswith(f"/{len(video)}")
-                           for a in partial), answers
+    assert partial and all(
+        a[2] and a[2].startswith("bytes ") and a[2].endswith(f"/{len(video)}") for a in partial
+    ), answers
     shot(hr, "staff-recordings-playback")
 
     download = hr.get_by_role("link", name="下载 Download")

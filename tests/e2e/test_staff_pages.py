@@ -7,10 +7,10 @@ import pytest
 from playwright.sync_api import expect
 
 from app import db
-from app.scoring import service as scoring
 from app.journey import Actor, perform
 from app.models import Candidate, Role, ScoreDimension
-from tests.e2e.actions import start_interview, staff_sign_in, walk_to_waiting
+from app.scoring import service as scoring
+from tests.e2e.actions import staff_sign_in, start_interview, walk_to_waiting
 from tests.e2e.conftest import fresh, shot
 from tests.e2e.world import move_entry_cutoff_to_now, seed
 from tests.factories import gen_user
@@ -34,8 +34,12 @@ def day(app):
     start_interview(first, world.chief, seconds_left=300, minutes=10)
     perform(first.id, "finish", Actor.staff(world.chief))
     perform(first.id, "enter_rest", Actor.of_candidate(first))
-    dimensions = db.session.query(ScoreDimension).filter_by(exam_id=world.exam.id).order_by(
-        ScoreDimension.position).all()
+    dimensions = (
+        db.session.query(ScoreDimension)
+        .filter_by(exam_id=world.exam.id)
+        .order_by(ScoreDimension.position)
+        .all()
+    )
     first = fresh(Candidate, first.id)
     for examiner, values in zip(world.examiners, TOTALS, strict=True):
         raw = {d.id: str(v) for d, v in zip(dimensions, values, strict=True)}

@@ -49,7 +49,10 @@ def create_app(config_class: type = Config) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     if app.config.get("PROXY_COUNT"):
         n = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+        # Flask documents wrapping wsgi_app this way; its stubs declare it a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n
+        )
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)

@@ -30,6 +30,7 @@ def record(
     actor: User | None = None,
     **data,
 ) -> AuditEvent:
+    actor_id: int | None
     if actor is not None:
         actor_type, actor_id, actor_label = "staff", actor.id, actor.username
     else:

@@ -80,6 +80,7 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str
     """One sheet named `title`, the header row frozen, columns as wide as their text."""
     workbook = Workbook()
     sheet = workbook.active
+    assert sheet is not None, "a new Workbook has one sheet, active"
     sheet.title = title
     widths: dict[int, int] = {}
     for r, row in enumerate([header, *rows], start=1):

@@ -15,8 +15,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -82,6 +83,22 @@ class Context:
     now: datetime
     params: dict = field(default_factory=dict)
 
+    @property
+    def panel_id(self) -> int:
+        """The candidate's panel, for the moves after enter_debug: that move needs a panel
+        (NO_PANEL) and HR moves only candidates before debug (MOVABLE), so they always have one."""
+        panel_id = self.candidate.panel_id
+        assert panel_id is not None, "a candidate past enter_debug has a panel"
+        return panel_id
+
+    @property
+    def staff(self) -> User:
+        """The acting staff member, for the moves only the panel's staff make (ASSISTANT, CHIEF:
+        `_actor_roles` grants those to a staff actor only)."""
+        user = self.actor.user
+        assert user is not None, "a staff role comes with a staff actor"
+        return user
+
 
 # --- guards: raise Refused with a message the person can act on --------------------------------
 
@@ -136,7 +153,7 @@ def _next_in_lot_order(ctx: Context) -> None:
         raise Refused("room_busy")
     if ctx.candidate.lot_number is None:
         raise Refused("no_lot")
-    first = next_to_call(ctx.candidate.panel_id)
+    first = next_to_call(ctx.panel_id)
     if first is not None and first.id != ctx.candidate.id:
         raise Refused("not_your_turn", lot=first.lot_number)
 
@@ -162,7 +179,7 @@ def in_reading_time(candidate: Candidate, now: datetime) -> bool:
 def _no_other_debug_call(ctx: Context) -> None:
     # One debug call at a time per assistant: a second ringing candidate would wait in a room
     # nobody is watching.
-    busy = live_debug_call(ctx.actor.user.id, ctx.candidate.panel_id, now=ctx.now)
+    busy = live_debug_call(ctx.staff.id, ctx.candidate.panel_id, now=ctx.now)
     if busy is not None and busy.candidate_id != ctx.candidate.id:
         raise Refused("debug_call_busy")
 
@@ -177,9 +194,8 @@ def _reason_given(ctx: Context) -> None:
 
 def _ring(kind: str) -> Callable:
     def effect(ctx: Context) -> None:
-        panel = ctx.candidate.panel
         room = ctx.params.get("room") or (
-            panel.interview_room if kind == "interview" else _debug_room(ctx.candidate)
+            _interview_room(ctx) if kind == "interview" else _debug_room(ctx.candidate)
         )
         db.session.add(
             Call(
@@ -194,6 +210,12 @@ def _ring(kind: str) -> Callable:
         )
 
     return effect
+
+
+def _interview_room(ctx: Context) -> str:
+    panel = ctx.candidate.panel
+    assert panel is not None, "a candidate past enter_debug has a panel"
+    return panel.interview_room
 
 
 def _debug_room(candidate: Candidate) -> str:
@@ -239,7 +261,7 @@ def _enter_waiting(ctx: Context) -> None:
 
 
 def _draw(ctx: Context) -> None:
-    ctx.candidate.lot_number = _random_free_lot(ctx.candidate.panel_id)
+    ctx.candidate.lot_number = _random_free_lot(ctx.panel_id)
     ctx.candidate.lot_assigned = False
 
 
@@ -295,7 +317,7 @@ def release_refusal(panel_id: int, exam: Exam, now: datetime) -> str | None:
 
 
 def _nobody_still_to_interview(ctx: Context) -> None:
-    refusal = release_refused(ctx.candidate.panel_id, ctx.exam, ctx.now)
+    refusal = release_refused(ctx.panel_id, ctx.exam, ctx.now)
     if refusal is not None:
         raise refusal
 
@@ -486,7 +508,8 @@ MOVES: dict[str, Move] = {
 }
 
 # A move refused because the way has ended says so (the candidate's page shows the same words).
-REFUSAL_CODE_BY_STATE = {
+# Keyed by the plain state string a row holds (a StrEnum member is equal to and hashes as it).
+REFUSAL_CODE_BY_STATE: dict[str, str] = {
     S.DECLINED: "declined",
     S.ABSENT: "absent",
     S.DISQUALIFIED: "disqualified",
@@ -562,12 +585,14 @@ def missing_before_debug(
 
 
 def _unread_notices(candidate: Candidate, exam: Exam) -> int:
-    total = db.session.scalar(select(func.count(Notice.id)).where(Notice.exam_id == exam.id))
-    read = db.session.scalar(
+    total = db.session.execute(
+        select(func.count(Notice.id)).where(Notice.exam_id == exam.id)
+    ).scalar_one()
+    read = db.session.execute(
         select(func.count(NoticeAck.id))
         .join(Notice, Notice.id == NoticeAck.notice_id)
         .where(Notice.exam_id == exam.id, NoticeAck.candidate_id == candidate.id)
-    )
+    ).scalar_one()
     return total - read
 
 
@@ -575,7 +600,7 @@ def live_debug_call(user_id: int, panel_id: int | None, column=Call, now: dateti
     """The debug call `user_id` placed in this panel that still rings or runs (the newest, if
     several). Given `now`, a ringing call past its accept-by time no longer counts (it lapses
     at the next settle)."""
-    live = Call.outcome.in_(["ringing", "accepted"])
+    live: ColumnElement[bool] = Call.outcome.in_(["ringing", "accepted"])
     if now is not None:
         ringing = and_(Call.outcome == "ringing", Call.accept_by > now)
         live = or_(Call.outcome == "accepted", ringing)
@@ -664,11 +689,11 @@ def second_camera_connected(candidate: Candidate, now: datetime) -> bool:
 
 def _random_free_lot(panel_id: int) -> int:
     """抽签: a random number among those not yet drawn, 1..(candidates of the panel)."""
-    size = db.session.scalar(
+    size = db.session.execute(
         select(func.count(Candidate.id)).where(
             Candidate.panel_id == panel_id, Candidate.state.not_in([S.DECLINED])
         )
-    )
+    ).scalar_one()
     taken = set(
         db.session.scalars(
             select(Candidate.lot_number).where(
@@ -682,6 +707,9 @@ def _random_free_lot(panel_id: int) -> int:
 
 # --- performing moves ---------------------------------------------------------------------------
 
+# A candidate row, once read, is still there: nothing deletes candidates (HR may only move them).
+NEVER_DELETED = "candidates are never deleted"
+
 
 def _actor_roles(actor: Actor, candidate: Candidate) -> set[str]:
     if actor.kind == "system":
@@ -689,6 +717,7 @@ def _actor_roles(actor: Actor, candidate: Candidate) -> set[str]:
     if actor.kind == "candidate":
         return {CANDIDATE} if actor.candidate_id == candidate.id else set()
     user = actor.user
+    assert user is not None, "a staff actor has a user (Actor.staff)"
     roles: set[str] = set()
     if user.role in ("hr", "admin"):
         roles.add(HR)
@@ -759,6 +788,7 @@ def perform(
         if move.touches_queue:
             _touch_queue(candidate.panel_id)
             candidate = db.session.get(Candidate, candidate_id, populate_existing=True)
+            assert candidate is not None, NEVER_DELETED
         _apply(move, candidate, actor, now, params)
         db.session.commit()
     except Refused:
@@ -783,10 +813,31 @@ def perform(
 # every clock position. A deadline is due from the moment itself (`now >= deadline`).
 
 
-def due_move(candidate: Candidate, exam: Exam, now: datetime) -> str | None:
+class ExamDeadlines(Protocol):
+    """What `due_move` reads of an exam: an Exam, or the quick poll's `ExamTimes`."""
+
+    @property
+    def confirm_deadline_at(self) -> datetime | None: ...
+    @property
+    def entry_cutoff_at(self) -> datetime | None: ...
+
+
+class CandidateClock(Protocol):
+    """What `due_move` reads of a candidate: a Candidate, or the quick poll's `PollView`."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def deadline_at(self) -> datetime | None: ...
+
+
+def due_move(candidate: CandidateClock, exam: ExamDeadlines, now: datetime) -> str | None:
     """The time rule that applies to this candidate now, if any."""
     state = candidate.state
     if state in RINGING:
+        # The call row is read only for a loaded Candidate: the quick poll never asks about a
+        # ringing call (it goes the full way).
+        assert isinstance(candidate, Candidate), "a ringing call needs the loaded candidate"
         # Lapsed exactly when accepting would be refused (`_call_not_lapsed`): no ringing call
         # left (closed, or never written) counts as lapsed too, else nobody could ever answer.
         call = ringing_call(candidate)
@@ -877,6 +928,7 @@ def settle_exam(exam_id: int, now: datetime | None = None) -> int:
     ).all()
     for candidate_id in ids:
         candidate = db.session.get(Candidate, candidate_id)
+        assert candidate is not None, NEVER_DELETED
         version = candidate.version
         settle(candidate, now)
         changed += candidate.version != version
@@ -903,6 +955,7 @@ def assign_missing_lots(exam_id: int, now: datetime | None = None) -> int:
             try:
                 _touch_queue(panel.id)
                 candidate = db.session.get(Candidate, candidate_id, populate_existing=True)
+                assert candidate is not None, NEVER_DELETED
                 if candidate.lot_number is not None:
                     db.session.rollback()
                     continue

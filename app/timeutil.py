@@ -41,7 +41,7 @@ def beijing(value: datetime | None) -> datetime | None:
 
 
 def format_beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return beijing(value).strftime(fmt) if value is not None else ""
+    return value.astimezone(BEIJING).strftime(fmt) if value is not None else ""
 
 
 def parse_beijing(text: str) -> datetime:

@@ -16,9 +16,12 @@ Redis outage costs the badges, never the request.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import cast
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from app.redis_conn import get_redis
 from app.timeutil import utcnow
@@ -65,7 +68,9 @@ def record_event(
     try:
         pipe = get_redis().pipeline(transaction=True)
         key = _key(room)
-        pipe.hset(key, mapping=fields)
+        # Mapping is invariant in its key type, so redis's Mapping[FieldT, ...] takes no
+        # dict[str, str] without widening.
+        pipe.hset(key, mapping=cast("Mapping[FieldT, EncodableT]", fields))
         if drop:
             pipe.hdel(key, *drop)
         pipe.expire(key, TTL_SECONDS)
@@ -87,7 +92,8 @@ def room_status(room: str | None) -> dict:
     if not room:
         return {}
     try:
-        raw = get_redis().hgetall(_key(room))
+        # The client is made without decode_responses, so every reply is bytes.
+        raw = cast("dict[bytes, bytes]", get_redis().hgetall(_key(room)))
     except redis.RedisError:
         return {}
     if not raw:

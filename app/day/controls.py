@@ -8,8 +8,9 @@ is absent, whoever has not drawn gets a lot.
 """
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import CursorResult, or_, update
 
 from app import audit, db
 from app.day.poll_versions import bump_exam
@@ -36,11 +37,17 @@ def close_entry_now(exam_id: int, actor: User, now: datetime | None = None) -> i
     if now < exam.login_opens_at:
         raise ExamDayError("login_not_open")
     before = exam.entry_cutoff_at
-    closed = db.session.execute(
-        update(Exam)
-        .where(Exam.id == exam_id, or_(Exam.entry_cutoff_at.is_(None), Exam.entry_cutoff_at > now))
-        .values(entry_cutoff_at=now)
-        .execution_options(synchronize_session=False)
+    # Session.execute is typed to return Result; an UPDATE's is a CursorResult, which has rowcount.
+    closed = cast(
+        CursorResult,
+        db.session.execute(
+            update(Exam)
+            .where(
+                Exam.id == exam_id, or_(Exam.entry_cutoff_at.is_(None), Exam.entry_cutoff_at > now)
+            )
+            .values(entry_cutoff_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if not closed:
         db.session.rollback()

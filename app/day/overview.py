@@ -236,13 +236,13 @@ def recent_code_refusals(exam: Exam, now: datetime, minutes: int = CODE_WINDOW_M
     concerns = AuditEvent.exam_id == exam.id
     if exam.login_open_at(now):
         concerns = concerns | AuditEvent.exam_id.is_(None)
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(AuditEvent.id)).where(
             AuditEvent.kind == CODE_REFUSED_KIND,
             AuditEvent.at >= now - timedelta(minutes=minutes),
             concerns,
         )
-    )
+    ).scalar_one()
 
 
 # --- one candidate's timeline ------------------------------------------------------------------

@@ -138,7 +138,8 @@ def read_poll_view(candidate_id: int) -> PollView | None:
         return None
     exam = ExamTimes(*row[_N : _N + len(_EXAM_COLUMNS)])
     panel = PanelQueue(row[-1]) if row[_PANEL_ID] is not None else None
-    return PollView(*row[:_N], exam=exam, panel=panel)
+    # mypy cannot tell that the unpacked slice stops before exam and panel.
+    return PollView(*row[:_N], exam=exam, panel=panel)  # type: ignore[misc]
 
 
 def quick_not_modified(

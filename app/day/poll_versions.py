@@ -7,6 +7,8 @@ round trip and no template. If Redis is down the counters read as 0 and the page
 (they only lose the shortcut for those extras).
 """
 
+from typing import cast
+
 import redis
 
 from app.redis_conn import get_redis
@@ -54,6 +56,8 @@ def _incr(key: str) -> None:
 
 def _mget(keys: list[str]) -> list[str]:
     try:
-        return [(v or b"0").decode() for v in get_redis().mget(keys)]
+        # The client is made without decode_responses, so every reply is bytes (None if unset).
+        values = cast("list[bytes | None]", get_redis().mget(keys))
+        return [(v or b"0").decode() for v in values]
     except redis.RedisError:
         return ["x"] * len(keys)

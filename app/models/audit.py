@@ -4,10 +4,11 @@ from sqlalchemy import BigInteger, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import db
+from app.models.base import Model
 from app.timeutil import UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only event log: every code attempt, login, state change, call, score, recording.
 
     No foreign keys on purpose: the log must never block deleting a row it mentions, nor lose

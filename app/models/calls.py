@@ -1,13 +1,18 @@
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import db
+from app.models.base import Model
 from app.timeutil import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    # SQLAlchemy resolves the quoted names from its registry at run time; this is for mypy.
+    from app.models.staff import User
 
-class Call(db.Model):
+
+class Call(Model):
     """A staff member calling a candidate into a debug or interview call.
 
     A call rings until `accept_by`; not accepted by then it lapses and the candidate goes back
@@ -29,10 +34,10 @@ class Call(db.Model):
     # ringing | accepted | lapsed | cancelled | ended
     outcome: Mapped[str] = mapped_column(String(12), default="ringing")
 
-    called_by: Mapped["User | None"] = relationship()  # noqa: F821
+    called_by: Mapped["User | None"] = relationship()
 
 
-class HelpRequest(db.Model):
+class HelpRequest(Model):
     """求助: a candidate's short message to the assistants, and the reply they see."""
 
     __tablename__ = "help_request"
@@ -47,7 +52,7 @@ class HelpRequest(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Violation(db.Model):
+class Violation(Model):
     """A violation flag (人像离屏, 接打电话, 与他人交流, 切屏, 其他) with a note."""
 
     __tablename__ = "violation"
@@ -60,7 +65,7 @@ class Violation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Broadcast(db.Model):
+class Broadcast(Model):
     """A notice staff post to everyone waiting (e.g. a delay)."""
 
     __tablename__ = "broadcast"

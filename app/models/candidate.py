@@ -1,11 +1,16 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import db
+from app.models.base import Model
 from app.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    # SQLAlchemy resolves the quoted names from its registry at run time; this is for mypy.
+    from app.models.exam import Exam, Panel
 
 
 class CandidateState(StrEnum):
@@ -85,7 +90,7 @@ STATE_LABELS = {
 }
 
 
-class Candidate(db.Model):
+class Candidate(Model):
     __tablename__ = "candidate"
     __table_args__ = (
         UniqueConstraint("exam_id", "id_number"),
@@ -133,8 +138,8 @@ class Candidate(db.Model):
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    exam: Mapped["Exam"] = relationship()  # noqa: F821
-    panel: Mapped["Panel | None"] = relationship()  # noqa: F821
+    exam: Mapped["Exam"] = relationship()
+    panel: Mapped["Panel | None"] = relationship()
 
     # Every UPDATE of a candidate checks and bumps `version` (compare-and-set): of two staff
     # acting on the same candidate at once, the second gets StaleDataError instead of
@@ -158,7 +163,7 @@ class Candidate(db.Model):
         return f"<Candidate {self.id} {self.state}>"
 
 
-class NoticeAck(db.Model):
+class NoticeAck(Model):
     """已阅 of one notice by one candidate."""
 
     __tablename__ = "notice_ack"

@@ -1,11 +1,16 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import db
+from app.models.base import Model
 from app.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    # SQLAlchemy resolves the quoted names from its registry at run time; this is for mypy.
+    from app.models.staff import User
 
 
 class ExamKind(StrEnum):
@@ -18,7 +23,7 @@ class PanelRole(StrEnum):
     ASSISTANT = "assistant"
 
 
-class Exam(db.Model):
+class Exam(Model):
     __tablename__ = "exam"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,7 +81,7 @@ class Exam(db.Model):
         return f"<Exam {self.id} {self.name}>"
 
 
-class Panel(db.Model):
+class Panel(Model):
     """An examiner panel (考场/面试组) with its interview room and rest room."""
 
     __tablename__ = "panel"
@@ -97,7 +102,7 @@ class Panel(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     exam: Mapped[Exam] = relationship(back_populates="panels")
-    chief_examiner: Mapped["User | None"] = relationship()  # noqa: F821
+    chief_examiner: Mapped["User | None"] = relationship()
     members: Mapped[list["PanelMember"]] = relationship(
         back_populates="panel", cascade="all, delete-orphan"
     )
@@ -106,7 +111,7 @@ class Panel(db.Model):
         return f"<Panel {self.id} {self.name}>"
 
 
-class PanelMember(db.Model):
+class PanelMember(Model):
     __tablename__ = "panel_member"
     __table_args__ = (UniqueConstraint("panel_id", "user_id"),)
 
@@ -116,10 +121,10 @@ class PanelMember(db.Model):
     role: Mapped[str] = mapped_column(String(16))
 
     panel: Mapped[Panel] = relationship(back_populates="members")
-    user: Mapped["User"] = relationship()  # noqa: F821
+    user: Mapped["User"] = relationship()
 
 
-class Notice(db.Model):
+class Notice(Model):
     """考试附件: each must be marked 已阅 before the candidate goes on."""
 
     __tablename__ = "notice"
@@ -132,7 +137,7 @@ class Notice(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class QuestionSet(db.Model):
+class QuestionSet(Model):
     """题本: shown to the candidate only once timing starts; the guide only to examiners."""
 
     __tablename__ = "question_set"

@@ -5,6 +5,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import db
+from app.models.base import Model
 from app.timeutil import UTCDateTime, utcnow
 
 
@@ -15,7 +16,7 @@ class RecordingStatus(StrEnum):
     FAILED = "failed"
 
 
-class Recording(db.Model):
+class Recording(Model):
     """One file Jibri made. A room the app does not know is kept unassigned, never dropped."""
 
     __tablename__ = "recording"

@@ -4,11 +4,11 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import db
+from app.models.base import Model
 from app.timeutil import UTCDateTime, utcnow
 
 
-class ScoreDimension(db.Model):
+class ScoreDimension(Model):
     """评分要素 of an exam's score sheet, with its maximum."""
 
     __tablename__ = "score_dimension"
@@ -21,7 +21,7 @@ class ScoreDimension(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ExaminerScore(db.Model):
+class ExaminerScore(Model):
     """One examiner's sheet for one candidate: a draft until submitted."""
 
     __tablename__ = "examiner_score"
@@ -39,7 +39,7 @@ class ExaminerScore(db.Model):
     items: Mapped[list["ScoreItem"]] = relationship(cascade="all, delete-orphan")
 
 
-class ScoreItem(db.Model):
+class ScoreItem(Model):
     __tablename__ = "score_item"
     __table_args__ = (UniqueConstraint("examiner_score_id", "dimension_id"),)
 
@@ -49,7 +49,7 @@ class ScoreItem(db.Model):
     value: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
 
 
-class Recusal(db.Model):
+class Recusal(Model):
     """回避: an examiner with a conflict is left out of this candidate's scoring."""
 
     __tablename__ = "recusal"
@@ -62,7 +62,7 @@ class Recusal(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CandidateResult(db.Model):
+class CandidateResult(Model):
     """The final score once the chief examiner confirms it, and when it was published and seen."""
 
     __tablename__ = "candidate_result"

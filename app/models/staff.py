@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import db
+from app.models.base import Model
 from app.timeutil import UTCDateTime, utcnow
 
 
@@ -25,7 +25,7 @@ ROLE_LABELS = {
 }
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A staff account. Candidates are not users: they hold an invitation code, not a password."""
 
     __tablename__ = "staff_user"

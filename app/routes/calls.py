@@ -206,8 +206,10 @@ def _phone_candidate(code: str) -> Candidate:
     return candidate
 
 
-def _phone_call_context(candidate: Candidate, code: str) -> dict:
+def _phone_call_context(candidate: Candidate) -> dict:
     """The fragment's content and its ETag: the room (and kind) the phone should be in."""
+    code = candidate.second_camera_code
+    assert code is not None, "_phone_candidate found the candidate by this code"
     now = utcnow()
     settle(candidate, now)
     where = candidate_call_room(candidate)
@@ -245,7 +247,7 @@ def phone_enter():
 @bp.get("/phone/<code>")
 def phone(code: str):
     candidate = _phone_candidate(code)
-    context = _phone_call_context(candidate, candidate.second_camera_code)
+    context = _phone_call_context(candidate)
     response = make_response(
         render_template(
             "calls/phone.html", candidate=candidate, ping_seconds=PHONE_PING_SECONDS, **context
@@ -260,7 +262,7 @@ def phone_call(code: str):
     """The polled call fragment. Unchanged room -> 204, which htmx does not swap, so a running
     call's iframe is never torn down; a changed room -> the new embed with a fresh token."""
     candidate = _phone_candidate(code)
-    context = _phone_call_context(candidate, candidate.second_camera_code)
+    context = _phone_call_context(candidate)
     if context["etag"] in request.headers.get("If-None-Match", ""):
         return "", 204
     response = make_response(render_template("calls/_phone_call.html", **context))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import db
-from app.exports import csv_bytes, xlsx_bytes
+from app.exports import Cell, csv_bytes, xlsx_bytes
 from app.models import (
     Candidate,
     CandidateResult,
@@ -26,8 +26,8 @@ from app.models import (
 from app.models.candidate import OUT, STATE_LABELS, CandidateState
 from app.scoring.rules import rank, sheet_total
 
-# What the results show for the OUT states instead of a score.
-MARKED = {
+# What the results show for the OUT states instead of a score, by the row's state string.
+MARKED: dict[str, str] = {
     CandidateState.ABSENT: "缺考",
     CandidateState.DISQUALIFIED: "取消资格",
     CandidateState.DECLINED: "放弃",
@@ -46,7 +46,8 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
     )
     ids = [c.id for c in candidates]
     panels = {p.id: p for p in db.session.scalars(select(Panel).where(Panel.exam_id == exam.id))}
-    examiners_by_panel: dict[int, list[int]] = defaultdict(list)
+    # Keyed by panel id; a candidate without a panel (None) finds no examiners.
+    examiners_by_panel: dict[int | None, list[int]] = defaultdict(list)
     for member in db.session.scalars(
         select(PanelMember)
         .where(PanelMember.panel_id.in_(panels), PanelMember.role == PanelRole.EXAMINER)
@@ -115,7 +116,7 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
     )
     rows = []
     for c in candidates:
-        cells = []
+        cells: list[Cell] = []
         for examiner_id in examiners_by_panel.get(c.panel_id, []):
             if (c.id, examiner_id) in recused:
                 cells.append("回避")

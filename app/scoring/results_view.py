@@ -62,7 +62,8 @@ def results_page(exam: Exam) -> ResultsPage:
     panels = list(
         db.session.scalars(select(Panel).where(Panel.exam_id == exam.id).order_by(Panel.id))
     )
-    examiners: dict[int, list[User]] = defaultdict(list)
+    # Keyed by panel id; a candidate without a panel (None) finds no examiners.
+    examiners: dict[int | None, list[User]] = defaultdict(list)
     for member, user in db.session.execute(
         select(PanelMember, User)
         .join(User, User.id == PanelMember.user_id)

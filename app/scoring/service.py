@@ -336,7 +336,7 @@ def confirm(candidate: Candidate, chief: User, now: datetime | None = None) -> C
         if missing:
             raise ScoreError("sheets_missing", names="、".join(missing))
         raise ScoreError("no_scores")
-    exam = db.session.get(Exam, candidate.exam_id)
+    exam = candidate.exam
     result = CandidateResult(
         candidate_id=candidate.id,
         final_score=_final_for(candidate),
@@ -354,6 +354,7 @@ def confirm(candidate: Candidate, chief: User, now: datetime | None = None) -> C
     )
     _commit()
     bump_candidate(candidate.id)
+    assert candidate.panel_id is not None, "checked above: only the panel's chief confirms"
     bump_panel(candidate.panel_id)
     return result
 

@@ -39,11 +39,11 @@ USUAL_SHEET = [
 def is_frozen(exam_id: int) -> bool:
     """True once any examiner sheet exists for a candidate of the exam."""
     return (
-        db.session.scalar(
+        db.session.execute(
             select(func.count(ExaminerScore.id))
             .join(Candidate, Candidate.id == ExaminerScore.candidate_id)
             .where(Candidate.exam_id == exam_id)
-        )
+        ).scalar_one()
         > 0
     )
 

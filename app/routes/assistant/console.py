@@ -26,7 +26,14 @@ from app.models.candidate import CandidateState as S
 from app.routes.assistant.blueprints import bp
 from app.routes.assistant.debug import debug_call_context
 from app.routes.assistant.help import help_context, my_help_queue
-from app.routes.assistant.scope import console_url, my_candidate, my_panel, my_panels, seconds
+from app.routes.assistant.scope import (
+    console_url,
+    my_candidate,
+    my_panel,
+    my_panels,
+    panel_of,
+    seconds,
+)
 from app.routes.assistant.violations import violation_context
 from app.timeutil import utcnow
 
@@ -83,7 +90,7 @@ def _board(panel: Panel, now) -> dict:
             .order_by(Candidate.state_changed_at, Candidate.id)
         )
     )
-    order = {state: i for i, state in enumerate(DEBUG_STATES)}
+    order: dict[str, int] = {state: i for i, state in enumerate(DEBUG_STATES)}
     debug = sorted((c for c in candidates if c.state in order), key=lambda c: order[c.state])
     live_calls: dict[int, Call] = {}
     if debug:
@@ -140,7 +147,7 @@ def move(candidate_id: int, move: str):
     if move not in MOVES:
         abort(404)
     candidate = my_candidate(candidate_id)
-    panel = candidate.panel
+    panel = panel_of(candidate)
     name = candidate.name
     if move == "call_debug":
         # Lapsed calls settled first, so that the board answered below shows them lapsed (one

@@ -1,15 +1,17 @@
 """求助: the help queue of my panels and the reply to a help request."""
 
+from collections.abc import Sequence
+
 from flask import render_template, request
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
 
 from app import audit, db
 from app.day.consoles import done, fragment, not_modified, refused
 from app.day.poll_versions import bump_candidate
 from app.models import Candidate, HelpRequest, Panel, User
 from app.routes.assistant.blueprints import bp
-from app.routes.assistant.scope import console_url, my_candidate, my_panels, seconds
+from app.routes.assistant.scope import console_url, my_candidate, my_panels, panel_of, seconds
 from app.timeutil import utcnow
 
 REPLY_MAX = 500
@@ -35,7 +37,7 @@ def my_help_queue(now) -> dict:
     return {"etag": etag, "latest": latest or 0, "panel_ids": panel_ids, "now": now}
 
 
-def _help_rows(queue: dict) -> list:
+def _help_rows(queue: dict) -> Sequence[Row]:
     return db.session.execute(
         select(HelpRequest, Candidate, Panel.name, User.display_name)
         .join(Candidate, Candidate.id == HelpRequest.candidate_id)
@@ -71,7 +73,7 @@ def help_queue():
 def reply_help(help_id: int):
     help_request = db.get_or_404(HelpRequest, help_id)
     candidate = my_candidate(help_request.candidate_id)
-    back = console_url(candidate.panel)
+    back = console_url(panel_of(candidate))
     reply = (request.form.get("reply") or "").replace("\r\n", "\n").strip()
     resolve = request.form.get("resolve") == "1"
     if not reply and not resolve:

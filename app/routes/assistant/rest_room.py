@@ -39,7 +39,9 @@ def release_all(panel_id: int):
         except Refused:
             pass  # moved meanwhile (e.g. released by a colleague): the count says so
     if released:
-        panel = db.session.get(Panel, panel.id)
+        reloaded = db.session.get(Panel, panel.id)
+        assert reloaded is not None, "panels are never deleted"
+        panel = reloaded
         panel.rest_room_released_at = utcnow()
         audit.record(
             "panel.rest_room_released", exam_id=panel.exam_id, panel=panel.id, released=released

@@ -25,6 +25,13 @@ def my_candidate(candidate_id: int) -> Candidate:
     return candidate
 
 
+def panel_of(candidate: Candidate) -> Panel:
+    """The panel of a candidate from `my_candidate`, which is on one of my panels."""
+    panel = candidate.panel
+    assert panel is not None, "my_candidate's candidate is on one of my panels"
+    return panel
+
+
 def console_url(panel: Panel) -> str:
     return url_for("assistant.panel", panel_id=panel.id)
 

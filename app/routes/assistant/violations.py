@@ -76,6 +76,7 @@ def flag_violation(panel_id: int):
         for error in errors:
             flash(error, "error")
         return redirect(back)
+    assert candidate is not None, "refused above: 请选择考生"
     violation = Violation(
         candidate_id=candidate.id, kind=kind, note=note, flagged_by_id=current_user.id
     )

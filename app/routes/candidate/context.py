@@ -1,5 +1,6 @@
 """What the candidate's pages show: the stage page's and the polled fragment's context."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -61,7 +62,7 @@ def format_score(score: Decimal, decimals: int) -> str:
 # --- what the pages show ---------------------------------------------------------------------
 
 
-def _questions(candidate: Candidate) -> list[QuestionSet]:
+def _questions(candidate: Candidate) -> Sequence[QuestionSet]:
     return db.session.scalars(
         select(QuestionSet)
         .where(
@@ -72,7 +73,7 @@ def _questions(candidate: Candidate) -> list[QuestionSet]:
     ).all()
 
 
-def _broadcasts(candidate: Candidate) -> list[Broadcast]:
+def _broadcasts(candidate: Candidate) -> Sequence[Broadcast]:
     return db.session.scalars(
         select(Broadcast)
         .where(
@@ -84,7 +85,7 @@ def _broadcasts(candidate: Candidate) -> list[Broadcast]:
     ).all()
 
 
-def _help_requests(candidate: Candidate) -> list[HelpRequest]:
+def _help_requests(candidate: Candidate) -> Sequence[HelpRequest]:
     return db.session.scalars(
         select(HelpRequest)
         .where(HelpRequest.candidate_id == candidate.id)
@@ -150,7 +151,7 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         ctx["ahead"] = _ahead_of(candidate)
     if stage == "interviewing":
         phase = interview_phase(candidate, now)
-        timing = {"phase": phase}
+        timing: dict[str, object] = {"phase": phase}
         if phase == "reading":
             seconds = seconds_until(candidate.timer_started_at, now)
             timing.update(seconds=seconds, until_ms=ms(candidate.timer_started_at))
@@ -178,7 +179,7 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
     return ctx
 
 
-def notice_state(candidate: Candidate) -> tuple[list[Notice], set[int]]:
+def notice_state(candidate: Candidate) -> tuple[Sequence[Notice], set[int]]:
     notices = db.session.scalars(
         select(Notice)
         .where(Notice.exam_id == candidate.exam_id)

@@ -94,6 +94,7 @@ def _enter_code(code: str, now: datetime):
     result = find_candidate_by_code(code, now)
     if result.candidate is None:
         message = result.message
+        assert message is not None, "a code result without a candidate says why"
         if CODE_PATTERN.match(code) and _is_rest_room_code(code):
             message = (
                 "这是休息室邀请码。请先输入您本人的面试邀请码登录；"

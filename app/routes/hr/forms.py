@@ -154,6 +154,7 @@ class ExamForm(FlaskForm):
             return False
         opens, closes = self.login_opens_at.data, self.login_closes_at.data
         cutoff, confirm_by = self.entry_cutoff_at.data, self.confirm_deadline_at.data
+        assert opens is not None and closes is not None, "InputRequired passed: both are given"
         if opens >= closes:
             self.login_closes_at.errors.append("须晚于登录开始。 Must be after the login opens.")
         if cutoff is not None and not opens < cutoff <= closes:

@@ -50,6 +50,10 @@ from app.scoring.sheets import (
     update_dimension,
 )
 
+# Flask-Login loaded this very row to sign the request in, and staff rows are never deleted.
+SIGNED_IN = "the signed-in user has a row"
+
+
 # --- score sheet ------------------------------------------------------------------------------
 
 
@@ -255,6 +259,7 @@ def save_paper_entry(exam_id: int, candidate_id: int, examiner_id: int):
     }
     reason = request.form.get("reason", "")
     hr = db.session.get(User, current_user.id)
+    assert hr is not None, SIGNED_IN
     try:
         sheet = enter_from_paper(candidate, examiner, typed, hr, reason)
     except ScoreError as error:
@@ -285,8 +290,10 @@ def results(exam_id: int):
 @bp.post("/results/publish")
 def publish_results(exam_id: int):
     exam = g.exam
+    hr = db.session.get(User, current_user.id)
+    assert hr is not None, SIGNED_IN
     try:
-        count = publish_exam(exam, db.session.get(User, current_user.id))
+        count = publish_exam(exam, hr)
     except ScoreError as error:
         db.session.rollback()
         flash(error.message, "error")

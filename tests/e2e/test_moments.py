@@ -129,6 +129,9 @@ def test_countdown_turns_amber_at_three_minutes(e2e):
     candidate = e2e.new_page("candidate")
     enter_code(candidate, me.code)
     wait_for_stage(candidate, "interviewing")
+    # Computed styles are only the stylesheet's once the page has loaded it (a busy machine can
+    # show the stage before then).
+    candidate.wait_for_load_state("load")
     countdown = candidate.locator(".countdown[role='timer']")
     expect(countdown).to_have_text(re.compile(r"^03:[0-5]\d$"))
     expect(countdown).not_to_have_class(re.compile("countdown-(warn|danger)"))
@@ -148,6 +151,7 @@ def test_countdown_turns_red_at_one_minute(e2e):
     candidate = e2e.new_page("candidate")
     enter_code(candidate, me.code)
     wait_for_stage(candidate, "interviewing")
+    candidate.wait_for_load_state("load")
     countdown = candidate.locator(".countdown[role='timer']")
     expect(countdown).to_have_class(re.compile(r"\bcountdown-warn\b"))
     amber = _colour(countdown)

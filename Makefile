@@ -6,11 +6,14 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/interview_room_test
 PYTEST_ARGS ?=
-# One Redis database per pass, so that the two can run at once; TEST_REDIS_URL overrides both.
+# One Redis database (and PostgreSQL database) per pass, so that the passes can run at once;
+# TEST_REDIS_URL overrides them all (and then the passes run one by one).
 POSTGRES_PASS_REDIS ?= redis://127.0.0.1:6379/13
 SQLITE_PASS_REDIS ?= redis://127.0.0.1:6379/14
+BROWSER_PASS_REDIS ?= redis://127.0.0.1:6379/15
+BROWSER_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/interview_room_test_browser
 
-.PHONY: run test test-postgres test-sqlite lint venv clean-instance bench
+.PHONY: run test test-postgres test-sqlite test-browser lint venv clean-instance bench
 
 venv: $(STAMP)
 
@@ -24,30 +27,36 @@ $(STAMP): requirements.txt requirements-dev.txt bench/requirements.txt
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m app.devserver
 
-## The whole suite on PostgreSQL and on SQLite, both passes at once (with the real Redis on
-## 127.0.0.1: POSTGRES_PASS_REDIS, SQLITE_PASS_REDIS). Each pass writes a log, printed when
-## both are done, then each one's summary line; fails if either fails. A TEST_REDIS_URL set for
-## both runs them one by one.
+## The whole suite on PostgreSQL and on SQLite, in three passes at once: PostgreSQL without the
+## browser tests, the browser tests (tests/e2e, on PostgreSQL too) and SQLite, each on its own
+## Redis and PostgreSQL database. Each pass writes a log, printed when all are done, then each
+## one's summary line; fails if any fails. A TEST_REDIS_URL set for all runs them one by one.
+## `make test-postgres` alone still runs everything, browser tests included, on PostgreSQL.
+## pytest exits 5 when PYTEST_ARGS selects no browser test: not a failure of the whole.
+PASSES := postgres browser sqlite
 test: $(STAMP)
-	@logs=$$(mktemp -d); \
+	@logs=$$(mktemp -d); status=0; \
+	run_pass() { \
+	  case $$1 in \
+	    postgres) $(MAKE) --no-print-directory test-postgres \
+	                PYTEST_ARGS="$(PYTEST_ARGS) --ignore=tests/e2e" ;; \
+	    *) $(MAKE) --no-print-directory test-$$1 ;; \
+	  esac >$$logs/$$1.log 2>&1; rc=$$?; \
+	  [ $$1 = browser ] && [ $$rc -eq 5 ] && rc=0; echo $$rc >$$logs/$$1.rc; }; \
 	if [ -n "$(TEST_REDIS_URL)" ]; then \
-	  $(MAKE) --no-print-directory test-postgres >$$logs/postgres.log 2>&1; pg=$$?; \
-	  $(MAKE) --no-print-directory test-sqlite >$$logs/sqlite.log 2>&1; lite=$$?; \
+	  for pass in $(PASSES); do run_pass $$pass; done; \
 	else \
-	  $(MAKE) --no-print-directory test-postgres >$$logs/postgres.log 2>&1 & pgpid=$$!; \
-	  $(MAKE) --no-print-directory test-sqlite >$$logs/sqlite.log 2>&1 & litepid=$$!; \
-	  wait $$pgpid; pg=$$?; wait $$litepid; lite=$$?; \
+	  for pass in $(PASSES); do run_pass $$pass & done; wait; \
 	fi; \
-	echo "===== PostgreSQL pass ====="; cat $$logs/postgres.log; \
-	echo "===== SQLite pass ====="; cat $$logs/sqlite.log; \
+	for pass in $(PASSES); do echo "===== $$pass pass ====="; cat $$logs/$$pass.log; done; \
 	echo "===== summary ====="; \
-	for pass in postgres sqlite; do \
+	for pass in $(PASSES); do \
 	  echo "$$pass: $$(grep -E \
 	    '(passed|failed|errors?|skipped|deselected|no tests ran).* in [0-9.]+s' \
 	    $$logs/$$pass.log | tail -n 1)"; \
+	  [ "$$(cat $$logs/$$pass.rc)" -eq 0 ] || status=1; \
 	done; \
-	rm -rf $$logs; \
-	[ $$pg -eq 0 ] && [ $$lite -eq 0 ]
+	rm -rf $$logs; exit $$status
 
 test-postgres: $(STAMP)
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) \
@@ -55,6 +64,11 @@ test-postgres: $(STAMP)
 
 test-sqlite: $(STAMP)
 	TEST_DATABASE_URL= TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(SQLITE_PASS_REDIS)) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Only the browser tests (tests/e2e), on PostgreSQL.
+test-browser: $(STAMP)
+	TEST_DATABASE_URL=$(BROWSER_DATABASE_URL) \
+	  TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(BROWSER_PASS_REDIS)) $(BIN)/python -m pytest $(PYTEST_ARGS) tests/e2e
 
 ## Lint and type check: ruff (rules and format), mypy on app/, ESLint on app/static/js.
 ## ESLint comes from package.json: run `npm ci` once first (.ci/run does).

@@ -220,3 +220,16 @@ def test_exams_whose_return_periods_overlap_are_checked_for_clashes(app):
     found = find_candidate_by_code("424242", now)
     assert found.candidate is None and found.message
     assert re.search("考务", found.message)
+
+
+def test_a_typed_bind_code_works_only_while_its_exam_takes_sign_ins(app):
+    """A candidate sees her bind code only when signed in: last week's codes are never typed,
+    so they are not among the codes a guess can hit (the token still opens its page)."""
+    now = utcnow()
+    last_week = _exam("上周", now - timedelta(days=7), now - timedelta(days=7) + timedelta(hours=3))
+    (old,) = _candidates(last_week, ["515151"], S.RELEASED)
+    code = second_camera.ensure_bind_code(old)
+    assert app.test_client().get(f"/calls/phone/{code}").status_code == 404
+    with app.test_request_context("/"):
+        url = second_camera.phone_url(code)
+    assert app.test_client().get(url).status_code == 200

@@ -26,8 +26,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import db
+from app.day.session import RETURN_WINDOW
 from app.journey import second_camera_connected
-from app.models import Candidate
+from app.models import Candidate, Exam
 
 # Read aloud or typed on a phone: no 0/O, 1/I/L. 31 symbols ** 8 is about 2**40.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -81,11 +82,20 @@ def ensure_bind_code(candidate: Candidate) -> str:
     raise RuntimeError("could not allocate a unique second-camera bind code")
 
 
-def find_by_code(code: str | None) -> Candidate | None:
+def find_by_code(code: str | None, now: datetime | None = None) -> Candidate | None:
+    """The candidate whose bind code this is. With `now` (a code typed by hand), only while
+    their exam takes sign-ins or returns (login window plus RETURN_WINDOW): a candidate sees the
+    code only when signed in, so older codes are never typed, and leaving them out keeps the
+    codes a guess can hit to today's."""
     code = normalize_code(code)
     if code is None:
         return None
-    return db.session.scalar(select(Candidate).where(Candidate.second_camera_code == code))
+    query = select(Candidate).where(Candidate.second_camera_code == code)
+    if now is not None:
+        query = query.join(Exam, Exam.id == Candidate.exam_id).where(
+            Exam.login_opens_at <= now, Exam.login_closes_at > now - RETURN_WINDOW
+        )
+    return db.session.scalar(query)
 
 
 def _signer() -> URLSafeSerializer:

@@ -221,7 +221,7 @@ def _phone_candidate(key: str) -> tuple[Candidate, str]:
     if candidate is not None:
         return candidate, key
     normalized = second_camera.normalize_code(key)
-    candidate = second_camera.find_by_code(normalized)
+    candidate = second_camera.find_by_code(normalized, utcnow())
     if candidate is None or normalized is None:
         abort(404)
     # This browser has proved it holds the code: its polls no longer count against the budget.

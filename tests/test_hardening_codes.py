@@ -233,3 +233,8 @@ def test_a_typed_bind_code_works_only_while_its_exam_takes_sign_ins(app):
     with app.test_request_context("/"):
         url = second_camera.phone_url(code)
     assert app.test_client().get(url).status_code == 200
+
+
+def test_odd_keys_on_the_phone_routes_are_404_not_500(app):
+    for key in ["x" * 2000, "é" * 40, "a.b", "IjEyMyI.bad", "%00" * 20]:
+        assert app.test_client().get(f"/calls/phone/{key}").status_code in (404, 429), key

@@ -20,7 +20,7 @@ from datetime import datetime
 
 import segno
 from flask import current_app, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -121,7 +121,7 @@ def code_of_token(key: str | None) -> str | None:
         return None
     try:
         code = _signer().loads(key)
-    except BadSignature:
+    except BadData:  # a bad signature, or (signed by us) a payload that is not ours
         return None
     return normalize_code(code) if isinstance(code, str) else None
 

@@ -70,6 +70,11 @@ class Config:
     # Failure budgets (Flask-Limiter notation). Only refused attempts count.
     CODE_FAILURES_PER_ADDRESS = os.environ.get("CODE_FAILURES_PER_ADDRESS", "10 per minute")
     CODE_FAILURES_GLOBAL = os.environ.get("CODE_FAILURES_GLOBAL", "300 per minute")
+    # Unknown second-camera bind codes typed by hand, per address only (the QR token is never
+    # counted): a guesser refuses itself, never the other phones.
+    PHONE_CODE_FAILURES_PER_ADDRESS = os.environ.get(
+        "PHONE_CODE_FAILURES_PER_ADDRESS", "10 per minute;100 per day"
+    )
     STAFF_LOGIN_FAILURES_PER_ADDRESS = os.environ.get(
         "STAFF_LOGIN_FAILURES_PER_ADDRESS", "10 per minute"
     )

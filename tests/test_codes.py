@@ -29,17 +29,23 @@ def test_codes_are_six_digits_and_unique_within_the_exam(app):
     assert all(len(c) == 6 and c.isdigit() for c in codes)
 
 
-def test_codes_avoid_exams_with_overlapping_windows_only(app):
+def test_codes_avoid_exams_whose_windows_or_return_periods_overlap_only(app):
+    """A code is accepted from its login window's opening until 12 h (RETURN_WINDOW) after it
+    closes, for candidates coming back: exams clash when those spans overlap (issue 14)."""
     now = utcnow()
     a = gen_exam("A", login_opens_at=now, login_closes_at=now + timedelta(hours=4))
     overlapping = gen_exam(
         "B", login_opens_at=now + timedelta(hours=3), login_closes_at=now + timedelta(hours=9)
     )
-    later = gen_exam(
+    returning = gen_exam(  # opens as A's window closes, while A's candidates may still return
         "C", login_opens_at=now + timedelta(hours=4), login_closes_at=now + timedelta(hours=8)
     )
-    assert overlapping_exam_ids(a) == sorted([a.id, overlapping.id])
-    assert later.id not in overlapping_exam_ids(a)  # windows touching end-to-start do not overlap
+    later = gen_exam(  # opens when A's return period is over
+        "D", login_opens_at=now + timedelta(hours=16), login_closes_at=now + timedelta(hours=18)
+    )
+    assert overlapping_exam_ids(a) == sorted([a.id, overlapping.id, returning.id])
+    assert later.id not in overlapping_exam_ids(a)  # touching end-to-start do not overlap
+    assert a.id not in overlapping_exam_ids(later)
 
     _add(overlapping, [f"{i:06d}" for i in range(1000)])
     fresh = allocate_codes(a, 2000)

@@ -1,6 +1,11 @@
 """佐证/辅机位: the candidate's phone as a second camera in the same call.
 
-The candidate's page shows a QR code and a short bind code (绑定码); the phone page they open
+The candidate's page shows a QR code and a short bind code (绑定码). The QR code carries a
+signed token (the bind code signed with SECRET_KEY, 256-bit HMAC): a URL nobody can enumerate,
+so a scanned phone never meets a budget. The bind code is kept for typing by hand at
+/calls/phone; unknown codes are limited per address only, so a guesser locks out nobody but
+itself (the 31**8 code space is what keeps guessing hopeless; README, Security). The phone page
+they open
 joins whatever call the candidate is in as "考生 07 辅机位" and pings while it is open. The ping
 is a Core UPDATE of `second_camera_seen_at` that leaves `version` alone: a phone pinging every
 few seconds must not make the candidate's polled page re-render each time.
@@ -8,30 +13,33 @@ few seconds must not make the candidate's polled page re-render each time.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-import redis
 import segno
-from flask import url_for
+from flask import current_app, url_for
+from itsdangerous import BadData, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import db
+from app.day.session import RETURN_WINDOW
 from app.journey import second_camera_connected
-from app.models import Candidate
-from app.redis_conn import get_redis
+from app.models import Candidate, Exam
 
 # Read aloud or typed on a phone: no 0/O, 1/I/L. 31 symbols ** 8 is about 2**40.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 
-# Unknown bind codes the whole site answers per minute before it stops answering unbound phones
-# at all: like the invitation codes, a guess is tried against every live code at once, so the
-# budget is global rather than per address (SPEC, known pitfalls).
-UNKNOWN_CODE_BUDGET_PER_MINUTE = 30
+# Unknown bind codes one address may type (per minute, and per day) before the phone routes
+# refuse it: per address only, never for the whole site, so 30 guesses lock out nobody else.
+# A phone that scanned the QR code, or has proved its code, is not counted or refused at all.
+UNKNOWN_CODE_BUDGET_PER_MINUTE = 10
+UNKNOWN_CODE_BUDGET_PER_DAY = 100
+TOKEN_SALT = "second-camera-phone"
 
 
 def new_bind_code() -> str:
@@ -74,15 +82,65 @@ def ensure_bind_code(candidate: Candidate) -> str:
     raise RuntimeError("could not allocate a unique second-camera bind code")
 
 
-def find_by_code(code: str | None) -> Candidate | None:
+def find_by_code(code: str | None, now: datetime | None = None) -> Candidate | None:
+    """The candidate whose bind code this is. With `now` (a code typed by hand), only while
+    their exam takes sign-ins or returns (login window plus RETURN_WINDOW): a candidate sees the
+    code only when signed in, so older codes are never typed, and leaving them out keeps the
+    codes a guess can hit to today's."""
     code = normalize_code(code)
     if code is None:
         return None
-    return db.session.scalar(select(Candidate).where(Candidate.second_camera_code == code))
+    query = select(Candidate).where(Candidate.second_camera_code == code)
+    if now is not None:
+        query = query.join(Exam, Exam.id == Candidate.exam_id).where(
+            Exam.login_opens_at <= now, Exam.login_closes_at > now - RETURN_WINDOW
+        )
+    return db.session.scalar(query)
+
+
+def _signer() -> URLSafeSerializer:
+    secret = current_app.secret_key
+    if not secret:  # the session cookie needs it too: the app does not start without it
+        raise RuntimeError("SECRET_KEY is not set")
+    return URLSafeSerializer(
+        secret,
+        salt=TOKEN_SALT,
+        signer_kwargs={"digest_method": hashlib.sha256},
+    )
+
+
+def phone_token(code: str) -> str:
+    """The QR code's key to the phone page: the bind code, signed (not guessable without
+    SECRET_KEY, and never the bind code itself in plain sight)."""
+    return _signer().dumps(code)
+
+
+def code_of_token(key: str | None) -> str | None:
+    """The bind code a token was made for, or None if `key` is not a token we signed."""
+    if not key or len(key) <= CODE_LENGTH:
+        return None
+    try:
+        code = _signer().loads(key)
+    except BadData:  # a bad signature, or (signed by us) a payload that is not ours
+        return None
+    return normalize_code(code) if isinstance(code, str) else None
+
+
+def find_by_token(key: str | None) -> Candidate | None:
+    code = code_of_token(key)
+    return find_by_code(code) if code is not None else None
 
 
 def phone_url(code: str) -> str:
-    return url_for("calls.phone", code=code, _external=True)
+    """What the QR code opens: the token URL (the bind code is for typing by hand)."""
+    return url_for("calls.phone", code=phone_token(code), _external=True)
+
+
+def phone_limit_per_address() -> str:
+    return current_app.config.get(
+        "PHONE_CODE_FAILURES_PER_ADDRESS",
+        f"{UNKNOWN_CODE_BUDGET_PER_MINUTE} per minute;{UNKNOWN_CODE_BUDGET_PER_DAY} per day",
+    )
 
 
 def qr_svg(url: str) -> Markup:
@@ -144,28 +202,3 @@ def panel_for(candidate: Candidate, now: datetime, *, owner: bool) -> PhonePanel
         url=url,
         qr=qr_svg(url),
     )
-
-
-# --- the global budget for unknown codes ---------------------------------------------------------
-
-
-def _budget_key(now: datetime) -> str:
-    return f"ir:phone:unknown:{int(now.timestamp()) // 60}"
-
-
-def unknown_code_budget_left(now: datetime) -> bool:
-    try:
-        used = get_redis().get(_budget_key(now))
-    except redis.RedisError:
-        return True  # no Redis: the 2**40 code space alone has to do
-    return int(used or 0) < UNKNOWN_CODE_BUDGET_PER_MINUTE
-
-
-def spend_unknown_code_budget(now: datetime) -> None:
-    try:
-        pipe = get_redis().pipeline(transaction=True)
-        pipe.incr(_budget_key(now))
-        pipe.expire(_budget_key(now), 120)
-        pipe.execute()
-    except redis.RedisError:
-        pass

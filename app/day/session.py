@@ -23,6 +23,10 @@ CODE_PATTERN = re.compile(r"^\d{6}$")
 # How long after the login window closes a candidate still inside may sign in again: an exam day
 # (the periodic sweep keeps settling exams 3 h past their close; a long day runs later).
 RETURN_WINDOW = timedelta(hours=12)
+# The candidates this browser has signed in as (session cookie): proof that it holds their codes.
+PROVED_KEY = "codes_proved"
+PROVED_KEEP = 4
+AMBIGUOUS_CODE = "该邀请码暂时无法登录，请联系考务工作人员核对。"
 
 
 @dataclass(frozen=True)
@@ -42,21 +46,22 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
         .join(Exam, Exam.id == Candidate.exam_id)
         .where(Candidate.code == code)
     ).all()
-    open_now = [c for c, exam in matches if exam.login_open_at(now)]
-    if len(open_now) == 1:
-        return CodeResult(open_now[0], None)
-    # After the login window: whoever is already inside (waiting, in the interview, in the rest
-    # room) may come back after a dropped connection (可再次进入面试房间继续面试); the window
-    # only closes the way in for those who never entered.
-    if not open_now:
-        returning = [
-            c
-            for c, exam in matches
-            if c.state in INSIDE
-            and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW
-        ]
-        if len(returning) == 1:
-            return CodeResult(returning[0], None)
+    # Open now, or (after the login window) already inside and back after a dropped connection
+    # (可再次进入面试房间继续面试); the window only closes the way in for those who never entered.
+    accepting = [
+        c
+        for c, exam in matches
+        if exam.login_open_at(now)
+        or (
+            c.state in INSIDE and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW
+        )
+    ]
+    if len(accepting) == 1:
+        return CodeResult(accepting[0], None)
+    if len(accepting) > 1:
+        # app/setup/codes.py keeps codes unique across such exams; a clash can only be data from
+        # before that rule (HR sees it as a conflict): sign in neither rather than the wrong one.
+        return CodeResult(None, AMBIGUOUS_CODE)
     if not matches:
         return CodeResult(None, "邀请码不正确，请核对面试通知中的邀请码。")
     if any(now < exam.login_opens_at for _, exam in matches):
@@ -72,12 +77,39 @@ def sign_in(candidate: Candidate) -> None:
     nonce = secrets.token_hex(16)
     took_over = candidate.session_nonce is not None
     candidate.session_nonce = nonce
+    proved = [i for i in session.get(PROVED_KEY, []) if i != candidate.id][-(PROVED_KEEP - 1) :]
     session.clear()
+    session[PROVED_KEY] = [*proved, candidate.id]
     session.permanent = True
     session["candidate_id"] = candidate.id
     session["candidate_nonce"] = nonce
     g.candidate = candidate
     audit.record("candidate.login", candidate=candidate, took_over=took_over)
+
+
+def proves_own_code(code: str) -> bool:
+    """This browser has shown before that it holds `code`, so entering it is no guess: the
+    signed-in candidate's own code or their panel's rest-room code, or the code of a candidate
+    this browser signed in as earlier (taken over by another browser, or signed out since).
+
+    The proof is the signed session cookie, which only a sign-in with the code writes: it cannot
+    be forged, and it proves that one code, so it is worth nothing for guessing others.
+    """
+    code = (code or "").strip()
+    if not CODE_PATTERN.match(code):
+        return False
+    me = g.get("candidate")
+    if me is not None and (
+        code == me.code or (me.panel is not None and code == me.panel.rest_room_code)
+    ):
+        return True
+    proved = [i for i in session.get(PROVED_KEY, []) if isinstance(i, int)]
+    if not proved:
+        return False
+    hit = db.session.scalar(
+        select(Candidate.id).where(Candidate.id.in_(proved), Candidate.code == code).limit(1)
+    )
+    return hit is not None
 
 
 def sign_out() -> None:

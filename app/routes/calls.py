@@ -2,9 +2,10 @@
 
 Browsers post the IFrame API events that matter (joined, left, device errors, recording) to
 /calls/events; each one is audited and folded into the room's live status (app/day/call_status.py)
-that staff pages show. The phone of a candidate (佐证/辅机位) needs no sign-in: its bind code in
-the URL is its credential, so the phone routes answer only for a code that exists, and unknown
-codes draw on a global budget.
+that staff pages show. The phone of a candidate (佐证/辅机位) needs no sign-in: the signed token
+of its QR code, or its bind code typed by hand, in the URL is its credential. A token is never
+counted; unknown bind codes draw on a budget per address (app/day/second_camera.py), so a
+guesser locks out only itself.
 """
 
 import hashlib
@@ -33,6 +34,7 @@ from app.journey import settle
 from app.models import Call, Candidate, Panel
 from app.models.candidate import FINAL
 from app.models.candidate import CandidateState as S
+from app.security.limits import limiter
 from app.timeutil import utcnow
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
@@ -190,26 +192,46 @@ def event():
 # --- the second camera's phone page -----------------------------------------------------------
 
 
-def _phone_candidate(code: str) -> Candidate:
-    """The candidate a bind code belongs to, or 404 (429 when the site's budget is spent)."""
-    now = utcnow()
-    normalized = second_camera.normalize_code(code)
-    bound = normalized is not None and session.get("phone_code") == normalized
-    if not bound and not second_camera.unknown_code_budget_left(now):
-        abort(429)
-    candidate = second_camera.find_by_code(normalized)
-    if candidate is None:
-        second_camera.spend_unknown_code_budget(now)
+def _phone_trusted() -> bool:
+    """The phone budget's exempt_when: a token we signed, or a phone that proved its code."""
+    key = (request.view_args or {}).get("code")
+    if second_camera.code_of_token(key) is not None:
+        return True
+    normalized = second_camera.normalize_code(key)
+    return normalized is not None and session.get("phone_code") == normalized
+
+
+def _unknown(response) -> bool:
+    return response.status_code == 404
+
+
+# One budget for the four phone routes, per address (the limiter's default key): only unknown
+# codes count, and tokens and bound phones skip it, so nobody is refused for another's guesses.
+phone_budget = limiter.shared_limit(
+    second_camera.phone_limit_per_address,
+    scope="phone-bind-code",
+    deduct_when=_unknown,
+    exempt_when=_phone_trusted,
+)
+
+
+def _phone_candidate(key: str) -> tuple[Candidate, str]:
+    """The candidate a token or bind code belongs to, and the key its page polls with; or 404."""
+    candidate = second_camera.find_by_token(key)
+    if candidate is not None:
+        return candidate, key
+    normalized = second_camera.normalize_code(key)
+    candidate = second_camera.find_by_code(normalized, utcnow())
+    if candidate is None or normalized is None:
         abort(404)
-    # This browser has proved it holds the code: its polls no longer depend on the budget.
+    # This browser has proved it holds the code: its polls no longer count against the budget.
     session["phone_code"] = normalized
-    return candidate
+    return candidate, normalized
 
 
-def _phone_call_context(candidate: Candidate) -> dict:
-    """The fragment's content and its ETag: the room (and kind) the phone should be in."""
-    code = candidate.second_camera_code
-    assert code is not None, "_phone_candidate found the candidate by this code"
+def _phone_call_context(candidate: Candidate, code: str) -> dict:
+    """The fragment's content and its ETag: the room (and kind) the phone should be in. `code` is
+    the key the phone's page uses (its token, or the bind code typed by hand)."""
     now = utcnow()
     settle(candidate, now)
     where = candidate_call_room(candidate)
@@ -245,9 +267,10 @@ def phone_enter():
 
 
 @bp.get("/phone/<code>")
+@phone_budget
 def phone(code: str):
-    candidate = _phone_candidate(code)
-    context = _phone_call_context(candidate)
+    candidate, key = _phone_candidate(code)
+    context = _phone_call_context(candidate, key)
     response = make_response(
         render_template(
             "calls/phone.html", candidate=candidate, ping_seconds=PHONE_PING_SECONDS, **context
@@ -258,11 +281,12 @@ def phone(code: str):
 
 
 @bp.get("/phone/<code>/call")
+@phone_budget
 def phone_call(code: str):
     """The polled call fragment. Unchanged room -> 204, which htmx does not swap, so a running
     call's iframe is never torn down; a changed room -> the new embed with a fresh token."""
-    candidate = _phone_candidate(code)
-    context = _phone_call_context(candidate)
+    candidate, key = _phone_candidate(code)
+    context = _phone_call_context(candidate, key)
     if context["etag"] in request.headers.get("If-None-Match", ""):
         return "", 204
     response = make_response(render_template("calls/_phone_call.html", **context))
@@ -272,8 +296,9 @@ def phone_call(code: str):
 
 
 @bp.post("/phone/<code>/ping")
+@phone_budget
 def phone_ping(code: str):
-    candidate = _phone_candidate(code)
+    candidate, _key = _phone_candidate(code)
     now = utcnow()
     if candidate.state in FINAL:
         # htmx stops polling on 286.
@@ -291,8 +316,9 @@ def phone_ping(code: str):
 
 
 @bp.post("/phone/<code>/events")
+@phone_budget
 def phone_event(code: str):
-    candidate = _phone_candidate(code)
+    candidate, _key = _phone_candidate(code)
     name, _kind, room, detail = _read_report()
     if room not in _candidate_rooms(candidate, name):
         abort(403)

@@ -1,7 +1,11 @@
-"""Invitation codes (邀请码): six digits, unique among every exam whose login window overlaps.
+"""Invitation codes (邀请码): six digits, unique among every exam whose code is accepted at a
+moment another's is.
 
 A code is both the candidate's identifier and their secret, so it comes from `secrets` and must
-resolve to exactly one candidate (or rest room) at any moment a code is accepted.
+resolve to exactly one candidate (or rest room) at any moment a code is accepted. A code is
+accepted in its exam's login window and, from a candidate already inside, for RETURN_WINDOW
+(12 h) after it closes: two exams clash when those spans overlap, not only their login windows
+(a returning morning candidate must not become the afternoon's candidate with the same code).
 """
 
 import secrets
@@ -9,17 +13,19 @@ import secrets
 from sqlalchemy import select, text
 
 from app import db
+from app.day.session import RETURN_WINDOW
 from app.models import Candidate, Exam, Panel
 
 CODE_SPACE = 10**6
 
 
 def overlapping_exam_ids(exam: Exam) -> list[int]:
-    """Exams whose login windows share a moment with this one's (itself included)."""
+    """Exams whose codes are accepted at some moment this one's are (itself included): login
+    window plus return period, [opens, closes + RETURN_WINDOW), on both sides."""
     rows = db.session.scalars(
         select(Exam.id).where(
-            Exam.login_opens_at < exam.login_closes_at,
-            exam.login_opens_at < Exam.login_closes_at,
+            Exam.login_opens_at < exam.login_closes_at + RETURN_WINDOW,
+            Exam.login_closes_at > exam.login_opens_at - RETURN_WINDOW,
         )
     ).all()
     return sorted(set(rows) | ({exam.id} if exam.id is not None else set()))

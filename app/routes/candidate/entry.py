@@ -7,7 +7,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app import audit, db, journey
-from app.day.session import CODE_PATTERN, find_candidate_by_code, sign_in
+from app.day.session import CODE_PATTERN, find_candidate_by_code, proves_own_code, sign_in
 from app.journey import Actor, Refused
 from app.models import Candidate, Panel
 from app.models.candidate import CandidateState as S
@@ -52,14 +52,24 @@ def _too_many(error):
     return _code_page(message, 429)
 
 
+def _entering_own_code() -> bool:
+    """No guess (app/day/session.proves_own_code): neither counted nor refused by the budgets, so
+    a flood of others' wrong codes cannot keep a candidate who is in from coming back."""
+    return proves_own_code(request.form.get("code") or "")
+
+
 # Only refused codes count (deduct_when): a candidate who types the right code costs nothing.
 # The global budget matters more than the per-address one: one guess is tried against every live
-# code at once, and a botnet spreads its guesses over many addresses.
+# code at once, and a botnet spreads its guesses over many addresses. The limits are checked
+# when the view is called (after load_candidate), so exempt_when sees the signed-in candidate.
+# A right code from a browser that has never used it is indistinguishable from a guess that
+# hits, so while the site's budget is spent it waits like any guess (README, Security).
 @bp.route("/", methods=["GET", "POST"])
 @limiter.limit(
     code_limit_per_address,
     methods=["POST"],
     deduct_when=failed,
+    exempt_when=_entering_own_code,
     on_breach=_code_limit_breached,
     error_message=CODE_LIMITED,
 )
@@ -69,6 +79,7 @@ def _too_many(error):
     scope="candidate-code-global",
     methods=["POST"],
     deduct_when=failed,
+    exempt_when=_entering_own_code,
     on_breach=_code_limit_breached,
     error_message=CODE_BUSY,
 )

@@ -1,7 +1,7 @@
 """Admin: staff accounts and their roles."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -88,6 +88,8 @@ def edit_user(user_id: int):
         user.username = username
         user.display_name = form.display_name.data.strip()
         user.role = form.role.data
+        if user.active and not form.active.data:
+            user.revoke_sessions()  # re-enabling the account later must not revive them
         user.active = form.active.data
         if form.password.data:
             user.set_password(form.password.data)
@@ -100,6 +102,8 @@ def edit_user(user_id: int):
             password_changed=bool(form.password.data),
         )
         db.session.commit()
+        if user.id == current_user.id:
+            login_user(user)  # a new password signs out the others, not this admin
         flash(f"已保存 {user.username}. Saved.", "success")
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)

@@ -25,7 +25,9 @@ HOME_BY_ROLE = {
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
+    """The session holds "id:session_version" (User.get_id): signing out, a password change or
+    disabling the account bump the version, and every copy of an older cookie is refused."""
+    user = User.from_session_id(user_id)
     # A disabled account is signed out at its next request, not at its next sign-in.
     return user if user is not None and user.active else None
 
@@ -81,6 +83,8 @@ def login():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
+        # Every copy of this session's cookie dies with it (and the user's other sessions).
+        current_user.revoke_sessions()
         audit.record("staff.logout")
         db.session.commit()
     logout_user()

@@ -10,6 +10,7 @@ from app import audit, db
 from app.decorators import guard_blueprint
 from app.models import Role, User
 from app.models.staff import ROLE_LABELS
+from app.security import sign_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, Role.ADMIN)
@@ -36,7 +37,20 @@ class StaffForm(FlaskForm):
 @bp.get("/staff")
 def users():
     staff = db.session.scalars(db.select(User).order_by(User.role, User.username)).all()
-    return render_template("admin/users.html", staff=staff)
+    locked = {user.id for user in staff if sign_in.account_locked(user.username)}
+    return render_template("admin/users.html", staff=staff, locked=locked)
+
+
+@bp.post("/staff/<int:user_id>/unlock-sign-in")
+def unlock_sign_in(user_id: int):
+    """Lift the per-account lock (too many wrong passwords from anywhere) once the owner is
+    reached and the attack understood; the other budgets stay."""
+    user = db.session.get(User, user_id) or abort(404)
+    sign_in.unlock_account(user.username)
+    audit.record("staff.login_unlocked", target_user=user.id, username=user.username)
+    db.session.commit()
+    flash(f"已解除 {user.username} 的密码登录锁定。 Sign-in unlocked.", "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])

@@ -11,7 +11,6 @@ from wtforms.validators import DataRequired, Length
 from app import audit, db
 from app import login as login_manager
 from app.models import Role, User
-from app.refusals import message_of
 from app.security import sign_in
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -65,9 +64,7 @@ def login():
         spent = sign_in.spent_budget(username, known_browser=known)
         if spent is not None:
             # Before the password is checked: a refusal says nothing about whether it was right.
-            locked = spent.refusal == "sign_in_account_locked"
-            params = {"minutes": sign_in.lock_minutes()} if locked else {}
-            flash(message_of(spent.refusal, **params), "error")
+            flash(spent.refused.message, "error")
             page = render_template("auth/login.html", form=form)
             return page, 429, {"Retry-After": str(spent.retry_after)}
         if user is None or not user.check_password(form.password.data) or not user.active:

@@ -31,6 +31,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 from werkzeug.wrappers import Response
 
+from app.refusals import Refused
 from app.security.limits import client_address, limiter
 
 PREFIX = "ir-limit/staff-login"
@@ -46,17 +47,16 @@ _redis_down_until = 0.0  # per process: one timeout, then memory for a while, no
 @dataclass(frozen=True)
 class Budget:
     config: str  # the config variable holding its limit
-    refusal: str  # the refusal code (app/refusals.py) when it is spent
     exempts_known_browsers: bool
 
     def item(self) -> RateLimitItem:
         return parse(current_app.config[self.config])
 
 
-PER_ADDRESS = Budget("STAFF_LOGIN_FAILURES_PER_ADDRESS", "sign_in_too_many", False)
-PER_ADDRESS_TOTAL = Budget("STAFF_LOGIN_FAILURES_PER_ADDRESS_TOTAL", "sign_in_too_many", True)
-PER_ACCOUNT = Budget("STAFF_LOGIN_FAILURES_PER_ACCOUNT", "sign_in_account_locked", True)
-GLOBAL = Budget("STAFF_LOGIN_FAILURES_GLOBAL", "sign_in_busy", True)
+PER_ADDRESS = Budget("STAFF_LOGIN_FAILURES_PER_ADDRESS", False)
+PER_ADDRESS_TOTAL = Budget("STAFF_LOGIN_FAILURES_PER_ADDRESS_TOTAL", True)
+PER_ACCOUNT = Budget("STAFF_LOGIN_FAILURES_PER_ACCOUNT", True)
+GLOBAL = Budget("STAFF_LOGIN_FAILURES_GLOBAL", True)
 
 
 def account_key(username: str) -> str:
@@ -92,8 +92,16 @@ def _call(method: str, item: RateLimitItem, *keys: str):
 
 @dataclass(frozen=True)
 class Spent:
-    refusal: str
+    refused: Refused  # what the sign-in page says
     retry_after: int  # seconds
+
+
+def _refused(budget: Budget) -> Refused:
+    if budget is PER_ACCOUNT:
+        return Refused("sign_in_account_locked", minutes=lock_minutes())
+    if budget is GLOBAL:
+        return Refused("sign_in_busy")
+    return Refused("sign_in_too_many")
 
 
 def spent_budget(username: str, known_browser: bool) -> Spent | None:
@@ -104,7 +112,7 @@ def spent_budget(username: str, known_browser: bool) -> Spent | None:
         item = budget.item()
         if not _call("test", item, *keys):
             stats = _call("get_window_stats", item, *keys)
-            return Spent(budget.refusal, max(1, int(stats.reset_time - time.time())))
+            return Spent(_refused(budget), max(1, int(stats.reset_time - time.time())))
     return None
 
 

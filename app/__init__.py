@@ -49,9 +49,13 @@ def create_app(config_class: type = Config) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     if app.config.get("PROXY_COUNT"):
         n = app.config["PROXY_COUNT"]
+        # X-Forwarded-Prefix moves every URL the app makes (redirects, forms, invitation
+        # letters): taken only when the deployment mounts the app under a path and says so.
+        # X-Forwarded-Port is never taken (x_port=0): nginx's Host already carries the port.
+        prefix = n if app.config.get("PROXY_PREFIX") else 0
         # Flask documents wrapping wsgi_app this way; its stubs declare it a method.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=prefix
         )
 
     db.init_app(app)

@@ -64,8 +64,11 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
 
-    # Number of reverse proxies in front of the app (nginx = 1) whose X-Forwarded-* we trust.
+    # Number of reverse proxies in front of the app (nginx = 1) whose X-Forwarded-For, -Proto
+    # and -Host we trust. X-Forwarded-Prefix (the app mounted under a path) only with
+    # PROXY_PREFIX=1, and then the proxy must set it itself; X-Forwarded-Port never.
     PROXY_COUNT = _int("PROXY_COUNT", 0)
+    PROXY_PREFIX = _bool("PROXY_PREFIX", False)
 
     # Failure budgets (Flask-Limiter notation). Only refused attempts count.
     CODE_FAILURES_PER_ADDRESS = os.environ.get("CODE_FAILURES_PER_ADDRESS", "10 per minute")
@@ -75,9 +78,20 @@ class Config:
     PHONE_CODE_FAILURES_PER_ADDRESS = os.environ.get(
         "PHONE_CODE_FAILURES_PER_ADDRESS", "10 per minute;100 per day"
     )
+    # Staff passwords (app/security/sign_in.py). Per address: failures on one account from one
+    # address; _TOTAL: on all accounts from one address (spraying from one machine); per
+    # account: from every address (a botnet on one account); global: everything (spraying).
+    # Browsers that signed in to the account before are refused only by the first.
     STAFF_LOGIN_FAILURES_PER_ADDRESS = os.environ.get(
         "STAFF_LOGIN_FAILURES_PER_ADDRESS", "10 per minute"
     )
+    STAFF_LOGIN_FAILURES_PER_ADDRESS_TOTAL = os.environ.get(
+        "STAFF_LOGIN_FAILURES_PER_ADDRESS_TOTAL", "30 per minute"
+    )
+    STAFF_LOGIN_FAILURES_PER_ACCOUNT = os.environ.get(
+        "STAFF_LOGIN_FAILURES_PER_ACCOUNT", "20 per 15 minutes"
+    )
+    STAFF_LOGIN_FAILURES_GLOBAL = os.environ.get("STAFF_LOGIN_FAILURES_GLOBAL", "60 per minute")
 
     DISPLAY_TIMEZONE = "Asia/Shanghai"
 

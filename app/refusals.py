@@ -158,6 +158,22 @@ MESSAGES: dict[str, Wording] = {
     "no_exam": _same("No such exam. 考试不存在。"),
     "login_not_open": _same("登录尚未开始，不能截止入场。 The login window has not opened yet."),
     "entry_already_closed": _same("入场已截止，无需重复操作。 Entry is already closed."),
+    # --- staff sign-in (app/security/sign_in.py) ---
+    "sign_in_too_many": _same(
+        "登录失败次数过多，请稍后再试。 Too many failed sign-ins: wait a minute."
+    ),
+    "sign_in_account_locked": _same(
+        "该账号近期密码错误次数过多，密码登录已暂时锁定（约 {minutes} 分钟后自动解除，"
+        "或请管理员解锁）。曾在本浏览器登录过该账号的不受影响。"
+        " Too many wrong passwords for this account: password sign-in is locked for about "
+        "{minutes} minutes, or until an administrator unlocks it. Browsers that signed in to "
+        "this account before are not affected."
+    ),
+    "sign_in_busy": _same(
+        "系统检测到大量登录失败，暂时只允许曾在本浏览器登录过的账号登录，请稍后再试。"
+        " Many failed sign-ins across the site: for now only browsers that signed in before "
+        "may sign in. Try again shortly."
+    ),
 }
 
 

@@ -75,6 +75,11 @@ def test_nginx_buffers_the_app_and_streams_only_recordings():
             "X-Forwarded-For $proxy_add_x_forwarded_for" in blocks[path]
         )  # ProxyFix, PROXY_COUNT=1
         assert "X-Forwarded-Proto $scheme" in blocks[path]  # secure cookies and HSTS behind HTTPS
+        # The app trusts this hop's X-Forwarded-Host; -Prefix and -Port from a client are dropped
+        # (ProxyFix takes no prefix unless PROXY_PREFIX=1, and never a port).
+        assert "X-Forwarded-Host $host" in blocks[path]
+        assert 'proxy_set_header X-Forwarded-Prefix "";' in blocks[path]
+        assert 'proxy_set_header X-Forwarded-Port "";' in blocks[path]
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")

@@ -1,7 +1,7 @@
 """Admin: staff accounts and their roles."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -10,6 +10,7 @@ from app import audit, db
 from app.decorators import guard_blueprint
 from app.models import Role, User
 from app.models.staff import ROLE_LABELS
+from app.security import sign_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, Role.ADMIN)
@@ -36,7 +37,20 @@ class StaffForm(FlaskForm):
 @bp.get("/staff")
 def users():
     staff = db.session.scalars(db.select(User).order_by(User.role, User.username)).all()
-    return render_template("admin/users.html", staff=staff)
+    locked = {user.id for user in staff if sign_in.account_locked(user.username)}
+    return render_template("admin/users.html", staff=staff, locked=locked)
+
+
+@bp.post("/staff/<int:user_id>/unlock-sign-in")
+def unlock_sign_in(user_id: int):
+    """Lift the per-account lock (too many wrong passwords from anywhere) once the owner is
+    reached and the attack understood; the other budgets stay."""
+    user = db.session.get(User, user_id) or abort(404)
+    sign_in.unlock_account(user.username)
+    audit.record("staff.login_unlocked", target_user=user.id, username=user.username)
+    db.session.commit()
+    flash(f"已解除 {user.username} 的密码登录锁定。 Sign-in unlocked.", "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
@@ -88,6 +102,8 @@ def edit_user(user_id: int):
         user.username = username
         user.display_name = form.display_name.data.strip()
         user.role = form.role.data
+        if user.active and not form.active.data:
+            user.revoke_sessions()  # re-enabling the account later must not revive them
         user.active = form.active.data
         if form.password.data:
             user.set_password(form.password.data)
@@ -100,6 +116,8 @@ def edit_user(user_id: int):
             password_changed=bool(form.password.data),
         )
         db.session.commit()
+        if user.id == current_user.id:
+            login_user(user)  # a new password signs out the others, not this admin
         flash(f"已保存 {user.username}. Saved.", "success")
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length
 from app import audit, db
 from app import login as login_manager
 from app.models import Role, User
-from app.security.limits import failed, limiter, staff_login_limit
+from app.security import sign_in
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -25,7 +25,9 @@ HOME_BY_ROLE = {
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
+    """The session holds "id:session_version" (User.get_id): signing out, a password change or
+    disabling the account bump the version, and every copy of an older cookie is refused."""
+    user = User.from_session_id(user_id)
     # A disabled account is signed out at its next request, not at its next sign-in.
     return user if user is not None and user.active else None
 
@@ -51,20 +53,26 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    staff_login_limit,
-    methods=["POST"],
-    deduct_when=failed,
-    error_message="登录失败次数过多，请稍后再试。 Too many failed sign-ins: wait a minute.",
-)
 def login():
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(db.select(User).filter_by(username=form.username.data.strip()))
+        username = form.username.data.strip()
+        user = db.session.scalar(db.select(User).filter_by(username=username))
+        known = user is not None and user.id in sign_in.known_accounts()
+        spent = sign_in.spent_budget(username, known_browser=known)
+        if spent is not None:
+            # Before the password is checked: a refusal says nothing about whether it was right.
+            flash(spent.refused.message, "error")
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(spent.retry_after)}
         if user is None or not user.check_password(form.password.data) or not user.active:
-            audit.record("staff.login_failed", username=form.username.data.strip()[:64])
+            audit.record("staff.login_failed", username=username[:64])
+            if sign_in.count_failure(username):
+                audit.record(
+                    "staff.login_locked", username=username[:64], minutes=sign_in.lock_minutes()
+                )
             db.session.commit()
             flash(
                 "用户名或密码错误，或账号已停用。 Wrong username or password, or account disabled.",
@@ -74,13 +82,17 @@ def login():
         login_user(user)
         audit.record("staff.login", actor=user)
         db.session.commit()
-        return redirect(safe_next(request.args.get("next")) or home_url_for(user))
+        response = redirect(safe_next(request.args.get("next")) or home_url_for(user))
+        sign_in.remember_browser(response, user.id)
+        return response
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
+        # Every copy of this session's cookie dies with it (and the user's other sessions).
+        current_user.revoke_sessions()
         audit.record("staff.logout")
         db.session.commit()
     logout_user()

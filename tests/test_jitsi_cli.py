@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import click
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -72,6 +73,13 @@ def jitsi_host(monkeypatch):
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+def cli_app_of(config):
+    """The app as `flask --app wsgi ...` builds it: inside the command line's click context,
+    where unusable Jitsi settings only warn (the web server refuses to start with them)."""
+    with click.Context(click.Command("flask"), info_name="flask"):
+        return app_of(config)
 
 
 def invoke(app, *args):
@@ -244,7 +252,7 @@ def test_jitsi_check_names_missing_settings(hosted_config, _schema, jitsi_host):
         JITSI_APP_ID = None
 
     jitsi_host("/external_api.js")
-    result = invoke(app_of(Incomplete), "jitsi", "check")
+    result = invoke(cli_app_of(Incomplete), "jitsi", "check")
     assert result.exit_code == 1
     assert "JITSI_APP_SECRET must be at least 32 bytes" in result.output
     assert "JITSI_APP_ID is not set" in result.output
@@ -261,7 +269,7 @@ def test_jitsi_check_for_jaas_names_the_key_file_not_its_content(
         JITSI_JAAS_PRIVATE_KEY_FILE = str(tmp_path / "absent.pem")
 
     jitsi_host("/external_api.js")
-    result = invoke(app_of(Jaas), "jitsi", "check")
+    result = invoke(cli_app_of(Jaas), "jitsi", "check")
     assert result.exit_code == 1
     assert "mode:        jaas" in result.output and f"tenant:      {TENANT}" in result.output
     assert "cannot read JITSI_JAAS_PRIVATE_KEY_FILE" in result.output

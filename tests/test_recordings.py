@@ -560,7 +560,9 @@ def test_the_page_shows_each_status_with_progress_reason_and_retry(
         ]
     )
     db.session.commit()
-    staff.login("chief")
+    # The assistant: examiners see only interview-room files, without names
+    # (test_hardening_recordings.py).
+    staff.login("assistant")
     page = client.get(f"/staff/recordings/exam/{world.exam.id}").get_data(as_text=True)
     assert "等待 waiting" in page
     assert '<progress max="1000" value="250">' in page and "(25%)" in page

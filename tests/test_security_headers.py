@@ -29,6 +29,8 @@ def test_hsts_behind_https(client):
 def test_csp_names_the_configured_jitsi_domain(config_class, _schema):
     class Hosted(config_class):
         JITSI_DOMAIN = "meet.example.org"
+        JITSI_APP_ID = "interview-room"
+        JITSI_APP_SECRET = "0123456789abcdef" * 2  # the app refuses to start without one
 
     app = create_app(Hosted)
     with app.app_context():

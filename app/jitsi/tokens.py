@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+import click
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -133,7 +134,11 @@ class JitsiSettings:
             if not self.app_secret:
                 problems.append("JITSI_APP_SECRET is not set (it must equal JWT_APP_SECRET)")
             elif len(self.app_secret.encode()) < MIN_SECRET_BYTES:
-                problems.append(f"JITSI_APP_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
+                problems.append(
+                    f"JITSI_APP_SECRET must be at least {MIN_SECRET_BYTES} bytes long (an HS256"
+                    " key as long as the hash, RFC 7518 §3.2; e.g. `openssl rand -hex 32`, the"
+                    " same value as JWT_APP_SECRET in Jitsi's .env)"
+                )
         elif self.mode == "jaas":
             tenant = self.jaas_tenant or ""
             if not tenant.startswith(JAAS_TENANT_PREFIX):
@@ -150,6 +155,26 @@ class JitsiSettings:
             raise ConfigError("Jitsi settings incomplete: " + "; ".join(problems))
         if self.mode == "jaas":
             _load_jaas_private_key(str(self.jaas_private_key_file))  # unreadable key: fail now
+
+
+def check_at_start(config: Mapping[str, object]) -> None:
+    """Refuse to start an app whose Jitsi settings cannot mint a token Jitsi accepts.
+
+    Otherwise the first examiner to open their console would be the first to find out, with a
+    500. A `flask` command other than `run` only warns (on stderr), so that `flask jitsi check`
+    can explain the problem and `flask db upgrade` still works.
+    """
+    try:
+        JitsiSettings.from_config(config).validate()
+    except ConfigError as exc:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None and ctx.info_name != "run":
+            click.echo(f"warning: {exc} (the web server would refuse to start)", err=True)
+            return
+        raise ConfigError(
+            f"refusing to start: {exc}. Fix the environment; `flask --app wsgi jitsi check`"
+            " lists every problem."
+        ) from None
 
 
 def iframe_room_name(settings: JitsiSettings, room: str) -> str:

@@ -2,10 +2,11 @@
 
 Browsers post the IFrame API events that matter (joined, left, device errors, recording) to
 /calls/events; each one is audited and folded into the room's live status (app/day/call_status.py)
-that staff pages show. The phone of a candidate (佐证/辅机位) needs no sign-in: the signed token
-of its QR code, or its bind code typed by hand, in the URL is its credential. A token is never
-counted; unknown bind codes draw on a budget per address (app/day/second_camera.py), so a
-guesser locks out only itself.
+that staff pages show. What a candidate's page may report, and how often anyone may, is
+app/day/call_reports.py's to say. The phone of a candidate (佐证/辅机位) needs no sign-in: the
+signed token of its QR code, or its bind code typed by hand, in the URL is its credential. A
+token is never counted; unknown bind codes draw on a budget per address
+(app/day/second_camera.py), so a guesser locks out only itself.
 """
 
 import hashlib
@@ -26,7 +27,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import audit, db
-from app.day import call_status, second_camera
+from app.day import call_reports, call_status, second_camera
 from app.day.poll_versions import bump_candidate
 from app.day.staff_scope import panels_of
 from app.jitsi.embed import candidate_call_room, embed_for_candidate
@@ -39,19 +40,7 @@ from app.timeutil import utcnow
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 
-# The IFrame API events worth keeping
-# (https://jitsi.github.io/handbook/docs/dev-guide/dev-guide-iframe).
-EVENTS = {
-    "videoConferenceJoined",
-    "videoConferenceLeft",
-    "participantJoined",
-    "participantLeft",
-    "cameraError",
-    "micError",
-    "recordingStatusChanged",
-    "readyToClose",
-    "errorOccurred",
-}
+EVENTS = call_reports.EVENTS
 KINDS = {"debug", "interview", "rest", "second_camera"}
 # A browser reports leaving after the page moved on (the interview ended, the call was closed):
 # by then the room is no longer "theirs now", but the report is what keeps the staff's badge true.
@@ -169,6 +158,40 @@ def _store(name: str, kind: str, room: str, detail: dict, *, who: str, candidate
     call_status.record_event(room, name, detail, who=who)
 
 
+def _take(name: str, kind: str, room: str, detail: dict, *, who: str, candidate, **extra):
+    """Store one report unless its sender is over its budget or repeats itself."""
+    admission = call_reports.admit(who, room, name, kind, detail, utcnow())
+    if admission.dropped_earlier:
+        audit.record(
+            "call.events_dropped",
+            candidate=candidate,
+            exam_id=None if candidate is not None else _exam_of_room(room),
+            room=room,
+            reporter=who,
+            dropped=admission.dropped_earlier,
+            limit=call_reports.REPORTS_PER_MINUTE,
+            **extra,
+        )
+        db.session.commit()
+    if admission.throttled:
+        if admission.first_throttled:
+            audit.record(
+                "call.events_throttled",
+                candidate=candidate,
+                exam_id=None if candidate is not None else _exam_of_room(room),
+                room=room,
+                reporter=who,
+                limit=call_reports.REPORTS_PER_MINUTE,
+                window_seconds=call_reports.WINDOW_SECONDS,
+                **extra,
+            )
+            db.session.commit()
+        return "", 429
+    if admission.store:
+        _store(name, kind, room, detail, who=who, candidate=candidate, **extra)
+    return "", 204
+
+
 @bp.post("/events")
 def event():
     staff = current_user if current_user.is_authenticated else None
@@ -179,14 +202,14 @@ def event():
     if staff is not None:
         if not _staff_may_report(staff, room):
             abort(403)
-        _store(
+        return _take(
             name, kind, room, detail, who=f"staff:s{staff.id}", candidate=_candidate_in_room(room)
         )
-    else:
-        if room not in _candidate_rooms(candidate, name):
-            abort(403)
-        _store(name, kind, room, detail, who=f"candidate:c{candidate.id}", candidate=candidate)
-    return "", 204
+    if room not in _candidate_rooms(candidate, name):
+        abort(403)
+    if not call_reports.candidate_may_report(name):
+        return "", 204  # e.g. the recording badge: staff pages say whether Jibri records
+    return _take(name, kind, room, detail, who=f"candidate:c{candidate.id}", candidate=candidate)
 
 
 # --- the second camera's phone page -----------------------------------------------------------
@@ -322,7 +345,9 @@ def phone_event(code: str):
     name, _kind, room, detail = _read_report()
     if room not in _candidate_rooms(candidate, name):
         abort(403)
-    _store(
+    if not call_reports.candidate_may_report(name):
+        return "", 204
+    return _take(
         name,
         "second_camera",
         room,
@@ -331,4 +356,3 @@ def phone_event(code: str):
         candidate=candidate,
         device="second_camera",
     )
-    return "", 204

@@ -1,7 +1,8 @@
 """Recordings page: status, playback (HTTP range requests) and download, for staff of the exam.
 
-HR and admin see every exam and the unassigned recordings; examiners and assistants only the
-exams of the panels they work on. Candidates are never signed in as staff, so never get here.
+HR and admin see every exam and the unassigned recordings; assistants the exams of the panels
+they work on; examiners only their own panels' interview-room files, candidates named "考生 07"
+(app/recordings/access.py). Candidates are never signed in as staff, so never get here.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -12,7 +13,14 @@ from sqlalchemy import select
 from app import db
 from app.decorators import guard_blueprint
 from app.models import Candidate, Exam, Panel, Recording, RecordingStatus, Role
-from app.recordings.access import exams_visible_to, failed_count_for, may_see
+from app.recordings.access import (
+    candidate_label,
+    exams_visible_to,
+    failed_count_for,
+    may_see,
+    names_shown_to,
+    scoped,
+)
 from app.recordings.appearances import appearances
 from app.recordings.pulls import retry_recording
 from app.recordings.storage import stored_file
@@ -69,17 +77,30 @@ def _rows(recordings: list[Recording]) -> list[dict]:
         )
     }
     inside = appearances(recordings)
-    return [
-        {
-            "rec": r,
-            # An unassigned file has neither.
-            "candidate": candidates.get(r.candidate_id) if r.candidate_id is not None else None,
-            "panel": panels.get(r.panel_id) if r.panel_id is not None else None,
-            # An interview-room file holds every candidate of the panel from its start on.
-            "appearances": inside.get(r.id, []),
-        }
-        for r in recordings
-    ]
+    user = current_user._get_current_object()
+    rows = []
+    for r in recordings:
+        # An unassigned file has neither.
+        candidate = candidates.get(r.candidate_id) if r.candidate_id is not None else None
+        rows.append(
+            {
+                "rec": r,
+                "candidate": candidate,
+                # The name, or "考生 07" for an examiner: templates show only this.
+                "label": candidate_label(user, candidate) if candidate is not None else None,
+                "panel": panels.get(r.panel_id) if r.panel_id is not None else None,
+                # An interview-room file holds every candidate of the panel from its start on.
+                "appearances": [
+                    {
+                        "label": candidate_label(user, a.candidate),
+                        "lot_number": a.candidate.lot_number,
+                        "offset_seconds": a.offset_seconds,
+                    }
+                    for a in inside.get(r.id, [])
+                ],
+            }
+        )
+    return rows
 
 
 @bp.get("/")
@@ -88,8 +109,11 @@ def index():
     counts: dict[int, dict[str, int]] = {}
     if exams:
         for exam_id, status in db.session.execute(
-            select(Recording.exam_id, Recording.status).where(
-                Recording.exam_id.in_([e.id for e in exams])
+            scoped(
+                select(Recording.exam_id, Recording.status).where(
+                    Recording.exam_id.in_([e.id for e in exams])
+                ),
+                current_user,
             )
         ):
             if exam_id is None:  # never: IN matches no NULL; the column itself is nullable
@@ -115,6 +139,7 @@ def _list_page(title: str, recordings: list[Recording], exam: Exam | None, fragm
         "exam": exam,
         "busy": busy,
         "fragment_url": fragment_url,
+        "show_names": names_shown_to(current_user),
     }
     if request.args.get("fragment"):
         return render_template("recordings/_table.html", **context)
@@ -126,9 +151,7 @@ def exam_recordings(exam_id: int):
     exam = _exam_or_403(exam_id)
     recordings = list(
         db.session.scalars(
-            select(Recording)
-            .where(Recording.exam_id == exam.id)
-            .order_by(
+            scoped(select(Recording).where(Recording.exam_id == exam.id), current_user).order_by(
                 Recording.candidate_id.is_(None),
                 Recording.candidate_id,
                 Recording.started_at,
@@ -167,6 +190,7 @@ def show(recording_id: int):
         "recordings/show.html",
         row=row,
         rec=recording,
+        show_names=names_shown_to(current_user),
         playable=stored_file(recording) is not None,
         start_at=start_at if start_at and start_at > 0 else None,
     )

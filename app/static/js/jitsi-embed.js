@@ -270,7 +270,7 @@
     }
   }
 
-  // Every event wired here is reported; the server keeps those in EVENTS (app/routes/calls.py).
+  // Every event wired here is reported; the server keeps those in EVENTS (app/day/call_reports.py).
   function wire(el, state) {
     const api = state.api;
     const on = function (name, handler) {

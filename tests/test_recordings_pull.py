@@ -24,11 +24,13 @@ from app.jobs.recordings import pull_recording
 from app.models import AuditEvent, Recording, RecordingStatus
 from app.recordings.pulls import ensure_pull_enqueued, job_id_for
 from app.timeutil import utcnow
-from tests.test_recordings import (
+from tests.test_recordings import (  # noqa: F401 (jibri_host, rec_app: fixtures)
+    jibri_host,
     make_recording_file,
     notice_body,
     post_notice,
     queue_of,
+    rec_app,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

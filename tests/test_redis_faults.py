@@ -179,6 +179,37 @@ def test_a_hung_redis_costs_one_timeout_then_nothing_and_polls_answer(hung_app, 
             get_redis().get("anything")
 
 
+def _staff_login(client, username: str):
+    token = csrf_token_from(client.get("/staff/login").get_data(as_text=True))
+    return client.post(
+        "/staff/login",
+        data={"username": username, "password": "correct horse battery", "csrf_token": token},
+    )
+
+
+@pytest.mark.parametrize(
+    "username, poll",
+    [
+        ("hr", "/hr/exams/{exam}/overview"),
+        ("hr", "/hr/exams/{exam}/candidates"),
+        ("chief", "/examiner/panels/{panel}/room"),
+        ("assistant", "/assistant/panels/{panel}/board"),
+    ],
+)
+def test_staff_polls_answer_and_stay_cheap_with_a_hung_redis(hung_app, username, poll):
+    world = World()
+    staff = hung_app.test_client()
+    assert _staff_login(staff, username).status_code == 302
+    url = poll.format(exam=world.exam.id, panel=world.panel.id)
+    first = staff.get(url, headers=HTMX)
+    assert first.status_code == 200
+    for _ in range(3):
+        again, took = _timed(
+            lambda: staff.get(url, headers={**HTMX, "If-None-Match": first.headers["ETag"]})
+        )
+        assert again.status_code == 304 and took < 1
+
+
 def test_health_says_redis_is_hung_and_readyz_keeps_the_node(hung_app):
     health, took = _timed(lambda: hung_app.test_client().get("/healthz"))
     assert took < 2

@@ -383,6 +383,12 @@ def test_the_worker_loop_runs_the_restore_at_least_every_minute(app, monkeypatch
     )
     worker.run_maintenance_tasks()
     assert calls == [1]
+
+    def database_away():
+        raise sa.exc.OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr("app.jobs.worker.restore_lost_jobs", database_away)
+    worker.run_maintenance_tasks()  # logged, and the worker keeps working
     # An idle worker's blocking dequeue returns, and its loop turns, within the interval.
     from app.jobs import worker as worker_module
 

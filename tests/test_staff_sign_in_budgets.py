@@ -149,13 +149,13 @@ def test_a_redis_outage_neither_locks_everyone_out_nor_lets_guessing_run(app, mo
 
     monkeypatch.setattr(sign_in, "_shared", lambda: _Broken(down))
     monkeypatch.setattr(sign_in, "_memory", MovingWindowRateLimiter(MemoryStorage()))
-    monkeypatch.setattr(sign_in, "_redis_down_until", 0.0)
     assert _login(app.test_client(), "hr1", RIGHT, "192.0.2.5").status_code == 302
     for i in range(20):
         _login(app.test_client(), "hr1", f"guess{i}", _address(i))
     assert _login(app.test_client(), "hr1", RIGHT, _address(60)).status_code == 429
-    # One timeout, then memory for REDIS_RETRY_SECONDS: not a wait at every budget of every try.
-    assert len(calls) == 1
+    # Every budget asked Redis first and counted in memory when it failed (that a hung Redis
+    # costs one timeout, not one per budget, is the connection breaker's: test_redis_faults.py).
+    assert calls
 
 
 class _Broken:

@@ -19,11 +19,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from app import db, journey
-from app.day.poll_versions import candidate_etag
+from app.day.poll_versions import EXTRAS_COLUMNS, candidate_etag
 from app.journey import lot_assignment_due
 from app.models import Candidate, Exam, Panel
 from app.models.candidate import RINGING
 from app.models.candidate import CandidateState as S
+from app.redis_conn import redis_known_bad
 
 # The page a state is shown on. A ringing call is shown inside the waiting page (by the polled
 # fragment), so an incoming call never reloads the page under the candidate.
@@ -104,10 +105,15 @@ class PollView:
     second_camera_seen_at: datetime | None
     exam: ExamTimes
     panel: PanelQueue | None
+    # The database's version of what else the page shows, read only while Redis is away
+    # (app/day/poll_versions.py: the ETag's fallback).
+    extras: tuple | None = None
 
 
 _CANDIDATE_COLUMNS = [
-    c.name for c in PollView.__dataclass_fields__.values() if c.name not in ("exam", "panel")
+    c.name
+    for c in PollView.__dataclass_fields__.values()
+    if c.name not in ("exam", "panel", "extras")
 ]
 _EXAM_COLUMNS = list(ExamTimes.__dataclass_fields__)
 _N = len(_CANDIDATE_COLUMNS)
@@ -128,18 +134,23 @@ _STATEMENT = (
     )
     .where(_candidate.c.id == bindparam("candidate_id"))
 )
+# While Redis is away: the same row plus the extras' database version, still one statement.
+_STATEMENT_WITH_EXTRAS = _STATEMENT.add_columns(*EXTRAS_COLUMNS)
+_QUEUE = _N + len(_EXAM_COLUMNS)
 
 
-def read_poll_view(candidate_id: int) -> PollView | None:
+def read_poll_view(candidate_id: int, with_extras: bool = False) -> PollView | None:
     """One statement, in autocommit: nothing is written, and a single SELECT is consistent."""
+    statement = _STATEMENT_WITH_EXTRAS if with_extras else _STATEMENT
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        row = conn.execute(_STATEMENT, {"candidate_id": candidate_id}).one_or_none()
+        row = conn.execute(statement, {"candidate_id": candidate_id}).one_or_none()
     if row is None:
         return None
-    exam = ExamTimes(*row[_N : _N + len(_EXAM_COLUMNS)])
-    panel = PanelQueue(row[-1]) if row[_PANEL_ID] is not None else None
-    # mypy cannot tell that the unpacked slice stops before exam and panel.
-    return PollView(*row[:_N], exam=exam, panel=panel)  # type: ignore[misc]
+    exam = ExamTimes(*row[_N:_QUEUE])
+    panel = PanelQueue(row[_QUEUE]) if row[_PANEL_ID] is not None else None
+    extras = tuple(row[_QUEUE + 1 :]) if with_extras else None
+    # mypy cannot tell that the unpacked slice stops before exam, panel and extras.
+    return PollView(*row[:_N], exam=exam, panel=panel, extras=extras)  # type: ignore[misc]
 
 
 def quick_not_modified(
@@ -148,7 +159,10 @@ def quick_not_modified(
     """The ETag to answer 304 with, when the full path would answer exactly that; else None."""
     if candidate_id is None or nonce is None:
         return None
-    view = read_poll_view(candidate_id)
+    if redis_known_bad():  # the ETag's fallback needs the extras: still the one statement
+        view = read_poll_view(candidate_id, with_extras=True)
+    else:
+        view = read_poll_view(candidate_id)
     # A ringing call's lapse depends on the call row, which the view does not read: those few
     # seconds go the full way.
     if view is None or view.session_nonce != nonce or view.state in RINGING:

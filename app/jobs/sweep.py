@@ -9,9 +9,12 @@ truth without someone having to look at each candidate).
 Scheduling without rq-scheduler: each run first enqueues the next one with `enqueue_in` (RQ's
 built-in scheduler, which `flask worker` starts with `with_scheduler=True`). A Redis key per
 minute (SET NX) makes sure there is one chain, however many workers start it or however often
-RQ re-delivers a job (at least once); the worker calls `ensure_scheduled` when it starts, which
-also restarts a chain broken by a flushed Redis. Every step is idempotent: `settle` is a no-op
-when nothing is due, and a move already made is refused by its compare-and-set.
+RQ re-delivers a job (at least once); the worker calls `ensure_scheduled` when it starts.
+Each scheduling also sets a marker key (CHAIN_KEY, expiring after three intervals); the running
+worker looks for it every half minute (`restore_chain`, app/jobs/worker.py), so a chain lost to
+a Redis restarted empty (or to anything else) is scheduled again within a minute, without a
+worker restart. Every step is idempotent: `settle` is a no-op when nothing is due, and a move
+already made is refused by its compare-and-set.
 """
 
 from datetime import datetime, timedelta
@@ -26,6 +29,7 @@ from app.models import Exam
 from app.timeutil import utcnow
 
 INTERVAL_SECONDS = 60
+CHAIN_KEY = "ir:sweep:chain"
 # An exam is swept from its login window's opening until a while after it closes (an interview
 # that started just before the close still has its countdown to run out).
 AFTER_CLOSE = timedelta(hours=3)
@@ -63,9 +67,20 @@ def ensure_scheduled(queue: Queue, now: datetime | None = None) -> bool:
             result_ttl=INTERVAL_SECONDS,
             failure_ttl=24 * 3600,
         )
+        queue.connection.set(CHAIN_KEY, run_at.isoformat(), ex=INTERVAL_SECONDS * 3)
         return True
     except redis.RedisError:
-        return False  # the worker retries at its next start; the pages settle lazily meanwhile
+        return False  # the worker tries again within a minute; the pages settle lazily meanwhile
+
+
+def restore_chain(queue: Queue, now: datetime | None = None) -> bool:
+    """Schedule the sweep again if its chain is gone (no marker); True if this call did."""
+    try:
+        if queue.connection.exists(CHAIN_KEY):
+            return False
+    except redis.RedisError:
+        return False
+    return ensure_scheduled(queue, now)
 
 
 def run_sweep(now: datetime | None = None) -> dict[int, int]:

@@ -3,7 +3,8 @@
 One job per file with a deterministic id (`recording-pull-<id>`), so enqueueing twice never makes
 two pulls; the job itself (app.jobs.recordings.pull_recording, a path queued jobs name) fetches,
 verifies and stores the file. A lost job (Redis flushed, a job abandoned after its last retry)
-is found again by `recover_recordings` when a worker starts, so nothing waits forever.
+is found again by `recover_recordings` when a worker starts and every half minute while it runs
+(app/jobs/worker.py), so nothing waits forever, nor for a worker restart.
 """
 
 from __future__ import annotations
@@ -86,8 +87,9 @@ def retry_recording(recording: Recording, actor: User | None = None) -> bool:
 def recover_recordings() -> int:
     """Re-enqueue every unfinished recording whose job is gone; returns how many.
 
-    Run when a worker starts: a job can be lost to a Redis restart or to an abandoned job that
-    ran out of retries while its row still says waiting or pulling. Nothing waits forever.
+    Run when a worker starts and every half minute while it runs: a job can be lost to a Redis
+    restarted empty or to an abandoned job that ran out of retries while its row still says
+    waiting or pulling. Nothing waits forever.
     """
     count = 0
     unfinished = db.session.scalars(

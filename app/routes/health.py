@@ -1,6 +1,12 @@
 """`GET /healthz` for monitoring: is the database there, is Redis there (503 if either is away).
 `GET /readyz` for load balancers: can this node serve (503 only if its database is away).
 
+Both say what this process's Redis breaker knows (app/redis_conn.py): `redis.state` is "ok",
+"hung" (it accepts but does not answer: a timeout) or "down" (refused, reset, loading).
+A hung Redis does not make /readyz 503 either: once the breaker is open it costs a request
+nothing, the pages fall back as they do with Redis down, and Redis is shared, so a 503 would
+take every node out of the pool at once for a fault no node can fix.
+
 Also the page every request gets while the database is away (a PostgreSQL restart or failover):
 503 with a sentence to retry, instead of a 500 and a stack trace in the log for each of a
 thousand polls. Nothing is lost: the request's transaction is rolled back, and the pool
@@ -14,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import db, htmx, login
-from app.redis_conn import get_redis
+from app.redis_conn import breaker_of, get_redis
 
 bp = Blueprint("health", __name__)
 
@@ -29,11 +35,21 @@ def _check_database() -> dict:
 
 
 def _check_redis() -> dict:
+    """A PING through the breaker: while it is open this answers at once, from what it saw."""
+    client = get_redis()
     try:
-        get_redis().ping()
-        return {"ok": True}
+        client.ping()
+        result: dict = {"ok": True}
     except Exception as exc:
-        return {"ok": False, "error": type(exc).__name__}
+        result = {"ok": False, "error": type(exc).__name__}
+    return {**result, **_breaker_report(client)}
+
+
+def _breaker_report(client) -> dict:
+    breaker = breaker_of(client)
+    report = breaker.report() if breaker is not None else {"state": "ok", "breaker": "closed"}
+    report.pop("error", None)  # the check's own error (or the breaker's refusal) is shown
+    return report
 
 
 @bp.get("/healthz")
@@ -50,7 +66,15 @@ def readyz():
     Redis is shared by every node and the pages work without it, so a Redis outage must not
     take every node out of the pool at once (that is /healthz's 503, for monitoring)."""
     database = _check_database()
-    body = {"status": "ready" if database["ok"] else "not ready", "database": database}
+    # Redis as this process last saw it, without a round trip: reported, never a 503.
+    client = get_redis()
+    breaker = breaker_of(client)
+    redis_seen = {"ok": breaker is None or breaker.state == "closed", **_breaker_report(client)}
+    body = {
+        "status": "ready" if database["ok"] else "not ready",
+        "database": database,
+        "redis": redis_seen,
+    }
     return jsonify(body), 200 if database["ok"] else 503
 
 

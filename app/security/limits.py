@@ -11,7 +11,7 @@ letting everyone in or locking everyone out.
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 
-from app.redis_conn import redis_url
+from app.redis_conn import breaker_pool, redis_url
 
 
 def client_address() -> str:
@@ -46,9 +46,10 @@ def init_rate_limits(app: Flask) -> None:
     # A moving window: with fixed windows a guesser gets twice the budget across a boundary
     # (10 at 12:00:59, 10 more at 12:01:00), and "10 per minute" would not mean what it says.
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1}
-    )
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        # The app's short timeouts, no retries and a breaker (app/redis_conn.py): with Redis
+        # hung, Flask-Limiter's fallback to memory and its periodic re-checks cost nothing.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"connection_pool": breaker_pool(app)})
     limiter.init_app(app)
 
 

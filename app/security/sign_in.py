@@ -40,8 +40,6 @@ DEVICE_COOKIE_DAYS = 60
 DEVICE_ACCOUNTS = 8  # a shared office PC remembers this many accounts
 
 _memory = MovingWindowRateLimiter(MemoryStorage())
-REDIS_RETRY_SECONDS = 30
-_redis_down_until = 0.0  # per process: one timeout, then memory for a while, not 10 per attempt
 
 
 @dataclass(frozen=True)
@@ -79,14 +77,13 @@ def _shared() -> RateLimiter:
 
 
 def _call(method: str, item: RateLimitItem, *keys: str):
-    """Redis first; if it does not answer, this process's own memory (not: everyone in)."""
-    global _redis_down_until
-    if time.time() >= _redis_down_until:
-        try:
-            return getattr(_shared(), method)(item, PREFIX, *keys)
-        except Exception:  # redis.ConnectionError, TimeoutError, ...: counted here instead
-            current_app.logger.warning("sign-in budgets: Redis unreachable, counting in memory")
-            _redis_down_until = time.time() + REDIS_RETRY_SECONDS
+    """Redis first; if it does not answer, this process's own memory (not: everyone in). A hung
+    Redis costs one timeout: the connection's breaker (app/redis_conn.py) then refuses at once
+    until its next trial, so no extra timer is kept here."""
+    try:
+        return getattr(_shared(), method)(item, PREFIX, *keys)
+    except Exception:  # redis.ConnectionError, TimeoutError, BreakerOpen: counted here instead
+        current_app.logger.warning("sign-in budgets: Redis unreachable, counting in memory")
     return getattr(_memory, method)(item, PREFIX, *keys)
 
 

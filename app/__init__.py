@@ -1,5 +1,6 @@
 """Interview Room: online structured interviews (结构化面试)."""
 
+import logging
 import os
 import secrets
 import time
@@ -12,6 +13,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -32,7 +34,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class _SQLAlchemy(SQLAlchemy):
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        """The response is already made: a connection that died meanwhile (PostgreSQL restarted,
+        a failover) must not fail it on the rollback at the end. The session is dropped, the
+        pool replaces the connection (pool_pre_ping), and the log says what happened."""
+        try:
+            self.session.remove()
+        except SQLAlchemyError as error:
+            logging.getLogger(__name__).warning(
+                "teardown: the database connection failed during the rollback: %s", error
+            )
+            try:
+                self.session().invalidate()
+            except SQLAlchemyError:
+                pass
+            self.session.registry.clear()
+
+
+db = _SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login = LoginManager()
 login.login_view = "auth.login"
@@ -61,6 +81,9 @@ def create_app(config_class: type = Config) -> Flask:
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=prefix
         )
 
+    from app.security.input_guard import init_input_guard
+
+    init_input_guard(app)  # before any route: it is the app's `int` converter
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     login.init_app(app)

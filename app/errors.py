@@ -2,6 +2,7 @@
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import db, htmx
 
@@ -39,5 +40,8 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(error):
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:  # a dead connection must not turn this page into a bare 500
+            db.session().invalidate()
         return _render(500)

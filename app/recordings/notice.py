@@ -35,6 +35,7 @@ from app import db
 from app.audit import record
 from app.models import Recording, RecordingStatus
 from app.recordings.linking import candidate_of, link_room
+from app.security.input_guard import json_problem
 
 SIGNATURE_HEADER = "X-Jibri-Signature"
 SIGNATURE_PREFIX = "sha256="
@@ -42,6 +43,11 @@ SIGNATURE_PREFIX = "sha256="
 # Jibri's session folders are UUIDs and its files `<room>_<timestamp>.mp4`; anything that could
 # climb out of a folder (slashes, `..`, leading dots) is refused, since both become paths and URLs.
 SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}$")
+# Recording.expected_size is a BigInteger (< 2^63); a real interview file is a few GB. 1 TiB is
+# far beyond any recording and far below what the column or a disk check could overflow on.
+MAX_FILE_BYTES = 2**40
+# metadata.json is a few levels deep (participants: a list of objects).
+MAX_NOTICE_DEPTH = 16
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 FILE_STAMP_RE = re.compile(
     r"^(?P<room>.+)_(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})\.[A-Za-z0-9]+$"
@@ -98,8 +104,15 @@ def room_from_meeting_url(meeting_url: str) -> str:
 def parse_notice(body: bytes) -> Notice:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise NoticeError(f"body is not JSON: {exc}") from exc
+    except ValueError as exc:  # not UTF-8, not JSON, or a number of more digits than int() takes
+        raise NoticeError(f"body is not JSON: {str(exc)[:200]}") from exc
+    except RecursionError:
+        raise NoticeError("body is JSON nested too deeply") from None
+    problem = json_problem(data, MAX_NOTICE_DEPTH)
+    if problem == "depth":
+        raise NoticeError(f"body is JSON nested deeper than {MAX_NOTICE_DEPTH} levels")
+    if problem == "nul":
+        raise NoticeError("body holds a NUL character, which the database cannot store")
     if not isinstance(data, dict):
         raise NoticeError("body must be a JSON object")
     folder = data.get("session_id")
@@ -125,8 +138,10 @@ def parse_notice(body: bytes) -> Notice:
         name, size, digest = item.get("name"), item.get("size"), item.get("sha256")
         if not isinstance(name, str) or not SAFE_NAME_RE.fullmatch(name):
             raise NoticeError(f"files[{i}].name is not a plain file name")
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise NoticeError(f"files[{i}].size must be a whole number of bytes")
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_FILE_BYTES:
+            raise NoticeError(
+                f"files[{i}].size must be a whole number of bytes, at most {MAX_FILE_BYTES}"
+            )
         if not isinstance(digest, str) or not SHA256_RE.fullmatch(digest.lower()):
             raise NoticeError(f"files[{i}].sha256 must be 64 hex digits")
         if name in seen:

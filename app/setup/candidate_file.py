@@ -7,6 +7,7 @@ ones Excel shows: the header is row 1, the first candidate is row 2, and blank r
 
 import csv
 import io
+import itertools
 import os
 import re
 import warnings
@@ -28,6 +29,23 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DATA_ROWS = 20_000
 # A 5 MB xlsx can inflate a thousandfold; look at the zip directory before openpyxl parses it.
 MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
+# ...and at each part: openpyxl holds the shared strings in memory and takes time quadratic in
+# their count (measured: 100,000 strings 2 s, 200,000 23 s, 1,000,000 116 s; a 223 KiB file of 89
+# MiB of strings held a worker 132 s at 609 MiB). 20,000 candidates need at most 4 distinct strings
+# each (Excel stores each distinct text once), about 3 MiB: the limits leave room for other columns.
+MAX_XLSX_PART_BYTES = 32 * 1024 * 1024  # a 20,000-row sheet of 10 columns is about 8 MiB
+MAX_XLSX_PARTS = 1000  # Excel writes about 10; each image, sheet or comment adds a few
+MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024
+MAX_SHARED_STRINGS = 5 * (MAX_DATA_ROWS + 1)
+SHARED_STRINGS_TYPE = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+)
+_SHARED_STRING_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s>/]")
+_CONTENT_TYPES = "[Content_Types].xml"
+_TOO_LARGE = "Excel 文件内容过大，请删除多余的工作表、格式和空行后重试"
+_TOO_MANY_STRINGS = (
+    "Excel 文件中的文字内容过多（超过 {limit} 条不同的文字），请只保留考生名单后重试"
+)
 MAX_NAME_LENGTH = 50
 MAX_POSITION_LENGTH = 100  # the width of Candidate.position
 
@@ -159,11 +177,11 @@ def _decode_csv(data: bytes) -> str:
 def _xlsx_rows(data: bytes) -> list[tuple]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked_bytes = sum(member.file_size for member in archive.infolist())
+            check_xlsx_parts(archive)
+    except FileProblem:
+        raise
     except Exception as error:  # BadZipFile mostly, NotImplementedError for odd zip versions
         raise FileProblem(f"文件不是有效的 .xlsx 文件（可能已损坏），{_SAVE_AS_HINT}") from error
-    if unpacked_bytes > MAX_XLSX_UNPACKED_BYTES:
-        raise FileProblem("Excel 文件内容过大，请删除多余的工作表、格式和空行后重试")
     try:
         # openpyxl warns about styles and extensions it ignores; they do not affect values, and
         # the test suite (and any caller running with -W error) must not turn them into failures.
@@ -184,6 +202,44 @@ def _xlsx_rows(data: bytes) -> list[tuple]:
         # A damaged or foreign zip fails deep inside openpyxl with KeyError, XML parse errors,
         # TypeError...; whichever it is, HR's answer is the same: save the file again.
         raise FileProblem(f"无法读取该 Excel 文件（可能已损坏），{_SAVE_AS_HINT}") from error
+
+
+def check_xlsx_parts(archive: zipfile.ZipFile) -> None:
+    """Refuse (FileProblem) a workbook too big to hand to openpyxl, from its zip directory and its
+    shared strings, before openpyxl reads any of it.
+
+    The sizes in the directory are what zipfile will inflate at most (it stops there and fails
+    the CRC), so they can be trusted; the shared strings are counted in their raw XML.
+    """
+    members = archive.infolist()
+    if len(members) > MAX_XLSX_PARTS:
+        raise FileProblem(_TOO_LARGE)
+    if sum(m.file_size for m in members) > MAX_XLSX_UNPACKED_BYTES:
+        raise FileProblem(_TOO_LARGE)
+    for member in _shared_strings_parts(archive):
+        if member.file_size > MAX_SHARED_STRINGS_BYTES:
+            raise FileProblem(_TOO_MANY_STRINGS.format(limit=MAX_SHARED_STRINGS))
+        strings = _SHARED_STRING_RE.finditer(archive.read(member))
+        if sum(1 for _ in itertools.islice(strings, MAX_SHARED_STRINGS + 1)) > MAX_SHARED_STRINGS:
+            raise FileProblem(_TOO_MANY_STRINGS.format(limit=MAX_SHARED_STRINGS))
+    if any(m.file_size > MAX_XLSX_PART_BYTES for m in members):
+        raise FileProblem(_TOO_LARGE)
+
+
+def _shared_strings_parts(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The shared-strings part wherever [Content_Types].xml puts it (as openpyxl finds it), and
+    anything named like one."""
+    names = {m.filename.lower(): m for m in archive.infolist()}
+    found = {name for name in names if name.rsplit("/", 1)[-1] == "sharedstrings.xml"}
+    types = names.get(_CONTENT_TYPES.lower())
+    if types is not None and types.file_size <= 1024 * 1024:
+        text = archive.read(types).decode("utf-8", "replace")
+        for match in re.finditer(r"<Override\b[^>]*>", text):
+            tag = match.group(0)
+            part = re.search(r'PartName="/?([^"]+)"', tag)
+            if part and SHARED_STRINGS_TYPE in tag:
+                found.add(part.group(1).lower())
+    return [names[name] for name in sorted(found) if name in names]
 
 
 def _take_rows(rows) -> list[tuple]:

@@ -9,6 +9,7 @@ from app.day.consoles import fragment
 from app.models import Candidate, Panel, User, Violation
 from app.routes.assistant.blueprints import bp
 from app.routes.assistant.scope import console_url, my_panel
+from app.security.input_guard import database_id
 
 VIOLATION_KINDS = ["人像离屏", "接打电话", "与他人交流", "切屏", "其他"]
 NOTE_MAX = 500
@@ -50,7 +51,7 @@ def violation_context(panel: Panel, **extra) -> dict:
 def flag_violation(panel_id: int):
     panel = my_panel(panel_id)
     back = console_url(panel)
-    candidate_id = request.form.get("candidate_id", type=int)
+    candidate_id = request.form.get("candidate_id", type=database_id)
     kind = request.form.get("kind", "")
     note = (request.form.get("note") or "").replace("\r\n", "\n").strip()
     candidate = db.session.get(Candidate, candidate_id) if candidate_id else None

@@ -42,7 +42,11 @@ class BeijingDateTimeField(Field):
 
     def process_formdata(self, valuelist):
         self.data = None
-        if valuelist and valuelist[0].strip():
+        if valuelist and not valuelist[0].strip():
+            # Blank is missing: InputRequired looks at raw_data, and would let "  " through to
+            # validate() as a date of None.
+            self.raw_data = []
+        elif valuelist:
             try:
                 self.data = parse_beijing(valuelist[0])
             except ValueError:

@@ -26,6 +26,7 @@ from app.models.candidate import STATE_LABELS, CandidateState
 from app.recordings.appearances import recordings_of
 from app.routes.hr.blueprints import overview_bp as bp
 from app.routes.hr.lookups import child_or_404
+from app.security.input_guard import database_id
 from app.timeutil import utcnow
 
 POLL_SECONDS = 5
@@ -33,7 +34,7 @@ POLL_SECONDS = 5
 
 def _filters(panel_ids: set[int]) -> dict:
     """The filters from the query string; anything unknown is ignored, never an error."""
-    panel = request.args.get("panel", type=int)
+    panel = request.args.get("panel", type=database_id)
     state = request.args.get("state", "")
     return {
         "panel_id": panel if panel in panel_ids else None,

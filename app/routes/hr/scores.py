@@ -49,6 +49,7 @@ from app.scoring.sheets import (
     sheet_total,
     update_dimension,
 )
+from app.security.input_guard import database_id
 
 # Flask-Login loaded this very row to sign the request in, and staff rows are never deleted.
 SIGNED_IN = "the signed-in user has a row"
@@ -245,7 +246,9 @@ def _pick(exam: Exam, candidate_id: int | None, examiner_id: int | None):
 def paper_entry(exam_id: int):
     exam = g.exam
     candidate, examiner = _pick(
-        exam, request.args.get("candidate", type=int), request.args.get("examiner", type=int)
+        exam,
+        request.args.get("candidate", type=database_id),
+        request.args.get("examiner", type=database_id),
     )
     return _paper_page(exam, candidate, examiner)
 

@@ -242,6 +242,22 @@ def at_once(app, n: int, action) -> list:
     return results
 
 
+def app_with(config_class, **overrides):
+    """A second app on the same database and Redis number, with some settings changed (e.g. a
+    Redis that is down or hung); release it with `release_app` when the test is done."""
+    config = type("OverriddenConfig", (config_class,), overrides)
+    other = create_app(config)
+    other.test_client_class = IsolatedClient
+    return other
+
+
+def release_app(other) -> None:
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    close_redis(other)
+
+
 def signed_in_staff(app, username: str):
     """A new browser (test client) with `username` signed in through the login form."""
     client = app.test_client()

@@ -14,11 +14,11 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from app import create_app, db
+from app import db
 from app.models import Candidate, Role
 from app.redis_conn import close_redis, get_redis
 from app.routes.health import DATABASE_AWAY
-from tests.conftest import IsolatedClient, csrf_token_from
+from tests.conftest import app_with, csrf_token_from, release_app
 from tests.factories import gen_exam, gen_user
 
 HTMX = {"HX-Request": "true"}
@@ -66,28 +66,14 @@ def _poll(client: FlaskClient, stage: str, etag: str | None = None):
     return client.get(f"/me/state?stage={stage}", headers=headers)
 
 
-def _second_app(config_class, **overrides):
-    config = type("FaultConfig", (config_class,), overrides)
-    other = create_app(config)
-    other.test_client_class = IsolatedClient
-    return other
-
-
-def _release(other) -> None:
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    close_redis(other)
-
-
 # --- Redis away --------------------------------------------------------------------------------
 
 
 @pytest.fixture
 def no_redis(app, config_class):
-    other = _second_app(config_class, REDIS_URL=CLOSED_PORT_REDIS)
+    other = app_with(config_class, REDIS_URL=CLOSED_PORT_REDIS)
     yield other
-    _release(other)
+    release_app(other)
 
 
 def test_without_redis_pages_serve_and_healthz_says_redis_is_down(app, no_redis):
@@ -164,13 +150,13 @@ def test_a_recording_noticed_while_redis_is_away_is_kept_and_queued_when_it_retu
     from app.recordings.pulls import job_id_for, recover_recordings
 
     secret = "fault-test-secret"
-    other = _second_app(config_class, REDIS_URL=CLOSED_PORT_REDIS, JIBRI_WEBHOOK_SECRET=secret)
+    other = app_with(config_class, REDIS_URL=CLOSED_PORT_REDIS, JIBRI_WEBHOOK_SECRET=secret)
     body = _jibri_notice("session-during-outage")
     headers = {"Content-Type": "application/json", "X-Jibri-Signature": sign(body, secret)}
     try:
         refused = other.test_client().post("/hooks/jibri", data=body, headers=headers)
     finally:
-        _release(other)
+        release_app(other)
     assert refused.status_code == 503
     (recording,) = db.session.scalars(sa.select(Recording)).all()
     assert recording.status == RecordingStatus.WAITING
@@ -184,7 +170,7 @@ def test_a_recording_noticed_while_redis_is_away_is_kept_and_queued_when_it_retu
 
 def test_redis_coming_back_is_seen_without_a_restart(app, config_class):
     """The client reconnects by itself: the first request after Redis returns finds it."""
-    other = _second_app(config_class, REDIS_URL=CLOSED_PORT_REDIS)
+    other = app_with(config_class, REDIS_URL=CLOSED_PORT_REDIS)
     try:
         assert other.test_client().get("/healthz").status_code == 503
         # Redis returns (here: the same app is pointed at the live server, as a restart would).
@@ -194,7 +180,7 @@ def test_redis_coming_back_is_seen_without_a_restart(app, config_class):
         with other.app_context():
             assert get_redis().ping()
     finally:
-        _release(other)
+        release_app(other)
 
 
 # --- the database restarting -------------------------------------------------------------------
@@ -294,7 +280,7 @@ def test_database_restart_fails_requests_cleanly_and_recovers(app, config_class,
     gen_user("hr1", role=Role.HR)
     exam = gen_exam()
     (candidate,) = _candidates(exam, 1)
-    other = _second_app(config_class, SQLALCHEMY_DATABASE_URI=proxied_url)
+    other = app_with(config_class, SQLALCHEMY_DATABASE_URI=proxied_url)
     try:
         staff, browser = other.test_client(), other.test_client()
         assert _staff_login(staff, "hr1").status_code == 302
@@ -323,7 +309,7 @@ def test_database_restart_fails_requests_cleanly_and_recovers(app, config_class,
         assert other.test_client().get("/healthz").status_code == 200
         assert other.test_client().get("/readyz").status_code == 200
     finally:
-        _release(other)
+        release_app(other)
 
 
 # --- a poll storm after a network blip ---------------------------------------------------------

@@ -20,7 +20,7 @@ import redis
 import sqlalchemy as sa
 from redis.connection import parse_url
 
-from app import create_app, db
+from app import db
 from app.day.broadcasts import post_broadcast
 from app.jobs.queue import get_queue
 from app.jobs.sweep import CHAIN_KEY, ensure_scheduled, restore_chain
@@ -28,9 +28,9 @@ from app.jobs.worker import AppWorker, restore_lost_jobs, worker_connection
 from app.models import CandidateResult, HelpRequest, Recording, RecordingStatus
 from app.models.candidate import CandidateState as S
 from app.recordings.pulls import ensure_pull_enqueued, job_id_for
-from app.redis_conn import Breaker, RedisUnavailable, breaker_of, close_redis, get_redis
+from app.redis_conn import Breaker, RedisUnavailable, breaker_of, get_redis
 from app.timeutil import utcnow
-from tests.conftest import IsolatedClient, csrf_token_from
+from tests.conftest import app_with, csrf_token_from, release_app
 from tests.factories import World
 
 HTMX = {"HX-Request": "true"}
@@ -77,33 +77,19 @@ def hung_redis():
     server.stop()
 
 
-def _other_app(config_class, **overrides):
-    config = type("RedisFaultConfig", (config_class,), overrides)
-    other = create_app(config)
-    other.test_client_class = IsolatedClient
-    return other
-
-
-def _release(other) -> None:
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    close_redis(other)
-
-
 @pytest.fixture
 def hung_app(app, config_class, hung_redis):
     # The breaker stays open for the whole test (its half-open trial is tested on its own).
-    other = _other_app(config_class, REDIS_URL=hung_redis.url, REDIS_BREAKER_SECONDS=120)
+    other = app_with(config_class, REDIS_URL=hung_redis.url, REDIS_BREAKER_SECONDS=120)
     yield other
-    _release(other)
+    release_app(other)
 
 
 @pytest.fixture
 def down_app(app, config_class):
-    other = _other_app(config_class, REDIS_URL=CLOSED_PORT_REDIS)
+    other = app_with(config_class, REDIS_URL=CLOSED_PORT_REDIS)
     yield other
-    _release(other)
+    release_app(other)
 
 
 def _sign_in(client, code: str, address: str = "192.0.2.10"):
@@ -235,7 +221,7 @@ def test_health_says_redis_is_hung_and_readyz_keeps_the_node(hung_app):
 def test_after_the_breaker_interval_one_request_tries_again_and_finds_redis_back(
     app, config_class, hung_redis
 ):
-    other = _other_app(config_class, REDIS_URL=hung_redis.url, REDIS_BREAKER_SECONDS=0.3)
+    other = app_with(config_class, REDIS_URL=hung_redis.url, REDIS_BREAKER_SECONDS=0.3)
     try:
         with other.app_context():
             client = get_redis()
@@ -254,7 +240,7 @@ def test_after_the_breaker_interval_one_request_tries_again_and_finds_redis_back
             assert client.ping() is True  # the half-open trial succeeds
             assert breaker_of(client).state == "closed"
     finally:
-        _release(other)
+        release_app(other)
 
 
 # --- Redis away: the pages still follow the database -----------------------------------------

@@ -15,8 +15,9 @@ from app import db
 from app.models import Role
 from app.recordings.notice import NoticeError, parse_notice, sign
 from app.security.input_guard import MAX_DATABASE_ID, NUL_REFUSED, database_id
+from tests.conftest import app_with, release_app
 from tests.factories import PASSWORD, gen_exam, gen_user
-from tests.test_faults import TcpProxy, _release, _second_app
+from tests.test_faults import TcpProxy
 
 SECRET = "jibri-hook-secret-for-tests-0123456789"
 HUGE_IDS = (2**31, 2**63, 10**30)
@@ -239,9 +240,9 @@ def proxied_app(app, config_class, database_uri):
     url = sa.make_url(database_uri)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    other = _second_app(config_class, SQLALCHEMY_DATABASE_URI=proxied)
+    other = app_with(config_class, SQLALCHEMY_DATABASE_URI=proxied)
     yield other, proxy
-    _release(other)
+    release_app(other)
     proxy.close()
 
 

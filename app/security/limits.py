@@ -1,4 +1,4 @@
-"""Limits on guessing: invitation codes and staff passwords.
+"""Limits on guessing invitation codes (staff passwords: app/security/sign_in.py).
 
 A 6-digit code is identifier and secret at once, and one guess is tried against every live code:
 with 2,000 candidates signed up, one guess in 500 hits someone. So failures are counted per
@@ -59,7 +59,3 @@ def code_limit_per_address() -> str:
 
 def code_limit_global() -> str:
     return current_app.config["CODE_FAILURES_GLOBAL"]
-
-
-def staff_login_limit() -> str:
-    return current_app.config["STAFF_LOGIN_FAILURES_PER_ADDRESS"]

@@ -13,6 +13,20 @@ from app.journey import current_call
 from app.models.candidate import IN_INTERVIEW
 from app.models.candidate import CandidateState as S
 
+# Those who may record and mute everyone (the assistant in the rest room, the chief in the
+# interview room) share one toolbar.
+MODERATOR_TOOLBAR = [
+    "microphone",
+    "camera",
+    "fullscreen",
+    "tileview",
+    "participants-pane",
+    "settings",
+    "recording",
+    "mute-everyone",
+    "hangup",
+]
+
 # Toolbars reduced to what each role needs: a candidate cannot invite, record, kick, or share
 # the screen; staff get the moderation tools.
 TOOLBARS = {
@@ -28,28 +42,8 @@ TOOLBARS = {
         "settings",
         "hangup",
     ],
-    "assistant": [
-        "microphone",
-        "camera",
-        "fullscreen",
-        "tileview",
-        "participants-pane",
-        "settings",
-        "recording",
-        "mute-everyone",
-        "hangup",
-    ],
-    "chief": [
-        "microphone",
-        "camera",
-        "fullscreen",
-        "tileview",
-        "participants-pane",
-        "settings",
-        "recording",
-        "mute-everyone",
-        "hangup",
-    ],
+    "assistant": MODERATOR_TOOLBAR,
+    "chief": MODERATOR_TOOLBAR,
 }
 
 # Who may record (the chief starts the interview recording, assistants the rest room).

@@ -161,31 +161,25 @@ def _store(name: str, kind: str, room: str, detail: dict, *, who: str, candidate
 def _take(name: str, kind: str, room: str, detail: dict, *, who: str, candidate, **extra):
     """Store one report unless its sender is over its budget or repeats itself."""
     admission = call_reports.admit(who, room, name, kind, detail, utcnow())
-    if admission.dropped_earlier:
+
+    def audit_throttle(event: str, **fields) -> None:
         audit.record(
-            "call.events_dropped",
+            event,
             candidate=candidate,
             exam_id=None if candidate is not None else _exam_of_room(room),
             room=room,
             reporter=who,
-            dropped=admission.dropped_earlier,
             limit=call_reports.REPORTS_PER_MINUTE,
+            **fields,
             **extra,
         )
         db.session.commit()
+
+    if admission.dropped_earlier:
+        audit_throttle("call.events_dropped", dropped=admission.dropped_earlier)
     if admission.throttled:
         if admission.first_throttled:
-            audit.record(
-                "call.events_throttled",
-                candidate=candidate,
-                exam_id=None if candidate is not None else _exam_of_room(room),
-                room=room,
-                reporter=who,
-                limit=call_reports.REPORTS_PER_MINUTE,
-                window_seconds=call_reports.WINDOW_SECONDS,
-                **extra,
-            )
-            db.session.commit()
+            audit_throttle("call.events_throttled", window_seconds=call_reports.WINDOW_SECONDS)
         return "", 429
     if admission.store:
         _store(name, kind, room, detail, who=who, candidate=candidate, **extra)

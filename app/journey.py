@@ -705,6 +705,15 @@ def _random_free_lot(panel_id: int) -> int:
     return random.SystemRandom().choice(free)
 
 
+def lot_after_drawn(panel_id: int) -> int:
+    """The lot for someone who comes in after the cut-off (a late debug, a reinstatement, a move
+    from another panel): after every lot already drawn or assigned, so nobody's turn moves."""
+    highest = db.session.scalar(
+        select(func.max(Candidate.lot_number)).where(Candidate.panel_id == panel_id)
+    )
+    return (highest or 0) + 1
+
+
 # --- performing moves ---------------------------------------------------------------------------
 
 # A candidate row, once read, is still there: nothing deletes candidates (HR may only move them).

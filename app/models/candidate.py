@@ -131,6 +131,11 @@ class Candidate(Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     missed_calls: Mapped[int] = mapped_column(Integer, default=0)
+    # Admitted by the exam office after the entry cut-off (reinstated, or a disqualification
+    # undone): the cut-off no longer makes them absent.
+    reinstated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 平台故障重新面试: back at the head of the panel's queue until called again.
+    requeued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # 佐证/辅机位: the phone binds with this short code; staff see when it was last present.
     second_camera_code: Mapped[str | None] = mapped_column(String(8), unique=True)

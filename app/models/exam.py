@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Model
@@ -32,12 +32,29 @@ class Exam(Model):
     # A mock interview is usually held for a formal one; the link lets HR copy candidates over.
     formal_exam_id: Mapped[int | None] = mapped_column(ForeignKey("exam.id"))
 
+    # The schedule (SPEC "The exam's schedule"). 开考时间: the first interview may start then.
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     login_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     login_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # 入场截止: whoever is not in the waiting room by then is absent (缺考).
+    # Set when the login opening is given as "N minutes before the start": a moved start moves it.
+    login_lead_minutes: Mapped[int | None] = mapped_column(Integer)
+    # 入场截止: whoever has not come in by then (not signed in and queued for debugging) is
+    # absent (缺考).
     entry_cutoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # 确认参加 deadline: no answer by then counts as declined.
+    # Set when the cut-off is given as "start + N minutes" (面试开始3分钟后不再允许进入).
+    entry_cutoff_minutes: Mapped[int | None] = mapped_column(Integer)
+    # 进入面试等待室 activates this many minutes before the start (None: once debugged).
+    waiting_opens_minutes: Mapped[int | None] = mapped_column(Integer)
+    # 确认期: candidates may sign in to confirm or decline from then until the deadline, days
+    # before the exam-day login (SEED 000). No answer by the deadline counts as declined.
+    confirm_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirm_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 允许提前结束面试: off, 面试结束 is refused until the countdown reaches zero (SEED 004
+    # 不允许提前交卷).
+    allow_early_finish: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the exam's first interview clock started: from then the settings that interviews
+    # run by are frozen (app/setup/exams.py).
+    interviews_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     minutes_per_candidate: Mapped[int] = mapped_column(Integer, default=10)
     # 看题时间: questions shown, answer clock not yet running (0 = none).

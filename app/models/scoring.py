@@ -73,5 +73,9 @@ class CandidateResult(Model):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The candidate's online signature of the score sheet.
+    # The candidate's online signature of the score sheet: cleared when a published score is
+    # corrected, so that she confirms the score she now sees.
     seen_by_candidate_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last correction of a published score: what it was before, and when.
+    corrected_from: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -169,6 +169,14 @@ def _timer_started(ctx: Context) -> None:
     # 看题时间: the candidate may end early only once answering; the chief may end at any time.
     if ctx.actor.kind == "candidate" and in_reading_time(ctx.candidate, ctx.now):
         raise Refused("reading_time_no_finish")
+    # 不允许提前交卷 (SEED 004): only the clock ends the interview; at zero anyone may settle it.
+    deadline = ctx.candidate.deadline_at
+    if (
+        ctx.actor.kind != "system"
+        and not ctx.exam.allow_early_finish
+        and (deadline is None or ctx.now < deadline)
+    ):
+        raise Refused("early_finish_off")
 
 
 def in_reading_time(candidate: Candidate, now: datetime) -> bool:
@@ -266,12 +274,30 @@ def _draw(ctx: Context) -> None:
 
 
 def _start_timer(ctx: Context) -> None:
+    if _mark_interviews_started(ctx.exam.id, ctx.now):
+        # The first start waited for any save of the exam form under way: time by what it saved.
+        db.session.refresh(
+            ctx.exam, ["minutes_per_candidate", "reading_minutes", "interviews_started_at"]
+        )
     reading = timedelta(minutes=ctx.exam.reading_minutes)
     ctx.candidate.reading_started_at = ctx.now
     ctx.candidate.timer_started_at = ctx.now + reading
     ctx.candidate.deadline_at = (
         ctx.now + reading + timedelta(minutes=ctx.exam.minutes_per_candidate)
     )
+
+
+def _mark_interviews_started(exam_id: int, now: datetime) -> bool:
+    """From the exam's first interview clock on, the settings interviews run by are frozen
+    (app/setup/exams.py). One conditional UPDATE: two panels starting at once set it once, and
+    a later start never moves it. True for the start that set it."""
+    result = db.session.execute(
+        update(Exam)
+        .where(Exam.id == exam_id, Exam.interviews_started_at.is_(None))
+        .values(interviews_started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _finish(ctx: Context) -> None:

@@ -75,6 +75,12 @@ MESSAGES: dict[str, Wording] = {
     "timer_not_started": _same("计时尚未开始，请等待主考官宣布开始。"),
     # 看题时间: the candidate may end early only once answering; the chief may end at any time.
     "reading_time_no_finish": _same("看题时间内不能结束面试，请在作答计时开始后再操作。"),
+    # 允许提前结束面试 off (SEED 004 不允许提前交卷): the countdown ends the interview.
+    "early_finish_off": Wording(
+        "本场考试不允许提前结束面试，请在倒计时结束后由系统自动结束。",
+        "本场考试不允许提前结束面试，倒计时结束后系统自动结束。"
+        " Ending early is off for this exam: the interview ends when the countdown reaches zero.",
+    ),
     # One debug call at a time per assistant (a second ringing candidate would wait unwatched).
     "debug_call_busy": _same(
         "请先结束当前调试通话，再呼叫下一位。 End your current debug call first."

@@ -23,8 +23,8 @@ from app.setup.exams import (
     changed_settings,
     entry_closable,
     exam_snapshot,
+    frozen_changes_refused,
     has_linked_mocks,
-    scoring_changes_refused,
 )
 from app.setup.notices import notice_deletable
 from app.setup.panels import (
@@ -104,15 +104,15 @@ def test_a_formal_exam_with_linked_mocks_is_known(app):
 def test_the_scoring_rule_may_change_until_an_examiner_scores(app):
     exam = gen_exam(scoring_rule="trimmed")
     candidate = gen_candidate(exam, 1)
-    assert scoring_changes_refused(exam, settings_of(exam, scoring_rule="plain")) == []
+    assert frozen_changes_refused(exam, settings_of(exam, scoring_rule="plain")) == {}
 
     examiner = gen_user("kg1", role=Role.EXAMINER)
     db.session.add(ExaminerScore(candidate_id=candidate.id, examiner_id=examiner.id))
     db.session.commit()
-    refused = scoring_changes_refused(exam, settings_of(exam, scoring_rule="plain"))
-    assert refused == ["scoring_rule"]
-    # Everything else may still change once scoring began.
-    assert scoring_changes_refused(exam, settings_of(exam, name="改名", reading_minutes=5)) == []
+    refused = frozen_changes_refused(exam, settings_of(exam, scoring_rule="plain"))
+    assert list(refused) == ["scoring_rule"] and "计分规则不能再改" in refused["scoring_rule"]
+    # Everything else may still change once scoring began (until the interviews start).
+    assert frozen_changes_refused(exam, settings_of(exam, name="改名", reading_minutes=5)) == {}
 
 
 def test_the_exam_snapshot_lists_what_changed(app):

@@ -11,17 +11,17 @@ from app.models import Candidate, Exam, ExamKind
 from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import NO_CHOICE, ExamForm
 from app.routes.hr.lookups import panels_with_staff
-from app.scoring.sheets import is_frozen
 from app.setup.codes import conflicting_codes, lock_code_allocation
 from app.setup.exams import (
     EXAM_FIELDS,
-    SCORING_FIXED,
     apply_exam_settings,
     changed_settings,
     entry_closable,
     exam_snapshot,
+    frozen_changes_refused,
+    frozen_fields,
     has_linked_mocks,
-    scoring_changes_refused,
+    keep_frozen,
 )
 from app.timeutil import format_beijing, utcnow
 
@@ -74,19 +74,21 @@ def edit_exam(exam_id: int):
             form.kind.errors.append(
                 "已有模拟面试关联本考试，不能改为模拟。 Mock exams link to this one: it stays formal."
             )
-            return render_template("hr/exam_form.html", form=form, exam=exam), 400
-        fixed = scoring_changes_refused(exam, _settings(form))
+            return _exam_form_page(form, exam), 400
+        # Read the exam again under a row lock: a chief starting the first interview now waits
+        # for this save (start_timer updates the row), or this save sees the freeze.
+        db.session.refresh(exam, with_for_update=True)
+        fixed = frozen_changes_refused(exam, _settings(form))
         if fixed:
-            for name in fixed:
-                getattr(form, name).errors.append(SCORING_FIXED)
-            return render_template(
-                "hr/exam_form.html", form=form, exam=exam, scoring_fixed=True
-            ), 400
+            # The whole save is refused: half a save would leave HR unsure what was kept.
+            for name, reason in fixed.items():
+                getattr(form, name).errors.append(reason)
+            return _exam_form_page(form, exam, nothing_saved=True), 400
         before = exam_snapshot(exam)
         # Serialise with code allocation: an import into an overlapping exam must not hand out a
         # code between our check and our commit.
         lock_code_allocation()
-        apply_exam_settings(exam, _settings(form))
+        apply_exam_settings(exam, keep_frozen(exam, _settings(form)))
         clashes = conflicting_codes(exam)
         if clashes:
             db.session.rollback()
@@ -95,7 +97,7 @@ def edit_exam(exam_id: int):
                 f"请选择不与其他考试重叠的时间。 The new window overlaps another exam that uses"
                 f" {len(clashes)} of the same codes: nothing was saved."
             )
-            return render_template("hr/exam_form.html", form=form, exam=exam), 400
+            return _exam_form_page(form, exam), 400
         after = exam_snapshot(exam)
         changed = changed_settings(before, after)
         if changed:
@@ -109,9 +111,21 @@ def edit_exam(exam_id: int):
         flash("已保存。 Saved.", "success")
         return redirect(url_for("hr.exam_detail", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
+    return _exam_form_page(form, exam), status
+
+
+def _exam_form_page(form: ExamForm, exam: Exam, nothing_saved: bool = False) -> str:
+    """The edit form; the settings that may no longer change are shown read-only, with why."""
+    frozen = frozen_fields(exam)
     return render_template(
-        "hr/exam_form.html", form=form, exam=exam, scoring_fixed=is_frozen(exam.id)
-    ), status
+        "hr/exam_form.html",
+        form=form,
+        exam=exam,
+        frozen_fields=frozen,
+        interviews_started=exam.interviews_started_at is not None,
+        scoring_fixed=bool(frozen),
+        nothing_saved=nothing_saved,
+    )
 
 
 @bp.get("/exams/<int:exam_id>")

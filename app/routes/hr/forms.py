@@ -151,6 +151,8 @@ class ExamForm(FlaskForm):
     requires_second_camera = BooleanField("需要辅机位 Second camera required")
     requires_id_photo = BooleanField("需要上传身份证照片 ID photo required")
     requires_mock = BooleanField("须参加模拟面试 Mock interview required (formal exams)")
+    # Off: 本次考试不允许迟到和提前交卷 (SEED 004), the countdown alone ends the interview.
+    allow_early_finish = BooleanField("允许提前结束面试 Candidates may end early", default=True)
     submit = SubmitField("保存 Save")
 
     def validate(self, extra_validators=None) -> bool:

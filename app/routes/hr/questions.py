@@ -8,7 +8,7 @@ from app.models import Exam, QuestionSet
 from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import QuestionSetForm, plain_text
 from app.routes.hr.lookups import child_or_404, panel_list
-from app.setup.questions import question_snapshot, questions_shown
+from app.setup.questions import question_sets_frozen, question_snapshot, questions_shown
 
 
 @bp.get("/exams/<int:exam_id>/questions")
@@ -16,7 +16,11 @@ def questions(exam_id: int):
     exam = g.exam
     panel_names = {panel.id: panel.name for panel in panel_list(exam)}
     return render_template(
-        "hr/questions.html", exam=exam, question_sets=exam.question_sets, panel_names=panel_names
+        "hr/questions.html",
+        exam=exam,
+        question_sets=exam.question_sets,
+        panel_names=panel_names,
+        frozen=question_sets_frozen(exam),
     )
 
 
@@ -41,6 +45,9 @@ def _apply_question_form(form: QuestionSetForm, question_set: QuestionSet) -> No
 def new_question_set(exam_id: int):
     exam = g.exam
     form = _question_form(exam, None)
+    frozen = _frozen_under_lock(exam) if form.is_submitted() else question_sets_frozen(exam)
+    if frozen:
+        return _frozen_form(form, exam, None, frozen)
     if form.validate_on_submit():
         question_set = QuestionSet(exam_id=exam.id)
         _apply_question_form(form, question_set)
@@ -64,6 +71,9 @@ def edit_question_set(exam_id: int, question_set_id: int):
     exam = g.exam
     question_set = child_or_404(QuestionSet, question_set_id)
     form = _question_form(exam, question_set)
+    frozen = _frozen_under_lock(exam) if form.is_submitted() else question_sets_frozen(exam)
+    if frozen:
+        return _frozen_form(form, exam, question_set, frozen)
     if form.validate_on_submit():
         before = question_snapshot(question_set)
         _apply_question_form(form, question_set)
@@ -88,6 +98,10 @@ def edit_question_set(exam_id: int, question_set_id: int):
 def delete_question_set(exam_id: int, question_set_id: int):
     exam = g.exam
     question_set = child_or_404(QuestionSet, question_set_id)
+    frozen = _frozen_under_lock(exam)
+    if frozen:
+        flash(frozen, "error")
+        return redirect(url_for("hr.questions", exam_id=exam.id))
     if questions_shown(question_set):
         flash(
             "已有考生开始作答此题本，不能删除。 Candidates have been shown these questions: "
@@ -105,3 +119,20 @@ def delete_question_set(exam_id: int, question_set_id: int):
     db.session.commit()
     flash("已删除。 Deleted.", "success")
     return redirect(url_for("hr.questions", exam_id=exam.id))
+
+
+def _frozen_under_lock(exam: Exam) -> str | None:
+    """question_sets_frozen, read under the exam's row lock: the chief's first start_timer
+    updates that row, so a save under way finishes first or sees the interviews started."""
+    db.session.refresh(exam, with_for_update=True)
+    return question_sets_frozen(exam)
+
+
+def _frozen_form(form: QuestionSetForm, exam: Exam, question_set: QuestionSet | None, why: str):
+    """The form shown read-only with why; a POST is refused with 400 and nothing saved."""
+    db.session.rollback()
+    status = 400 if form.is_submitted() else 200
+    page = render_template(
+        "hr/question_form.html", form=form, exam=exam, question_set=question_set, frozen=why
+    )
+    return page, status

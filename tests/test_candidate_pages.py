@@ -459,7 +459,7 @@ def test_published_score_is_shown_and_its_confirmation_audited(world, me):
     assert fresh(c) and db.session.get(CandidateResult, result.id).seen_by_candidate_at is not None
 
 
-def test_released_page_keeps_looking_for_a_held_score_then_stops_polling(world, me):
+def test_released_page_keeps_looking_for_a_held_score_then_for_corrections(world, me):
     c = world.candidates[0]
     after = to_interviewing(world, c)
     perform(c.id, "start_timer", Actor.staff(world.chief), after)
@@ -475,7 +475,8 @@ def test_released_page_keeps_looking_for_a_held_score_then_stops_polling(world, 
     )
     db.session.commit()
     html = me.html()
-    assert "80.00" in html and "hx-get" not in html
+    # Published: still looking, more slowly, for a correction (issue 15).
+    assert "80.00" in html and "every 30s" in html
 
 
 def test_score_of_another_candidate_is_not_reachable(world, me):

@@ -72,8 +72,9 @@ def test_export_ranks_per_position_and_marks_absent(app):
     assert list(values[0]) == header
     xlsx_by_name = {r[0]: r for r in values[1:]}
     assert xlsx_by_name["李婷"][1] == "110105199001010011"  # text, all 18 characters
-    assert xlsx_by_name["李婷"][-1] == 1 and xlsx_by_name["王晓明"][-1] == 2
-    assert D(xlsx_by_name["王晓明"][-3]) == D("85.00")
+    rank, final = header.index("岗位排名 rank"), header.index("最终成绩 final")
+    assert xlsx_by_name["李婷"][rank] == 1 and xlsx_by_name["王晓明"][rank] == 2
+    assert D(xlsx_by_name["王晓明"][final]) == D("85.00")
 
 
 def test_ties_share_a_rank_or_follow_the_first_dimension(app):
@@ -85,12 +86,13 @@ def test_ties_share_a_rank_or_follow_the_first_dimension(app):
         submit(b, examiner, p.form(15, 20, 15, 15, 10, 10))
     confirm(p.candidate, p.chief)
     confirm(b, p.chief)
-    _, rows = results_table(p.exam)
-    assert [r[-1] for r in rows] == [1, 1]
+    header, rows = results_table(p.exam)
+    rank = header.index("岗位排名 rank")
+    assert [r[rank] for r in rows] == [1, 1]
     p.exam.tie_rule = "first_dimension"
     db.session.commit()
     _, rows = results_table(p.exam)
-    assert {r[0]: r[-1] for r in rows} == {"王晓明": 1, "李婷": 2}
+    assert {r[0]: r[rank] for r in rows} == {"王晓明": 1, "李婷": 2}
 
 
 def test_cli_exports_csv_to_stdout_and_xlsx_to_a_file(app, runner, tmp_path):

@@ -25,6 +25,10 @@ from app.models import (
 )
 from app.models.candidate import OUT, STATE_LABELS, CandidateState
 from app.scoring.rules import rank, sheet_total
+from app.timeutil import format_beijing
+
+CANDIDATE_CONFIRMED = "考生确认 candidate confirmed"
+CONFIRMED_AT = "确认时间 confirmed at (北京时间)"
 
 # What the results show for the OUT states instead of a score, by the row's state string.
 MARKED: dict[str, str] = {
@@ -113,6 +117,7 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
         ]
         + [f"考官{i + 1}总分 examiner {i + 1}" for i in range(width)]
         + ["最终成绩 final", "已公布 published", "岗位排名 rank"]
+        + [CANDIDATE_CONFIRMED, CONFIRMED_AT]
     )
     rows = []
     for c in candidates:
@@ -141,9 +146,21 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
                 result.final_score if result and c.state not in OUT else None,
                 "是" if result and result.published_at else "否",
                 ranks.get(c.id),
+                *_confirmation(result),
             ]
         )
     return header, rows
+
+
+def _confirmation(result: CandidateResult | None) -> tuple[str, str | None]:
+    """考生确认 and its time: only a published score can be confirmed; a corrected one asks
+    again (app/scoring/service.py), so "否" until she confirms the score she now sees."""
+    if result is None or result.published_at is None:
+        return "", None
+    seen = result.seen_by_candidate_at
+    if seen is None:
+        return "否", None
+    return "是", format_beijing(seen, "%Y-%m-%d %H:%M")
 
 
 def results_table(exam: Exam) -> tuple[list[str], list[list]]:

@@ -36,6 +36,7 @@ class ResultRow:
     marked: str | None = None
     confirmed: bool = False
     published: bool = False
+    corrected_from: str | None = None  # the published score before its last correction
 
 
 @dataclass
@@ -115,6 +116,11 @@ def results_page(exam: Exam) -> ResultsPage:
                 marked=MARKED.get(candidate.state),
                 confirmed=result is not None,
                 published=bool(result and result.published_at),
+                corrected_from=(
+                    f"{result.corrected_from:.{exam.score_decimals}f}"
+                    if result is not None and result.corrected_from is not None
+                    else None
+                ),
             )
         )
     return ResultsPage(

@@ -248,7 +248,8 @@ def change_submitted(
             after=str(result.final_score),
             reason=reason,
         )
-        bump_candidate(candidate.id)
+        if result.published_at is not None and result.final_score != old_final:
+            _correct_published(result, old_final, candidate, by, reason)
     audit.record(
         "score.changed",
         candidate=candidate,
@@ -260,7 +261,52 @@ def change_submitted(
         paper=entered_from_paper,
     )
     _commit()
+    if result is not None:
+        # After the commit: a poll between the bump and the commit would keep the old page
+        # under the new ETag.
+        bump_candidate(candidate.id)
     return sheet
+
+
+def _correct_published(
+    result: CandidateResult, old_final: Decimal, candidate: Candidate, by: User, reason: str
+) -> None:
+    """A published score changed: her confirmation was of the old one, so it no longer counts
+    (she is asked to confirm the new score); what it was stays on the result and in the audit."""
+    now = utcnow()
+    seen = result.seen_by_candidate_at
+    result.corrected_from = old_final
+    result.corrected_at = now
+    result.seen_by_candidate_at = None
+    audit.record(
+        "score.corrected",
+        candidate=candidate,
+        actor=by,
+        before=str(old_final),
+        after=str(result.final_score),
+        reason=reason,
+        confirmation_cleared=seen.isoformat() if seen else None,
+    )
+
+
+def published_final(candidate_id: int) -> Decimal | None:
+    """The candidate's final score as published, None while unconfirmed or held."""
+    return db.session.scalar(
+        select(CandidateResult.final_score).where(
+            CandidateResult.candidate_id == candidate_id,
+            CandidateResult.published_at.is_not(None),
+        )
+    )
+
+
+def correction_notice(exam: Exam, before: Decimal, after: Decimal) -> str:
+    """What the person who changed a published score is told."""
+    places = exam.score_decimals
+    x, y = f"{before:.{places}f}", f"{after:.{places}f}"
+    return (
+        f"已公布成绩由 {x} 改为 {y}，考生页面已更新"
+        f" The published score changed from {x} to {y}; the candidate's page shows it."
+    )
 
 
 def recuse(candidate: Candidate, examiner: User, reason: str) -> Recusal:

@@ -130,6 +130,7 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         "help_requests": _help_requests(candidate),
         "score": None,
         "score_seen_at": None,
+        "score_corrected_from": None,
         "poll_every": "2s",
         "timing": None,
         "questions": [],
@@ -169,6 +170,15 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         if result is not None:
             ctx["score"] = format_score(result.final_score, exam.score_decimals)
             ctx["score_seen_at"] = result.seen_by_candidate_at
+            if result.corrected_from is not None:
+                ctx["score_corrected_from"] = format_score(
+                    result.corrected_from, exam.score_decimals
+                )
+            if stage == "released":
+                # A published score may still be corrected (HR's paper entry): keep looking,
+                # slowly, so that the new score and its 确认成绩 appear without a reload.
+                ctx["final"] = False
+                ctx["poll_every"] = "30s"
         elif stage == "released":
             # Released before the score was published (HR may hold publication): keep looking,
             # slowly, so that it still appears without a reload; polling stops once it has.

@@ -31,9 +31,11 @@ from app.scoring.rules import Rule
 from app.scoring.rules import sheet_total as values_total
 from app.scoring.service import (
     ScoreError,
+    correction_notice,
     dimensions_of,
     panel_examiners,
     publish_exam,
+    published_final,
     recused_ids,
     result_of,
     sheet_of,
@@ -263,6 +265,7 @@ def save_paper_entry(exam_id: int, candidate_id: int, examiner_id: int):
     reason = request.form.get("reason", "")
     hr = db.session.get(User, current_user.id)
     assert hr is not None, SIGNED_IN
+    published_before = published_final(candidate.id)
     try:
         sheet = enter_from_paper(candidate, examiner, typed, hr, reason)
     except ScoreError as error:
@@ -276,6 +279,10 @@ def save_paper_entry(exam_id: int, candidate_id: int, examiner_id: int):
         f" Saved and submitted for {examiner.display_name}.",
         "success",
     )
+    published_after = published_final(candidate.id)
+    if published_before is not None and published_after != published_before:
+        assert published_after is not None, "a published result stays published"
+        flash(correction_notice(exam, published_before, published_after), "info")
     return redirect(url_for("hr_scores.paper_entry", exam_id=exam.id, candidate=candidate.id))
 
 

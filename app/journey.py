@@ -25,15 +25,17 @@ from app import audit, db
 from app.jitsi.rooms import new_room_name
 from app.models import Call, Candidate, Exam, Notice, NoticeAck, Panel, PanelMember, PanelRole, User
 from app.models.candidate import (
+    BEFORE_DEBUG,
+    IN_DEBUG,
     IN_INTERVIEW,
-    IN_QUEUE_OR_ROOM,
     NOT_FINAL,
-    PRE_ENTRY,
     RINGING,
+    STILL_IN_AFTER_CUTOFF,
     STILL_TO_INTERVIEW,
 )
 from app.models.candidate import CandidateState as S
 from app.refusals import Refused, message_of
+from app.setup.question_sharing import panels_sharing_questions
 from app.timeutil import utcnow
 
 # A move that does not fit the candidate's state, the actor or the clock raises Refused(code);
@@ -115,12 +117,32 @@ def _nothing_missing_before_debug(ctx: Context) -> None:
         raise Refused(missing[0].code)
 
 
-def _before_cutoff(ctx: Context) -> None:
-    cutoff = ctx.exam.entry_cutoff_at
-    if cutoff is not None and ctx.now >= cutoff:
-        raise Refused("entry_closed")
+def _second_camera_on(ctx: Context) -> None:
+    # No cut-off here: whoever was debugged was in the debug queue by the cut-off and may enter
+    # after it (公平截止), with a lot after the drawn ones (`_enter_waiting`).
     if ctx.exam.requires_second_camera and not second_camera_connected(ctx.candidate, ctx.now):
         raise Refused("second_camera_missing")
+
+
+def past_cutoff(exam: Exam, now: datetime) -> bool:
+    cutoff = exam.entry_cutoff_at
+    return cutoff is not None and now >= cutoff
+
+
+def _after_cutoff(ctx: Context) -> None:
+    # Before the cut-off a quiet candidate in the debug queue may still come back and enter.
+    if not past_cutoff(ctx.exam, ctx.now):
+        raise Refused("debug_absent_before_cutoff")
+
+
+def _after_cutoff_with_reason(ctx: Context) -> None:
+    _after_cutoff(ctx)
+    _reason_given(ctx)
+
+
+def _not_reinstated(ctx: Context) -> None:
+    if ctx.candidate.reinstated_at is not None:
+        raise Refused("reinstated")
 
 
 def _call_not_lapsed(ctx: Context) -> None:
@@ -266,6 +288,32 @@ def _debugged(ctx: Context) -> None:
 
 def _enter_waiting(ctx: Context) -> None:
     ctx.candidate.waiting_since = ctx.now
+    if past_cutoff(ctx.exam, ctx.now):
+        # Late (debugged after the cut-off): the lot order is already final, so a lot after
+        # everyone's, once those waiting without one at the cut-off have theirs (the panel row
+        # is locked: `touches_queue`).
+        _assign_lots_in_panel(ctx.panel_id)
+        ctx.candidate.lot_number = lot_after_drawn(ctx.panel_id)
+        ctx.candidate.lot_assigned = True
+        audit.record(
+            "journey.lot_assigned", candidate=ctx.candidate, lot=ctx.candidate.lot_number, late=True
+        )
+
+
+def _assign_lots_in_panel(panel_id: int) -> None:
+    """Inside the caller's transaction: a random lot for whoever waits without one."""
+    waiting = db.session.scalars(
+        select(Candidate).where(
+            Candidate.panel_id == panel_id,
+            Candidate.state == S.WAITING,
+            Candidate.lot_number.is_(None),
+        )
+    ).all()
+    for candidate in waiting:
+        candidate.lot_number = _random_free_lot(panel_id)
+        candidate.lot_assigned = True
+        db.session.flush()
+        audit.record("journey.lot_assigned", candidate=candidate, lot=candidate.lot_number)
 
 
 def _draw(ctx: Context) -> None:
@@ -322,18 +370,61 @@ def _called_and_missed(ctx: Context) -> None:
         raise Refused("no_missed_call")
 
 
-def release_refused(panel_id: int, exam: Exam, now: datetime) -> Refused | None:
-    """Why nobody of this panel may leave the rest room yet, if so. The rest room exists so that
-    no one tells the questions to those still waiting (SPEC). Past the cut-off, whoever is not
-    in yet is absent (settled lazily), not still to come."""
-    cutoff = exam.entry_cutoff_at
-    states = STILL_TO_INTERVIEW if cutoff is None or now < cutoff else IN_QUEUE_OR_ROOM
-    left = db.session.scalar(
-        select(func.count(Candidate.id)).where(
-            Candidate.panel_id == panel_id, Candidate.state.in_(states)
-        )
+@dataclass(frozen=True)
+class ReleaseHold:
+    """Who keeps a rest room closed: the panel (this one first) and how many it has still to
+    interview."""
+
+    panel_id: int
+    panel_name: str
+    left: int
+    own: bool  # the rest room's own panel
+
+    @property
+    def refusal(self) -> Refused:
+        if self.own:
+            return Refused("panel_not_done", left=self.left)
+        return Refused("sharing_panel_not_done", panel=self.panel_name, left=self.left)
+
+
+def still_to_interview_clause(exam: Exam, now: datetime) -> ColumnElement[bool]:
+    """Who is still to be interviewed. Before the cut-off anyone not yet done may still come;
+    past it, whoever was not in the debug queue is absent (settled lazily), unless the exam
+    office reinstated them."""
+    if not past_cutoff(exam, now):
+        return Candidate.state.in_(STILL_TO_INTERVIEW)
+    return or_(
+        Candidate.state.in_(STILL_IN_AFTER_CUTOFF),
+        and_(Candidate.state.in_(BEFORE_DEBUG), Candidate.reinstated_at.is_not(None)),
     )
-    return Refused("panel_not_done", left=left) if left else None
+
+
+def release_hold(panel_id: int, exam: Exam, now: datetime) -> ReleaseHold | None:
+    """What keeps this panel's rest room closed, if anything. The rest room exists so that no one
+    tells the questions to those still waiting (SPEC): of this panel, and of every panel that
+    hears a question set this one uses (an exam-wide 题本). A constant number of queries (the
+    assistant's board asks on every poll)."""
+    panels = panels_sharing_questions(panel_id)
+    ids = [p.id for p in panels] or [panel_id]
+    counts = dict(
+        db.session.execute(
+            select(Candidate.panel_id, func.count(Candidate.id))
+            .where(Candidate.panel_id.in_(ids), still_to_interview_clause(exam, now))
+            .group_by(Candidate.panel_id)
+        ).all()
+    )
+    if counts.get(panel_id):
+        return ReleaseHold(panel_id, "", counts[panel_id], own=True)
+    for panel in panels:
+        if counts.get(panel.id):
+            return ReleaseHold(panel.id, panel.name, counts[panel.id], own=False)
+    return None
+
+
+def release_refused(panel_id: int, exam: Exam, now: datetime) -> Refused | None:
+    """Why nobody of this panel may leave the rest room yet, if so (`release_hold`)."""
+    hold = release_hold(panel_id, exam, now)
+    return hold.refusal if hold is not None else None
 
 
 def release_refusal(panel_id: int, exam: Exam, now: datetime) -> str | None:
@@ -436,7 +527,7 @@ MOVES: dict[str, Move] = {
             frozenset({S.DEBUGGED}),
             S.WAITING,
             frozenset({CANDIDATE}),
-            guard=_before_cutoff,
+            guard=_second_camera_on,
             effect=_enter_waiting,
             touches_queue=True,
         ),
@@ -511,7 +602,19 @@ MOVES: dict[str, Move] = {
             guard=_nobody_still_to_interview,
             effect=_release,
         ),
-        Move("mark_absent", PRE_ENTRY, S.ABSENT, frozenset({SYSTEM})),
+        # The cut-off (due_move): only those not yet in the debug queue, and not reinstated.
+        Move("mark_absent", BEFORE_DEBUG, S.ABSENT, frozenset({SYSTEM}), guard=_not_reinstated),
+        # After the cut-off, someone who went quiet in the debug queue (or debugged and never
+        # came in) would hold every sharing rest room: the panel's assistant or HR, with a reason.
+        # Not someone in the call: the assistant ends the call first.
+        Move(
+            "mark_absent_in_debug",
+            IN_DEBUG - {S.DEBUGGING},
+            S.ABSENT,
+            frozenset({ASSISTANT, HR}),
+            guard=_after_cutoff_with_reason,
+            effect=_close_call("cancelled"),
+        ),
         Move(
             "mark_no_show",
             frozenset({S.WAITING}),
@@ -544,6 +647,12 @@ REFUSAL_CODE_BY_STATE: dict[str, str] = {
 REFUSAL_BY_STATE = {state: message_of(code) for state, code in REFUSAL_CODE_BY_STATE.items()}
 # Absent after entering the waiting room: called, did not come (中途退出视为放弃考试资格).
 NO_SHOW_MESSAGE = "主考官呼叫后您未进入面试间，已按缺考处理，视为放弃本次面试。"
+# Absent from the debug queue after the cut-off (mark_absent_in_debug): in by the cut-off, then
+# gone without finishing.
+LEFT_DEBUG_MESSAGE = (
+    "入场截止后您未完成设备调试并进入面试等待室（面试助理多次呼叫未应答），已按缺考处理。"
+    "如有疑问请联系考务工作人员。"
+)
 
 
 # --- queries used by guards and pages -----------------------------------------------------------
@@ -864,6 +973,8 @@ class CandidateClock(Protocol):
     def state(self) -> str: ...
     @property
     def deadline_at(self) -> datetime | None: ...
+    @property
+    def reinstated_at(self) -> datetime | None: ...
 
 
 def due_move(candidate: CandidateClock, exam: ExamDeadlines, now: datetime) -> str | None:
@@ -880,7 +991,12 @@ def due_move(candidate: CandidateClock, exam: ExamDeadlines, now: datetime) -> s
             return "lapse_debug_call" if state == S.DEBUG_CALLED else "lapse_interview_call"
     if state == S.INVITED and exam.confirm_deadline_at and now >= exam.confirm_deadline_at:
         return "expire_confirmation"
-    if state in PRE_ENTRY and exam.entry_cutoff_at and now >= exam.entry_cutoff_at:
+    if (
+        state in BEFORE_DEBUG
+        and candidate.reinstated_at is None
+        and exam.entry_cutoff_at
+        and now >= exam.entry_cutoff_at
+    ):
         return "mark_absent"
     if state == S.INTERVIEWING and candidate.deadline_at and now >= candidate.deadline_at:
         return "finish"
@@ -904,7 +1020,11 @@ def due_clause(now: datetime):
     return or_(
         and_(Candidate.state.in_(RINGING), ~answerable),
         and_(Candidate.state == S.INVITED, Exam.confirm_deadline_at <= now),
-        and_(Candidate.state.in_(PRE_ENTRY), Exam.entry_cutoff_at <= now),
+        and_(
+            Candidate.state.in_(BEFORE_DEBUG),
+            Candidate.reinstated_at.is_(None),
+            Exam.entry_cutoff_at <= now,
+        ),
         and_(Candidate.state == S.INTERVIEWING, Candidate.deadline_at <= now),
     )
 

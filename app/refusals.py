@@ -37,7 +37,7 @@ MESSAGES: dict[str, Wording] = {
     "no_candidate": _same("考生不存在。 No such candidate."),
     "changed_meanwhile": _same("操作未生效：该考生的状态刚被其他人更改，请刷新后重试。"),
     "declined": _final_state("您已放弃参加本场面试。"),
-    "absent": _final_state("您未在入场截止前进入面试等待室，已按缺考处理。"),
+    "absent": _final_state("您未在入场截止前进入设备调试，已按缺考处理。"),
     "disqualified": _final_state("您的面试资格已被取消，如有疑问请联系考务工作人员。"),
     "already_released": _final_state("您已离场，本场面试已全部结束。"),
     "wrong_state": _same("当前状态（{label}）不能进行此操作，请刷新页面。"),
@@ -49,7 +49,11 @@ MESSAGES: dict[str, Wording] = {
         "本场正式面试要求先参加模拟面试；系统中没有您完成模拟面试设备调试的记录，"
         "按规定不能参加正式面试。如有疑问请点击求助联系工作人员。"
     ),
-    "entry_closed": _same("入场时间已截止。"),
+    "reinstated": _same("该考生已由考务恢复资格，入场截止不再记为缺考。"),
+    "debug_absent_before_cutoff": _same(
+        "入场截止后才能将调试队列中的考生记为缺考（截止前考生仍可随时进入）。 "
+        "Only after the entry cut-off can a candidate in the debug queue be marked absent."
+    ),
     "second_camera_missing": _same(
         "本场面试要求开启佐证（辅机位）摄像头：请先用手机扫码连接辅机位。"
     ),
@@ -93,6 +97,11 @@ MESSAGES: dict[str, Wording] = {
     "panel_not_done": _same(
         "本考场仍有 {left} 名考生未完成面试，休息室暂不能放行（防止泄题）。 "
         "{left} candidates of this panel are still to be interviewed: nobody leaves before them."
+    ),
+    "sharing_panel_not_done": _same(
+        "{panel}仍有 {left} 位考生待面试（与本考场同一题本），暂不能离开休息室。 "
+        "{panel} still has {left} candidates to interview with the same question set: "
+        "nobody leaves before them."
     ),
     # --- scores (app/scoring/service.py, paper_entry.py) ---
     "invalid_scores": _same("{problems}"),

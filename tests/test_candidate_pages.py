@@ -129,7 +129,7 @@ def test_final_stages_render_without_polling(world, me, move, heading):
     assert fresh(c).state in (S.DECLINED, S.ABSENT)
 
 
-def test_code_page_for_a_debugged_candidate_then_entry_after_cutoff_is_refused(world, me):
+def test_code_page_for_a_debugged_candidate_after_the_cutoff_still_lets_her_in(world, me):
     c = world.candidates[0]
     perform(c.id, "confirm", world.as_candidate(c), world.now)
     world.read_notices(c)
@@ -139,8 +139,9 @@ def test_code_page_for_a_debugged_candidate_then_entry_after_cutoff_is_refused(w
     perform(c.id, "check_identity", Actor.staff(world.assistant), world.now)
     perform(c.id, "mark_debugged", Actor.staff(world.assistant), world.now)
     with at(world, minutes=30):
-        html = me.html()  # lazily settled at the cut-off: never entered the waiting room
-    assert "缺考" in html and fresh(c).state == S.ABSENT
+        html = me.html()  # in by the cut-off (debugged): not absent, may still enter (公平截止)
+    assert "仍可进入面试等待室" in html and "已按缺考处理" not in html
+    assert fresh(c).state == S.DEBUGGED
 
 
 # --- actions and refusals -------------------------------------------------------------------

@@ -27,7 +27,7 @@ def test_closing_entry_marks_latecomers_absent_and_draws_for_the_rest(hr):
     page = hr.get(f"/hr/exams/{exam.id}").get_data(as_text=True)
     assert "立即截止入场" in page
 
-    response = hr.post(f"/hr/exams/{exam.id}/close-entry")
+    response = hr.post(f"/hr/exams/{exam.id}/close-entry", data={"confirm": "yes"})
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Exam, exam.id).entry_cutoff_at <= utcnow()
@@ -42,8 +42,10 @@ def test_closing_entry_marks_latecomers_absent_and_draws_for_the_rest(hr):
 
 def test_closing_twice_or_before_the_login_opens_is_refused_and_changes_nothing(hr):
     exam, _, _ = _exam_with_two_candidates()
-    hr.post(f"/hr/exams/{exam.id}/close-entry")
-    again = hr.post(f"/hr/exams/{exam.id}/close-entry", follow_redirects=True)
+    hr.post(f"/hr/exams/{exam.id}/close-entry", data={"confirm": "yes"})
+    again = hr.post(
+        f"/hr/exams/{exam.id}/close-entry", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert "入场已截止，无需重复操作" in again.get_data(as_text=True)
     assert (
         db.session.scalar(
@@ -58,7 +60,9 @@ def test_closing_twice_or_before_the_login_opens_is_refused_and_changes_nothing(
         login_closes_at=utcnow() + timedelta(days=2),
         entry_cutoff_at=utcnow() + timedelta(days=1, hours=1),
     )
-    refused = hr.post(f"/hr/exams/{future.id}/close-entry", follow_redirects=True)
+    refused = hr.post(
+        f"/hr/exams/{future.id}/close-entry", data={"confirm": "yes"}, follow_redirects=True
+    )
     assert "登录尚未开始" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Exam, future.id).entry_cutoff_at > utcnow()

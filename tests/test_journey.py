@@ -170,8 +170,9 @@ def test_debugged_needs_an_identity_check(world):
         perform(c.id, "mark_debugged", Actor.staff(world.assistant), world.now)
 
 
-def test_entry_closes_at_the_cut_off_and_latecomers_are_absent(world):
-    c = world.candidates[0]
+def test_at_the_cut_off_the_debugged_still_enter_and_latecomers_are_absent(world):
+    c, late = world.candidates[0], world.candidates[1]
+    perform(late.id, "confirm", world.as_candidate(late), world.now)
     me, assistant = world.as_candidate(c), Actor.staff(world.assistant)
     perform(c.id, "confirm", me, world.now)
     world.read_notices(c)
@@ -180,9 +181,11 @@ def test_entry_closes_at_the_cut_off_and_latecomers_are_absent(world):
     perform(c.id, "accept_debug", me, world.now)
     perform(c.id, "check_identity", assistant, world.now)
     perform(c.id, "mark_debugged", assistant, world.now)
-    with refusal("absent"):
-        perform(c.id, "enter_waiting", me, world.now + timedelta(minutes=30))
-    assert db.session.get(Candidate, c.id).state == S.ABSENT
+    entered = perform(c.id, "enter_waiting", me, world.now + timedelta(minutes=30))
+    assert entered.state == S.WAITING and entered.lot_number == 1 and entered.lot_assigned
+    with refusal("absent"):  # not in the debug queue by the cut-off
+        perform(late.id, "enter_debug", world.as_candidate(late), world.now + timedelta(minutes=30))
+    assert db.session.get(Candidate, late.id).state == S.ABSENT
 
 
 def test_the_countdown_does_not_pause_and_ends_at_zero(world):

@@ -5,6 +5,7 @@ from app.day.poll import STAGE_OF_STATE
 from app.models.candidate import (
     BEFORE_DEBUG,
     FINAL,
+    IN_DEBUG,
     IN_INTERVIEW,
     IN_QUEUE_OR_ROOM,
     INSIDE,
@@ -15,6 +16,7 @@ from app.models.candidate import (
     PRE_ENTRY,
     RINGING,
     SCORABLE,
+    STILL_IN_AFTER_CUTOFF,
     STILL_TO_INTERVIEW,
 )
 from app.models.candidate import CandidateState as S
@@ -29,7 +31,9 @@ def test_the_way_splits_into_before_inside_and_over():
 
 def test_narrower_groups_sit_inside_the_wider_ones():
     assert BEFORE_DEBUG < MOVABLE and {S.DECLINED} == MOVABLE - BEFORE_DEBUG
-    assert BEFORE_DEBUG < PRE_ENTRY
+    assert BEFORE_DEBUG < PRE_ENTRY and PRE_ENTRY == BEFORE_DEBUG | IN_DEBUG
+    assert not BEFORE_DEBUG & IN_DEBUG and S.DEBUGGED in IN_DEBUG
+    assert STILL_IN_AFTER_CUTOFF == IN_DEBUG | IN_QUEUE_OR_ROOM < STILL_TO_INTERVIEW
     assert {S.DEBUG_CALLED, S.INTERVIEW_CALLED} == RINGING
     assert IN_INTERVIEW < IN_QUEUE_OR_ROOM < INSIDE
     assert STILL_TO_INTERVIEW == PRE_ENTRY | IN_QUEUE_OR_ROOM

@@ -31,6 +31,7 @@ ACCEPT_BY = timedelta(minutes=10)  # a ringing call's deadline
 CONFIRM_BY = timedelta(minutes=20)  # the exam's confirmation deadline
 CUT_OFF = timedelta(minutes=30)  # the exam's entry cut-off
 INTERVIEW_END = timedelta(minutes=40)  # the interview's countdown reaches zero
+REINSTATED = timedelta(minutes=35)  # the exam office admitted them after the cut-off
 
 # The calls a candidate may have, oldest first: what ringing_call() sees is the newest one that
 # is ringing or accepted. "none" and "closed" are the case the rules once disagreed on (a called
@@ -54,16 +55,16 @@ def clock_positions(start):
 
 
 def build_every_case(start) -> list[Exam]:
-    """Candidates in every state x call x interview deadline x lot, in an exam with deadlines
-    and in one without (nothing is ever due there but the calls and the interviews)."""
+    """Candidates in every state x call x interview deadline x lot x reinstated or not, in an exam
+    with deadlines and in one without (nothing is ever due there but the calls and the interviews)."""
     exams = [
         gen_exam(confirm_deadline_at=start + CONFIRM_BY, entry_cutoff_at=start + CUT_OFF),
         gen_exam(name="无截止时间", confirm_deadline_at=None, entry_cutoff_at=None),
     ]
     n = 0
     for exam in exams:
-        for state, calls, deadline, lot in product(
-            S, CALLS.values(), (None, INTERVIEW_END), (None, "lot")
+        for state, calls, deadline, lot, reinstated in product(
+            S, CALLS.values(), (None, INTERVIEW_END), (None, "lot"), (None, REINSTATED)
         ):
             n += 1
             candidate = Candidate(
@@ -76,6 +77,7 @@ def build_every_case(start) -> list[Exam]:
                 state=state,
                 lot_number=n if lot else None,
                 deadline_at=start + deadline if deadline else None,
+                reinstated_at=start + reinstated if reinstated else None,
             )
             db.session.add(candidate)
             db.session.flush()
@@ -116,7 +118,7 @@ def every_case(app):
 
 def test_the_python_rules_and_the_sql_predicates_select_the_same_candidates(every_case):
     start, exams, candidates = every_case
-    assert len(candidates) == 2 * len(S) * len(CALLS) * 2 * 2
+    assert len(candidates) == 2 * len(S) * len(CALLS) * 2 * 2 * 2
     seen_moves = set()
     for now in clock_positions(start):
         moves = {c.id: due_move(c, c.exam, now) for c in candidates}

@@ -103,6 +103,7 @@ class PollView:
     reading_started_at: datetime | None
     timer_started_at: datetime | None
     second_camera_seen_at: datetime | None
+    reinstated_at: datetime | None  # the cut-off spares the reinstated (journey.due_move)
     exam: ExamTimes
     panel: PanelQueue | None
     # The database's version of what else the page shows, read only while Redis is away

@@ -40,12 +40,14 @@ _S = CandidateState
 
 # --- state groups: each set of states defined once, named for what it means -----------------
 
-# Not in the waiting room yet: absent once the entry cut-off passes (the time rule mark_absent).
-PRE_ENTRY = frozenset(
-    {_S.INVITED, _S.CONFIRMED, _S.DEBUG_WAITING, _S.DEBUG_CALLED, _S.DEBUGGING, _S.DEBUGGED}
-)
-# Confirmed or not yet, before the debug room: may still decline or change the ID photo.
+# Confirmed or not yet, before the debug room: may still decline or change the ID photo. Absent
+# once the entry cut-off passes (the time rule mark_absent), unless the exam office reinstated them.
 BEFORE_DEBUG = frozenset({_S.INVITED, _S.CONFIRMED})
+# Signed in to the debug queue, in a debug call or debugged: in by the cut-off, so the cut-off
+# does not make them absent (公平截止): they finish debugging and enter the waiting room late.
+IN_DEBUG = frozenset({_S.DEBUG_WAITING, _S.DEBUG_CALLED, _S.DEBUGGING, _S.DEBUGGED})
+# Not in the waiting room yet.
+PRE_ENTRY = BEFORE_DEBUG | IN_DEBUG
 # HR may still move them to another panel: before the day's rooms know them. Once they wait for
 # a debug call (or later) an assistant, a lot number or a panel queue counts on where they are.
 MOVABLE = BEFORE_DEBUG | {_S.DECLINED}
@@ -53,8 +55,11 @@ MOVABLE = BEFORE_DEBUG | {_S.DECLINED}
 RINGING = frozenset({_S.DEBUG_CALLED, _S.INTERVIEW_CALLED})
 # The panel's one slot: called into the interview room, or in it.
 IN_INTERVIEW = frozenset({_S.INTERVIEW_CALLED, _S.INTERVIEWING})
-# In the waiting room's queue or with the panel: what the rest room waits for after the cut-off.
+# In the waiting room's queue or with the panel.
 IN_QUEUE_OR_ROOM = IN_INTERVIEW | {_S.WAITING}
+# Still to be interviewed after the cut-off: what the rest room waits for then (besides those
+# before debug whom the exam office reinstated, a column, not a state: journey.release_hold).
+STILL_IN_AFTER_CUTOFF = IN_DEBUG | IN_QUEUE_OR_ROOM
 # Still to be interviewed before the cut-off: may yet enter, so the rest room waits for them too.
 STILL_TO_INTERVIEW = PRE_ENTRY | IN_QUEUE_OR_ROOM
 # Inside the exam (entered the waiting room, not released): may come back after the login

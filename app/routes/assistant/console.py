@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,7 +20,15 @@ from app.day.consoles import (
     settle_due,
     staff_user,
 )
-from app.journey import Actor, Refused, perform, second_camera_connected
+from app.journey import (
+    Actor,
+    Refused,
+    ReleaseHold,
+    past_cutoff,
+    perform,
+    release_hold,
+    second_camera_connected,
+)
 from app.models import AuditEvent, Call, Candidate, Panel, User
 from app.models.candidate import CandidateState as S
 from app.routes.assistant.blueprints import bp
@@ -38,6 +46,9 @@ from app.routes.assistant.violations import violation_context
 from app.timeutil import utcnow
 
 DEBUG_STATES = (S.DEBUGGING, S.DEBUG_CALLED, S.DEBUG_WAITING)
+# After the cut-off the debugged who never came in are listed too: they hold the rest rooms
+# until they enter or are marked absent.
+DEBUG_STATES_AFTER_CUTOFF = (*DEBUG_STATES, S.DEBUGGED)
 # The moves an assistant makes from this console, with what the console says when done.
 MOVES = {
     "call_debug": "已呼叫，等待考生接受。 Called.",
@@ -82,7 +93,18 @@ def panel(panel_id: int):
 # --- the board: debug queue, counts, rest room -------------------------------------------------
 
 
+def board_etag(panel: Panel, now) -> tuple[str, ReleaseHold | None]:
+    """The panel's version plus who holds its rest room (another panel's candidates change it
+    too) and whether the cut-off has passed; the hold, to show it without asking twice."""
+    hold = release_hold(panel.id, panel.exam, now)
+    held = f"h{hold.panel_id}.{hold.left}" if hold is not None else "h0"
+    after = "c" if past_cutoff(panel.exam, now) else "o"
+    return f"{panel_version(panel, now)}-{held}-{after}", hold
+
+
 def _board(panel: Panel, now) -> dict:
+    etag, hold = board_etag(panel, now)
+    after_cutoff = past_cutoff(panel.exam, now)
     candidates = list(
         db.session.scalars(
             select(Candidate)
@@ -90,7 +112,8 @@ def _board(panel: Panel, now) -> dict:
             .order_by(Candidate.state_changed_at, Candidate.id)
         )
     )
-    order: dict[str, int] = {state: i for i, state in enumerate(DEBUG_STATES)}
+    states = DEBUG_STATES_AFTER_CUTOFF if after_cutoff else DEBUG_STATES
+    order: dict[str, int] = {state: i for i, state in enumerate(states)}
     debug = sorted((c for c in candidates if c.state in order), key=lambda c: order[c.state])
     live_calls: dict[int, Call] = {}
     if debug:
@@ -107,8 +130,11 @@ def _board(panel: Panel, now) -> dict:
     waiting = [c for c in debug if c.state == S.DEBUG_WAITING]
     return {
         "panel": panel,
-        "etag": panel_version(panel, now),
+        "etag": etag,
         "now": now,
+        "after_cutoff": after_cutoff,
+        # Who keeps the rest room closed (this panel, or one sharing its 题本), said before a click.
+        "release_hold": hold.refusal.message if hold is not None else None,
         "counts": Counter(c.state for c in candidates),
         "debug": debug,
         "resting": sorted(
@@ -136,7 +162,7 @@ def board(panel_id: int):
     panel = my_panel(panel_id)
     now = utcnow()
     settle_due(now, panel_id=panel.id)
-    etag = panel_version(panel, now)
+    etag, _ = board_etag(panel, now)
     return not_modified(etag) or fragment(
         render_template("assistant/_board.html", board=_board(panel, now)), etag
     )
@@ -159,6 +185,27 @@ def move(candidate_id: int, move: str):
         message = _colleague_was_first(candidate_id, move) or refusal_for_staff(refusal, name)
         return refused(message, console_url(panel))
     return done(f"{name}：{MOVES[move]}", console_url(panel), lambda: render_board(panel))
+
+
+@bp.post("/candidates/<int:candidate_id>/mark-absent-in-debug")
+def mark_absent_in_debug(candidate_id: int):
+    """After the cut-off: someone in the debug queue who has left (never answers) is marked absent,
+    with a reason, so that the rest rooms do not wait for them forever."""
+    candidate = my_candidate(candidate_id)
+    panel = panel_of(candidate)
+    name = candidate.name
+    reason = (request.form.get("reason") or "").strip()[:200]
+    try:
+        perform(
+            candidate.id, "mark_absent_in_debug", Actor.staff(staff_user()), utcnow(), reason=reason
+        )
+    except Refused as refusal:
+        return refused(refusal_for_staff(refusal, name, "记为缺考"), console_url(panel))
+    return done(
+        f"{name}：已记为缺考（{reason}）。 Marked absent.",
+        console_url(panel),
+        lambda: render_board(panel),
+    )
 
 
 def _colleague_was_first(candidate_id: int, move: str) -> str | None:

@@ -137,6 +137,7 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         "ahead": None,
         "second_camera": None,
         "mmss": mmss,
+        "after_cutoff": journey.past_cutoff(exam, now),
         # 模拟考试没有分数 (SEED 004): a mock shows no score and no "score to come".
         "scored": exam.kind != ExamKind.MOCK,
     }
@@ -238,7 +239,20 @@ def final_message(candidate: Candidate) -> str | None:
             return DECLINED_BY_DEADLINE
     if candidate.state == S.ABSENT and candidate.waiting_since is not None:
         return journey.NO_SHOW_MESSAGE
+    if candidate.state == S.ABSENT and _audited(candidate, "journey.mark_absent_in_debug"):
+        return journey.LEFT_DEBUG_MESSAGE
     return journey.REFUSAL_BY_STATE.get(S(candidate.state))
+
+
+def _audited(candidate: Candidate, kind: str) -> bool:
+    return (
+        db.session.scalar(
+            select(AuditEvent.id)
+            .where(AuditEvent.candidate_id == candidate.id, AuditEvent.kind == kind)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def debug_prerequisites(candidate: Candidate, notices, read) -> list[journey.Missing]:

@@ -1,13 +1,14 @@
 """HR's exams: the list, creating and editing one, its detail page, closing entry early."""
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from app import audit, db
-from app.day.controls import ExamDayError, close_entry_now
+from app.day.controls import ExamDayError, close_entry_counts, close_entry_now
 from app.models import Candidate, Exam, ExamKind
+from app.refusals import message_of
 from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import NO_CHOICE, ExamForm
 from app.routes.hr.lookups import panels_with_staff
@@ -161,16 +162,33 @@ def exam_detail(exam_id: int):
     )
 
 
-@bp.post("/exams/<int:exam_id>/close-entry")
+@bp.route("/exams/<int:exam_id>/close-entry", methods=["GET", "POST"])
 def close_entry(exam_id: int):
+    """立即截止入场 asks first (one click once made eleven candidates absent): the question names
+    how many become absent and how many are still debugging; only a POST with confirm=yes acts,
+    a POST without it asks again."""
     exam = g.exam
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        return _close_entry(exam)
+    now = utcnow()
+    if not entry_closable(exam, now):
+        code = "login_not_open" if now < exam.login_opens_at else "entry_already_closed"
+        flash(message_of(code), "error")
+        return redirect(url_for("hr.exam_detail", exam_id=exam.id), 303)
+    return render_template("hr/close_entry.html", exam=exam, counts=close_entry_counts(exam.id)), (
+        400 if request.method == "POST" else 200
+    )
+
+
+def _close_entry(exam: Exam):
     try:
         changed = close_entry_now(exam.id, current_user._get_current_object())
     except ExamDayError as problem:
         flash(problem.message, "error")
     else:
         flash(
-            f"已截止入场，{changed} 位考生的状态随之更新（未入场者记为缺考，未抽签者已分配签号）。"
+            f"已截止入场，{changed} 位考生的状态随之更新（未进入调试者记为缺考，未抽签者已分配签号；"
+            f"仍在调试的考生调试完毕后进入等待室，签号排在已抽签考生之后）。"
             f" Entry closed; {changed} candidates updated.",
             "success",
         )

@@ -22,8 +22,22 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, db
+from app.day.overrides import EXTEND_MINUTES, OVERRIDE_ROLES
 from app.jitsi.rooms import new_room_name
-from app.models import Call, Candidate, Exam, Notice, NoticeAck, Panel, PanelMember, PanelRole, User
+from app.models import (
+    AuditEvent,
+    Call,
+    Candidate,
+    CandidateResult,
+    Exam,
+    ExaminerScore,
+    Notice,
+    NoticeAck,
+    Panel,
+    PanelMember,
+    PanelRole,
+    User,
+)
 from app.models.candidate import (
     BEFORE_DEBUG,
     IN_DEBUG,
@@ -35,8 +49,8 @@ from app.models.candidate import (
 )
 from app.models.candidate import CandidateState as S
 from app.refusals import Refused, message_of
-from app.setup.question_sharing import panels_sharing_questions
-from app.timeutil import utcnow
+from app.setup.question_sharing import panels_sharing_questions, questions_out
+from app.timeutil import format_beijing, utcnow
 
 # A move that does not fit the candidate's state, the actor or the clock raises Refused(code);
 # the words are in app/refusals.py. Imported from here by the routes that perform moves.
@@ -75,6 +89,9 @@ class Move:
     touches_queue: bool = False
     guard: Callable | None = None
     effect: Callable | None = None
+    # A move that brings the candidate into another panel's queue names the param that holds
+    # that panel's id: both queues are touched, lower id first (two such moves never deadlock).
+    other_queue_param: str | None = None
 
 
 @dataclass
@@ -288,13 +305,9 @@ def _debugged(ctx: Context) -> None:
 
 def _enter_waiting(ctx: Context) -> None:
     ctx.candidate.waiting_since = ctx.now
-    if past_cutoff(ctx.exam, ctx.now):
-        # Late (debugged after the cut-off): the lot order is already final, so a lot after
-        # everyone's, once those waiting without one at the cut-off have theirs (the panel row
-        # is locked: `touches_queue`).
-        _assign_lots_in_panel(ctx.panel_id)
-        ctx.candidate.lot_number = lot_after_drawn(ctx.panel_id)
-        ctx.candidate.lot_assigned = True
+    # Late (debugged after the cut-off): the lot order is already final, so a lot after everyone's.
+    _lot_after_cutoff(ctx, ctx.panel_id)
+    if "lot" in ctx.params:
         audit.record(
             "journey.lot_assigned", candidate=ctx.candidate, lot=ctx.candidate.lot_number, late=True
         )
@@ -353,6 +366,19 @@ def _finish(ctx: Context) -> None:
     # At zero the candidate is out at the deadline itself, even when settled later.
     deadline = ctx.candidate.deadline_at
     ctx.candidate.finished_at = min(ctx.now, deadline) if deadline else ctx.now
+
+
+def _accept_interview(ctx: Context) -> None:
+    _close_call("accepted")(ctx)
+    # A re-interview's place at the head of the queue is used up once she is in the room.
+    ctx.candidate.requeued_at = None
+
+
+def _lapse_interview_call(ctx: Context) -> None:
+    _close_call("lapsed")(ctx)
+    # Called first after a platform fault and did not come: she queues like anyone who missed
+    # a call, else she would hold the head of the queue for ever.
+    ctx.candidate.requeued_at = None
 
 
 def _send_back(ctx: Context) -> None:
@@ -441,6 +467,263 @@ def _nobody_still_to_interview(ctx: Context) -> None:
 
 def _release(ctx: Context) -> None:
     ctx.candidate.released_at = ctx.now
+
+
+# --- overrides (考务处置): the exam office's ways back ---------------------------------------------
+# Who may make each is one table, app/day/overrides.py. Each needs a reason (audited with the
+# params), and none brings anyone into a queue whose questions may already be out.
+
+# The earlier attempt's clock: voided by a re-interview (its full values go into the audit).
+ATTEMPT_TIMES = ("reading_started_at", "timer_started_at", "deadline_at", "finished_at")
+
+
+def _whole_number(value) -> int | None:
+    """A form's or a caller's whole number, or None (a bool, a fraction or words are not)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 9 else None
+
+
+def _set_state(ctx: Context, state: str) -> None:
+    if ctx.candidate.state != state:
+        ctx.candidate.state = state
+        ctx.candidate.state_changed_at = ctx.now
+
+
+def _close_live_calls(candidate: Candidate, now: datetime) -> None:
+    """A call left ringing or running by a move that took her out of it ends now."""
+    for call in db.session.scalars(
+        select(Call).where(Call.candidate_id == candidate.id, Call.outcome.in_(LIVE_CALL))
+    ):
+        call.outcome = "ended" if call.outcome == "accepted" else "cancelled"
+        call.ended_at = now
+
+
+def _lot_after_cutoff(ctx: Context, panel_id: int) -> None:
+    """Past the cut-off whoever comes (back) into a queue gets a lot after those drawn: nobody
+    else's turn moves. Before it she draws like everyone (keeping a lot she drew). Those waiting
+    without a lot at the cut-off get theirs first (the panel row is locked: `touches_queue`)."""
+    if past_cutoff(ctx.exam, ctx.now):
+        _assign_lots_in_panel(panel_id)
+        ctx.candidate.lot_number = lot_after_drawn(panel_id)
+        ctx.candidate.lot_assigned = True
+        ctx.params["lot"] = ctx.candidate.lot_number
+
+
+def _reinstate_guard(ctx: Context) -> None:
+    _reason_given(ctx)
+    # Someone of a panel hearing the same questions has left the rest room: she could have
+    # been told them. Without a panel she goes back to 已确认 only, before any queue.
+    out = questions_out(ctx.candidate.panel_id) if ctx.candidate.panel_id is not None else None
+    if out is not None:
+        raise Refused("reinstate_questions_out", panel=out.panel.name, released=out.released)
+
+
+def _reinstate(ctx: Context) -> None:
+    """Back to where she was when taken out: in the waiting room, debugged, or confirmed."""
+    c = ctx.candidate
+    if c.panel_id is not None and c.waiting_since is not None:
+        _set_state(ctx, S.WAITING)
+        _lot_after_cutoff(ctx, c.panel_id)
+    elif c.panel_id is not None and c.debugged_at is not None:
+        _set_state(ctx, S.DEBUGGED)
+    else:
+        _set_state(ctx, S.CONFIRMED)
+        c.confirmed_at = c.confirmed_at or ctx.now
+    # The cut-off no longer makes her absent (the time rule skips reinstated candidates).
+    c.reinstated_at = ctx.now
+
+
+def _reinterview_guard(ctx: Context) -> None:
+    _reason_given(ctx)
+    if ctx.candidate.state == S.RELEASED:
+        raise Refused("reinterview_released")
+    result = db.session.scalar(
+        select(CandidateResult).where(CandidateResult.candidate_id == ctx.candidate.id)
+    )
+    if result is not None and result.published_at is not None:
+        raise Refused("reinterview_published")
+
+
+def _text(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _attempt_snapshot(candidate: Candidate) -> tuple[dict, list]:
+    """The earlier attempt as plain values (for the audit log), and the rows to delete."""
+    sheets = db.session.scalars(
+        select(ExaminerScore)
+        .where(ExaminerScore.candidate_id == candidate.id)
+        .order_by(ExaminerScore.id)
+    ).all()
+    result = db.session.scalar(
+        select(CandidateResult).where(CandidateResult.candidate_id == candidate.id)
+    )
+    snapshot = {
+        "times": {name: _text(getattr(candidate, name)) for name in ATTEMPT_TIMES},
+        "sheets": [
+            {
+                "examiner_id": sheet.examiner_id,
+                "status": sheet.status,
+                "entered_by_id": sheet.entered_by_id,
+                "submitted_at": _text(sheet.submitted_at),
+                "items": {str(item.dimension_id): _text(item.value) for item in sheet.items},
+            }
+            for sheet in sheets
+        ],
+        "result": None
+        if result is None
+        else {
+            "final_score": _text(result.final_score),
+            "confirmed_by_id": result.confirmed_by_id,
+            "confirmed_at": _text(result.confirmed_at),
+        },
+    }
+    return snapshot, [*sheets, *([result] if result is not None else [])]
+
+
+def _reinterview(ctx: Context) -> None:
+    """平台故障重新面试: the attempt's clock and sheets are void (kept whole in the audit event),
+    its calls and recordings stay; she waits at the head of her panel's queue. Never straight
+    into the room: someone else may be in it, and the chief calls her as anyone else."""
+    c = ctx.candidate
+    snapshot, rows = _attempt_snapshot(c)
+    ctx.params["voided"] = snapshot
+    for row in rows:
+        db.session.delete(row)  # a sheet's items go with it (cascade)
+    _close_live_calls(c, ctx.now)
+    for name in ATTEMPT_TIMES:
+        setattr(c, name, None)
+    c.requeued_at = ctx.now
+
+
+def _extend_guard(ctx: Context) -> None:
+    _reason_given(ctx)
+    c = ctx.candidate
+    # settle() has already finished an interview whose time ran out: too late to extend it.
+    if c.state == S.FINISHED or (c.deadline_at is not None and ctx.now >= c.deadline_at):
+        raise Refused("extend_time_up")
+    if c.timer_started_at is None or c.deadline_at is None:
+        raise Refused("extend_not_started")
+    minutes = _whole_number(ctx.params.get("minutes"))
+    if minutes not in EXTEND_MINUTES:
+        raise Refused("extend_minutes_invalid", low=EXTEND_MINUTES[0], high=EXTEND_MINUTES[-1])
+    ctx.params["minutes"] = minutes
+    # The form sends the deadline its page showed: two staff extending for the same fault at
+    # once must not add the minutes twice. Without it (a script) each extension adds up.
+    seen = ctx.params.pop("seen_deadline", None)
+    if seen and _text(c.deadline_at) != seen:
+        raise Refused("extend_seen_changed", deadline=format_beijing(c.deadline_at, "%H:%M:%S"))
+
+
+def _extend(ctx: Context) -> None:
+    c = ctx.candidate
+    assert c.deadline_at is not None, "_extend_guard: a running countdown"
+    ctx.params["was"] = c.deadline_at
+    c.deadline_at = c.deadline_at + timedelta(minutes=ctx.params["minutes"])
+    ctx.params["until"] = c.deadline_at
+
+
+def _target_panel(ctx: Context) -> Panel:
+    target_id = _whole_number(ctx.params.get("panel_id"))
+    target = db.session.get(Panel, target_id) if target_id is not None else None
+    if target is None or target.exam_id != ctx.candidate.exam_id:
+        raise Refused("move_other_exam")
+    return target
+
+
+def _move_panel_guard(ctx: Context) -> None:
+    _reason_given(ctx)
+    # The form names the panel its page showed: two staff moving her at once, one wins.
+    seen = ctx.params.pop("from_panel_seen", None)
+    if seen is not None and _whole_number(seen) != ctx.candidate.panel_id:
+        current = ctx.candidate.panel
+        raise Refused("move_panel_changed", panel=current.name if current else "—")
+    target = _target_panel(ctx)
+    if target.id == ctx.candidate.panel_id:
+        raise Refused("move_same_panel", panel=target.name)
+    out = questions_out(target.id)
+    if out is not None:
+        raise Refused("move_questions_out", panel=out.panel.name, released=out.released)
+    # Someone must call her (the chief) and let her out of the rest room (an assistant).
+    missing = [] if target.chief_examiner_id is not None else ["主考官 chief examiner"]
+    assistant = db.session.scalar(
+        select(PanelMember.id).where(
+            PanelMember.panel_id == target.id, PanelMember.role == PanelRole.ASSISTANT
+        )
+    )
+    if assistant is None:
+        missing.append("面试助理 assistant")
+    if missing:
+        raise Refused("move_target_unstaffed", panel=target.name, missing="、".join(missing))
+
+
+def _move_panel(ctx: Context) -> None:
+    c, target = ctx.candidate, _target_panel(ctx)
+    source = c.panel
+    ctx.params.update(
+        panel_id=target.id,
+        from_panel_id=c.panel_id,
+        from_panel=source.name if source is not None else None,
+        to_panel=target.name,
+        lot_before=c.lot_number,
+    )
+    # A lot belongs to a panel's order: before the cut-off she draws again in the new panel.
+    lot = lot_after_drawn(target.id) if past_cutoff(ctx.exam, ctx.now) else None
+    c.panel_id, c.panel = target.id, target
+    c.lot_number, c.lot_assigned = lot, lot is not None
+    if lot is not None:
+        ctx.params["lot"] = lot
+
+
+# A call under way when she was disqualified is over: she goes back to its queue.
+UNDO_TO_QUEUE = {S.DEBUG_CALLED: S.DEBUG_WAITING, S.DEBUGGING: S.DEBUG_WAITING}
+
+
+def _undo_guard(ctx: Context) -> None:
+    _reason_given(ctx)
+    event = db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.candidate_id == ctx.candidate.id, AuditEvent.kind == "journey.disqualify")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    before = (event.data or {}).get("before") if event is not None else None
+    if before not in {s.value for s in S} or before == S.DISQUALIFIED:
+        raise Refused("undo_no_disqualification")
+    ctx.params["disqualified_from"] = before
+
+
+def _undo_disqualification(ctx: Context) -> None:
+    """Back to the state before the disqualification; a call or interview cut short by it does
+    not resume: the interview counts as finished once its clock ran, else she waits first."""
+    c, before = ctx.candidate, ctx.params["disqualified_from"]
+    disqualified_at = c.state_changed_at
+    _close_live_calls(c, ctx.now)
+    if before in (S.INTERVIEWING, S.INTERVIEW_CALLED) and c.timer_started_at is not None:
+        target = S.FINISHED
+        if c.finished_at is None:
+            deadline = c.deadline_at
+            c.finished_at = min(disqualified_at, deadline) if deadline else disqualified_at
+    elif before in (S.INTERVIEWING, S.INTERVIEW_CALLED):
+        target = S.WAITING
+        c.requeued_at = ctx.now  # she was the one being interviewed: she goes next
+    else:
+        target = UNDO_TO_QUEUE.get(before, before)
+    out = questions_out(c.panel_id) if c.panel_id is not None else None
+    if target in STILL_TO_INTERVIEW and out is not None:
+        # Back before her interview, as a reinstatement is: not once the questions may be out.
+        raise Refused("reinstate_questions_out", panel=out.panel.name, released=out.released)
+    _set_state(ctx, target)
+    if target == S.WAITING and c.lot_number is None and c.panel_id is not None:
+        _lot_after_cutoff(ctx, c.panel_id)
+    if target in BEFORE_DEBUG and past_cutoff(ctx.exam, ctx.now):
+        c.reinstated_at = ctx.now
 
 
 MOVES: dict[str, Move] = {
@@ -554,7 +837,7 @@ MOVES: dict[str, Move] = {
             frozenset({S.INTERVIEW_CALLED}),
             S.WAITING,
             frozenset({SYSTEM}),
-            effect=_close_call("lapsed"),
+            effect=_lapse_interview_call,
             touches_queue=True,
         ),
         Move(
@@ -563,7 +846,7 @@ MOVES: dict[str, Move] = {
             S.INTERVIEWING,
             frozenset({CANDIDATE}),
             guard=_call_not_lapsed,
-            effect=_close_call("accepted"),
+            effect=_accept_interview,
             touches_queue=True,
         ),
         Move(
@@ -631,6 +914,54 @@ MOVES: dict[str, Move] = {
             S.DISQUALIFIED,
             frozenset({HR, CHIEF}),
             guard=_reason_given,
+            touches_queue=True,
+        ),
+        Move(
+            "reinstate",
+            frozenset({S.ABSENT, S.DECLINED}),
+            None,  # where she was: waiting, debugged or confirmed (_reinstate)
+            OVERRIDE_ROLES["reinstate"],
+            guard=_reinstate_guard,
+            effect=_reinstate,
+            touches_queue=True,
+        ),
+        Move(
+            "reinterview",
+            # Released is refused by the guard, in words (the questions may be out).
+            frozenset({S.INTERVIEWING, S.FINISHED, S.RESTING, S.RELEASED}),
+            S.WAITING,
+            OVERRIDE_ROLES["reinterview"],
+            guard=_reinterview_guard,
+            effect=_reinterview,
+            touches_queue=True,
+        ),
+        Move(
+            "extend_interview",
+            # Finished is refused by the guard, in words (settle ends an interview at zero).
+            frozenset({S.INTERVIEWING, S.FINISHED}),
+            None,
+            OVERRIDE_ROLES["extend_interview"],
+            guard=_extend_guard,
+            effect=_extend,
+            touches_queue=True,
+        ),
+        Move(
+            "move_panel",
+            frozenset({S.WAITING}),
+            None,
+            OVERRIDE_ROLES["move_panel"],
+            guard=_move_panel_guard,
+            effect=_move_panel,
+            touches_queue=True,
+            other_queue_param="panel_id",
+        ),
+        Move(
+            "undo_disqualification",
+            frozenset({S.DISQUALIFIED}),
+            None,  # the state before it (_undo_disqualification)
+            OVERRIDE_ROLES["undo_disqualification"],
+            guard=_undo_guard,
+            effect=_undo_disqualification,
             touches_queue=True,
         ),
     ]
@@ -776,7 +1107,10 @@ def _queue_query(panel_id: int):
             Candidate.state == S.WAITING,
             Candidate.lot_number.is_not(None),
         )
-        .order_by(missed, Candidate.lot_number)
+        # 平台故障重新面试 first (in the order they were sent back), then 顺延, then lots.
+        .order_by(
+            Candidate.requeued_at.is_(None), Candidate.requeued_at, missed, Candidate.lot_number
+        )
     )
 
 
@@ -888,6 +1222,14 @@ def _touch_queue(panel_id: int | None) -> None:
         )
 
 
+def _queues_of(move: Move, candidate: Candidate, params: dict) -> list[int]:
+    """The panels whose queues the move touches, lower id first."""
+    ids = {candidate.panel_id}
+    if move.other_queue_param is not None:
+        ids.add(_whole_number(params.get(move.other_queue_param)))
+    return sorted(i for i in ids if i is not None)
+
+
 def _apply(move: Move, candidate: Candidate, actor: Actor, now: datetime, params: dict) -> None:
     """Check and apply one move to a loaded candidate, inside the caller's transaction."""
     if not _actor_roles(actor, candidate) & move.by:
@@ -930,7 +1272,8 @@ def perform(
         # Due time rules are committed on their own: they hold even if this move is refused.
         settle(candidate, now)
         if move.touches_queue:
-            _touch_queue(candidate.panel_id)
+            for panel_id in _queues_of(move, candidate, params):
+                _touch_queue(panel_id)
             candidate = db.session.get(Candidate, candidate_id, populate_existing=True)
             assert candidate is not None, NEVER_DELETED
         _apply(move, candidate, actor, now, params)

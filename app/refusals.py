@@ -103,6 +103,56 @@ MESSAGES: dict[str, Wording] = {
         "{panel} still has {left} candidates to interview with the same question set: "
         "nobody leaves before them."
     ),
+    # --- exam-day overrides (app/journey.py; who may: app/day/overrides.py) ---
+    "reinstate_questions_out": _same(
+        "{panel}已有 {released} 名考生离开休息室，可能已得知题目：不能恢复该考生参加面试（防止泄题）。"
+        "如需补考，请另行安排题本和场次。 {released} candidates of {panel} have left the rest room"
+        " and may have told the questions: she cannot be brought back; arrange a separate sitting."
+    ),
+    "reinterview_released": _same(
+        "该考生已离开休息室，可能已得知题目，不能重新面试（防止泄题）；如需补考，请另行安排。"
+        " She has left the rest room and may have told the questions: no re-interview;"
+        " arrange a separate sitting."
+    ),
+    "reinterview_published": _same(
+        "该考生成绩已公布，不能重新面试；如成绩有误，请在成绩页更正。"
+        " Her score is published: correct it on the results page instead."
+    ),
+    "extend_minutes_invalid": _same(
+        "请填写延长的分钟数（{low}–{high} 之间的整数）。 Enter whole minutes from {low} to {high}."
+    ),
+    "extend_not_started": _same(
+        "计时尚未开始，无需延长；请先开始计时。 The timer has not started: nothing to extend."
+    ),
+    "extend_time_up": _same(
+        "面试时间已到，面试已结束，不能再延长；如因平台故障需要补时，请使用“平台故障重新面试”。"
+        " Time is up and the interview has ended: use re-interview after a platform fault."
+    ),
+    "extend_seen_changed": _same(
+        "倒计时刚被他人延长，现结束于北京时间 {deadline}；本次未再延长，如仍需延长请再次提交。"
+        " Someone else has just extended it (now ends {deadline}): yours was not added;"
+        " submit again if more time is still needed."
+    ),
+    "move_other_exam": _same("请选择本场考试的另一个考场。 Choose another panel of this exam."),
+    "move_same_panel": _same(
+        "考生已在{panel}，请选择另一个考场。 She is already in {panel}: choose another panel."
+    ),
+    "move_panel_changed": _same(
+        "考生刚被他人调至{panel}，本次未调整；请刷新后确认。"
+        " Someone has just moved her to {panel}: yours was not applied; reload and check."
+    ),
+    "move_questions_out": _same(
+        "{panel}已有 {released} 名考生离开休息室，可能已得知该考场题目：不能调入（防止泄题），"
+        "请选择其他考场。 {released} candidates of {panel} have left the rest room: choose"
+        " another panel."
+    ),
+    "move_target_unstaffed": _same(
+        "{panel}尚未设置{missing}，调入后无人呼叫或放行：请先在考场设置中指定。"
+        " {panel} has no {missing}: assign one on the panel page first."
+    ),
+    "undo_no_disqualification": _same(
+        "没有该考生被取消资格的记录，无法撤销。 No disqualification of her is on record."
+    ),
     # --- scores (app/scoring/service.py, paper_entry.py) ---
     "invalid_scores": _same("{problems}"),
     "not_your_panel": _same("您不是该考场的考官。 You are not an examiner of this panel."),

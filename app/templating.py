@@ -3,6 +3,7 @@
 from flask import Flask
 
 from app.day.clock import DANGER_SECONDS, WARN_SECONDS
+from app.day.overrides import OVERRIDE_NAMES
 from app.models.candidate import STATE_LABELS
 from app.models.staff import ROLE_LABELS
 from app.timeutil import format_beijing
@@ -12,6 +13,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["bj"] = format_beijing
     app.jinja_env.globals["STATE_LABELS"] = STATE_LABELS
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
+    app.jinja_env.globals["OVERRIDE_NAMES"] = OVERRIDE_NAMES
     # The countdowns' amber and red thresholds, for the pages' data-warn-at / data-danger-at
     # (the scripts have no number of their own).
     app.jinja_env.globals["COUNTDOWN_WARN_AT"] = WARN_SECONDS

@@ -79,7 +79,10 @@ def test_every_move_names_who_may_make_it_and_from_where():
 @pytest.mark.parametrize("move", sorted(MOVES))
 def test_a_move_from_a_state_it_does_not_start_from_is_refused_and_changes_nothing(world, move):
     c = world.candidates[0]
-    perform(c.id, "decline", world.as_candidate(c), world.now)  # declined: final, fits no move
+    # Declined: final, fits no move but the exam office's reinstate (which is tried on an
+    # invited candidate instead: nothing to reinstate her from).
+    if S.DECLINED not in MOVES[move].sources:
+        perform(c.id, "decline", world.as_candidate(c), world.now)
     version = db.session.get(Candidate, c.id).version
     actors = [
         world.as_candidate(c),

@@ -286,6 +286,11 @@ KIND_LABELS = {
     "journey.mark_absent_in_debug": "入场截止后调试未完成、未进入等待室，记为缺考",
     "journey.mark_no_show": "呼叫未应答，主考官记为缺考",
     "journey.disqualify": "取消资格",
+    "journey.reinstate": "考务恢复考试资格",
+    "journey.reinterview": "平台故障重新面试",
+    "journey.extend_interview": "平台故障延长面试",
+    "journey.move_panel": "调整考场",
+    "journey.undo_disqualification": "撤销取消资格",
     "call.videoConferenceJoined": "进入视频通话",
     "call.videoConferenceLeft": "离开视频通话",
     "call.recordingStatusChanged": "录制状态变化",
@@ -313,6 +318,42 @@ def _state_label(value) -> str:
         return str(value)
 
 
+def _when(value) -> str:
+    """An audited moment (stored as text) in Beijing time."""
+    try:
+        return format_beijing(datetime.fromisoformat(str(value)), "%H:%M:%S")
+    except ValueError:
+        return str(value)
+
+
+def _voided(data: dict) -> str:
+    voided = data.get("voided") or {}
+    started = (voided.get("times") or {}).get("timer_started_at")
+    parts = [f"原计时 {_when(started)} 起" if started else "原计时未开始"]
+    parts.append(f"评分表 {len(voided.get('sheets') or [])} 份")
+    result = voided.get("result")
+    if result:
+        parts.append(f"已确认成绩 {result.get('final_score')}")
+    return "，".join(parts) + "，均已作废（原记录保存在审计日志中）；排在本考场候考队列首位"
+
+
+def _override_words(kind: str, data: dict) -> str | None:
+    """An override's line in words: what was done, with its minutes, panels and lot."""
+    lot = f"；签号 {data['lot']}（排在已抽签者之后）" if data.get("lot") else ""
+    if kind == "journey.reinstate":
+        return f"考务恢复考试资格，回到“{_state_label(data.get('after'))}”{lot}"
+    if kind == "journey.reinterview":
+        return f"平台故障重新面试：{_voided(data)}"
+    if kind == "journey.extend_interview":
+        until = f"，结束时间改为 {_when(data['until'])}" if data.get("until") else ""
+        return f"平台故障延长面试 {data.get('minutes')} 分钟{until}"
+    if kind == "journey.move_panel":
+        return f"调整考场：{data.get('from_panel') or '—'} → {data.get('to_panel')}{lot}"
+    if kind == "journey.undo_disqualification":
+        return f"撤销取消资格，回到“{_state_label(data.get('after'))}”{lot}"
+    return None
+
+
 def timeline(candidate: Candidate) -> list[TimelineEntry]:
     """Every audit event about the candidate, oldest first (the log is append-only)."""
     events = db.session.scalars(
@@ -327,11 +368,17 @@ def timeline(candidate: Candidate) -> list[TimelineEntry]:
         if "before" in data and "after" in data and data["before"] != data["after"]:
             change = (_state_label(data["before"]), _state_label(data["after"]))
         label = KIND_LABELS.get(event.kind, event.kind)
-        details = [
-            (key, _state_label(value) if key == "state" else _compact(value))
-            for key, value in data.items()
-            if key not in HIDDEN_KEYS and value not in (None, "", {}, []) and value != label
-        ]
+        words = _override_words(event.kind, data)
+        if words is not None:
+            # The line says it all; the full values (a voided attempt) stay in the audit log.
+            label = words
+            details = [("原因 reason", str(data.get("reason") or ""))]
+        else:
+            details = [
+                (key, _state_label(value) if key == "state" else _compact(value))
+                for key, value in data.items()
+                if key not in HIDDEN_KEYS and value not in (None, "", {}, []) and value != label
+            ]
         entries.append(
             TimelineEntry(
                 event=event,

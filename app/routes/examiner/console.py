@@ -189,7 +189,7 @@ def _room(panel: Panel, now: datetime) -> dict:
     }
 
 
-def _render_room(panel: Panel, now: datetime | None = None) -> str:
+def render_room(panel: Panel, now: datetime | None = None) -> str:
     return render_template("examiner/_room.html", room=_room(panel, now or utcnow()))
 
 
@@ -202,7 +202,7 @@ def room(panel_id: int):
         select(Candidate).where(Candidate.panel_id == panel.id, Candidate.state.in_(IN_INTERVIEW))
     )
     etag = _room_etag(panel, now, current)
-    return not_modified(etag) or fragment(_render_room(panel, now), etag)
+    return not_modified(etag) or fragment(render_room(panel, now), etag)
 
 
 @bp.get("/panels/<int:panel_id>/call-status")
@@ -233,7 +233,7 @@ def call_next(panel_id: int):
         return refused(refusal.message, console_url(panel))
     label = candidate.display_name_for_examiners
     return done(
-        f"已呼叫{label}，等待考生接受。 Called.", console_url(panel), lambda: _render_room(panel)
+        f"已呼叫{label}，等待考生接受。 Called.", console_url(panel), lambda: render_room(panel)
     )
 
 
@@ -255,7 +255,7 @@ def chief_action(panel_id: int, candidate_id: int, action: str):
         # would make the chief leave and rejoin (seconds of lost video for everyone), so the
         # answer asks jitsi-embed.js to send startRecording to the live call instead.
         events = {"ir:start-recording": {"room": panel.interview_room}}
-    return done(f"{label}：{message}", console_url(panel), lambda: _render_room(panel), events)
+    return done(f"{label}：{message}", console_url(panel), lambda: render_room(panel), events)
 
 
 # --- notices to everyone waiting ----------------------------------------------------------------

@@ -13,6 +13,7 @@ from app.routes.hr import (  # noqa: F401
     codes,
     exams,
     notices,
+    overrides,
     overview,
     panels,
     questions,

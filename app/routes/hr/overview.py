@@ -26,6 +26,7 @@ from app.models.candidate import STATE_LABELS, CandidateState
 from app.recordings.appearances import recordings_of
 from app.routes.hr.blueprints import overview_bp as bp
 from app.routes.hr.lookups import child_or_404
+from app.routes.hr.overrides import offered_overrides, other_panels
 from app.security.input_guard import database_id
 from app.timeutil import utcnow
 
@@ -109,6 +110,8 @@ def candidate_timeline(exam_id: int, candidate_id: int):
         entries=entries,
         recordings=recordings_of(candidate),
         may_disqualify=candidate.state in MOVES["disqualify"].sources,
+        overrides=offered_overrides(candidate, utcnow()),
+        other_panels=other_panels(candidate),
     )
 
 

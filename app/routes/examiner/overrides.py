@@ -1,0 +1,42 @@
+"""The chief's platform-fault overrides on the console: 延长 N 分钟 and 平台故障重新面试.
+
+Both are journey moves (app/journey.py) the panel's chief may make (app/day/overrides.py); the
+forms sit in the polled room fragment (staff.js never swaps a field someone is typing in). The
+answer is the room again, as after the chief's other buttons.
+"""
+
+from flask import abort, request
+
+from app.day.consoles import done, refused, staff_user
+from app.day.poll_versions import bump_candidate, bump_panel
+from app.journey import Actor, Refused, perform
+from app.routes.examiner.access import chief_panel, console_url, panel_candidate
+from app.routes.examiner.console import bp, render_room
+from app.timeutil import utcnow
+
+REASON_MAX = 500
+CHIEF_OVERRIDES = {
+    "extend_interview": "面试已延长 {minutes} 分钟。 Extended by {minutes} min.",
+    "reinterview": "已回到候考队列首位，原计时和评分作废。 Back at the head of the queue.",
+}
+
+
+@bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/overrides/<move>")
+def override(panel_id: int, candidate_id: int, move: str):
+    if move not in CHIEF_OVERRIDES:
+        abort(404)
+    panel = chief_panel(panel_id)
+    candidate = panel_candidate(panel, candidate_id)
+    params: dict = {"reason": (request.form.get("reason") or "").strip()[:REASON_MAX]}
+    if move == "extend_interview":
+        params["minutes"] = request.form.get("minutes", "")
+        params["seen_deadline"] = request.form.get("seen_deadline") or None
+    label = candidate.display_name_for_examiners
+    try:
+        perform(candidate.id, move, Actor.staff(staff_user()), utcnow(), **params)
+    except Refused as refusal:
+        return refused(f"{label}：{refusal.message}", console_url(panel))
+    bump_panel(panel.id)
+    bump_candidate(candidate.id)
+    message = CHIEF_OVERRIDES[move].format(minutes=params.get("minutes"))
+    return done(f"{label}：{message}", console_url(panel), lambda: render_room(panel))

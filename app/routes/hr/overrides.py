@@ -1,0 +1,96 @@
+"""考务处置: HR's exam-day overrides on a candidate's timeline page (one form per override).
+
+The rules are the journey's moves (app/journey.py); who may make which is app/day/overrides.py.
+Each form posts a reason (and minutes or a panel where needed); the answer is a flash and a 303
+back to the timeline, where the override now shows in words.
+"""
+
+from datetime import datetime
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_login import current_user
+
+from app.day.consoles import refusal_for_staff
+from app.day.overrides import OVERRIDE_NAMES, OVERRIDE_ROLES
+from app.day.poll_versions import bump_candidate, bump_panel
+from app.journey import HR, MOVES, Actor, Refused, perform
+from app.models import Candidate, Panel
+from app.models.candidate import CandidateState as S
+from app.routes.hr.blueprints import overview_bp as bp
+from app.routes.hr.lookups import child_or_404
+from app.timeutil import utcnow
+
+REASON_MAX = 500
+
+DONE = {
+    "reinstate": "已恢复 {name} 的考试资格。 Reinstated.",
+    "reinterview": "{name} 已回到候考队列首位，原计时和评分已作废。 Back at the head of the queue.",
+    "extend_interview": "{name} 的面试已延长 {minutes} 分钟。 Extended.",
+    "move_panel": "{name} 已调至新考场。 Moved to the other panel.",
+    "undo_disqualification": "已撤销 {name} 的取消资格。 Disqualification undone.",
+}
+
+
+def offered_overrides(candidate: Candidate, now: datetime) -> list[str]:
+    """The overrides HR may make on this candidate as she is now, in the table's order."""
+    offered = []
+    for name, roles in OVERRIDE_ROLES.items():
+        if HR not in roles or candidate.state not in MOVES[name].sources:
+            continue
+        if name == "reinterview" and candidate.state == S.RELEASED:
+            continue  # refused (the questions may be out): no form to fill in vain
+        if name == "extend_interview" and not _running(candidate, now):
+            continue
+        if name == "move_panel" and not other_panels(candidate):
+            continue
+        offered.append(name)
+    return offered
+
+
+def _running(candidate: Candidate, now: datetime) -> bool:
+    return (
+        candidate.state == S.INTERVIEWING
+        and candidate.timer_started_at is not None
+        and candidate.deadline_at is not None
+        and now < candidate.deadline_at
+    )
+
+
+def other_panels(candidate: Candidate) -> list[Panel]:
+    """Where move_panel may take her: the exam's other panels, by name."""
+    return sorted(
+        (p for p in g.exam.panels if p.id != candidate.panel_id), key=lambda p: (p.name, p.id)
+    )
+
+
+def override_params(move: str) -> dict:
+    """The form's fields a move reads, as the journey takes them (it validates them)."""
+    params: dict = {"reason": (request.form.get("reason") or "").strip()[:REASON_MAX]}
+    if move == "extend_interview":
+        params["minutes"] = request.form.get("minutes", "")
+        params["seen_deadline"] = request.form.get("seen_deadline") or None
+    if move == "move_panel":
+        params["panel_id"] = request.form.get("panel_id", "")
+        params["from_panel_seen"] = request.form.get("from_panel_seen") or None
+    return params
+
+
+@bp.post("/exams/<int:exam_id>/candidates/<int:candidate_id>/overrides/<move>")
+def override(exam_id: int, candidate_id: int, move: str):
+    if move not in OVERRIDE_ROLES:
+        abort(404)
+    candidate = child_or_404(Candidate, candidate_id)
+    back = url_for("hr_overview.candidate_timeline", exam_id=g.exam.id, candidate_id=candidate.id)
+    panel_before = candidate.panel_id
+    params = override_params(move)
+    try:
+        moved = perform(candidate.id, move, Actor.staff(current_user), utcnow(), **params)
+    except Refused as refusal:
+        flash(refusal_for_staff(refusal, candidate.name, OVERRIDE_NAMES[move]), "error")
+        return redirect(back, 303)
+    # The consoles of both panels and her own page show it at their next poll.
+    for panel_id in {panel_before, moved.panel_id} - {None}:
+        bump_panel(panel_id)
+    bump_candidate(moved.id)
+    flash(DONE[move].format(name=moved.name, minutes=params.get("minutes")), "success")
+    return redirect(back, 303)

@@ -68,9 +68,11 @@ def exam_form(**overrides) -> dict:
         "name": "2026年市直事业单位面试",
         "kind": "formal",
         "formal_exam_id": "0",
+        "starts_at": "2026-06-20T08:00",
         "login_opens_at": "2026-06-20T07:30",
         "login_closes_at": "2026-06-20T18:00",
         "entry_cutoff_at": "2026-06-20T08:10",
+        "waiting_opens_minutes": "10",
         "confirm_deadline_at": "2026-06-18T17:00",
         "minutes_per_candidate": "10",
         "reading_minutes": "0",
@@ -135,8 +137,8 @@ def test_create_exam_stores_beijing_times_as_utc_and_audits(hr):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"login_closes_at": "2026-06-20T07:00"}, "须晚于登录开始"),
-        ({"login_closes_at": "2026-06-20T07:30"}, "须晚于登录开始"),
+        ({"login_closes_at": "2026-06-20T07:00"}, "须晚于开考时间"),
+        ({"login_closes_at": "2026-06-20T08:00"}, "须晚于开考时间"),
         ({"entry_cutoff_at": "2026-06-20T07:00"}, "入场截止"),
         ({"entry_cutoff_at": "2026-06-20T18:30"}, "入场截止"),
         ({"confirm_deadline_at": "2026-06-20T18:00"}, "须早于登录结束"),
@@ -216,6 +218,7 @@ def test_window_edit_that_makes_codes_collide_is_refused(hr):
         f"/hr/exams/{later.id}/edit",
         exam_form(
             name="下周",
+            starts_at=format_beijing(now + timedelta(hours=1), fmt),
             login_opens_at=format_beijing(now + timedelta(hours=1), fmt),
             login_closes_at=format_beijing(now + timedelta(hours=9), fmt),
             entry_cutoff_at=format_beijing(now + timedelta(hours=2), fmt),
@@ -233,6 +236,7 @@ def test_window_edit_that_makes_codes_collide_is_refused(hr):
         f"/hr/exams/{later.id}/edit",
         exam_form(
             name="下周",
+            starts_at=format_beijing(now + timedelta(days=8), fmt),
             login_opens_at=format_beijing(now + timedelta(days=8), fmt),
             login_closes_at=format_beijing(now + timedelta(days=8, hours=8), fmt),
             entry_cutoff_at=format_beijing(now + timedelta(days=8, hours=1), fmt),

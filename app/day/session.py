@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import audit, db
+from app.day.schedule import confirm_period_open, next_opening
 from app.models import Candidate, Exam
 from app.models.candidate import INSIDE
-from app.day.schedule import confirm_period_open, next_opening
 from app.timeutil import bj_when
 
 CODE_PATTERN = re.compile(r"^\d{6}$")
@@ -71,7 +71,9 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
     upcoming = [(opens, exam) for _, exam in matches if (opens := next_opening(exam, now))]
     if upcoming:
         opens, exam = min(upcoming, key=lambda pair: pair[0])
-        return CodeResult(None, f"尚未到登录时间，请于北京时间 {bj_when(opens, now)} 后登录。", exam.id)
+        return CodeResult(
+            None, f"尚未到登录时间，请于北京时间 {bj_when(opens, now)} 后登录。", exam.id
+        )
     return CodeResult(None, "该邀请码的登录时间已结束。", matches[0][1].id)
 
 

@@ -38,7 +38,7 @@ def overlapping_exam_ids(exam: Exam) -> list[int]:
     [reachable_from, closes + RETURN_WINDOW), on both sides."""
     rows = db.session.scalars(
         select(Exam.id).where(
-            _REACHABLE_FROM < exam.login_closes_at + RETURN_WINDOW,
+            exam.login_closes_at + RETURN_WINDOW > _REACHABLE_FROM,
             Exam.login_closes_at > reachable_from(exam) - RETURN_WINDOW,
         )
     ).all()

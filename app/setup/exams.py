@@ -118,16 +118,22 @@ def schedule_problems(values: dict) -> dict[str, str]:
         _note(problems, "login_closes_at", "须晚于开考时间。 Must be after the exam starts.")
     if opens is not None and "login_opens_at" not in problems:
         if opens > start:
-            _note(problems, "login_opens_at", (
-                "登录开始不能晚于开考时间。 The login must open by the start."
-            ))
+            _note(
+                problems,
+                "login_opens_at",
+                ("登录开始不能晚于开考时间。 The login must open by the start."),
+            )
         elif opens >= closes:
             _note(problems, "login_closes_at", "须晚于登录开始。 Must be after the login opens.")
     if cutoff is not None and "entry_cutoff_at" not in problems and not start <= cutoff <= closes:
-        _note(problems, "entry_cutoff_at", (
-            "入场截止须不早于开考时间、不晚于登录结束。"
-            " The cut-off must be at or after the start and not after the login closes."
-        ))
+        _note(
+            problems,
+            "entry_cutoff_at",
+            (
+                "入场截止须不早于开考时间、不晚于登录结束。"
+                " The cut-off must be at or after the start and not after the login closes."
+            ),
+        )
     _confirm_problems(values, opens, closes, problems)
     return problems
 
@@ -140,18 +146,26 @@ def _confirm_problems(values: dict, opens, closes, problems: dict[str, str]) -> 
     if confirm_from is None:
         return
     if confirm_by is None:
-        _note(problems, "confirm_deadline_at", (
-            "填写了确认期开始，也请填写确认截止。 A confirmation period needs its end."
-        ))
+        _note(
+            problems,
+            "confirm_deadline_at",
+            ("填写了确认期开始，也请填写确认截止。 A confirmation period needs its end."),
+        )
     elif confirm_from >= confirm_by:
-        _note(problems, "confirm_opens_at", (
-            "确认期开始须早于确认截止。 The confirmation period must start before it ends."
-        ))
+        _note(
+            problems,
+            "confirm_opens_at",
+            ("确认期开始须早于确认截止。 The confirmation period must start before it ends."),
+        )
     elif opens is not None and confirm_from > opens:
-        _note(problems, "confirm_opens_at", (
-            "确认期须在登录开始之前开始（可提前数日）。"
-            " The confirmation period must begin before the exam-day login opens."
-        ))
+        _note(
+            problems,
+            "confirm_opens_at",
+            (
+                "确认期须在登录开始之前开始（可提前数日）。"
+                " The confirmation period must begin before the exam-day login opens."
+            ),
+        )
 
 
 def _note(problems: dict[str, str], name: str, message: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from app import db, journey
 from app.day.clock import level_for
 from app.day.poll import STAGE_OF_STATE, interview_phase, lot_assignment_due, poll_etag
+from app.day.schedule import login_window_open, start_of, waiting_open, waiting_opens_at
 from app.models import (
     AuditEvent,
     Broadcast,
@@ -21,7 +22,6 @@ from app.models import (
 )
 from app.models.candidate import FINAL, INTERVIEWED, RINGING
 from app.models.candidate import CandidateState as S
-from app.day.schedule import login_window_open, start_of, waiting_open, waiting_opens_at
 from app.models.exam import Exam, ExamKind
 
 FINAL_STAGES = frozenset(STAGE_OF_STATE[s] for s in FINAL)

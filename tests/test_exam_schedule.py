@@ -2,6 +2,7 @@
 the waiting room's opening, the confirmation period days before, and every time a candidate
 reads shown with its date when it is not today. A moved clock throughout."""
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -290,6 +291,27 @@ def test_in_the_confirmation_period_she_confirms_but_the_debug_room_waits(seed00
     assert perform(candidate.id, "enter_debug", me, bj("2021-01-30 07:30")).state == (
         S.DEBUG_WAITING
     )
+
+
+def test_in_the_confirmation_period_she_uploads_her_photo_and_may_decline(seed000, client):
+    exam, candidate, _ = seed000
+    exam.requires_id_photo = True
+    db.session.commit()
+    with time_machine.travel(bj("2021-01-27 16:00"), tick=False):
+        browser = CandidateBrowser(client)
+        browser.enter_code("123456")
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+        response = browser.client.post(
+            "/me/id-photo",
+            data={"photo": (io.BytesIO(png), "id.png"), "csrf_token": browser.token()},
+            content_type="multipart/form-data",
+            environ_base=browser.environ,
+        )
+        assert response.status_code in (302, 303), response.get_data(as_text=True)
+        assert db.session.get(Candidate, candidate.id).id_photo_path
+        assert browser.post("/me/decline", htmx=False).status_code in (302, 303)
+    db.session.expire_all()
+    assert db.session.get(Candidate, candidate.id).state == S.DECLINED
 
 
 def test_the_confirmed_page_enables_the_debug_room_when_the_login_opens(seed000, client):

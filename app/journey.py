@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, db
 from app.day.overrides import EXTEND_MINUTES, OVERRIDE_ROLES
+from app.day.schedule import waiting_opens_at
 from app.jitsi.rooms import new_room_name
 from app.models import (
     AuditEvent,
@@ -50,7 +51,7 @@ from app.models.candidate import (
 from app.models.candidate import CandidateState as S
 from app.refusals import Refused, message_of
 from app.setup.question_sharing import panels_sharing_questions, questions_out
-from app.timeutil import format_beijing, utcnow
+from app.timeutil import bj_when, format_beijing, utcnow
 
 # A move that does not fit the candidate's state, the actor or the clock raises Refused(code);
 # the words are in app/refusals.py. Imported from here by the routes that perform moves.
@@ -160,6 +161,34 @@ def _after_cutoff_with_reason(ctx: Context) -> None:
 def _not_reinstated(ctx: Context) -> None:
     if ctx.candidate.reinstated_at is not None:
         raise Refused("reinstated")
+
+
+def _both(first: Callable, second: Callable) -> Callable:
+    """Two guards, in order (a move with a schedule gate besides its own rule)."""
+
+    def guard(ctx: Context) -> None:
+        first(ctx)
+        second(ctx)
+
+    guard.__name__ = f"{first.__name__}+{second.__name__}"
+    return guard
+
+
+def _in_login_window(ctx: Context) -> None:
+    # Signed in during the 确认期, days before: confirming, notices and the ID photo, yes; the
+    # debug room only on the exam day, when an assistant is there.
+    exam = ctx.exam
+    if ctx.now < exam.login_opens_at:
+        raise Refused("debug_room_not_open", opens=bj_when(exam.login_opens_at, ctx.now))
+    if ctx.now >= exam.login_closes_at:
+        raise Refused("debug_room_closed")
+
+
+def _waiting_room_open(ctx: Context) -> None:
+    # 开考前N分钟【进入考试】按钮将自动激活 (SEED 001).
+    opens = waiting_opens_at(ctx.exam)
+    if opens is not None and ctx.now < opens:
+        raise Refused("waiting_room_not_open", opens=bj_when(opens, ctx.now))
 
 
 def _call_not_lapsed(ctx: Context) -> None:
@@ -751,7 +780,7 @@ MOVES: dict[str, Move] = {
             frozenset({S.CONFIRMED}),
             S.DEBUG_WAITING,
             frozenset({CANDIDATE}),
-            guard=_nothing_missing_before_debug,
+            guard=_both(_in_login_window, _nothing_missing_before_debug),
         ),
         Move(
             "call_debug",
@@ -810,7 +839,7 @@ MOVES: dict[str, Move] = {
             frozenset({S.DEBUGGED}),
             S.WAITING,
             frozenset({CANDIDATE}),
-            guard=_second_camera_on,
+            guard=_both(_waiting_room_open, _second_camera_on),
             effect=_enter_waiting,
             touches_queue=True,
         ),

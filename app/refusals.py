@@ -54,6 +54,16 @@ MESSAGES: dict[str, Wording] = {
         "入场截止后才能将调试队列中的考生记为缺考（截止前考生仍可随时进入）。 "
         "Only after the entry cut-off can a candidate in the debug queue be marked absent."
     ),
+    # Signed in during the 确认期: the debug room opens with the exam-day login (dated).
+    "debug_room_not_open": _same(
+        "调试等候间尚未开放：考试当天登录时间开始后（北京时间 {opens}）方可进入，"
+        "届时请再次输入邀请码登录。"
+    ),
+    "debug_room_closed": _same("本场面试的登录时间已结束，不能再进入调试等候间。"),
+    # 开考前N分钟【进入考试】按钮将自动激活 (SEED 001).
+    "waiting_room_not_open": _same(
+        "面试等待室将于北京时间 {opens} 开放，届时请再次输入邀请码进入面试等待室。"
+    ),
     "second_camera_missing": _same(
         "本场面试要求开启佐证（辅机位）摄像头：请先用手机扫码连接辅机位。"
     ),

@@ -6,11 +6,13 @@ from app.day.clock import DANGER_SECONDS, WARN_SECONDS
 from app.day.overrides import OVERRIDE_NAMES
 from app.models.candidate import STATE_LABELS
 from app.models.staff import ROLE_LABELS
-from app.timeutil import format_beijing
+from app.timeutil import bj_when, format_beijing
 
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["bj"] = format_beijing
+    # Candidate pages: the date only when it is not today (app/timeutil.bj_when).
+    app.jinja_env.filters["bj_when"] = bj_when
     app.jinja_env.globals["STATE_LABELS"] = STATE_LABELS
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.jinja_env.globals["OVERRIDE_NAMES"] = OVERRIDE_NAMES

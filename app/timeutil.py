@@ -53,3 +53,19 @@ def parse_beijing(text: str) -> datetime:
         except ValueError:
             continue
     raise ValueError(f"not a date and time: {text!r} (expected YYYY-MM-DD HH:MM)")
+
+
+def bj_when(value: datetime | None, now: datetime | None = None) -> str:
+    """A moment as a candidate reads it: "HH:MM" on today's Beijing date, else with the date
+    ("M月D日 HH:MM"), and with the year when not this year. A bare time a month ahead reads as
+    today's (the issue: "入场截止（北京时间 05:30）" for a cut-off a month away)."""
+    if value is None:
+        return ""
+    local = value.astimezone(BEIJING)
+    today = (now or utcnow()).astimezone(BEIJING)
+    clock = local.strftime("%H:%M")
+    if local.date() == today.date():
+        return clock
+    if local.year == today.year:
+        return f"{local.month}月{local.day}日 {clock}"
+    return f"{local.year}年{local.month}月{local.day}日 {clock}"

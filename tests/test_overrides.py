@@ -220,7 +220,11 @@ def test_reinstate_a_candidate_absent_after_debugging_back_to_debugged(world):
     # Debugged is in by the cut-off (the fair cut-off): only the assistant marks her absent.
     assert settle(fresh(c), cutoff(world)).state == S.DEBUGGED
     perform(
-        c.id, "mark_absent_in_debug", Actor.staff(world.assistant), cutoff(world, 1), reason="未进入"
+        c.id,
+        "mark_absent_in_debug",
+        Actor.staff(world.assistant),
+        cutoff(world, 1),
+        reason="未进入",
     )
     c = perform(c.id, "reinstate", hr(world), cutoff(world, 2), reason="调试完毕后掉线")
     assert c.state == S.DEBUGGED and c.reinstated_at == cutoff(world, 2)

@@ -76,7 +76,8 @@ def close_entry_now(exam_id: int, actor: User, now: datetime | None = None) -> i
         db.session.execute(
             update(Exam)
             .where(Exam.id == exam_id, unchanged)
-            .values(entry_cutoff_at=now)
+            # The cut-off is a clock time from now on: a later save must not derive it back.
+            .values(entry_cutoff_at=now, entry_cutoff_minutes=None)
             .execution_options(synchronize_session=False)
         ),
     ).rowcount

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select
 
 from app import db, journey
 from app.day.poll_versions import EXTRAS_COLUMNS, candidate_etag
+from app.day.schedule import login_window_open, waiting_open
 from app.journey import lot_assignment_due
 from app.models import Candidate, Exam, Panel
 from app.models.candidate import RINGING
@@ -69,7 +70,20 @@ def poll_etag(candidate, stage: str, now: datetime) -> str:
         parts.append(f"q{candidate.panel.queue_version}")
     if candidate.exam.requires_second_camera and stage in ("debugged", "waiting", "interviewing"):
         parts.append("2" if journey.second_camera_connected(candidate, now) else "1")
+    gate = schedule_gate(candidate.exam, stage, now)
+    if gate:
+        parts.append(gate)
     return ".".join(parts)
+
+
+def schedule_gate(exam, stage: str, now: datetime) -> str:
+    """The schedule's part of the ETag: the page's button changes when the clock alone opens
+    the debug room (confirmed: the exam-day login) or the waiting room (debugged)."""
+    if stage == "confirmed":
+        return "l1" if login_window_open(exam, now) else "l0"
+    if stage == "debugged" and exam.waiting_opens_minutes is not None:
+        return "w1" if waiting_open(exam, now) else "w0"
+    return ""
 
 
 # --- the quick answer ------------------------------------------------------------------------
@@ -80,6 +94,11 @@ class ExamTimes:
     confirm_deadline_at: datetime | None
     entry_cutoff_at: datetime | None
     requires_second_camera: bool
+    # The schedule's gates (schedule_gate): the debug room and the waiting room open by the clock.
+    starts_at: datetime | None
+    login_opens_at: datetime
+    login_closes_at: datetime
+    waiting_opens_minutes: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import audit, db
+from app.day.schedule import confirm_period_open, next_opening
 from app.models import Candidate, Exam
 from app.models.candidate import INSIDE
-from app.timeutil import format_beijing
+from app.timeutil import bj_when
 
 CODE_PATTERN = re.compile(r"^\d{6}$")
 # How long after the login window closes a candidate still inside may sign in again: an exam day
@@ -37,7 +38,9 @@ class CodeResult:
 
 
 def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
-    """The candidate whose code this is, if their exam's login window is open now."""
+    """The candidate whose code this is, if their exam accepts codes now: in its exam-day login
+    window, in its confirmation period (确认期, days before: confirm, notices, ID photo only),
+    or (after the window) from a candidate already inside."""
     code = (code or "").strip()
     if not CODE_PATTERN.match(code):
         return CodeResult(None, "邀请码为6位数字，请核对后重新输入。")
@@ -52,6 +55,7 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
         c
         for c, exam in matches
         if exam.login_open_at(now)
+        or confirm_period_open(exam, now)
         or (
             c.state in INSIDE and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW
         )
@@ -64,11 +68,11 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
         return CodeResult(None, AMBIGUOUS_CODE)
     if not matches:
         return CodeResult(None, "邀请码不正确，请核对面试通知中的邀请码。")
-    if any(now < exam.login_opens_at for _, exam in matches):
-        opens = min(exam.login_opens_at for _, exam in matches if now < exam.login_opens_at)
-        early = [exam for _, exam in matches if now < exam.login_opens_at]
+    upcoming = [(opens, exam) for _, exam in matches if (opens := next_opening(exam, now))]
+    if upcoming:
+        opens, exam = min(upcoming, key=lambda pair: pair[0])
         return CodeResult(
-            None, f"尚未到登录时间，请于北京时间 {format_beijing(opens)} 后登录。", early[0].id
+            None, f"尚未到登录时间，请于北京时间 {bj_when(opens, now)} 后登录。", exam.id
         )
     return CodeResult(None, "该邀请码的登录时间已结束。", matches[0][1].id)
 

@@ -3,29 +3,43 @@ moment another's is.
 
 A code is both the candidate's identifier and their secret, so it comes from `secrets` and must
 resolve to exactly one candidate (or rest room) at any moment a code is accepted. A code is
-accepted in its exam's login window and, from a candidate already inside, for RETURN_WINDOW
-(12 h) after it closes: two exams clash when those spans overlap, not only their login windows
-(a returning morning candidate must not become the afternoon's candidate with the same code).
+accepted from the start of its exam's confirmation period (确认期, often days before) or login
+window, whichever is earlier, and, from a candidate already inside, for RETURN_WINDOW (12 h)
+after the login window closes: two exams clash when those spans overlap, not only their login
+windows (a returning morning candidate must not become the afternoon's candidate with the same
+code, nor someone confirming next week's exam today's).
 """
 
 import secrets
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, case, select, text
 
 from app import db
+from app.day.schedule import reachable_from
 from app.day.session import RETURN_WINDOW
 from app.models import Candidate, Exam, Panel
 
 CODE_SPACE = 10**6
 
 
+# reachable_from() in SQL: the earlier of the confirmation period's start and the login opening.
+_REACHABLE_FROM = case(
+    (
+        and_(Exam.confirm_opens_at.is_not(None), Exam.confirm_opens_at < Exam.login_opens_at),
+        Exam.confirm_opens_at,
+    ),
+    else_=Exam.login_opens_at,
+)
+
+
 def overlapping_exam_ids(exam: Exam) -> list[int]:
-    """Exams whose codes are accepted at some moment this one's are (itself included): login
-    window plus return period, [opens, closes + RETURN_WINDOW), on both sides."""
+    """Exams whose codes are accepted at some moment this one's are (itself included): from the
+    reachable start to the login window's close plus the return period,
+    [reachable_from, closes + RETURN_WINDOW), on both sides."""
     rows = db.session.scalars(
         select(Exam.id).where(
-            Exam.login_opens_at < exam.login_closes_at + RETURN_WINDOW,
-            Exam.login_closes_at > exam.login_opens_at - RETURN_WINDOW,
+            exam.login_closes_at + RETURN_WINDOW > _REACHABLE_FROM,
+            Exam.login_closes_at > reachable_from(exam) - RETURN_WINDOW,
         )
     ).all()
     return sorted(set(rows) | ({exam.id} if exam.id is not None else set()))

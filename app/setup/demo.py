@@ -1,7 +1,7 @@
 """Demo data for `make run` and `flask seed-demo`: enough to walk a candidate from code to release.
 
-The exams' login windows start an hour ago and last a month, so the demo works whenever it is
-seeded. Passwords are fixed and printed: this is for trying the product, never for an exam day
+The exams' login windows opened 40 minutes ago and last a month, so the demo works whenever it
+is seeded. Passwords are fixed and printed: this is for trying the product, never for an exam day
 (seed-demo refuses to touch a database that already has staff or exams).
 """
 
@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app import audit, db
 from app.models import Candidate, Exam, ExamKind, Notice, QuestionSet, Role, ScoreDimension, User
 from app.setup.codes import allocate_codes
+from app.setup.exams import derive_schedule
 from app.setup.id_checks import id_number_problem
 from app.setup.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
@@ -123,10 +124,17 @@ def seed_demo() -> dict:
         staff[username] = user
     db.session.flush()
 
+    # A schedule as an exam office writes it (开考时间, 提前45分钟登录, 开考前10分钟开放等待室, a
+    # confirmation period days before), placed so that every step works at once, whenever the
+    # demo is seeded: the login opened 40 minutes ago, the waiting rooms are already open. The
+    # cut-off is a clock time a month away so that the demo keeps working; 立即截止入场 ends
+    # entry when you want the chief to call.
     window = {
-        "login_opens_at": now - timedelta(hours=1),
+        "login_lead_minutes": 45,
+        "waiting_opens_minutes": 10,
         "login_closes_at": now + timedelta(days=30),
         "entry_cutoff_at": now + timedelta(days=30),
+        "confirm_opens_at": now - timedelta(days=3),
         "confirm_deadline_at": now + timedelta(days=29),
     }
     formal = Exam(
@@ -134,14 +142,18 @@ def seed_demo() -> dict:
         kind=ExamKind.FORMAL,
         minutes_per_candidate=10,
         reading_minutes=0,
+        starts_at=now + timedelta(minutes=10),
         **window,
     )
     mock = Exam(
         name="2026年事业单位公开招聘模拟面试（演示）",
         kind=ExamKind.MOCK,
         minutes_per_candidate=5,
+        starts_at=now + timedelta(minutes=5),
         **window,
     )
+    derive_schedule(formal)
+    derive_schedule(mock)
     db.session.add_all([formal, mock])
     db.session.flush()
     mock.formal_exam_id = formal.id

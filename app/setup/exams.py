@@ -1,6 +1,6 @@
 """An exam's settings: what HR's form edits, what it may still change, how the audit sees it."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -13,9 +13,14 @@ EXAM_FIELDS = [
     "name",
     "kind",
     "formal_exam_id",
+    "starts_at",
+    "login_lead_minutes",
     "login_opens_at",
     "login_closes_at",
+    "entry_cutoff_minutes",
     "entry_cutoff_at",
+    "waiting_opens_minutes",
+    "confirm_opens_at",
     "confirm_deadline_at",
     "minutes_per_candidate",
     "reading_minutes",
@@ -31,6 +36,19 @@ EXAM_FIELDS = [
     "requires_mock",
     "allow_early_finish",
 ]
+
+# The schedule's fields, as schedule_problems reads them.
+SCHEDULE_FIELDS = (
+    "starts_at",
+    "login_lead_minutes",
+    "login_opens_at",
+    "login_closes_at",
+    "entry_cutoff_minutes",
+    "entry_cutoff_at",
+    "waiting_opens_minutes",
+    "confirm_opens_at",
+    "confirm_deadline_at",
+)
 
 # How a final score is computed. Once any examiner has scored, changing these would score the
 # candidates of one exam by two rules (the confirmed results keep the old one): they are fixed,
@@ -105,10 +123,113 @@ def apply_exam_settings(exam: Exam, values: dict) -> None:
     a mock needs no mock of its own."""
     for name in EXAM_FIELDS:
         setattr(exam, name, values[name])
+    derive_schedule(exam)
     if exam.kind != ExamKind.MOCK or not exam.formal_exam_id:
         exam.formal_exam_id = None
     if exam.kind == ExamKind.MOCK:
         exam.requires_mock = False
+
+
+def derive_schedule(exam: Exam) -> None:
+    """The stored, effective times from the start where they were given as minutes (提前N分钟登录,
+    开考后N分钟截止入场): every query reads login_opens_at and entry_cutoff_at, and moving the
+    start moves them on save."""
+    start = exam.starts_at
+    if start is None:
+        return
+    if exam.login_lead_minutes is not None:
+        exam.login_opens_at = start - timedelta(minutes=exam.login_lead_minutes)
+    if exam.entry_cutoff_minutes is not None:
+        exam.entry_cutoff_at = start + timedelta(minutes=exam.entry_cutoff_minutes)
+
+
+BOTH_LOGIN = "请只填一项：提前登录分钟数或登录开始时间。 Give the lead or the time, not both."
+NO_LOGIN = "必填：提前登录分钟数或登录开始时间（二选一）。 Give the lead in minutes or the time."
+BOTH_CUTOFF = (
+    "请只填一项：开考后N分钟或入场截止时间。 Give minutes after the start or a time, not both."
+)
+NO_CUTOFF = (
+    "必填：开考后N分钟或入场截止时间（二选一）；入场截止时尚未进入设备调试者按缺考处理。"
+    " Required: minutes after the start, or a clock time."
+)
+
+
+def schedule_problems(values: dict) -> dict[str, str]:
+    """What is wrong with a schedule as typed (field -> words), {} if nothing. `values` holds the
+    schedule's EXAM_FIELDS; starts_at and login_closes_at are given (the form requires them)."""
+    start, closes = values["starts_at"], values["login_closes_at"]
+    lead, opens = values["login_lead_minutes"], values["login_opens_at"]
+    cutoff_minutes, cutoff = values["entry_cutoff_minutes"], values["entry_cutoff_at"]
+    problems: dict[str, str] = {}
+    if lead is not None and opens is not None and opens != start - timedelta(minutes=lead):
+        _note(problems, "login_opens_at", BOTH_LOGIN)
+    elif lead is None and opens is None:
+        _note(problems, "login_opens_at", NO_LOGIN)
+    elif lead is not None:
+        opens = start - timedelta(minutes=lead)
+    if cutoff_minutes is not None and cutoff is not None:
+        _note(problems, "entry_cutoff_at", BOTH_CUTOFF)
+    elif cutoff_minutes is None and cutoff is None:
+        _note(problems, "entry_cutoff_at", NO_CUTOFF)
+    elif cutoff_minutes is not None:
+        cutoff = start + timedelta(minutes=cutoff_minutes)
+    if start >= closes:
+        _note(problems, "login_closes_at", "须晚于开考时间。 Must be after the exam starts.")
+    if opens is not None and "login_opens_at" not in problems:
+        if opens > start:
+            _note(
+                problems,
+                "login_opens_at",
+                ("登录开始不能晚于开考时间。 The login must open by the start."),
+            )
+        elif opens >= closes:
+            _note(problems, "login_closes_at", "须晚于登录开始。 Must be after the login opens.")
+    if cutoff is not None and "entry_cutoff_at" not in problems and not start <= cutoff <= closes:
+        _note(
+            problems,
+            "entry_cutoff_at",
+            (
+                "入场截止须不早于开考时间、不晚于登录结束。"
+                " The cut-off must be at or after the start and not after the login closes."
+            ),
+        )
+    _confirm_problems(values, opens, closes, problems)
+    return problems
+
+
+def _confirm_problems(values: dict, opens, closes, problems: dict[str, str]) -> None:
+    """确认期 [confirm_opens_at, confirm_deadline_at): may be days before the exam day."""
+    confirm_from, confirm_by = values["confirm_opens_at"], values["confirm_deadline_at"]
+    if confirm_by is not None and confirm_by >= closes:
+        _note(problems, "confirm_deadline_at", "须早于登录结束。 Must be before the login closes.")
+    if confirm_from is None:
+        return
+    if confirm_by is None:
+        _note(
+            problems,
+            "confirm_deadline_at",
+            ("填写了确认期开始，也请填写确认截止。 A confirmation period needs its end."),
+        )
+    elif confirm_from >= confirm_by:
+        _note(
+            problems,
+            "confirm_opens_at",
+            ("确认期开始须早于确认截止。 The confirmation period must start before it ends."),
+        )
+    elif opens is not None and confirm_from > opens:
+        _note(
+            problems,
+            "confirm_opens_at",
+            (
+                "确认期须在登录开始之前开始（可提前数日）。"
+                " The confirmation period must begin before the exam-day login opens."
+            ),
+        )
+
+
+def _note(problems: dict[str, str], name: str, message: str) -> None:
+    # The first problem found for a field is the one to fix first.
+    problems.setdefault(name, message)
 
 
 def has_linked_mocks(exam: Exam) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from app import db, journey
 from app.day.clock import level_for
 from app.day.poll import STAGE_OF_STATE, interview_phase, lot_assignment_due, poll_etag
+from app.day.schedule import login_window_open, start_of, waiting_open, waiting_opens_at
 from app.models import (
     AuditEvent,
     Broadcast,
@@ -21,7 +22,7 @@ from app.models import (
 )
 from app.models.candidate import FINAL, INTERVIEWED, RINGING
 from app.models.candidate import CandidateState as S
-from app.models.exam import ExamKind
+from app.models.exam import Exam, ExamKind
 
 FINAL_STAGES = frozenset(STAGE_OF_STATE[s] for s in FINAL)
 TEMPLATE_OF_STAGE = {"declined": "final", "absent": "final", "disqualified": "final"}
@@ -187,7 +188,44 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
             ctx["poll_every"] = "10s"
     if exam.requires_second_camera and stage in ("debugged", "waiting", "interviewing"):
         ctx["second_camera"] = journey.second_camera_connected(candidate, now)
+    ctx.update(schedule_gates(exam, stage, now))
     return ctx
+
+
+def schedule_gates(exam: Exam, stage: str, now: datetime) -> dict:
+    """The buttons the clock opens (poll.schedule_gate puts the same in the ETag): the debug room
+    with the exam-day login, 进入面试等待室 N minutes before the start."""
+    gates: dict[str, object] = {"debug_opens": None, "login_over": False, "waiting_opens": None}
+    if stage in ("invited", "confirmed") and not login_window_open(exam, now):
+        if now < exam.login_opens_at:
+            gates["debug_opens"] = exam.login_opens_at
+        else:
+            gates["login_over"] = True
+    if stage == "debugged" and not waiting_open(exam, now):
+        gates["waiting_opens"] = waiting_opens_at(exam)
+    return gates
+
+
+def poll_context(candidate: Candidate, stage: str, now: datetime, etag: str) -> dict:
+    """The polled fragment's context: the gated buttons outside it come along out of band, so
+    that a button the clock has just enabled is enabled without a reload."""
+    ctx = status_context(candidate, stage, now, etag)
+    if stage in ("confirmed", "debugged"):
+        ctx["oob_gate"] = True
+    if stage == "confirmed":
+        ctx["missing"] = [m.step for m in journey.missing_before_debug(candidate)]
+    return ctx
+
+
+def linked_mocks(exam: Exam) -> Sequence[Exam]:
+    """The mock interviews held for this formal exam (确认参加后查看参加模拟测试时间, SEED 000)."""
+    if exam.kind == ExamKind.MOCK:
+        return []
+    return db.session.scalars(
+        select(Exam)
+        .where(Exam.kind == ExamKind.MOCK, Exam.formal_exam_id == exam.id)
+        .order_by(Exam.login_opens_at, Exam.id)
+    ).all()
 
 
 def notice_state(candidate: Candidate) -> tuple[Sequence[Notice], set[int]]:
@@ -212,6 +250,8 @@ def page_context(candidate: Candidate, stage: str, now: datetime) -> dict:
         missing = debug_prerequisites(candidate, notices, read)
         ctx["missing"] = [m.step for m in missing]
         ctx["mock_missing"] = journey.MOCK_NOT_TAKEN in missing
+        if stage == "confirmed":
+            ctx["mocks"] = [(mock, start_of(mock)) for mock in linked_mocks(candidate.exam)]
     if stage in CALL_STAGES:
         from app.jitsi.embed import embed_for_candidate
 

@@ -9,7 +9,7 @@ from app.day.poll import poll_etag, quick_not_modified, stage_of
 from app.day.session import load_signed_in_candidate, reads_candidate_itself
 from app.routes.candidate.access import go, signed_in
 from app.routes.candidate.blueprints import bp
-from app.routes.candidate.context import bring_up_to_date, ms, status_context
+from app.routes.candidate.context import bring_up_to_date, ms, poll_context
 from app.timeutil import utcnow
 
 
@@ -53,7 +53,7 @@ def _state_in_full(now: datetime):
         else:
             response = make_response(
                 render_template(
-                    "candidate/_status.html", **status_context(candidate, stage, now, etag)
+                    "candidate/_status.html", **poll_context(candidate, stage, now, etag)
                 )
             )
         response.set_etag(etag)

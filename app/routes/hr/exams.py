@@ -7,6 +7,7 @@ from wtforms import SelectChoice
 
 from app import audit, db
 from app.day.controls import ExamDayError, close_entry_counts, close_entry_now
+from app.day.schedule import waiting_opens_at
 from app.models import Candidate, Exam, ExamKind
 from app.refusals import message_of
 from app.routes.hr.blueprints import bp
@@ -35,6 +36,8 @@ def exams():
 
 def _exam_form(exam: Exam | None) -> ExamForm:
     form = ExamForm(obj=exam)
+    if exam is not None and not form.is_submitted():
+        form.show_minutes_not_times(exam)
     formal = db.session.scalars(
         select(Exam).where(Exam.kind == ExamKind.FORMAL).order_by(Exam.login_opens_at.desc())
     ).all()
@@ -94,7 +97,7 @@ def edit_exam(exam_id: int):
         if clashes:
             db.session.rollback()
             form.login_opens_at.errors.append(
-                f"新的登录时间与其他考试重叠，且两场考试有 {len(clashes)} 个邀请码相同，未保存；"
+                f"新的登录时间（或确认期）与其他考试重叠，且两场考试有 {len(clashes)} 个邀请码相同，未保存；"
                 f"请选择不与其他考试重叠的时间。 The new window overlaps another exam that uses"
                 f" {len(clashes)} of the same codes: nothing was saved."
             )
@@ -159,6 +162,7 @@ def exam_detail(exam_id: int):
         notice_count=len(exam.notices),
         question_count=len(exam.question_sets),
         entry_closable=entry_closable(exam, utcnow()),
+        waiting_opens_at=waiting_opens_at(exam),
     )
 
 

@@ -27,6 +27,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
 
 from app.models import ExamKind
+from app.setup.exams import SCHEDULE_FIELDS, schedule_problems
 from app.timeutil import format_beijing, parse_beijing
 
 
@@ -99,17 +100,37 @@ class ExamForm(FlaskForm):
     formal_exam_id = SelectField(
         "对应的正式面试 Formal exam (mock only)", coerce=int, choices=[NO_CHOICE], default=0
     )
+    # The schedule (SPEC "The exam's schedule"): times given as minutes are kept as minutes, so
+    # that moving the start moves them (app/setup/exams.derive_schedule).
+    starts_at = BeijingDateTimeField(
+        "开考时间 Exam starts (北京时间)", validators=[_required("必填：开考时间。 Required.")]
+    )
+    login_lead_minutes = IntegerField(
+        "提前登录（分钟） Login opens N min before the start",
+        validators=[Optional(), NumberRange(min=0, max=1440)],
+    )
     login_opens_at = BeijingDateTimeField(
-        "登录开始 Login opens (北京时间)", validators=[_required()]
+        "或：登录开始 Or: login opens at (北京时间)", validators=[Optional()]
     )
     login_closes_at = BeijingDateTimeField(
         "登录结束 Login closes (北京时间)", validators=[_required()]
     )
     # Every seed has one (e.g. 8:10, or start + 3 min): without it nobody would become absent,
     # no lot would be assigned and the chief could call before everyone had drawn.
+    entry_cutoff_minutes = IntegerField(
+        "入场截止：开考后（分钟） Entry cut-off, minutes after the start",
+        validators=[Optional(), NumberRange(min=0, max=600)],
+    )
     entry_cutoff_at = BeijingDateTimeField(
-        "入场截止 Entry cut-off (北京时间)",
-        validators=[_required("必填：入场截止后未进入等待室者按缺考处理。 Required.")],
+        "或：入场截止时间 Or: entry cut-off at (北京时间)", validators=[Optional()]
+    )
+    waiting_opens_minutes = IntegerField(
+        "等待室提前开放（分钟） Waiting room opens N min before the start",
+        validators=[Optional(), NumberRange(min=0, max=1440)],
+        default=10,
+    )
+    confirm_opens_at = BeijingDateTimeField(
+        "确认期开始 Confirmation opens (北京时间)", validators=[Optional()]
     )
     confirm_deadline_at = BeijingDateTimeField(
         "确认截止 Confirm deadline (北京时间)", validators=[Optional()]
@@ -158,20 +179,18 @@ class ExamForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
-        opens, closes = self.login_opens_at.data, self.login_closes_at.data
-        cutoff, confirm_by = self.entry_cutoff_at.data, self.confirm_deadline_at.data
-        assert opens is not None and closes is not None, "InputRequired passed: both are given"
-        if opens >= closes:
-            self.login_closes_at.errors.append("须晚于登录开始。 Must be after the login opens.")
-        if cutoff is not None and not opens < cutoff <= closes:
-            self.entry_cutoff_at.errors.append(
-                "须在登录开始之后、登录结束之前（含）。 Must be after opening and not after closing."
-            )
-        if confirm_by is not None and confirm_by >= closes:
-            self.confirm_deadline_at.errors.append(
-                "须早于登录结束。 Must be before the login closes."
-            )
+        values = {name: getattr(self, name).data for name in SCHEDULE_FIELDS}
+        for name, message in schedule_problems(values).items():
+            getattr(self, name).errors.append(message)
         return not any(field.errors for field in self)
+
+    def show_minutes_not_times(self, exam) -> None:
+        """On the edit page, a time derived from minutes is left blank: the minutes are what HR
+        gave, and a re-save must not find both filled in."""
+        if exam.login_lead_minutes is not None:
+            self.login_opens_at.data = None
+        if exam.entry_cutoff_minutes is not None:
+            self.entry_cutoff_at.data = None
 
 
 class PanelForm(FlaskForm):

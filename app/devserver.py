@@ -44,8 +44,16 @@ def _prepare_database() -> None:
                 print(
                     f"  staff  {person['username']:<12} password {person['password']:<16} ({person['role']})"
                 )
-            for cand in summary["candidates"][:6]:
-                print(f"  candidate {cand['name']}  code {cand['code']}  (exam {cand['exam_id']})")
+            # A few of each panel: the formal exam's two panels share one 题本.
+            shown: dict[str, int] = {}
+            for cand in summary["candidates"]:
+                key = f"{cand['exam_id']}/{cand['panel']}"
+                shown[key] = shown.get(key, 0) + 1
+                if shown[key] <= 3:
+                    print(
+                        f"  candidate {cand['name']}  code {cand['code']}"
+                        f"  (exam {cand['exam_id']}, {cand['panel']})"
+                    )
         db.engine.dispose()
 
 

@@ -93,6 +93,12 @@ class Move:
     # A move that brings the candidate into another panel's queue names the param that holds
     # that panel's id: both queues are touched, lower id first (two such moves never deadlock).
     other_queue_param: str | None = None
+    # A move that lets someone out who heard the questions (release), or brings someone back
+    # before their interview (the overrides), reads the other side's rows across every panel
+    # that shares a 题本 with hers: it locks all of those panels' rows first, so that a release
+    # and a reinstatement in two sharing panels at once are one after the other, never both
+    # judged on what the other had not yet written.
+    locks_sharing_panels: bool = False
 
 
 @dataclass
@@ -913,6 +919,8 @@ MOVES: dict[str, Move] = {
             frozenset({ASSISTANT}),
             guard=_nobody_still_to_interview,
             effect=_release,
+            touches_queue=True,
+            locks_sharing_panels=True,
         ),
         # The cut-off (due_move): only those not yet in the debug queue, and not reinstated.
         Move("mark_absent", BEFORE_DEBUG, S.ABSENT, frozenset({SYSTEM}), guard=_not_reinstated),
@@ -953,6 +961,7 @@ MOVES: dict[str, Move] = {
             guard=_reinstate_guard,
             effect=_reinstate,
             touches_queue=True,
+            locks_sharing_panels=True,
         ),
         Move(
             "reinterview",
@@ -983,6 +992,7 @@ MOVES: dict[str, Move] = {
             effect=_move_panel,
             touches_queue=True,
             other_queue_param="panel_id",
+            locks_sharing_panels=True,
         ),
         Move(
             "undo_disqualification",
@@ -992,6 +1002,7 @@ MOVES: dict[str, Move] = {
             guard=_undo_guard,
             effect=_undo_disqualification,
             touches_queue=True,
+            locks_sharing_panels=True,
         ),
     ]
 }
@@ -1256,6 +1267,9 @@ def _queues_of(move: Move, candidate: Candidate, params: dict) -> list[int]:
     ids = {candidate.panel_id}
     if move.other_queue_param is not None:
         ids.add(_whole_number(params.get(move.other_queue_param)))
+    if move.locks_sharing_panels:
+        for panel_id in [i for i in ids if i is not None]:
+            ids.update(p.id for p in panels_sharing_questions(panel_id))
     return sorted(i for i in ids if i is not None)
 
 

@@ -69,11 +69,15 @@ def gen_user(
 
 def gen_exam(name: str = "2026年事业单位面试", kind: str = ExamKind.FORMAL, **kw) -> Exam:
     now = utcnow()
+    login_opens_at = kw.pop("login_opens_at", now - timedelta(hours=1))
     exam = Exam(
         name=name,
         kind=kind,
-        login_opens_at=kw.pop("login_opens_at", now - timedelta(hours=1)),
+        login_opens_at=login_opens_at,
         login_closes_at=kw.pop("login_closes_at", now + timedelta(hours=8)),
+        # As the migration sets it for exams from before the schedule (nothing gates on it
+        # unless waiting_opens_minutes is given).
+        starts_at=kw.pop("starts_at", login_opens_at),
         **kw,
     )
     db.session.add(exam)

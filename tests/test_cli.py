@@ -86,7 +86,7 @@ def test_seed_demo_json_has_the_promised_shape(app, runner):
     assert {s["role"] for s in data["staff"]} == {"admin", "hr", "assistant", "examiner"}
     assert all(set(s) == {"username", "password", "role"} for s in data["staff"])
     assert len(data["candidates"]) >= 10
-    assert all(set(c) == {"name", "code", "exam_id"} for c in data["candidates"])
+    assert all(set(c) == {"name", "code", "exam_id", "panel"} for c in data["candidates"])
     codes = [c["code"] for c in data["candidates"]]
     assert len(set(codes)) == len(codes)  # both exams are open at once: no shared code
 
@@ -96,6 +96,12 @@ def test_seed_demo_json_has_the_promised_shape(app, runner):
         assert user.check_password(person["password"])
     panel = db.session.scalars(select(Panel)).first()
     assert panel.chief_examiner_id is not None and len(panel.members) == 6
+    # The formal exam's two panels share the exam-wide 题本 A (the cross-panel release rule).
+    from app.setup.question_sharing import panels_sharing_questions
+
+    formal_panels = {p.name for p in panels_sharing_questions(panel.id)}
+    assert formal_panels == {"第一考场", "第二考场"}
+    assert {c["panel"] for c in data["candidates"]} == {"第一考场", "第二考场", "模拟考场"}
     formal = db.session.get(Exam, data["exams"][0]["id"])
     from app.timeutil import utcnow
 

@@ -132,3 +132,48 @@ def test_the_assistant_board_names_the_holding_panel_at_a_constant_cost(app, wor
     many, page = count_queries(browser, url)
     assert "第二考场仍有 22 位考生待面试" in page.get_data(as_text=True)
     assert many == few
+
+
+# --- a release and a reinstatement in two sharing panels at once (PostgreSQL) ----------------
+
+
+def test_a_release_and_a_reinstatement_in_sharing_panels_at_once_never_both(app, world):
+    """Each reads what the other writes (the one still to interview, the one released): without
+    the sharing panels' rows locked both could pass, and a candidate brought back to the queue
+    would wait beside someone free to tell her the questions."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite allows one writer at a time)")
+    from app.models import User
+    from tests.conftest import at_once
+
+    question_set(world)
+    at = world.exam.entry_cutoff_at + timedelta(minutes=5)
+    rounds = []
+    for _ in range(6):
+        resting = person(world, world.panel, S.RESTING, lot_number=next(_n))
+        absent = person(world, world.other_panel, S.ABSENT, waiting_since=at, lot_number=next(_n))
+        ids = (resting.id, absent.id)
+
+        def attempt(i, ids=ids):
+            actor = db.session.get(User, world.assistant.id if i == 0 else world.hr.id)
+            move = "release" if i == 0 else "reinstate"
+            try:
+                perform(ids[i], move, Actor.staff(actor), at, reason="网络故障")
+                return "ok"
+            except Refused as refused:
+                return refused.code
+
+        results = at_once(app, 2, attempt)
+        rounds.append(results)
+        assert results.count("ok") == 1, results
+        assert set(results) - {"ok"} <= {"sharing_panel_not_done", "reinstate_questions_out"}
+        # Put the two out of the way for the next round: whoever is still to interview is done.
+        for candidate_id in ids:
+            c = db.session.get(Candidate, candidate_id, populate_existing=True)
+            if c.state != S.RELEASED:
+                c.state = S.ABSENT if c.state == S.ABSENT else S.RELEASED
+        db.session.commit()
+        # The released ones make every later reinstatement unsafe: start each round clean.
+        for c in db.session.scalars(db.select(Candidate).where(Candidate.state == S.RELEASED)):
+            c.state = S.FINISHED
+        db.session.commit()

@@ -431,7 +431,7 @@ def test_a_cut_off_a_month_ahead_is_shown_with_its_date(app, client):
         page = browser.html()
     shown = bj_when(cutoff, now)
     assert "月" in shown and "日" in shown
-    assert f"请在入场截止（北京时间 {shown}）前进入面试等待室" in page
+    assert f"入场截止（北京时间 {shown}）后进入的，仍可参加面试" in page
 
 
 # --- the mock's time after confirming ---------------------------------------------------------

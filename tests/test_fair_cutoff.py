@@ -265,3 +265,16 @@ def test_two_hr_closing_at_once_close_once_and_the_second_is_told(app, day):
         )
         == 1
     )
+
+
+def test_a_second_close_with_a_clock_a_moment_behind_is_told_it_is_closed(day):
+    """Two servers whose clocks differ by a second: the second click, after the first committed,
+    sees the cut-off a moment "ahead" by its clock; it is still the one 立即截止入场 set."""
+    exam_id, hr = day.w.exam.id, db.session.get(User, day.w.hr.id)
+    now = day.w.now + timedelta(minutes=5)
+    close_entry_now(exam_id, hr, now)
+    with pytest.raises(ExamDayError) as refused:
+        close_entry_now(exam_id, hr, now - timedelta(seconds=1))
+    assert refused.value.code == "entry_already_closed"
+    db.session.expire_all()
+    assert db.session.get(Exam, exam_id).entry_cutoff_at == now

@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, and_, case, func, select, update
 from app import audit, db
 from app.day.poll_versions import bump_exam
 from app.journey import settle_exam
-from app.models import Candidate, Exam, User
+from app.models import AuditEvent, Candidate, Exam, User
 from app.models.candidate import BEFORE_DEBUG, IN_DEBUG
 from app.models.candidate import CandidateState as S
 from app.refusals import Refused
@@ -52,6 +52,20 @@ def close_entry_counts(exam_id: int) -> CloseEntryCounts:
     return CloseEntryCounts(int(absent), int(debugging), int(without_lot))
 
 
+def _closed_by_hand(exam_id: int, cutoff: datetime) -> bool:
+    """The cut-off now in force is the one an earlier 立即截止入场 set. A second click that reads
+    it after the first committed, on a server whose clock runs a moment behind, would otherwise
+    see it still ahead and close entry again."""
+    latest = db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.exam_id == exam_id, AuditEvent.kind == "exam.entry_closed")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    after = (latest.data or {}).get("after") if latest is not None else None
+    return isinstance(after, str) and datetime.fromisoformat(after) == cutoff
+
+
 def close_entry_now(exam_id: int, actor: User, now: datetime | None = None) -> int:
     """Move the entry cut-off to `now`; returns how many candidates that changed.
 
@@ -66,7 +80,7 @@ def close_entry_now(exam_id: int, actor: User, now: datetime | None = None) -> i
     if now < exam.login_opens_at:
         raise ExamDayError("login_not_open")
     before = exam.entry_cutoff_at
-    if before is not None and before <= now:
+    if before is not None and (before <= now or _closed_by_hand(exam_id, before)):
         db.session.rollback()
         raise ExamDayError("entry_already_closed")
     unchanged = Exam.entry_cutoff_at.is_(None) if before is None else Exam.entry_cutoff_at == before

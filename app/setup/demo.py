@@ -33,6 +33,12 @@ DEMO_STAFF = [
     ("examiner3", "考官 陈老师", Role.EXAMINER, "examiner-demo-2026"),
     ("examiner4", "考官 杨老师", Role.EXAMINER, "examiner-demo-2026"),
     ("examiner5", "考官 赵老师", Role.EXAMINER, "examiner-demo-2026"),
+    # 第二考场 of the formal exam: it hears the same exam-wide 题本 A, so neither panel's rest
+    # room may release anyone while the other still has candidates to interview.
+    ("assistant2", "面试助理 周老师", Role.ASSISTANT, "assistant-demo-2026"),
+    ("chief2", "主考官 孙老师", Role.EXAMINER, "examiner-demo-2026"),
+    ("examiner6", "考官 吴老师", Role.EXAMINER, "examiner-demo-2026"),
+    ("examiner7", "考官 郑老师", Role.EXAMINER, "examiner-demo-2026"),
 ]
 
 DEMO_NAMES = [
@@ -161,10 +167,16 @@ def seed_demo() -> dict:
     examiners = [
         staff[name] for name in ("chief1", "examiner2", "examiner3", "examiner4", "examiner5")
     ]
+    second = [staff[name] for name in ("chief2", "examiner6", "examiner7")]
     candidates_out = []
     for exam, count, panel_name in ((formal, 12, "第一考场"), (mock, 6, "模拟考场")):
         panel = create_panel(exam, panel_name)
         set_panel_staff(panel, examiners, [staff["assistant1"]], staff["chief1"])
+        panels = [(panel, count)]
+        if exam is formal:
+            panel_two = create_panel(exam, "第二考场")
+            set_panel_staff(panel_two, second, [staff["assistant2"]], staff["chief2"])
+            panels.append((panel_two, 4))
         for position, (title, body) in enumerate(NOTICES):
             db.session.add(Notice(exam_id=exam.id, title=title, body=body, position=position))
         db.session.add(
@@ -182,11 +194,12 @@ def seed_demo() -> dict:
                     position=position,
                 )
             )
-        codes = allocate_codes(exam, count)
-        for index in range(count):
+        codes = allocate_codes(exam, sum(size for _, size in panels))
+        seats = [p for p, size in panels for _ in range(size)]
+        for index, seat in enumerate(seats):
             candidate = Candidate(
                 exam_id=exam.id,
-                panel_id=panel.id,
+                panel_id=seat.id,
                 name=DEMO_NAMES[index % len(DEMO_NAMES)],
                 id_number=_demo_id_number(rng, index),
                 phone=f"139{rng.randrange(10**8):08d}",
@@ -194,7 +207,7 @@ def seed_demo() -> dict:
                 code=codes[index],
             )
             db.session.add(candidate)
-            candidates_out.append(candidate)
+            candidates_out.append((candidate, seat.name))
     db.session.flush()
     audit.record("demo.seeded", exams=[formal.id, mock.id])
     db.session.commit()
@@ -202,6 +215,7 @@ def seed_demo() -> dict:
         "exams": [{"id": e.id, "name": e.name, "kind": e.kind} for e in (formal, mock)],
         "staff": [{"username": u, "password": p, "role": r.value} for u, _, r, p in DEMO_STAFF],
         "candidates": [
-            {"name": c.name, "code": c.code, "exam_id": c.exam_id} for c in candidates_out
+            {"name": c.name, "code": c.code, "exam_id": c.exam_id, "panel": panel_name}
+            for c, panel_name in candidates_out
         ],
     }

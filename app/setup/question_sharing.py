@@ -18,7 +18,7 @@ from app.models.candidate import CandidateState as S
 
 def panels_sharing_questions(panel_id: int) -> list[Panel]:
     """The panels whose candidates hear at least one question set `panel_id`'s candidates hear,
-    this panel first, then the others by id. A panel with no question set shares with nobody."""
+    this panel first, then the others by id. Without an exam-wide set, only the panel itself."""
     panel = db.session.get(Panel, panel_id)
     if panel is None:
         return []

@@ -212,6 +212,25 @@ def test_closing_entry_now_still_moves_the_cut_off_and_the_form_keeps_it(world, 
     assert exam.entry_cutoff_at == moment and exam.name == "改名"
 
 
+def test_entry_closed_before_the_start_still_lets_the_form_save(world, hr):
+    """Found on the demo in a browser: everyone in early, HR closed entry before the 开考时间;
+    the form then refused every save ("入场截止须不早于开考时间") for the cut-off it had not
+    typed. The stored cut-off stays allowed; a new one before the start is still refused."""
+    exam = fresh_exam(world)
+    exam.starts_at = world.now + timedelta(minutes=10)
+    db.session.commit()
+    close_entry_now(world.exam.id, world.hr, world.now + timedelta(seconds=30))
+    exam = fresh_exam(world)
+    assert exam.entry_cutoff_at < exam.starts_at
+    response = post(hr, f"/hr/exams/{exam.id}/edit", form_of(exam, name="改名"))
+    assert response.status_code == 302
+    assert fresh_exam(world).name == "改名"
+    earlier = exam.entry_cutoff_at - timedelta(minutes=5)
+    response = post(hr, f"/hr/exams/{exam.id}/edit", form_of(exam, entry_cutoff_at=_typed(earlier)))
+    assert response.status_code == 400
+    assert "入场截止须不早于开考时间" in response.get_data(as_text=True)
+
+
 def test_a_later_start_never_moves_the_moment_interviews_started(world):
     other = world.add_other_panel("chief2")
     start_first_interview(world, world.now)

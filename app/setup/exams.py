@@ -154,9 +154,12 @@ NO_CUTOFF = (
 )
 
 
-def schedule_problems(values: dict) -> dict[str, str]:
+def schedule_problems(values: dict, stored_cutoff: datetime | None = None) -> dict[str, str]:
     """What is wrong with a schedule as typed (field -> words), {} if nothing. `values` holds the
-    schedule's EXAM_FIELDS; starts_at and login_closes_at are given (the form requires them)."""
+    schedule's EXAM_FIELDS; starts_at and login_closes_at are given (the form requires them).
+
+    `stored_cutoff` is the exam's cut-off as saved: 立即截止入场 may have put it before the
+    start (everyone was in early), and re-saving the form unchanged must not be refused for it."""
     start, closes = values["starts_at"], values["login_closes_at"]
     lead, opens = values["login_lead_minutes"], values["login_opens_at"]
     cutoff_minutes, cutoff = values["entry_cutoff_minutes"], values["entry_cutoff_at"]
@@ -184,7 +187,14 @@ def schedule_problems(values: dict) -> dict[str, str]:
             )
         elif opens >= closes:
             _note(problems, "login_closes_at", "须晚于登录开始。 Must be after the login opens.")
-    if cutoff is not None and "entry_cutoff_at" not in problems and not start <= cutoff <= closes:
+    kept = (
+        cutoff is not None
+        and stored_cutoff is not None
+        and cutoff.replace(second=0, microsecond=0)
+        == stored_cutoff.replace(second=0, microsecond=0)
+    )
+    too_early = cutoff is not None and cutoff < start and not kept
+    if cutoff is not None and "entry_cutoff_at" not in problems and (too_early or cutoff > closes):
         _note(
             problems,
             "entry_cutoff_at",

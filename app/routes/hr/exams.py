@@ -36,6 +36,7 @@ def exams():
 
 def _exam_form(exam: Exam | None) -> ExamForm:
     form = ExamForm(obj=exam)
+    form.stored_cutoff = exam.entry_cutoff_at if exam is not None else None
     if exam is not None and not form.is_submitted():
         form.show_minutes_not_times(exam)
     formal = db.session.scalars(

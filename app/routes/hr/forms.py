@@ -180,7 +180,8 @@ class ExamForm(FlaskForm):
         if not super().validate(extra_validators):
             return False
         values = {name: getattr(self, name).data for name in SCHEDULE_FIELDS}
-        for name, message in schedule_problems(values).items():
+        kept = getattr(self, "stored_cutoff", None)
+        for name, message in schedule_problems(values, stored_cutoff=kept).items():
             getattr(self, name).errors.append(message)
         return not any(field.errors for field in self)
 

@@ -537,6 +537,11 @@ def _close_live_calls(candidate: Candidate, now: datetime) -> None:
         call.ended_at = now
 
 
+def _end_live_calls(ctx: Context) -> None:
+    # A disqualified candidate's call is over: left ringing, her page could still accept it.
+    _close_live_calls(ctx.candidate, ctx.now)
+
+
 def _lot_after_cutoff(ctx: Context, panel_id: int) -> None:
     """Past the cut-off whoever comes (back) into a queue gets a lot after those drawn: nobody
     else's turn moves. Before it she draws like everyone (keeping a lot she drew). Those waiting
@@ -951,6 +956,7 @@ MOVES: dict[str, Move] = {
             S.DISQUALIFIED,
             frozenset({HR, CHIEF}),
             guard=_reason_given,
+            effect=_end_live_calls,
             touches_queue=True,
         ),
         Move(

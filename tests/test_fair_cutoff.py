@@ -278,3 +278,26 @@ def test_a_second_close_with_a_clock_a_moment_behind_is_told_it_is_closed(day):
     assert refused.value.code == "entry_already_closed"
     db.session.expire_all()
     assert db.session.get(Exam, exam_id).entry_cutoff_at == now
+
+
+def test_still_debugging_when_the_login_window_closes_she_may_sign_in_again(day):
+    """In before the cut-off, she may finish however late: a dropped connection after the login
+    window closed must not lock her out of the waiting room (as for those already inside)."""
+    from app.day.session import find_candidate_by_code
+
+    exam = db.session.get(Exam, day.w.exam.id)
+    after_close = exam.login_closes_at + timedelta(minutes=5)
+    for person in (day.debugged, day.debug_waiting):
+        assert find_candidate_by_code(person.code, after_close).candidate.id == person.id
+    refused = find_candidate_by_code(day.invited.code, after_close)
+    assert refused.candidate is None and refused.message == "该邀请码的登录时间已结束。"
+
+
+def test_a_disqualification_ends_the_call_she_was_in(day):
+    """A ringing call left open after 取消资格 could still be answered from her page."""
+    from app.models import Call
+
+    perform(day.debugging.id, "disqualify", Actor.staff(day.w.hr), day.w.now, reason="替考")
+    calls = db.session.scalars(sa.select(Call).filter_by(candidate_id=day.debugging.id)).all()
+    assert calls and all(call.outcome not in ("ringing", "accepted") for call in calls)
+    assert all(call.ended_at is not None for call in calls)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from app import audit, db
 from app.day.schedule import confirm_period_open, next_opening
 from app.models import Candidate, Exam
-from app.models.candidate import INSIDE
+from app.models.candidate import MAY_RETURN
 from app.timeutil import bj_when
 
 CODE_PATTERN = re.compile(r"^\d{6}$")
@@ -57,7 +57,8 @@ def find_candidate_by_code(code: str, now: datetime) -> CodeResult:
         if exam.login_open_at(now)
         or confirm_period_open(exam, now)
         or (
-            c.state in INSIDE and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW
+            c.state in MAY_RETURN
+            and exam.login_closes_at <= now < exam.login_closes_at + RETURN_WINDOW
         )
     ]
     if len(accepting) == 1:

@@ -65,6 +65,10 @@ STILL_TO_INTERVIEW = PRE_ENTRY | IN_QUEUE_OR_ROOM
 # Inside the exam (entered the waiting room, not released): may come back after the login
 # window closed, after a dropped connection.
 INSIDE = IN_QUEUE_OR_ROOM | {_S.FINISHED, _S.RESTING}
+# May sign in again after the login window closed (after a dropped connection): whoever is
+# inside, and whoever came in before the cut-off and is still being debugged (the fair cut-off
+# lets them finish and enter the waiting room however late).
+MAY_RETURN = INSIDE | IN_DEBUG
 # The interview is over and stands: the score is shown.
 INTERVIEWED = frozenset({_S.FINISHED, _S.RESTING, _S.RELEASED})
 # Examiners may score: INTERVIEWED, plus the interview under way.

@@ -6,6 +6,7 @@ interview already run) are taken with the app's own journey, as the other browse
 """
 
 import re
+
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select

@@ -6,7 +6,16 @@ Importing this package registers every table with SQLAlchemy's metadata, which A
 from app.models.audit import AuditEvent
 from app.models.calls import Broadcast, Call, HelpRequest, Violation
 from app.models.candidate import Candidate, CandidateState, NoticeAck
-from app.models.exam import Exam, ExamKind, Notice, Panel, PanelMember, PanelRole, QuestionSet
+from app.models.exam import (
+    Exam,
+    ExamKind,
+    ExamSupervisor,
+    Notice,
+    Panel,
+    PanelMember,
+    PanelRole,
+    QuestionSet,
+)
 from app.models.recording import Recording, RecordingStatus
 from app.models.scoring import CandidateResult, ExaminerScore, Recusal, ScoreDimension, ScoreItem
 from app.models.staff import Role, User
@@ -20,6 +29,7 @@ __all__ = [
     "CandidateState",
     "Exam",
     "ExamKind",
+    "ExamSupervisor",
     "ExaminerScore",
     "HelpRequest",
     "Notice",

@@ -149,6 +149,13 @@ class Candidate(Model):
     # 佐证/辅机位: the phone binds with this short code; staff see when it was last present.
     second_camera_code: Mapped[str | None] = mapped_column(String(8), unique=True)
     second_camera_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 辅机位已核验: the assistant saw the phone's angle during debugging.
+    second_camera_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Integrity signals shown as badges on the watchers' consoles: suspected screen switches
+    # (疑似切屏) and takeovers by a second sign-in (多屏登录). Bumped with a plain UPDATE that
+    # leaves `version` alone: a signal never makes a staff move stale.
+    switch_signals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    takeovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -72,6 +72,10 @@ class Exam(Model):
     publish_mode: Mapped[str] = mapped_column(String(16), default="instant")
 
     requires_second_camera: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The waiting room's supervision call (候考随机检查, SEED 003) is recorded too when set.
+    record_waiting_room: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     requires_id_photo: Mapped[bool] = mapped_column(Boolean, default=False)
     # Formal exams only: 未参加网络模拟面试的考生无法参加网络正式面试 (SEED 004).
     requires_mock: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -167,3 +171,17 @@ class QuestionSet(Model):
     body: Mapped[str] = mapped_column(Text)
     scoring_guide: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ExamSupervisor(Model):
+    """巡考: a roving supervisor assigned to an exam sees every panel of it and changes nothing."""
+
+    __tablename__ = "exam_supervisor"
+    __table_args__ = (UniqueConstraint("exam_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped["User"] = relationship()

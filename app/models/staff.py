@@ -17,6 +17,8 @@ class Role(StrEnum):
     HR = "hr"
     ASSISTANT = "assistant"
     EXAMINER = "examiner"
+    # 巡考: sees every panel of the exams assigned to them (ExamSupervisor), changes nothing.
+    SUPERVISOR = "supervisor"
 
 
 ROLE_LABELS = {
@@ -24,6 +26,7 @@ ROLE_LABELS = {
     Role.HR: "人事/考务 HR",
     Role.ASSISTANT: "面试助理 assistant",
     Role.EXAMINER: "考官 examiner",
+    Role.SUPERVISOR: "巡考 supervisor",
 }
 
 

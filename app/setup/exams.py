@@ -8,11 +8,8 @@ from app import db
 from app.models import Exam, ExamKind
 from app.scoring.sheets import is_frozen
 
-# Exam attributes the form edits, in the order the audit log lists them.
-EXAM_FIELDS = [
-    "name",
-    "kind",
-    "formal_exam_id",
+# The schedule's fields, as schedule_problems reads them.
+SCHEDULE_FIELDS = (
     "starts_at",
     "login_lead_minutes",
     "login_opens_at",
@@ -22,6 +19,14 @@ EXAM_FIELDS = [
     "waiting_opens_minutes",
     "confirm_opens_at",
     "confirm_deadline_at",
+)
+
+# Exam attributes the form edits, in the order the audit log lists them.
+EXAM_FIELDS = [
+    "name",
+    "kind",
+    "formal_exam_id",
+    *SCHEDULE_FIELDS,
     "minutes_per_candidate",
     "reading_minutes",
     "call_accept_seconds",
@@ -36,19 +41,6 @@ EXAM_FIELDS = [
     "requires_mock",
     "allow_early_finish",
 ]
-
-# The schedule's fields, as schedule_problems reads them.
-SCHEDULE_FIELDS = (
-    "starts_at",
-    "login_lead_minutes",
-    "login_opens_at",
-    "login_closes_at",
-    "entry_cutoff_minutes",
-    "entry_cutoff_at",
-    "waiting_opens_minutes",
-    "confirm_opens_at",
-    "confirm_deadline_at",
-)
 
 # How a final score is computed. Once any examiner has scored, changing these would score the
 # candidates of one exam by two rules (the confirmed results keep the old one): they are fixed,

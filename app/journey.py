@@ -348,20 +348,25 @@ def _enter_waiting(ctx: Context) -> None:
         )
 
 
-def _assign_lots_in_panel(panel_id: int) -> None:
-    """Inside the caller's transaction: a random lot for whoever waits without one."""
+def _assign_lots_in_panel(panel_id: int) -> int:
+    """Inside the caller's transaction, the panel row already locked: a random lot for whoever
+    waits without one; how many got one. Rows are read afresh: the lock may have waited for
+    another assignment."""
     waiting = db.session.scalars(
-        select(Candidate).where(
+        select(Candidate)
+        .where(
             Candidate.panel_id == panel_id,
             Candidate.state == S.WAITING,
             Candidate.lot_number.is_(None),
         )
+        .execution_options(populate_existing=True)
     ).all()
     for candidate in waiting:
         candidate.lot_number = _random_free_lot(panel_id)
         candidate.lot_assigned = True
         db.session.flush()
         audit.record("journey.lot_assigned", candidate=candidate, lot=candidate.lot_number)
+    return len(waiting)
 
 
 def _draw(ctx: Context) -> None:
@@ -1423,12 +1428,10 @@ def due_clause(now: datetime):
 
 def lot_assignment_due(candidate, now: datetime) -> bool:
     """Past the cut-off, a waiting candidate without a lot gets one (未抽签者由系统分配签号)."""
-    cutoff = candidate.exam.entry_cutoff_at
     return (
         candidate.state == S.WAITING
         and candidate.lot_number is None
-        and cutoff is not None
-        and now >= cutoff
+        and past_cutoff(candidate.exam, now)
     )
 
 
@@ -1487,30 +1490,21 @@ def assign_missing_lots(exam_id: int, now: datetime | None = None) -> int:
     """At the cut-off, whoever is waiting without a lot gets one (未抽签者由系统分配签号)."""
     now = now or utcnow()
     exam = db.session.get(Exam, exam_id)
-    if exam is None or exam.entry_cutoff_at is None or now < exam.entry_cutoff_at:
+    if exam is None or not past_cutoff(exam, now):
         return 0
+    # Only panels with someone waiting without a lot: locking a panel bumps its queue_version,
+    # which every console and waiting candidate's poll would then fetch again.
+    lotless = select(Candidate.panel_id).where(
+        Candidate.exam_id == exam_id, Candidate.state == S.WAITING, Candidate.lot_number.is_(None)
+    )
     assigned = 0
-    for panel in exam.panels:
-        waiting = db.session.scalars(
-            select(Candidate.id).where(
-                Candidate.panel_id == panel.id,
-                Candidate.state == S.WAITING,
-                Candidate.lot_number.is_(None),
-            )
-        ).all()
-        for candidate_id in waiting:
-            try:
-                _touch_queue(panel.id)
-                candidate = db.session.get(Candidate, candidate_id, populate_existing=True)
-                assert candidate is not None, NEVER_DELETED
-                if candidate.lot_number is not None:
-                    db.session.rollback()
-                    continue
-                candidate.lot_number = _random_free_lot(panel.id)
-                candidate.lot_assigned = True
-                audit.record("journey.lot_assigned", candidate=candidate, lot=candidate.lot_number)
-                db.session.commit()
-                assigned += 1
-            except StaleDataError:
-                db.session.rollback()
+    for panel_id in sorted({p for p in db.session.scalars(lotless) if p is not None}):
+        try:
+            # One transaction per panel, its row locked first: a late entrant's lot
+            # (`_lot_after_cutoff`) and this never draw from the same free numbers at once.
+            _touch_queue(panel_id)
+            assigned += _assign_lots_in_panel(panel_id)
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
     return assigned

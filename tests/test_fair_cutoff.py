@@ -301,3 +301,18 @@ def test_a_disqualification_ends_the_call_she_was_in(day):
     calls = db.session.scalars(sa.select(Call).filter_by(candidate_id=day.debugging.id)).all()
     assert calls and all(call.outcome not in ("ringing", "accepted") for call in calls)
     assert all(call.ended_at is not None for call in calls)
+
+
+def test_a_sweep_with_every_lot_given_leaves_the_queues_alone(day):
+    """Locking a panel bumps its queue_version, which every console and waiting page refetches:
+    a sweep past the cut-off locks only panels with someone waiting without a lot."""
+    from app.models import Panel
+
+    at = day.cutoff + timedelta(minutes=1)
+    settle_exam(day.w.exam.id, at)
+    assert reload(day.no_lot).lot_number is not None
+    db.session.expire_all()
+    versions = {p.id: p.queue_version for p in db.session.scalars(sa.select(Panel))}
+    assert settle_exam(day.w.exam.id, at + timedelta(minutes=1)) == 0
+    db.session.expire_all()
+    assert {p.id: p.queue_version for p in db.session.scalars(sa.select(Panel))} == versions

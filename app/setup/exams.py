@@ -57,7 +57,6 @@ SCORING_FIXED = (
 # the rest of the day's candidates differently from those already interviewed. starts_at is
 # here because a cut-off given as "start + N minutes" moves with it. The exam-day control
 # 立即截止入场 (app/day/controls.py close_entry_now) still moves the cut-off: it is not the form.
-# Names not (yet) among EXAM_FIELDS are skipped.
 FROZEN_ONCE_STARTED = (
     "minutes_per_candidate",
     "reading_minutes",
@@ -82,7 +81,7 @@ def frozen_fields(exam: Exam | None) -> dict[str, str]:
     if exam is None or exam.id is None:
         return {}
     if interviews_started(exam):
-        return {name: INTERVIEWS_STARTED for name in FROZEN_ONCE_STARTED if name in EXAM_FIELDS}
+        return dict.fromkeys(FROZEN_ONCE_STARTED, INTERVIEWS_STARTED)
     if is_frozen(exam.id):
         return dict.fromkeys(SCORING_FIELDS, SCORING_FIXED)
     return {}
@@ -106,8 +105,13 @@ def keep_frozen(exam: Exam, values: dict) -> dict:
 
 def _same_setting(typed, stored) -> bool:
     if isinstance(typed, datetime) and isinstance(stored, datetime):
-        return typed.replace(second=0, microsecond=0) == stored.replace(second=0, microsecond=0)
+        return _same_minute(typed, stored)
     return typed == stored
+
+
+def _same_minute(typed: datetime, stored: datetime) -> bool:
+    """The form shows and sends times to the minute; a stored time may have seconds (立即截止入场)."""
+    return typed.replace(second=0, microsecond=0) == stored.replace(second=0, microsecond=0)
 
 
 def apply_exam_settings(exam: Exam, values: dict) -> None:
@@ -179,12 +183,7 @@ def schedule_problems(values: dict, stored_cutoff: datetime | None = None) -> di
             )
         elif opens >= closes:
             _note(problems, "login_closes_at", "须晚于登录开始。 Must be after the login opens.")
-    kept = (
-        cutoff is not None
-        and stored_cutoff is not None
-        and cutoff.replace(second=0, microsecond=0)
-        == stored_cutoff.replace(second=0, microsecond=0)
-    )
+    kept = cutoff is not None and stored_cutoff is not None and _same_minute(cutoff, stored_cutoff)
     too_early = cutoff is not None and cutoff < start and not kept
     if cutoff is not None and "entry_cutoff_at" not in problems and (too_early or cutoff > closes):
         _note(

@@ -266,17 +266,8 @@ DECLINED_BY_DEADLINE = "您未在确认截止时间前确认参加，视为放�
 def final_message(candidate: Candidate) -> str | None:
     """Why the way ended. 'Declined' is the candidate's own click or the confirm deadline
     passing (视为放弃): the audit log says which, and the candidate is told the right one."""
-    if candidate.state == S.DECLINED:
-        expired = db.session.scalar(
-            select(AuditEvent.id)
-            .where(
-                AuditEvent.candidate_id == candidate.id,
-                AuditEvent.kind == "journey.expire_confirmation",
-            )
-            .limit(1)
-        )
-        if expired is not None:
-            return DECLINED_BY_DEADLINE
+    if candidate.state == S.DECLINED and _audited(candidate, "journey.expire_confirmation"):
+        return DECLINED_BY_DEADLINE
     if candidate.state == S.ABSENT and candidate.waiting_since is not None:
         return journey.NO_SHOW_MESSAGE
     if candidate.state == S.ABSENT and _audited(candidate, "journey.mark_absent_in_debug"):

@@ -16,6 +16,8 @@ Why each row:
 - undo_disqualification: whoever may disqualify (HR, the panel's chief) may undo their mistake.
 """
 
+from collections.abc import Mapping
+
 HR, CHIEF = "hr", "chief"
 
 OVERRIDE_ROLES: dict[str, frozenset[str]] = {
@@ -39,3 +41,19 @@ ROLE_NAMES = {HR: "HR", CHIEF: "chief"}
 
 # extend_interview: whole minutes, at least one, at most half an hour.
 EXTEND_MINUTES = range(1, 31)
+
+# A reason longer than this is cut (the audit keeps what the person can read back).
+REASON_MAX = 500
+
+
+def override_params(move: str, form: Mapping[str, str]) -> dict:
+    """The form fields an override reads, as the journey takes them (it validates them): the
+    same for HR's timeline forms and the chief's console."""
+    params: dict = {"reason": (form.get("reason") or "").strip()[:REASON_MAX]}
+    if move == "extend_interview":
+        params["minutes"] = form.get("minutes", "")
+        params["seen_deadline"] = form.get("seen_deadline") or None
+    if move == "move_panel":
+        params["panel_id"] = form.get("panel_id", "")
+        params["from_panel_seen"] = form.get("from_panel_seen") or None
+    return params

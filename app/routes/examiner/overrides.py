@@ -8,13 +8,13 @@ answer is the room again, as after the chief's other buttons.
 from flask import abort, request
 
 from app.day.consoles import done, refused, staff_user
+from app.day.overrides import override_params
 from app.day.poll_versions import bump_candidate, bump_panel
 from app.journey import Actor, Refused, perform
 from app.routes.examiner.access import chief_panel, console_url, panel_candidate
 from app.routes.examiner.console import bp, render_room
 from app.timeutil import utcnow
 
-REASON_MAX = 500
 CHIEF_OVERRIDES = {
     "extend_interview": "面试已延长 {minutes} 分钟。 Extended by {minutes} min.",
     "reinterview": "已回到候考队列首位，原计时和评分作废。 Back at the head of the queue.",
@@ -27,10 +27,7 @@ def override(panel_id: int, candidate_id: int, move: str):
         abort(404)
     panel = chief_panel(panel_id)
     candidate = panel_candidate(panel, candidate_id)
-    params: dict = {"reason": (request.form.get("reason") or "").strip()[:REASON_MAX]}
-    if move == "extend_interview":
-        params["minutes"] = request.form.get("minutes", "")
-        params["seen_deadline"] = request.form.get("seen_deadline") or None
+    params = override_params(move, request.form)
     label = candidate.display_name_for_examiners
     try:
         perform(candidate.id, move, Actor.staff(staff_user()), utcnow(), **params)

@@ -11,7 +11,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from app.day.consoles import refusal_for_staff
-from app.day.overrides import OVERRIDE_NAMES, OVERRIDE_ROLES
+from app.day.overrides import OVERRIDE_NAMES, OVERRIDE_ROLES, override_params
 from app.day.poll_versions import bump_candidate, bump_panel
 from app.journey import HR, MOVES, Actor, Refused, perform
 from app.models import Candidate, Panel
@@ -19,8 +19,6 @@ from app.models.candidate import CandidateState as S
 from app.routes.hr.blueprints import overview_bp as bp
 from app.routes.hr.lookups import child_or_404
 from app.timeutil import utcnow
-
-REASON_MAX = 500
 
 DONE = {
     "reinstate": "已恢复 {name} 的考试资格。 Reinstated.",
@@ -63,18 +61,6 @@ def other_panels(candidate: Candidate) -> list[Panel]:
     )
 
 
-def override_params(move: str) -> dict:
-    """The form's fields a move reads, as the journey takes them (it validates them)."""
-    params: dict = {"reason": (request.form.get("reason") or "").strip()[:REASON_MAX]}
-    if move == "extend_interview":
-        params["minutes"] = request.form.get("minutes", "")
-        params["seen_deadline"] = request.form.get("seen_deadline") or None
-    if move == "move_panel":
-        params["panel_id"] = request.form.get("panel_id", "")
-        params["from_panel_seen"] = request.form.get("from_panel_seen") or None
-    return params
-
-
 @bp.post("/exams/<int:exam_id>/candidates/<int:candidate_id>/overrides/<move>")
 def override(exam_id: int, candidate_id: int, move: str):
     if move not in OVERRIDE_ROLES:
@@ -82,7 +68,7 @@ def override(exam_id: int, candidate_id: int, move: str):
     candidate = child_or_404(Candidate, candidate_id)
     back = url_for("hr_overview.candidate_timeline", exam_id=g.exam.id, candidate_id=candidate.id)
     panel_before = candidate.panel_id
-    params = override_params(move)
+    params = override_params(move, request.form)
     try:
         moved = perform(candidate.id, move, Actor.staff(current_user), utcnow(), **params)
     except Refused as refusal:

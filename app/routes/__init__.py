@@ -11,6 +11,7 @@ from app.routes import (
     hooks,
     hr,
     recordings,
+    supervisor,
 )
 
 
@@ -26,3 +27,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calls.bp)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(recordings.bp)
+    app.register_blueprint(supervisor.bp)

@@ -390,7 +390,7 @@ def _pages(client, app, world, identity) -> Iterator[tuple[str, str]]:
             yield url, response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("identity", ["assistant", "examiner", "candidate"])
+@pytest.mark.parametrize("identity", ["assistant", "examiner", "candidate", "supervisor"])
 def test_id_numbers_are_never_shown_in_full_outside_hr(matrix_app, identity):
     """身份证号: HR sees them; assistants and examiners at most masked; a candidate never sees
     anyone else's. Examiners do not learn names either (考生 07 only)."""
@@ -415,6 +415,38 @@ def test_id_numbers_are_never_shown_in_full_outside_hr(matrix_app, identity):
         if secret in html
     ]
     assert not leaks, "\n".join(leaks)
+
+
+@pytest.mark.parametrize("identity", ["examiner", "candidate", "supervisor"])
+def test_phone_numbers_are_shown_in_full_to_hr_and_assistants_only(matrix_app, identity):
+    """联系电话 is HR's data, shown to the assistants who call candidates back; examiners, 巡考
+    and candidates (their own page too) see it masked at most (138****5678), on every page."""
+    world = build_world()
+    client = matrix_app.test_client()
+    _sign_in(client, identity, world)
+    phones = {c.phone: c.name for c in world["candidates"].values()}
+    leaks = [
+        f"{url}: the phone of {name}"
+        for url, html in _pages(client, matrix_app, world, identity)
+        for phone, name in phones.items()
+        if phone in html
+    ]
+    assert not leaks, "\n".join(leaks)
+
+
+def test_assistants_and_hr_do_see_full_phone_numbers(matrix_app):
+    world = build_world()
+    other = world["candidates"]["other"]
+    db.session.add(HelpRequest(candidate_id=other.id, message="请回电"))
+    db.session.commit()
+    assistant = matrix_app.test_client()
+    _sign_in(assistant, "assistant", world)
+    assert other.phone in assistant.get("/assistant/help").get_data(as_text=True)
+    hr = matrix_app.test_client()
+    _sign_in(hr, "hr", world)
+    exam_id = world["params"]["exam_id"]
+    assert other.phone in hr.get(f"/hr/exams/{exam_id}/candidates").get_data(as_text=True)
+    assert other.phone in hr.get(f"/hr/exams/{exam_id}/help").get_data(as_text=True)
 
 
 def test_hr_does_see_full_id_numbers(matrix_app):

@@ -343,8 +343,7 @@ def test_a_supervisor_joins_the_interview_as_a_visible_non_moderator_observer(ho
         call = embed_for_staff(supervisor, world.panel.rest_room, "rest", "assistant", True)
     assert call.role == "observer" and call.record_on_join is False
     # A 巡考 of no exam of this panel is refused the room.
-    other = gen_user("patrol2", role=Role.SUPERVISOR)
-    assert other is not None
+    gen_user("patrol2", role=Role.SUPERVISOR)
     assert (
         signed_in_staff(hosted, "patrol2").get(f"/examiner/panels/{world.panel.id}").status_code
         == 403
@@ -389,3 +388,26 @@ def test_candidate_pages_never_show_a_full_phone_number(app, patrol):
     sign_in_candidate(client, c)
     assert c.state == S.DEBUG_WAITING
     assert "13912345678" not in client.get("/me").get_data(as_text=True)
+
+
+def test_a_supervisors_call_reports_count_as_an_observer_not_as_staff(hosted):
+    """The 巡考 is a participant of the room but not the staff page that watches or records
+    it (the rest room's 未录制 and the badges count staff), and cannot say it records."""
+    from app.day.call_status import room_status
+    from tests.jitsi_world import report
+
+    world = World.for_calls()
+    supervisor = gen_user("patrol", role=Role.SUPERVISOR, display_name="王巡考")
+    db.session.add(ExamSupervisor(exam_id=world.exam.id, user_id=supervisor.id))
+    db.session.commit()
+    client = signed_in_staff(hosted, "patrol")
+    token = csrf_token_from(client.get("/supervisor/").get_data(as_text=True))
+    room = world.panel.rest_room
+    assert report(client, token, kind="rest", room=room).status_code == 204
+    status = room_status(room)
+    assert status["participants"] == 1 and status["staff_in"] == 0
+    said = report(client, token, "recordingStatusChanged", kind="rest", room=room, on="true")
+    assert said.status_code == 204
+    assert room_status(room).get("recording") is None
+    # Another exam's room is not theirs to report on.
+    assert report(client, token, kind="rest", room="ir-e1-zzzz").status_code == 403

@@ -12,7 +12,15 @@ from app import db
 from app.day.help_replies import HelpReplyRefused, answer_help, seen_stamp
 from app.day.supervision import observer_display_name
 from app.jitsi.embed import embed_for_staff
-from app.models import AuditEvent, Candidate, ExamSupervisor, HelpRequest, PanelMember, Role
+from app.models import (
+    AuditEvent,
+    Call,
+    Candidate,
+    ExamSupervisor,
+    HelpRequest,
+    PanelMember,
+    Role,
+)
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
 from tests.conftest import at_once, csrf_token_from, signed_in_staff
@@ -411,3 +419,50 @@ def test_a_supervisors_call_reports_count_as_an_observer_not_as_staff(hosted):
     assert room_status(room).get("recording") is None
     # Another exam's room is not theirs to report on.
     assert report(client, token, kind="rest", room="ir-e1-zzzz").status_code == 403
+
+
+def test_a_supervisor_observes_a_running_debug_call(hosted):
+    from app.journey import Actor, perform
+
+    world = World.for_calls()
+    candidate = world.candidate(S.DEBUG_WAITING, lot=3)
+    candidate.lot_number = None
+    db.session.commit()
+    perform(candidate.id, "call_debug", Actor.staff(world.assistant), utcnow())
+    perform(candidate.id, "accept_debug", Actor.of_candidate(candidate), utcnow())
+    call = db.session.scalar(select(Call).where(Call.candidate_id == candidate.id))
+    supervisor = gen_user("patrol", role=Role.SUPERVISOR, display_name="王巡考")
+    db.session.add(ExamSupervisor(exam_id=world.exam.id, user_id=supervisor.id))
+    db.session.commit()
+
+    client = signed_in_staff(hosted, "patrol")
+    console = client.get(f"/assistant/panels/{world.panel.id}").get_data(as_text=True)
+    assert 'id="observe-calls"' in console
+    listing = client.get(f"/assistant/panels/{world.panel.id}/observe", headers=HX)
+    html = listing.get_data(as_text=True)
+    assert listing.status_code == 200 and candidate.name in html and "面试助理 李" in html
+    again = client.get(
+        f"/assistant/panels/{world.panel.id}/observe",
+        headers={**HX, "If-None-Match": listing.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    joined = client.get(f"/assistant/panels/{world.panel.id}/observe/{call.id}", headers=HX)
+    attrs = the_embed(joined.get_data(as_text=True))
+    assert attrs["data-jitsi-role"] == "observer" and attrs["data-jitsi-room"] == call.room
+    now = int(datetime.now(UTC).timestamp())
+    claims = verify(attrs["data-jitsi-jwt"], RULES, room=call.room, now=now)
+    assert claims["context"]["user"]["name"] == "巡考 王巡考"
+    assert claims["context"]["user"]["moderator"] == "false"
+    # Another panel's call, or no call: 404; the assistant herself has her own call, not this.
+    assert client.get(
+        f"/assistant/panels/{world.other_panel.id}/observe/{call.id}"
+    ).status_code in (
+        403,
+        404,
+    )
+    assert client.get(f"/assistant/panels/{world.panel.id}/observe/987654").status_code == 404
+    assistant = signed_in_staff(hosted, "assistant")
+    assert assistant.get(f"/assistant/panels/{world.panel.id}/observe").status_code == 403
+    assert "observe-calls" not in assistant.get(f"/assistant/panels/{world.panel.id}").get_data(
+        as_text=True
+    )

@@ -13,10 +13,17 @@ from sqlalchemy import select
 
 from app import db
 from app.journey import Actor, perform
-from app.models import AuditEvent
-from tests.e2e.actions import enter_code, read_all_notices, staff_sign_in, wait_for_stage
-from tests.e2e.conftest import shot
-from tests.e2e.world import seed
+from app.models import AuditEvent, Candidate
+from tests.e2e.actions import (
+    enter_code,
+    read_all_notices,
+    staff_sign_in,
+    start_interview,
+    wait_for_stage,
+    walk_to_waiting,
+)
+from tests.e2e.conftest import fresh, shot
+from tests.e2e.world import move_entry_cutoff_to_now, seed
 
 SWITCH = "candidate.suspected_switch"
 
@@ -160,3 +167,39 @@ def test_a_real_switch_away_is_one_signal_on_the_assistants_board(e2e):
     assert 2000 < entry.data["ms"] < 15_000, entry.data
     assert entry.data["state"] == "debug_waiting"
     assert len(_beacons(e2e)) == 1
+
+
+def test_the_examiners_see_the_signals_of_the_candidate_in_the_room(e2e):
+    world = seed(candidates=1, minutes_per_candidate=10)
+    me = world.candidates[0]
+    walk_to_waiting(me, world.assistant)
+    move_entry_cutoff_to_now(world.exam.id)
+    start_interview(fresh(Candidate, me.id), world.chief, seconds_left=590, minutes=10)
+
+    chief = e2e.new_page("chief")
+    staff_sign_in(chief, "chief1")
+    chief.goto(f"/examiner/panels/{world.panel.id}")
+    current = chief.locator("#room .current-candidate")
+    expect(current).to_be_visible()
+    expect(current.locator("[data-signal]")).to_have_count(0)
+
+    candidate = e2e.new_page("candidate")
+    enter_code(candidate, me.code)
+    wait_for_stage(candidate, "interviewing")
+    candidate.evaluate(_HIDE)
+    candidate.wait_for_timeout(2600)
+    candidate.evaluate(_SHOW)
+    expect(current.locator("[data-signal='switch']")).to_have_text("疑似切屏 1")
+
+    # A second browser signs in with the same code (不得多屏登录): 多端登录 1, and the first
+    # page learns at its next poll that it was taken over.
+    second = e2e.new_page("candidate-elsewhere")
+    enter_code(second, me.code)
+    wait_for_stage(second, "interviewing")
+    expect(current.locator("[data-signal='takeover']")).to_have_text("多端登录 1")
+    expect(candidate.get_by_text("您的邀请码已在其他浏览器登录")).to_be_visible()
+    expect(current).not_to_contain_text(me.name)  # examiners see 考生 NN only
+    shot(chief, "staff-examiner-console-signals")
+    e2e.server.wait_until_quiet()
+    assert fresh(Candidate, me.id).takeovers == 1
+    assert len(_switches(me.id)) == 1

@@ -270,9 +270,9 @@
   //    nothing starts an absence, so those hides are ignored (they were every false entry).
   //  - focus moving into the embedded call: the window blurs, but document.activeElement is then
   //    the Jitsi IFRAME: the candidate is still on the page.
-  //  - the camera/microphone permission prompt: Chrome's bubble takes the focus while
-  //    getUserMedia is pending (the device check). The call's iframe asks no more: Chrome keys
-  //    its permission to this page's origin, granted in the device check.
+  //  - the camera/microphone permission prompt: Chrome's bubble takes the focus (a blur, never
+  //    a hidden tab) while getUserMedia is pending (the device check). The call's iframe asks no
+  //    more: Chrome keys its permission to this page's origin, granted in the device check.
 
   var away = { kind: null, since: 0 };
   var leaving = false;
@@ -300,7 +300,10 @@
   }
 
   function startAway(kind) {
-    if (away.kind || leaving || mediaPending > 0) return;
+    if (away.kind || leaving) return;
+    // The permission prompt blurs the window; it never hides the tab, so a hidden page counts
+    // even while a camera request is under way (the call asks for the camera as it starts).
+    if (kind === "blur" && mediaPending > 0) return;
     away = { kind: kind, since: performance.now() };
   }
 

@@ -14,12 +14,12 @@ from flask import current_app
 from sqlalchemy import case, func, select
 
 from app import db
+from app.day.signals import SWITCH_KIND, signal_words
 from app.models import AuditEvent, Call, Candidate, Exam, HelpRequest, Panel, Violation
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.security import code_alerts
 from app.timeutil import format_beijing
 
-SWITCH_KIND = "candidate.suspected_switch"
 CODE_REFUSED_KIND = "candidate.code_refused"
 CODE_WINDOW_MINUTES = 5
 DEFAULT_CODE_ALERT_THRESHOLD = (
@@ -371,10 +371,15 @@ def timeline(candidate: Candidate) -> list[TimelineEntry]:
             change = (_state_label(data["before"]), _state_label(data["after"]))
         label = KIND_LABELS.get(event.kind, event.kind)
         words = _override_words(event.kind, data)
+        signal = signal_words(event.kind, data)
         if words is not None:
             # The line says it all; the full values (a voided attempt) stay in the audit log.
             label = words
             details = [("原因 reason", str(data.get("reason") or ""))]
+        elif signal is not None:
+            # 疑似切屏 5 秒 / 多端登录: the line says it; the stage it happened in is the detail.
+            label = signal
+            details = [("state", _state_label(data["state"]))] if data.get("state") else []
         else:
             details = [
                 (key, _state_label(value) if key == "state" else _compact(value))

@@ -143,6 +143,8 @@ def _board(panel: Panel, now) -> dict:
             key=lambda c: (c.lot_number is None, c.lot_number or 0, c.id),
         ),
         "live_calls": live_calls,
+        # Everyone of the panel with a 疑似切屏 or 多端登录 signal, whatever their stage.
+        "signalled": [c for c in candidates if c.switch_signals or c.takeovers],
         "longest_wait": max((seconds(now - c.state_changed_at) for c in waiting), default=None),
         # The newest accepted call: when it grows, a candidate just answered (chime).
         "accepted_marker": max(

@@ -20,6 +20,7 @@ from app.day.consoles import (
     settle_due,
     staff_user,
 )
+from app.day.help_replies import phone_for
 from app.journey import (
     Actor,
     Refused,
@@ -152,6 +153,8 @@ def _board(panel: Panel, now) -> dict:
         "seconds": lambda moment: seconds(now - moment) if moment else 0,
         "seconds_until": lambda moment: max(0, seconds(moment - now)) if moment else 0,
         "phone_on": lambda c: second_camera_connected(c, now),
+        # 联系电话: in full for assistants, masked for a 巡考 (app/day/help_replies.phone_for).
+        "phone": lambda c: phone_for(current_user, c),
     }
 
 

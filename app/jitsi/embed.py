@@ -50,8 +50,12 @@ TOOLBARS = {
 RECORDING_ROLES = {"assistant", "chief"}
 STAFF_ROLES = {"examiner", "assistant", "chief"}
 
-# A token must outlive the call (Jitsi re-checks it on reconnect) but nothing more.
-MARGIN_SECONDS = 10 * 60
+# A token must outlive the call (Jitsi re-checks it on reconnect) but nothing more: an interview
+# token expires at most MARGIN_SECONDS after the candidate's slot ends (issue 16), because the
+# panel's one interview room is the next candidate's next. Within that margin the chief's page
+# removes her if she comes back (app/day/room_roster.py, static/js/room-guard.js). Minted before
+# the timer starts, it counts the whole slot from now, so it ends no later than that either.
+MARGIN_SECONDS = 2 * 60
 STAFF_PAGE_SECONDS = 4 * 3600
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from app.day import rest_cover
+from app.day import call_status, rest_cover
 from app.day.rest_cover import BEAT_TTL_SECONDS, RestCover
 from app.journey import Actor, perform
 from app.models.candidate import CandidateState as S
@@ -90,6 +90,19 @@ def test_leaving_uncovers_at_once_and_two_pages_count_apart(world):
     # Another panel's beat covers only that panel.
     rest_cover.beat(world.other_panel.id, "s9", now)
     assert rest_cover.cover_of(world.panel, now).warn
+
+
+def test_a_failed_recording_in_a_watched_room_is_not_recorded_either(world):
+    now = utcnow()
+    _in(world, S.RESTING, 5)
+    rest_cover.beat(world.panel.id, "s1", now)
+    call_status.record_event(
+        world.panel.rest_room, "recordingStatusChanged", {"on": "false", "error": "no Jibri"}
+    )
+    cover = rest_cover.cover_of(world.panel, now)
+    assert cover.covered and cover.recording_failed and cover.warn
+    call_status.record_event(world.panel.rest_room, "recordingStatusChanged", {"on": "true"})
+    assert not rest_cover.cover_of(world.panel, now).warn
 
 
 def test_nobody_resting_means_nothing_to_warn_about():
@@ -199,6 +212,8 @@ def test_the_rest_call_joins_by_itself_once_someone_rests(app, world):
     assert joined.status_code == 200
     html = joined.text
     assert 'data-jitsi-kind="rest"' in html and 'data-jitsi-record="true"' in html
+    # Joined by itself, maybe during a debug call on the same page: her microphone starts muted.
+    assert 'data-jitsi-audio-muted="true"' in html
     assert f'data-jitsi-room="{world.panel.rest_room}"' in html
     assert "rest-call/beat" in html and "rest-call/leave" in html
     opening = html[: html.index(">")]

@@ -22,6 +22,7 @@ from flask import render_template
 from sqlalchemy import func, select
 
 from app import db
+from app.day.call_status import room_status
 from app.day.consoles import fragment, not_modified
 from app.models import Candidate, Panel
 from app.models.candidate import CandidateState as S
@@ -84,6 +85,8 @@ def resting_count(panel_id: int) -> int:
 class RestCover:
     resting: int  # candidates in the rest room now
     watchers: int | None  # staff pages in its call; None: Redis could not say
+    # The staff page in the call reported that Jibri failed (app/day/call_status.py).
+    recording_failed: bool = False
 
     @property
     def covered(self) -> bool | None:
@@ -91,19 +94,23 @@ class RestCover:
 
     @property
     def warn(self) -> bool:
-        """休息室未录制: someone rests and no staff page is known to be in the call."""
-        return self.resting > 0 and not self.covered
+        """休息室未录制: someone rests and no staff page is known to be in the call, or the
+        one in it says the recording failed."""
+        return self.resting > 0 and (not self.covered or self.recording_failed)
 
     @property
     def etag(self) -> str:
         state = "u" if self.watchers is None else ("c" if self.watchers else "n")
-        return f"rc-{self.resting}-{state}"
+        return f"rc-{self.resting}-{state}{'-f' if self.recording_failed else ''}"
 
 
 def cover_of(panel: Panel, now: datetime) -> RestCover:
     resting = resting_count(panel.id)
-    # Nobody resting: no need to ask Redis (and nothing to warn about).
-    return RestCover(resting=resting, watchers=watchers(panel.id, now) if resting else 0)
+    if not resting:
+        return RestCover(resting=0, watchers=0)  # nothing to warn about: Redis is not asked
+    count = watchers(panel.id, now)
+    failed = bool(count) and room_status(panel.rest_room).get("recording") == "error"
+    return RestCover(resting=resting, watchers=count, recording_failed=failed)
 
 
 @dataclass(frozen=True)

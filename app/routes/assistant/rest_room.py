@@ -1,5 +1,7 @@
 """The rest room: releasing everyone, the recorded rest-room call, and call status."""
 
+from dataclasses import replace
+
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -75,11 +77,14 @@ def rest_call(panel_id: int):
     if auto and rest_cover.resting_count(panel.id) == 0:
         return "", 204
     joined = request.args.get("join") == "1" or auto
-    embed = (
-        embed_for_staff(current_user, panel.rest_room, "rest", "assistant", record_on_join=True)
-        if joined
-        else None
-    )
+    embed = None
+    if joined:
+        embed = embed_for_staff(
+            current_user, panel.rest_room, "rest", "assistant", record_on_join=True
+        )
+        # Joined by itself, perhaps while she talks to a candidate in a debug call on the same
+        # page: her microphone starts muted, so the rest room does not hear that call.
+        embed = replace(embed, start_audio_muted=True)
     return fragment(
         render_template(
             "assistant/_rest_call.html",

@@ -40,8 +40,10 @@ def test_the_roster_is_the_current_candidate_and_the_panels_staff(world):
     _in(world, S.WAITING, 7)
     roster = room_roster.interview_roster(world.panel)
     assert roster.room == world.panel.interview_room
-    assert roster.names == {"考生 06", "主考官", "考官 2", "面试助理 李"}
+    assert roster.names == {"考生 06", "考生 06 辅机位", "主考官", "考官 2", "面试助理 李"}
     assert roster.allows("考生 06") and roster.allows("  考生   06 ")
+    assert roster.allows("考生 06 辅机位")  # her phone, the second camera
+    assert not roster.allows("考生 05 辅机位")
     assert not roster.allows("考生 05")  # finished: her token may still be valid
     assert not roster.allows("考生 07")  # waiting: not called yet
     assert not roster.allows("别组助理")  # another panel's assistant
@@ -66,13 +68,13 @@ def test_the_extension_point_lets_in_prefixes_and_extra_names(world, monkeypatch
         "EXTRA_NAMES",
         [
             lambda panel, current: (
-                [f"{current.display_name_for_examiners} 辅机位"] if current else []
+                [f"{current.display_name_for_examiners} 翻译"] if current else []
             )
         ],
     )
     roster = room_roster.interview_roster(world.panel)
-    assert roster.allows("巡考 王老师") and roster.allows("考生 06 辅机位")
-    assert not roster.allows("巡考") and not roster.allows("考生 05 辅机位")
+    assert roster.allows("巡考 王老师") and roster.allows("考生 06 翻译")
+    assert not roster.allows("巡考") and not roster.allows("考生 05 翻译")
     one_call = room_roster.interview_roster(
         world.panel, extra_names=["技术支持"], allowed_prefixes=["观察员 "]
     )
@@ -92,7 +94,7 @@ def test_the_chief_gets_the_roster_as_json_and_nobody_else(app, world):
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert response.json == {
         "room": world.panel.interview_room,
-        "names": sorted(["考生 06", "主考官", "考官 2", "面试助理 李"]),
+        "names": sorted(["考生 06", "考生 06 辅机位", "主考官", "考官 2", "面试助理 李"]),
         "prefixes": [],
     }
     examiner = signed_in_staff(app, "examiner2")

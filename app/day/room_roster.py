@@ -8,19 +8,17 @@ call with this roster and removes (kickParticipant) anyone not on it, without a 
 IFrame API tells it only each participant's id and display name, so the roster is a list of
 display names:
 
-- the current candidate (called or in the interview) as examiners see her, "考生 07";
+- the current candidate (called or in the interview) as examiners see her, "考生 07", and her
+  phone (second camera, "考生 07 辅机位"), which joins the interview with her;
 - the panel's chief examiner, examiners and assistants, by their display names.
 
-Extension point, for parts that add people to the room (the 巡考 observer, the candidate's
-phone "考生 07 辅机位"): append to ALLOWED_PREFIXES a display-name prefix that is always let in
+Extension point, for parts that add people to the room (e.g. the 巡考 observer): append to ALLOWED_PREFIXES a display-name prefix that is always let in
 (e.g. "巡考 "), and/or to EXTRA_NAMES a function `(panel, current_candidate_or_None) ->
 iterable of display names` called each time the roster is built, e.g.
 
     from app.day import room_roster
     room_roster.ALLOWED_PREFIXES.append("巡考 ")
-    room_roster.EXTRA_NAMES.append(
-        lambda panel, current: [f"{current.display_name_for_examiners} 辅机位"] if current else []
-    )
+    room_roster.EXTRA_NAMES.append(lambda panel, current: ["技术支持 王工"])
 
 `interview_roster(..., extra_names=..., allowed_prefixes=...)` takes the same for one call.
 """
@@ -33,6 +31,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app import db
+from app.jitsi.embed import second_camera_name
 from app.models import Candidate, Panel, PanelMember, User
 from app.models.candidate import IN_INTERVIEW
 
@@ -99,6 +98,7 @@ def interview_roster(
     names = panel_staff_names(panel)
     if current is not None:
         names.add(_clean(current.display_name_for_examiners))
+        names.add(_clean(second_camera_name(current)))
     names.update(_clean(n) for n in extra_names)
     for extension in EXTRA_NAMES:
         names.update(_clean(n) for n in extension(panel, current))

@@ -120,6 +120,11 @@ def build_embed(
     )
 
 
+def second_camera_name(candidate) -> str:
+    """The phone's display name in a call, e.g. "考生 07 辅机位" (room_roster lets it in)."""
+    return f"{candidate.display_name_for_examiners} 辅机位"
+
+
 def _remaining_seconds(candidate, now) -> int:
     if candidate.deadline_at is not None:
         return max(0, int((candidate.deadline_at - now).total_seconds()))
@@ -158,7 +163,7 @@ def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbe
             role="second_camera",
             kind=kind,
             user_id=f"c{candidate.id}-2",
-            display_name=f"{name} 辅机位",
+            display_name=second_camera_name(candidate),
             ttl_seconds=ttl,
         )
     return build_embed(

@@ -132,6 +132,7 @@ def test_the_chiefs_page_removes_a_finished_candidate_and_an_unknown_name(e2e):
         """([current, stray]) => {
           window.__jitsiJoin(-1, {id: 'p-current', displayName: current});
           window.__jitsiJoin(-1, {id: 'p-examiner', displayName: '考官 刘老师'});
+          window.__jitsiJoin(-1, {id: 'p-phone', displayName: current + ' 辅机位'});
           window.__jitsiJoin(-1, {id: 'p-stray', displayName: stray});
           window.__jitsiJoin(-1, {id: 'p-unknown', displayName: '路人甲'});
         }""",
@@ -141,7 +142,7 @@ def test_the_chiefs_page_removes_a_finished_candidate_and_an_unknown_name(e2e):
     kicks = [c for c in chief.evaluate("window.__jitsiCommands") if c["name"] == "kickParticipant"]
     assert sorted(k["args"][0] for k in kicks) == ["p-stray", "p-unknown"]
     left = {p["id"] for p in chief.evaluate("window.__jitsiParticipants(-1)")}
-    assert left == {"p-current", "p-examiner"}
+    assert left == {"p-current", "p-examiner", "p-phone"}
     log = chief.locator("[data-room-guard-log]")
     expect(log).to_contain_text(f"已移出 {stray}")
     expect(log).to_contain_text("已移出 路人甲")

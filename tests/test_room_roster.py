@@ -66,11 +66,7 @@ def test_the_extension_point_lets_in_prefixes_and_extra_names(world, monkeypatch
     monkeypatch.setattr(
         room_roster,
         "EXTRA_NAMES",
-        [
-            lambda panel, current: (
-                [f"{current.display_name_for_examiners} 翻译"] if current else []
-            )
-        ],
+        [lambda panel, current: [f"{current.display_name_for_examiners} 翻译"] if current else []],
     )
     roster = room_roster.interview_roster(world.panel)
     assert roster.allows("巡考 王老师") and roster.allows("考生 06 翻译")

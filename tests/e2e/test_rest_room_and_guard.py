@@ -178,7 +178,7 @@ def test_the_chiefs_page_removes_a_finished_candidate_and_an_unknown_name(e2e):
     hr = e2e.new_page("hr")
     staff_sign_in(hr, "hr")
     hr.goto(f"/hr/exams/{world.exam.id}/candidates/{done.id}/timeline")
-    removed_line = hr.get_by_text("被自动移出面试间")
+    removed_line = hr.get_by_text("被主考官页面自动移出面试间")
     expect(removed_line).to_be_visible()
     removed_line.scroll_into_view_if_needed()
     shot(hr, "staff-hr-timeline-participant-removed")

@@ -297,6 +297,7 @@ KIND_LABELS = {
     "call.videoConferenceLeft": "离开视频通话",
     "call.recordingStatusChanged": "录制状态变化",
     "call.errorOccurred": "通话出错",
+    "call.participant_removed": "被主考官页面自动移出面试间",
     "score.published": "成绩公布",
     "score.seen_by_candidate": "考生查看成绩",
 }

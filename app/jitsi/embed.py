@@ -53,8 +53,12 @@ TOOLBARS = {
 RECORDING_ROLES = {"assistant", "chief"}
 STAFF_ROLES = {"examiner", "assistant", "chief"}
 
-# A token must outlive the call (Jitsi re-checks it on reconnect) but nothing more.
-MARGIN_SECONDS = 10 * 60
+# A token must outlive the call (Jitsi re-checks it on reconnect) but nothing more: an interview
+# token expires at most MARGIN_SECONDS after the candidate's slot ends (issue 16), because the
+# panel's one interview room is the next candidate's next. Within that margin the chief's page
+# removes her if she comes back (app/day/room_roster.py, static/js/room-guard.js). Minted before
+# the timer starts, it counts the whole slot from now, so it ends no later than that either.
+MARGIN_SECONDS = 2 * 60
 STAFF_PAGE_SECONDS = 4 * 3600
 
 
@@ -120,6 +124,11 @@ def build_embed(
     )
 
 
+def second_camera_name(candidate) -> str:
+    """The phone's display name in a call, e.g. "考生 07 辅机位" (room_roster lets it in)."""
+    return f"{candidate.display_name_for_examiners} 辅机位"
+
+
 def _remaining_seconds(candidate, now) -> int:
     if candidate.deadline_at is not None:
         return max(0, int((candidate.deadline_at - now).total_seconds()))
@@ -158,7 +167,7 @@ def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbe
             role="second_camera",
             kind=kind,
             user_id=f"c{candidate.id}-2",
-            display_name=f"{name} 辅机位",
+            display_name=second_camera_name(candidate),
             ttl_seconds=ttl,
         )
     return build_embed(

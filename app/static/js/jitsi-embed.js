@@ -366,6 +366,7 @@
       return;
     }
     wire(el, state);
+    announce(el, state.api);
   }
 
   // The call goes away with its container (an htmx swap) or with the page: tell the server,
@@ -397,6 +398,21 @@
       found.push.apply(found, scope.querySelectorAll('.jitsi-call'));
     }
     found.forEach(function (el) { start(el); });
+  }
+
+  // Other scripts of a page (rest-room.js, room-guard.js) need the call's API object to listen
+  // or moderate: it is handed to them in a bubbling `ir:jitsi-ready` event on the container,
+  // detail {api, role, kind, room}, right after construction (before the join).
+  function announce(el, api) {
+    el.dispatchEvent(new CustomEvent('ir:jitsi-ready', {
+      bubbles: true,
+      detail: {
+        api: api,
+        role: el.getAttribute('data-jitsi-role'),
+        kind: el.getAttribute('data-jitsi-kind'),
+        room: el.getAttribute('data-jitsi-room')
+      }
+    }));
   }
 
   function init() {

@@ -11,11 +11,11 @@ from app import db
 from app.day import room_roster
 from app.day.overview import KIND_LABELS, timeline
 from app.jitsi.embed import MARGIN_SECONDS, embed_for_candidate
-from app.models import AuditEvent
+from app.models import AuditEvent, Role
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
 from tests.conftest import csrf_token_from, signed_in_staff
-from tests.factories import World, gen_candidate
+from tests.factories import World, gen_candidate, gen_user
 from tests.jitsi_rules import TokenRefused, verify
 from tests.jitsi_world import RULES, hosted, hosted_config  # noqa: F401 - fixtures
 
@@ -188,3 +188,15 @@ def test_a_token_minted_before_the_timer_ends_no_later_than_the_slot_would(hoste
     # The timer can only start later than now, so the slot ends later than this token.
     later_slot_end = now + timedelta(seconds=slot)
     assert claims["exp"] <= int(later_slot_end.timestamp()) + MARGIN_SECONDS + 1
+
+
+def test_the_exams_supervisors_are_on_it_by_their_exact_observer_names(world):
+    from app.day.supervision import assign_supervisor, observer_display_name
+
+    patrol = gen_user("patrol", role=Role.SUPERVISOR, display_name="周老师")
+    gen_user("stranger", role=Role.SUPERVISOR, display_name="吴老师")
+    assign_supervisor(world.panel.exam, patrol.id)
+    db.session.commit()
+    roster = room_roster.interview_roster(world.panel)
+    assert roster.allows(observer_display_name(patrol)) and roster.allows("巡考 周老师")
+    assert not roster.allows("巡考 吴老师")  # a 巡考 of no assignment here, or anyone typing it

@@ -12,12 +12,15 @@ display names:
   phone (second camera, "考生 07 辅机位"), which joins the interview with her;
 - the panel's chief examiner, examiners and assistants, by their display names.
 
-Extension point, for parts that add people to the room (e.g. the 巡考 observer): append to ALLOWED_PREFIXES a display-name prefix that is always let in
-(e.g. "巡考 "), and/or to EXTRA_NAMES a function `(panel, current_candidate_or_None) ->
-iterable of display names` called each time the roster is built, e.g.
+- the exam's 巡考 (supervisors assigned to it), by their observer names "巡考 <name>"
+  (app/day/supervision.py): exact names, not a "巡考 " prefix, since anyone can type a prefix.
+
+Extension point, for parts that add people to the room: append to EXTRA_NAMES a function
+`(panel, current_candidate_or_None) -> iterable of display names`, called each time the roster
+is built, or to ALLOWED_PREFIXES a display-name prefix that is always let in (use sparingly: a
+prefix admits anyone who types it), e.g.
 
     from app.day import room_roster
-    room_roster.ALLOWED_PREFIXES.append("巡考 ")
     room_roster.EXTRA_NAMES.append(lambda panel, current: ["技术支持 王工"])
 
 `interview_roster(..., extra_names=..., allowed_prefixes=...)` takes the same for one call.
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app import db
+from app.day.supervision import observer_display_name, supervisors_of
 from app.jitsi.embed import second_camera_name
 from app.models import Candidate, Panel, PanelMember, User
 from app.models.candidate import IN_INTERVIEW
@@ -99,6 +103,7 @@ def interview_roster(
     if current is not None:
         names.add(_clean(current.display_name_for_examiners))
         names.add(_clean(second_camera_name(current)))
+    names.update(_clean(observer_display_name(s.user)) for s in supervisors_of(panel.exam))
     names.update(_clean(n) for n in extra_names)
     for extension in EXTRA_NAMES:
         names.update(_clean(n) for n in extension(panel, current))

@@ -135,6 +135,13 @@ def candidate_call_room(candidate) -> tuple[str, str] | None:
     return None
 
 
+def phone_display_name(candidate) -> str:
+    """The name the candidate's phone (辅机位) joins every call with, e.g. "考生 07 辅机位": the
+    one place it is made, for the phone's token, the staff pages' view of the call and any
+    guard that decides who may stay in a room."""
+    return f"{candidate.display_name_for_examiners} 辅机位"
+
+
 def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbed | None:
     """The candidate's (or their phone's) view of the call they belong in now."""
     where = candidate_call_room(candidate)
@@ -154,7 +161,7 @@ def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbe
             role="second_camera",
             kind=kind,
             user_id=f"c{candidate.id}-2",
-            display_name=f"{name} 辅机位",
+            display_name=phone_display_name(candidate),
             ttl_seconds=ttl,
         )
     return build_embed(

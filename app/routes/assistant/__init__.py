@@ -10,7 +10,7 @@ Modules: `console` (the page, the board and the moves), `debug` (my debug call, 
 """
 
 # The views register themselves on the blueprint when imported.
-from app.routes.assistant import console, debug, help, rest_room, violations  # noqa: F401
+from app.routes.assistant import console, debug, help, phone, rest_room, violations  # noqa: F401
 from app.routes.assistant.blueprints import bp
 
 __all__ = ["bp"]

@@ -64,9 +64,6 @@ MESSAGES: dict[str, Wording] = {
     "waiting_room_not_open": _same(
         "面试等待室将于北京时间 {opens} 开放，届时请再次输入邀请码进入面试等待室。"
     ),
-    "second_camera_missing": _same(
-        "本场面试要求开启佐证（辅机位）摄像头：请先用手机扫码连接辅机位。"
-    ),
     "call_lapsed": _same("呼叫已超时，请等待工作人员再次呼叫。"),
     "identity_unchecked": _same("请先核验考生身份。 Check the candidate's identity first."),
     "already_drawn": _same("您已抽签，签号为 {lot}。"),

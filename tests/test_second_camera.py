@@ -4,10 +4,9 @@ of an exam that requires it, and the guards of the code-only phone routes."""
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from flask import render_template
 from sqlalchemy import select
 
@@ -93,6 +92,41 @@ def qr_and_code(html: str) -> str:
     match = re.search(r'class="bind-code">([^<]+)<', html)
     assert match, html
     return match.group(1)
+
+
+def test_the_candidate_sees_the_qr_code_and_the_phone_finds_its_page(app, client):
+    world = World(requires_second_camera=True)
+    c = world.candidates[0]
+    from app.journey import perform
+
+    me_actor = world.as_candidate(c)
+    perform(c.id, "confirm", me_actor, world.now)
+    world.read_notices(c)
+    perform(c.id, "enter_debug", me_actor, world.now)
+    me = CandidateBrowser(client)
+    assert me.enter_code(c.code).status_code == 303
+    # The debug queue's page: QR code (inline SVG, no script) and the bind code.
+    html = me.html()
+    code = qr_and_code(html)
+    assert normalize_code(code) == code and len(code) == CODE_LENGTH
+    assert "本场面试必须开启辅机位" in html and "未连接" in html
+    assert "/calls/phone" in html and c.id_number not in html
+    # The phone: the typed code (lower case, spaces) leads to its page.
+    phone = Phone(app, code)
+    typed = phone.client.get(
+        "/calls/phone", query_string={"code": f" {code[:4].lower()} {code[4:]}"}
+    )
+    assert typed.status_code == 302 and typed.headers["Location"].endswith(f"/calls/phone/{code}")
+    page = phone.open()
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    page_html = page.get_data(as_text=True)
+    assert "辅机位" in page_html and "等待考生进入视频通话" in page_html
+    for secret in (c.name, c.id_number, c.phone):
+        assert secret not in page_html
+    # Its own report, outside any call, says so and connects nothing.
+    ping = phone.ping()
+    assert ping.status_code == 200 and "未在通话中" in ping.get_data(as_text=True)
+    assert fresh(c).second_camera_seen_at is None
 
 
 def test_an_exam_without_the_requirement_lets_the_candidate_in(app, client):

@@ -335,3 +335,25 @@ def test_no_staff_page_in_the_call_says_so(hosted):
         )
     assert "辅机位已断开" in html and "通话中没有工作人员页面" in html
     assert c.name in html
+
+
+def test_a_phone_on_its_way_into_the_next_call_is_not_an_alert(hosted):
+    world = World.for_calls(requires_second_camera=True)
+    t0 = datetime.now(UTC)
+    # Seen last in the debug call long ago; she has just entered the rest room.
+    c = world.candidate(
+        S.RESTING,
+        lot=3,
+        second_camera_seen_at=t0 - timedelta(minutes=40),
+        second_camera_verified_at=t0 - timedelta(minutes=40),
+        state_changed_at=t0,
+    )
+    assistant = staff_client(hosted, "assistant")
+    report(assistant[0], assistant[1], room=world.panel.rest_room, kind="rest")
+    url = f"/assistant/panels/{world.panel.id}/phone-alerts"
+    with time_machine.travel(t0 + timedelta(seconds=10), tick=False):
+        assert "辅机位已断开" not in assistant[0].get(url).get_data(as_text=True)
+    with time_machine.travel(t0 + timedelta(seconds=20), tick=False):
+        html = assistant[0].get(url).get_data(as_text=True)
+        assert "辅机位已断开" in html and "不足 1 分钟" in html
+    assert kinds(c) == ["second_camera.silent"]

@@ -461,10 +461,18 @@ def dropout(candidate: Candidate, now: datetime) -> Dropout | None:
     if second_camera_connected(candidate, now):
         return None
     state = phone_state(candidate.id)
+    # Counted from her entering this stage at the earliest: the phone follows her into the next
+    # call a few seconds after she does, and was in no call at all while she waited.
     moments = [
-        m for m in (candidate.second_camera_seen_at, _when(state.get("left_at"))) if m is not None
+        m
+        for m in (
+            candidate.second_camera_seen_at,
+            _when(state.get("left_at")),
+            candidate.state_changed_at,
+        )
+        if m is not None
     ]
-    since = max(moments) if moments else candidate.state_changed_at
+    since = max(moments)
     if now - since < DROP_GRACE:
         return None
     staff_in = call_status.room_status(where[0]).get("staff_in", 0)

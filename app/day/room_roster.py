@@ -35,7 +35,7 @@ from sqlalchemy import select
 
 from app import db
 from app.day.supervision import observer_display_name, supervisors_of
-from app.jitsi.embed import second_camera_name
+from app.jitsi.embed import phone_display_name
 from app.models import Candidate, Panel, PanelMember, User
 from app.models.candidate import IN_INTERVIEW
 
@@ -102,7 +102,7 @@ def interview_roster(
     names = panel_staff_names(panel)
     if current is not None:
         names.add(_clean(current.display_name_for_examiners))
-        names.add(_clean(second_camera_name(current)))
+        names.add(_clean(phone_display_name(current)))
     names.update(_clean(observer_display_name(s.user)) for s in supervisors_of(panel.exam))
     names.update(_clean(n) for n in extra_names)
     for extension in EXTRA_NAMES:

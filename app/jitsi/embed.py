@@ -124,11 +124,6 @@ def build_embed(
     )
 
 
-def second_camera_name(candidate) -> str:
-    """The phone's display name in a call, e.g. "考生 07 辅机位" (room_roster lets it in)."""
-    return f"{candidate.display_name_for_examiners} 辅机位"
-
-
 def _remaining_seconds(candidate, now) -> int:
     if candidate.deadline_at is not None:
         return max(0, int((candidate.deadline_at - now).total_seconds()))
@@ -146,6 +141,13 @@ def candidate_call_room(candidate) -> tuple[str, str] | None:
     if candidate.state == S.RESTING and candidate.panel is not None:
         return candidate.panel.rest_room, "rest"
     return None
+
+
+def phone_display_name(candidate) -> str:
+    """The name the candidate's phone (辅机位) joins every call with, e.g. "考生 07 辅机位": the
+    one place it is made, for the phone's token, the staff pages' view of the call and any
+    guard that decides who may stay in a room."""
+    return f"{candidate.display_name_for_examiners} 辅机位"
 
 
 def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbed | None:
@@ -167,7 +169,7 @@ def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbe
             role="second_camera",
             kind=kind,
             user_id=f"c{candidate.id}-2",
-            display_name=second_camera_name(candidate),
+            display_name=phone_display_name(candidate),
             ttl_seconds=ttl,
         )
     return build_embed(

@@ -8,7 +8,7 @@
 - scoring_view.py: what the scoring part of the page shows (the console page renders it too).
 """
 
-from app.routes.examiner import overrides  # noqa: F401  (registers its views on bp)
+from app.routes.examiner import overrides, phone  # noqa: F401  (register their views on bp)
 from app.routes.examiner import room_guard as room_guard  # registers its views on bp
 from app.routes.examiner.console import bp
 from app.routes.examiner.scoring import bp as scoring_bp

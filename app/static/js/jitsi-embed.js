@@ -306,6 +306,32 @@
     });
   }
 
+  // The call's own camera, as the IFrame API tells this page, written on the container for
+  // other scripts (the phone page reports it: static/js/phone.js): data-jitsi-joined
+  // "true"/"false", data-jitsi-video "on"/"off". Each change fires `ir:own-video` on the body.
+  function trackOwnVideo(el, api) {
+    const set = function (joined, video) {
+      el.setAttribute('data-jitsi-joined', joined ? 'true' : 'false');
+      el.setAttribute('data-jitsi-video', video);
+      document.body.dispatchEvent(new CustomEvent('ir:own-video', {detail: {video: video}}));
+    };
+    api.addListener('videoConferenceJoined', function () {
+      set(true, el.getAttribute('data-jitsi-video') === 'off' ? 'off' : 'on');
+      if (typeof api.isVideoMuted === 'function') {
+        Promise.resolve(api.isVideoMuted()).then(function (muted) {
+          set(true, muted ? 'off' : 'on');
+        }).catch(function () { /* keep what we know */ });
+      }
+    });
+    api.addListener('videoMuteStatusChanged', function (event) {
+      set(el.getAttribute('data-jitsi-joined') === 'true', event && event.muted ? 'off' : 'on');
+    });
+    api.addListener('cameraError', function () {
+      set(el.getAttribute('data-jitsi-joined') === 'true', 'off');
+    });
+    api.addListener('videoConferenceLeft', function () { set(false, 'off'); });
+  }
+
   async function start(el) {
     if (calls.has(el)) {
       return;
@@ -367,6 +393,7 @@
     }
     wire(el, state);
     announce(el, state.api);
+    trackOwnVideo(el, state.api);
   }
 
   // The call goes away with its container (an htmx swap) or with the page: tell the server,

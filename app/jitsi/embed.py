@@ -142,8 +142,9 @@ def candidate_call_room(candidate) -> tuple[str, str] | None:
 
 # --- the waiting room and spot checks --------------------------------------------------------
 
-# In the waiting room's call (not the chief's call ringing: she is still there until she accepts).
-WAITING_ROOM_STATES = frozenset({S.WAITING, S.INTERVIEW_CALLED})
+# In the waiting room's call. (The chief's call ringing: her journey's room is the interview
+# room, which her phone joins; her page keeps the waiting room's call until she accepts.)
+WAITING_ROOM_STATES = frozenset({S.WAITING})
 # A candidate in the waiting room: camera on, microphone muted and no button to change either,
 # nobody's video received, no tile view.
 WAITING_TOOLBAR = ["fullscreen", "settings"]
@@ -203,17 +204,29 @@ def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbe
             display_name=f"{name} 辅机位",
             ttl_seconds=ttl,
         )
+    return _candidate_embed(candidate, room, kind, ttl)
+
+
+def _candidate_embed(candidate, room: str, kind: str, ttl: int) -> CallEmbed:
     embed = build_embed(
         room=room,
         role="candidate",
         kind=kind,
         user_id=f"c{candidate.id}",
-        display_name=name,
+        display_name=candidate.display_name_for_examiners,
         ttl_seconds=ttl,
     )
     if kind == "waiting":
         embed = replace(embed, toolbar=WAITING_TOOLBAR, start_audio_muted=True, last_n=0)
     return embed
+
+
+def embed_for_waiting_candidate(candidate, now) -> CallEmbed | None:
+    """Her view of the waiting room's call, whatever else she belongs in (the chief's call rings
+    inside the waiting page: she stays in the waiting room until she accepts)."""
+    if candidate.panel is None:
+        return None
+    return _candidate_embed(candidate, waiting_room(candidate.panel), "waiting", 3 * 3600)
 
 
 def embed_for_staff(

@@ -265,9 +265,13 @@ def page_context(candidate: Candidate, stage: str, now: datetime) -> dict:
         if stage == "confirmed":
             ctx["mocks"] = [(mock, start_of(mock)) for mock in linked_mocks(candidate.exam)]
     if stage in CALL_STAGES:
-        from app.jitsi.embed import embed_for_candidate
+        from app.jitsi.embed import embed_for_candidate, embed_for_waiting_candidate
 
-        ctx["embed"] = embed_for_candidate(candidate, now)
+        embed = embed_for_candidate(candidate, now)
+        if stage == "waiting" and embed is not None and embed.kind != "waiting":
+            # The chief's call rings: she stays in the waiting room until she accepts.
+            embed = embed_for_waiting_candidate(candidate, now)
+        ctx["embed"] = embed
     if stage == "spot_check":
         call = journey.spot_check_shown(candidate)
         ctx["spot_check_kind"] = call.kind if call is not None else None

@@ -397,3 +397,42 @@ def test_the_assistant_calls_back_a_waiting_candidate_instead_of_a_409(app, worl
     )
     assert refused.status_code in (403, 404)
     assert db.session.scalar(select(func.count(Call.id)).where(Call.kind == "call_back")) == 1
+
+
+# --- the waiting room's reports, and her page while the chief's call rings ---------------------
+
+
+def test_the_waiting_room_and_a_spot_check_are_rooms_their_people_may_report_for(app, client):
+    from tests.jitsi_world import report, sign_in_candidate, staff_client
+
+    world = World.for_calls()
+    c = world.candidate(S.WAITING)
+    room = waiting_room(world.panel)
+    token = sign_in_candidate(client, c)
+    assert report(client, token, kind="waiting", room=room).status_code == 204
+    assert (
+        report(client, token, kind="waiting", room=waiting_room(world.other_panel)).status_code
+        == 403
+    )
+    staff, staff_token = staff_client(app, "assistant")
+    assert report(staff, staff_token, kind="waiting", room=room).status_code == 204
+    outsider, outsider_token = staff_client(app, "outsider")
+    assert report(outsider, outsider_token, kind="waiting", room=room).status_code == 403
+
+    perform(c.id, "call_spot_check", Actor.staff(world.assistant), world.now)
+    perform(c.id, "accept_spot_check", Actor.of_candidate(c), world.now)
+    spot = live_spot_check(c.id).room
+    assert report(client, token, kind="spot_check", room=spot).status_code == 204
+    assert report(staff, staff_token, kind="spot_check", room=spot).status_code == 204
+    assert report(outsider, outsider_token, kind="spot_check", room=spot).status_code == 403
+
+
+def test_while_the_chiefs_call_rings_her_page_stays_in_the_waiting_room(app, world):
+    c = world.to_waiting(world.candidates[0])
+    perform(c.id, "draw_lot", world.as_candidate(c), world.now)
+    me = _signed_in_candidate(app, c)
+    perform(c.id, "call_interview", Actor.staff(world.chief), world.now + timedelta(minutes=31))
+    html = me.html()
+    assert "面试考官正在呼叫您" in html
+    assert f'data-jitsi-room="{waiting_room(world.panel)}"' in html
+    assert world.panel.interview_room not in html  # not before she accepts

@@ -145,7 +145,10 @@ def enter_debug():
 def accept():
     candidate, now = g.candidate, utcnow()
     journey.settle(candidate, now)
-    if journey.spot_check_shown(candidate) is not None:  # 随机检查 / 视频回呼 rings
+    spot_check = journey.spot_check_shown(candidate)  # 随机检查 / 视频回呼
+    if spot_check is not None:
+        if spot_check.outcome == "accepted":
+            return go(url_for("candidate.home"))  # a double click: already in the call
         return act("accept_spot_check")
     if candidate.state in (S.DEBUGGING, S.INTERVIEWING):
         return go(url_for("candidate.home"))  # a double click: already in the call

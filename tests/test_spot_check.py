@@ -301,12 +301,23 @@ def test_two_assistants_spot_checking_the_same_candidate_at_once_exactly_one_win
 # --- the pages ----------------------------------------------------------------------------------
 
 
-def test_hr_can_set_the_waiting_room_recording(app):
-    from app.routes.hr.forms import ExamForm
+def test_hr_sets_the_waiting_room_recording_on_the_exam_form(app, client, staff):
+    from app.models import Exam
+    from tests.test_hr_pages import HR, exam_form
 
     assert "record_waiting_room" in EXAM_FIELDS
-    with app.test_request_context():
-        assert "录制面试等待室" in str(ExamForm(meta={"csrf": False}).record_waiting_room.label)
+    gen_user("hr1", role=Role.HR)
+    assert staff.login("hr1").status_code == 302
+    hr = HR(client)
+    assert "录制面试等待室" in hr.get("/hr/exams/new").get_data(as_text=True)
+    assert hr.post("/hr/exams/new", exam_form()).status_code == 302
+    exam = db.session.scalars(select(Exam)).one()
+    assert exam.record_waiting_room is False
+    assert (
+        hr.post(f"/hr/exams/{exam.id}/edit", exam_form(record_waiting_room="y")).status_code == 302
+    )
+    db.session.refresh(exam)
+    assert exam.record_waiting_room is True
 
 
 def _signed_in_candidate(app, c) -> CandidateBrowser:

@@ -1,4 +1,4 @@
-"""Every CSV and XLSX the app hands out: (header, rows) in, bytes or a download out.
+"""Every CSV, XLSX and PDF the app hands out: (header, rows) in, bytes or a download out.
 
 One place for what a spreadsheet needs to be safe and readable in HR's Excel:
 
@@ -18,6 +18,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePath
 from urllib.parse import quote
@@ -25,11 +26,13 @@ from urllib.parse import quote
 from flask import Response, send_file
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MIMETYPES = {".csv": CSV_MIMETYPE, ".xlsx": XLSX_MIMETYPE}
+PDF_MIMETYPE = "application/pdf"
+MIMETYPES = {".csv": CSV_MIMETYPE, ".xlsx": XLSX_MIMETYPE, ".pdf": PDF_MIMETYPE}
 
 # What makes Excel (and LibreOffice) read a cell as a formula, per OWASP's CSV injection page.
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -76,14 +79,43 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     return ("\ufeff" + csv_text(header, rows)).encode("utf-8")
 
 
+@dataclass
+class Sheet:
+    """One worksheet: a bold, frozen header row, then the rows; `print_title` (the page header
+    when printed, e.g. 成绩汇总表 · the exam) and `landscape` for sheets that are printed."""
+
+    title: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Cell]]
+    print_title: str | None = None
+    landscape: bool = False
+
+
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str) -> bytes:
-    """One sheet named `title`, the header row frozen, columns as wide as their text."""
+    """One sheet named `title`, the header row bold and frozen, columns as wide as their text."""
+    return xlsx_book([Sheet(title, header, rows)])
+
+
+def xlsx_book(sheets: Sequence[Sheet]) -> bytes:
+    """A workbook of `sheets`, in order (the first is the one Excel opens on)."""
     workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None, "a new Workbook has one sheet, active"
-    sheet.title = title
+    first = workbook.active
+    assert first is not None, "a new Workbook has one sheet, active"
+    for index, spec in enumerate(sheets):
+        worksheet = first if index == 0 else workbook.create_sheet()
+        _fill(worksheet, spec)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+BOLD = Font(bold=True)
+
+
+def _fill(sheet, spec: Sheet) -> None:
+    sheet.title = spec.title
     widths: dict[int, int] = {}
-    for r, row in enumerate([header, *rows], start=1):
+    for r, row in enumerate([spec.header, *spec.rows], start=1):
         for c, value in enumerate(row, start=1):
             if value is None or value == "":
                 continue
@@ -101,15 +133,27 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str
                 # openpyxl took "=..." for a formula and "#N/A" for an error: it is text.
                 cell.data_type = "s"
                 cell.number_format = "@"
+            if r == 1:
+                cell.font = BOLD
             widths[c] = max(widths.get(c, 0), display_width(text))
     for c, width in widths.items():
         sheet.column_dimensions[get_column_letter(c)].width = min(
             max(width + 2, MIN_WIDTH), MAX_WIDTH
         )
     sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    # Printed, every page repeats the header row; the table is fitted to the page's width.
+    sheet.print_title_rows = "1:1"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    if spec.landscape:
+        sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    if spec.print_title:
+        sheet.oddHeader.center.text = ILLEGAL_CHARACTERS_RE.sub("", spec.print_title).replace(
+            "&", "&&"
+        )
+        sheet.oddFooter.center.text = "第 &P 页 / 共 &N 页"
 
 
 def display_width(text: str) -> int:

@@ -48,7 +48,15 @@ from app.setup.panels import create_panel, set_panel_staff
 from app.timeutil import utcnow
 from tests.factories import gen_exam, gen_user
 
-PUBLIC = {"/", "/healthz", "/readyz", "/staff/login", "/signed-in-elsewhere", "/calls/phone"}
+PUBLIC = {
+    "/",
+    "/healthz",
+    "/readyz",
+    "/staff/login",
+    "/signed-in-elsewhere",
+    "/calls/phone",
+    "/favicon.ico",
+}
 SKIPPED = {"/static/<path:filename>", "/staff/logout"}  # files; signing out would end the walk
 ROLE_PREFIXES = {
     "/admin/": {Role.ADMIN},

@@ -26,7 +26,7 @@ from app.models import (
 )
 from app.routes.hr import codes as hr_routes
 from app.setup.panels import set_panel_staff
-from app.setup.slips import SLIP_HEADER
+from app.setup.slips import SLIP_HEADER_FOR_HR
 from app.timeutil import format_beijing, utcnow
 from tests.conftest import csrf_token_from
 from tests.factories import gen_candidate, gen_exam, gen_panel, gen_user, id_number
@@ -516,7 +516,7 @@ def test_slips_csv_has_bom_header_and_one_row_per_candidate(hr):
     body = response.data
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0] == SLIP_HEADER
+    assert rows[0] == SLIP_HEADER_FOR_HR and rows[0][:2] == ["姓名 name", "邀请码 code"]
     assert len(rows) == 3
     by_name = {row[0]: row for row in rows[1:]}
     assert by_name["王晓明"][1] == "012345" and by_name["王晓明"][3] == panel.name
@@ -532,7 +532,9 @@ def test_slips_xlsx_opens_with_codes_as_text(hr):
     assert f"slips-exam-{exam.id}.xlsx" in response.headers["Content-Disposition"]
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     rows = list(workbook.active.iter_rows(values_only=True))
-    assert list(rows[0]) == SLIP_HEADER
+    assert list(rows[0]) == SLIP_HEADER_FOR_HR
+    assert workbook.active["A1"].font.bold  # a bold, frozen header
+    assert workbook.active.freeze_panes == "A2"
     assert rows[1][0] == "王晓明" and rows[1][1] == "012345"
     assert len(rows) == 3
     sheet = workbook.active

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 from openpyxl import load_workbook
 
 from app import db
-from app.models import Candidate
+from app.models import Candidate, Panel, Role
 from app.models.candidate import CandidateState as S
 from app.scoring.results import results_csv, results_table, results_xlsx
 from app.scoring.service import confirm, recuse, submit
@@ -107,3 +107,106 @@ def test_cli_exports_csv_to_stdout_and_xlsx_to_a_file(app, runner, tmp_path):
     )
     assert result.exit_code == 0
     assert load_workbook(out).active.cell(2, 1).value == "王晓明"
+
+
+def _ranked_panel(p):
+    """Three candidates of Panel5's panel scored (one with a recusal) and one of another panel."""
+    b = _add(p, "李婷", "综合管理岗", 2, id_suffix="0011")
+    c = _add(p, "张伟", "信息技术岗", 3, id_suffix="0022")
+    _score(p, p.candidate, (85, 85, 85, 85, 85))
+    _score(p, b, (90, 90, 90, 90, 90))
+    recuse(c, p.examiners[4], "同一单位")
+    for examiner in p.examiners[:4]:
+        submit(c, examiner, p.form(20, 20, 15, 15, 0, 10))
+    confirm(c, p.chief)
+    other = Panel(
+        exam_id=p.exam.id,
+        name="二",
+        interview_room="ir-c",
+        rest_room="ir-d",
+        rest_room_code="666666",
+    )
+    db.session.add(other)
+    db.session.commit()
+    elsewhere = _add(p, "赵六", "综合管理岗", 1, id_suffix="0044")
+    elsewhere.panel_id = other.id
+    db.session.commit()
+    return other
+
+
+def test_results_xlsx_is_numeric_names_every_seat_and_prints_as_the_summary(app):
+    """What HR works with: numbers Excel sums with the exam's decimals, the examiners named on
+    a legend sheet, a bold frozen header, landscape A4 with the header on every page."""
+    p = Panel5()
+    for i, examiner in enumerate(p.examiners, start=1):
+        examiner.display_name = f"考官{'甲乙丙丁戊'[i - 1]}老师"
+    db.session.commit()
+    _ranked_panel(p)
+    book = load_workbook(io.BytesIO(results_xlsx(p.exam)))
+    assert book.sheetnames == ["成绩", "考官席位"]
+    sheet = book["成绩"]
+    header = [cell.value for cell in sheet[1]]
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
+    final = rows["王晓明"][header.index("最终成绩 final")]
+    assert final.data_type == "n" and final.value == 85 and final.number_format == "0.00"
+    seat1 = rows["王晓明"][header.index("考官1总分 examiner 1")]
+    assert seat1.data_type == "n" and seat1.number_format == "0.0"
+    assert rows["王晓明"][header.index("岗位排名 rank")].value == 2
+    assert all(cell.font.bold for cell in sheet[1]) and sheet.freeze_panes == "A2"
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
+    assert "成绩汇总表" in sheet.oddHeader.center.text
+    assert sheet.column_dimensions["B"].width >= 18  # the ID number fits
+    legend = [[cell.value for cell in row] for row in book["考官席位"].iter_rows()]
+    assert legend[0] == ["考场 panel", "席位 seat", "考官 examiner", "身份 role"]
+    assert legend[1] == ["一", "考官1", "考官甲老师", "主考官 chief"]
+    assert [r[2] for r in legend[1:]] == [f"考官{c}老师" for c in "甲乙丙丁戊"]
+
+
+def test_the_panel_summary_pdf_lists_every_candidate_of_the_panel_with_signature_lines(app, client):
+    from pypdf import PdfReader
+
+    from app.scoring.summary_pdf import panel_summary_pdf
+
+    p = Panel5()
+    for i, examiner in enumerate(p.examiners, start=1):
+        examiner.display_name = f"考官{'甲乙丙丁戊'[i - 1]}老师"
+    db.session.commit()
+    other = _ranked_panel(p)
+    data = panel_summary_pdf(p.exam, p.panel)
+    assert data.startswith(b"%PDF-")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    compact = text.replace(" ", "").replace("\n", "")
+    assert "成绩汇总表" in compact and p.exam.name.replace(" ", "") in compact
+    for name in ("王晓明", "李婷", "张伟"):
+        assert name in compact
+    assert "赵六" not in compact  # of the other panel
+    assert "85.00" in compact and "回避" in compact
+    for name in ("考官乙老师", "考官丙老师", "考官丁老师", "考官戊老师"):
+        assert f"{name}签名" in compact
+    assert "主考官考官甲老师签名" in compact
+    assert "11010519900101" not in compact and "13900139000" not in compact  # not on paper
+    empty = PdfReader(io.BytesIO(panel_summary_pdf(p.exam, other))).pages[0].extract_text()
+    assert "赵六" in empty.replace(" ", "")
+
+
+def test_the_summary_pdf_route_is_hr_only_and_of_its_own_exam(app):
+    from tests.conftest import signed_in_staff
+    from tests.factories import gen_exam, gen_user
+
+    p = Panel5()
+    _ranked_panel(p)
+    hr = signed_in_staff(app, "hr")
+    url = f"/hr/exams/{p.exam.id}/panels/{p.panel.id}/summary.pdf"
+    response = hr.get(url)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert (
+        f"summary-exam-{p.exam.id}-panel-{p.panel.id}.pdf"
+        in response.headers["Content-Disposition"]
+    )
+    page = hr.get(f"/hr/exams/{p.exam.id}/results").get_data(as_text=True)
+    assert url in page
+    other_exam = gen_exam(name="另一场")
+    assert hr.get(f"/hr/exams/{other_exam.id}/panels/{p.panel.id}/summary.pdf").status_code == 404
+    gen_user("ex-only", role=Role.EXAMINER)
+    examiner = signed_in_staff(app, "ex-only")
+    assert examiner.get(url).status_code in (302, 403)

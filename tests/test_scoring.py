@@ -81,8 +81,8 @@ def p5(app):
 
 
 def test_draft_keeps_partial_values_and_bounds_are_checked(p5):
-    sheet = save_draft(p5.candidate, p5.examiners[1], {str(p5.dims[0].id): "15.5"})
-    assert sheet.status == "draft"
+    draft = save_draft(p5.candidate, p5.examiners[1], {str(p5.dims[0].id): "15.5"})
+    assert draft.sheet.status == "draft" and draft.problems == {}
     again = sheet_of(p5.candidate.id, p5.examiners[1].id)
     assert {i.dimension_id: i.value for i in again.items}[p5.dims[0].id] == D("15.5")
     for bad, message in (
@@ -90,14 +90,95 @@ def test_draft_keeps_partial_values_and_bounds_are_checked(p5):
         ("-1", "0 至 20"),
         ("15.55", "一位小数"),
         ("abc", "不是数字"),
-        ("NaN", "0 至 20"),
+        ("NaN", "不是数字"),
+        ("Infinity", "不是数字"),
     ):
-        with refusal("invalid_scores", kind=ScoreError) as caught:
-            save_draft(p5.candidate, p5.examiners[1], {str(p5.dims[0].id): bad})
-        assert message in caught.value.params["problems"]  # which value, and why, in one refusal
+        draft = save_draft(p5.candidate, p5.examiners[1], {str(p5.dims[0].id): bad})
+        assert list(draft.problems) == [p5.dims[0].id]
+        assert (
+            message in draft.problems[p5.dims[0].id]
+            and p5.dims[0].name in draft.problems[p5.dims[0].id]
+        )
     assert {i.dimension_id: i.value for i in sheet_of(p5.candidate.id, p5.examiners[1].id).items}[
         p5.dims[0].id
     ] == D("15.5")
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("1e1", "不是数字"),  # Decimal would read 10
+        ("1_8", "不是数字"),  # Decimal would read 18
+        ("１８", "全角数字"),  # Decimal would read 18
+        ("١٨", "全角数字"),  # Arabic-Indic digits: also digits to Decimal
+        ("+5", "不是数字"),
+        ("5,5", "不是数字"),
+        ("0x10", "不是数字"),
+    ],
+)
+def test_only_plain_decimals_are_scores(p5, typed, message):
+    """What Python's Decimal would quietly turn into a number is refused with the reason, both
+    for a draft (that field only) and for a submission (the whole sheet)."""
+    draft = save_draft(p5.candidate, p5.examiners[1], {str(p5.dims[0].id): typed})
+    assert message in draft.problems[p5.dims[0].id]
+    assert sheet_of(p5.candidate.id, p5.examiners[1].id).items == []
+    form = p5.form(16, 15, 12, 12, 16, 8)
+    form[str(p5.dims[0].id)] = typed
+    with refusal("invalid_scores", kind=ScoreError) as caught:
+        submit(p5.candidate, p5.examiners[1], form)
+    assert message in caught.value.params["problems"]
+
+
+def test_plain_decimals_in_their_usual_spellings_are_scores(p5):
+    for typed, stored in (("15", "15.0"), ("15.", "15.0"), (".5", "0.5"), (" 7.5 ", "7.5")):
+        draft = save_draft(p5.candidate, p5.examiners[1], {str(p5.dims[0].id): typed})
+        assert draft.problems == {}
+        assert draft.sheet.items[0].value == D(stored)
+
+
+def test_a_bad_value_in_one_field_keeps_every_other_field(p5):
+    """The issue's case: 25 typed into a 20-point field made every later autosave fail and a
+    reload showed six empty fields. Now the other fields are saved, before and after it."""
+    examiner = p5.examiners[1]
+    form = p5.form(16, 15, 12, 12, 16, 8)
+    form[str(p5.dims[0].id)] = "25"
+    draft = save_draft(p5.candidate, examiner, form)
+    assert list(draft.problems) == [p5.dims[0].id] and "0 至 20" in draft.problems[p5.dims[0].id]
+    saved = {i.dimension_id: i.value for i in sheet_of(p5.candidate.id, examiner.id).items}
+    assert p5.dims[0].id not in saved
+    assert [saved[d.id] for d in p5.dims[1:]] == [D(15), D(12), D(12), D(16), D(8)]
+    form[str(p5.dims[5].id)] = "9"  # a later change, the bad value still in its field
+    save_draft(p5.candidate, examiner, form)
+    saved = {i.dimension_id: i.value for i in sheet_of(p5.candidate.id, examiner.id).items}
+    assert saved[p5.dims[5].id] == D(9)
+
+
+def test_a_field_left_out_of_a_post_is_left_alone(p5):
+    examiner = p5.examiners[1]
+    save_draft(p5.candidate, examiner, p5.form(16, 15, 12, 12, 16, 8))
+    save_draft(p5.candidate, examiner, {str(p5.dims[1].id): "14"})
+    saved = {i.dimension_id: i.value for i in sheet_of(p5.candidate.id, examiner.id).items}
+    assert [saved[d.id] for d in p5.dims] == [D(16), D(14), D(12), D(12), D(16), D(8)]
+    save_draft(p5.candidate, examiner, {str(p5.dims[1].id): ""})  # emptied on purpose: cleared
+    saved = {i.dimension_id: i.value for i in sheet_of(p5.candidate.id, examiner.id).items}
+    assert saved[p5.dims[1].id] is None
+
+
+def test_a_draft_after_submission_is_ignored_quietly(p5):
+    examiner = p5.examiners[1]
+    submit(p5.candidate, examiner, p5.form(16, 15, 12, 12, 16, 8))
+    late = save_draft(p5.candidate, examiner, p5.form(1, 1, 1, 1, 1, 1))
+    assert late.after_submission and late.problems == {}
+    sheet = sheet_of(p5.candidate.id, examiner.id)
+    assert sheet.status == "submitted"
+    assert [i.value for i in sorted(sheet.items, key=lambda i: i.dimension_id)] == [
+        D(16),
+        D(15),
+        D(12),
+        D(12),
+        D(16),
+        D(8),
+    ]
 
 
 def test_submit_needs_every_dimension(p5):
@@ -107,7 +188,7 @@ def test_submit_needs_every_dimension(p5):
     sheet = submit(p5.candidate, p5.examiners[1], p5.form(16, 15, 12, 12, 16, 8))
     assert sheet.status == "submitted"
     with refusal("already_submitted", kind=ScoreError):
-        save_draft(p5.candidate, p5.examiners[1], p5.form(1, 1, 1, 1, 1, 1))
+        submit(p5.candidate, p5.examiners[1], p5.form(1, 1, 1, 1, 1, 1))
 
 
 def test_only_panel_examiners_score_and_only_after_the_interview(p5):
@@ -217,3 +298,41 @@ def test_candidate_acknowledges_the_published_score_once(p5):
         len(db.session.scalars(select(AuditEvent).filter_by(kind="score.seen_by_candidate")).all())
         == 1
     )
+
+
+@pytest.mark.parametrize("sheet_exists", [False, True])
+def test_the_last_autosave_and_submit_at_once_never_overwrite_a_submitted_sheet(
+    app, p5, sheet_exists
+):
+    """The autosave of the last field and 提交评分 arrive together (4 runs in 10 in the issue):
+    whatever the order, the sheet ends submitted with the submitted values, nobody gets an
+    error, and a sheet that did not exist yet is created once."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite allows one writer at a time)")
+    from tests.conftest import at_once
+
+    candidate_id, examiner_id = p5.candidate.id, p5.examiners[1].id
+    if sheet_exists:
+        save_draft(p5.candidate, p5.examiners[1], p5.form(16, 15, 12, 12, 16, 1))
+    submitted, typed = p5.form(16, 15, 12, 12, 16, 8), p5.form(16, 15, 12, 12, 16, 3)
+
+    def click(i):
+        candidate = db.session.get(Candidate, candidate_id)
+        examiner = db.session.get(type(p5.examiners[1]), examiner_id)
+        if i == 0:
+            return submit(candidate, examiner, submitted).status
+        return save_draft(candidate, examiner, typed).after_submission
+
+    for _ in range(5):
+        results = at_once(app, 2, click)
+        assert results[0] == "submitted", results
+        assert results[1] in (True, False), results  # a Draft, not a refusal
+        sheet = sheet_of(candidate_id, examiner_id)
+        assert sheet.status == "submitted"
+        items = {i.dimension_id: i.value for i in sheet.items}
+        assert [items[d.id] for d in p5.dims] == [D(16), D(15), D(12), D(12), D(16), D(8)]
+        # Back to a draft for the next round, as if the race had not happened yet.
+        db.session.delete(sheet)
+        db.session.commit()
+        if sheet_exists:
+            save_draft(p5.candidate, p5.examiners[1], p5.form(16, 15, 12, 12, 16, 1))

@@ -7,6 +7,7 @@ from app.routes import (
     calls,
     candidate,
     examiner,
+    favicon,
     health,
     hooks,
     hr,
@@ -16,6 +17,7 @@ from app.routes import (
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
+    app.register_blueprint(favicon.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     hr.register(app)

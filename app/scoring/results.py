@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import db
-from app.exports import Cell, csv_bytes, xlsx_bytes
+from app.exports import Cell, Sheet, csv_bytes, xlsx_book
 from app.models import (
     Candidate,
     CandidateResult,
@@ -22,12 +22,14 @@ from app.models import (
     PanelRole,
     Recusal,
     ScoreDimension,
+    User,
 )
 from app.models.candidate import OUT, STATE_LABELS, CandidateState
 from app.scoring.rules import rank, sheet_total
 from app.timeutil import format_beijing
 
 CANDIDATE_CONFIRMED = "考生确认 candidate confirmed"
+SEAT_COLUMN = "考官{n}总分 examiner {n}"  # one per seat of the panel, named in 考官席位
 CONFIRMED_AT = "确认时间 confirmed at (北京时间)"
 
 # What the results show for the OUT states instead of a score, by the row's state string.
@@ -38,9 +40,11 @@ MARKED: dict[str, str] = {
 }
 
 
-def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
+def results_cells(exam: Exam, panel_id: int | None = None) -> tuple[list[str], list[list]]:
     """The table with typed cells: totals and final scores as Decimal, lot and rank as int, and
-    None where there is nothing, so the XLSX holds numbers HR can sort and sum."""
+    None where there is nothing, so the XLSX holds numbers HR can sort and sum.
+
+    With `panel_id`, only that panel's rows (ranks stay those of the whole exam's 岗位)."""
     candidates = list(
         db.session.scalars(
             select(Candidate)
@@ -50,14 +54,7 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
     )
     ids = [c.id for c in candidates]
     panels = {p.id: p for p in db.session.scalars(select(Panel).where(Panel.exam_id == exam.id))}
-    # Keyed by panel id; a candidate without a panel (None) finds no examiners.
-    examiners_by_panel: dict[int | None, list[int]] = defaultdict(list)
-    for member in db.session.scalars(
-        select(PanelMember)
-        .where(PanelMember.panel_id.in_(panels), PanelMember.role == PanelRole.EXAMINER)
-        .order_by(PanelMember.user_id)
-    ):
-        examiners_by_panel[member.panel_id].append(member.user_id)
+    examiners_by_panel = seats_by_panel(panels)
     sheets = {
         (s.candidate_id, s.examiner_id): s
         for s in db.session.scalars(
@@ -115,12 +112,14 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
             "签号 lot",
             "状态 state",
         ]
-        + [f"考官{i + 1}总分 examiner {i + 1}" for i in range(width)]
+        + [SEAT_COLUMN.format(n=i + 1) for i in range(width)]
         + ["最终成绩 final", "已公布 published", "岗位排名 rank"]
         + [CANDIDATE_CONFIRMED, CONFIRMED_AT]
     )
     rows = []
     for c in candidates:
+        if panel_id is not None and c.panel_id != panel_id:
+            continue
         cells: list[Cell] = []
         for examiner_id in examiners_by_panel.get(c.panel_id, []):
             if (c.id, examiner_id) in recused:
@@ -152,6 +151,47 @@ def results_cells(exam: Exam) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def seats_by_panel(panels) -> dict[int | None, list[int]]:
+    """Each panel's examiners in seat order (考官1, 考官2, …: the columns of the results), by
+    panel id; a candidate without a panel (None) finds no examiners."""
+    seats: dict[int | None, list[int]] = defaultdict(list)
+    for member in db.session.scalars(
+        select(PanelMember)
+        .where(PanelMember.panel_id.in_(panels), PanelMember.role == PanelRole.EXAMINER)
+        .order_by(PanelMember.user_id)
+    ):
+        seats[member.panel_id].append(member.user_id)
+    return seats
+
+
+SEATS_HEADER = ["考场 panel", "席位 seat", "考官 examiner", "身份 role"]
+
+
+def seat_rows(exam: Exam) -> list[list[Cell]]:
+    """Who sat in which seat of which panel: the legend of the results' 考官N总分 columns, so
+    the sheet names every examiner whose total it shows."""
+    panels = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Panel).where(Panel.exam_id == exam.id).order_by(Panel.name, Panel.id)
+        )
+    }
+    seats = seats_by_panel(panels)
+    names = dict(
+        db.session.execute(
+            select(User.id, User.display_name).where(
+                User.id.in_([uid for ids in seats.values() for uid in ids])
+            )
+        ).all()
+    )
+    rows: list[list[Cell]] = []
+    for panel_id, panel in panels.items():
+        for seat, user_id in enumerate(seats.get(panel_id, []), start=1):
+            role = "主考官 chief" if user_id == panel.chief_examiner_id else "考官 examiner"
+            rows.append([panel.name, f"考官{seat}", names.get(user_id, ""), role])
+    return rows
+
+
 def _confirmation(result: CandidateResult | None) -> tuple[str, str | None]:
     """考生确认 and its time: only a published score can be confirmed; a corrected one asks
     again (app/scoring/service.py), so "否" until she confirms the score she now sees."""
@@ -181,6 +221,13 @@ def results_csv(exam: Exam) -> bytes:
 
 
 def results_xlsx(exam: Exam) -> bytes:
-    # ID numbers and phones are str, so they stay text: as numbers Excel would cut them to 15
-    # digits.
-    return xlsx_bytes(*results_cells(exam), title="成绩")
+    """成绩 (printed landscape under the title 成绩汇总表, the header on every page), then the
+    seats' legend naming each examiner. ID numbers and phones are str, so they stay text: as
+    numbers Excel would cut them to 15 digits."""
+    header, rows = results_cells(exam)
+    return xlsx_book(
+        [
+            Sheet("成绩", header, rows, print_title=f"成绩汇总表 · {exam.name}", landscape=True),
+            Sheet("考官席位", SEATS_HEADER, seat_rows(exam), print_title=f"考官席位 · {exam.name}"),
+        ]
+    )

@@ -44,7 +44,8 @@ class ResultsPage:
     header: list[str]
     examiner_columns: list[str]
     rows: list[ResultRow]
-    panels: list[tuple[str, list[str]]]  # panel name, its examiners in column order
+    # panel id, name, its examiners in column order
+    panels: list[tuple[int, str, list[str]]]
     confirmed: int
     published: int
 
@@ -127,7 +128,7 @@ def results_page(exam: Exam) -> ResultsPage:
         header=header,
         examiner_columns=examiner_columns,
         rows=rows,
-        panels=[(p.name, [u.display_name for u in examiners.get(p.id, [])]) for p in panels],
+        panels=[(p.id, p.name, [u.display_name for u in examiners.get(p.id, [])]) for p in panels],
         confirmed=len(results),
         published=sum(1 for r in results.values() if r.published_at is not None),
     )

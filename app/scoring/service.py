@@ -4,9 +4,10 @@ Every function here is one transaction that commits or raises `ScoreError` with 
 changed, and writes an audit event (changes after submission with before and after values).
 """
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -48,32 +49,70 @@ def dimensions_of(exam_id: int) -> list[ScoreDimension]:
     )
 
 
-def parse_values(
-    dimensions: list[ScoreDimension], raw: dict, *, complete: bool
-) -> dict[int, Decimal | None]:
-    """Check every value against its dimension: a number from 0 to the maximum, one decimal."""
+# A score is typed as plain ASCII digits with at most one decimal. Python's Decimal would also
+# take "1e1", "1_8", "NaN" and full-width "１８", silently turning them into numbers the examiner
+# never meant to type: those are refused with the reason instead.
+PLAIN_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+class ValueProblem(ValueError):
+    """Why one typed value is not a score (a sentence naming the dimension)."""
+
+
+def parse_value(dim: ScoreDimension, text: str) -> Decimal:
+    """One typed value, checked against its dimension; `ValueProblem` says why not."""
+    if text.startswith("-") and PLAIN_DECIMAL.fullmatch(text[1:]):
+        raise ValueProblem(f"{dim.name}：应在 0 至 {dim.max_score} 之间")
+    if not PLAIN_DECIMAL.fullmatch(text):
+        if any(ch.isdigit() and not ch.isascii() for ch in text):
+            raise ValueProblem(f"{dim.name}：“{text}”含全角数字，请用半角数字")
+        raise ValueProblem(f"{dim.name}：“{text}”不是数字，请填写如 15 或 15.5")
+    value = Decimal(text)
+    if value > dim.max_score:
+        raise ValueProblem(f"{dim.name}：应在 0 至 {dim.max_score} 之间")
+    if value != value.quantize(ONE_DECIMAL):
+        raise ValueProblem(f"{dim.name}：最多保留一位小数")
+    return value.quantize(ONE_DECIMAL)
+
+
+def read_values(
+    dimensions: list[ScoreDimension], raw: dict
+) -> tuple[dict[int, Decimal | None], dict[int, str]]:
+    """The values that are scores, and for each dimension whose value is not, the reason.
+
+    A dimension missing from `raw` is left out of both (a form that did not send it changes
+    nothing); an empty field is None (cleared)."""
     values: dict[int, Decimal | None] = {}
-    problems = []
+    problems: dict[int, str] = {}
     for dim in dimensions:
-        text = str(raw.get(dim.id, raw.get(str(dim.id), "")) or "").strip()
+        typed = raw.get(dim.id, raw.get(str(dim.id)))
+        if typed is None:
+            continue
+        text = str(typed).strip()
         if not text:
-            if complete:
-                problems.append(f"{dim.name}：未评分")
             values[dim.id] = None
             continue
         try:
-            value = Decimal(text)
-        except InvalidOperation:
-            problems.append(f"{dim.name}：“{text}”不是数字")
-            continue
-        if not value.is_finite() or value < 0 or value > dim.max_score:
-            problems.append(f"{dim.name}：应在 0 至 {dim.max_score} 之间")
-        elif value != value.quantize(ONE_DECIMAL):
-            problems.append(f"{dim.name}：最多保留一位小数")
-        else:
-            values[dim.id] = value.quantize(ONE_DECIMAL)
-    if problems:
-        raise ScoreError("invalid_scores", problems="；".join(problems))
+            values[dim.id] = parse_value(dim, text)
+        except ValueProblem as problem:
+            problems[dim.id] = str(problem)
+    return values, problems
+
+
+def parse_values(
+    dimensions: list[ScoreDimension], raw: dict, *, complete: bool
+) -> dict[int, Decimal | None]:
+    """Every value checked against its dimension; any problem refuses the lot (`complete`:
+    every dimension must be scored, as for a submission)."""
+    values, problems = read_values(dimensions, raw)
+    reasons = [problems[d.id] for d in dimensions if d.id in problems]
+    for dim in dimensions:
+        if dim.id not in problems and values.get(dim.id) is None:
+            if complete:
+                reasons.append(f"{dim.name}：未评分")
+            values[dim.id] = None
+    if reasons:
+        raise ScoreError("invalid_scores", problems="；".join(reasons))
     return values
 
 
@@ -101,12 +140,19 @@ def scoring_examiners(candidate: Candidate) -> list[User]:
     return [u for u in panel_examiners(candidate) if u.id not in recused]
 
 
-def sheet_of(candidate_id: int, examiner_id: int) -> ExaminerScore | None:
-    return db.session.scalar(
+def sheet_of(
+    candidate_id: int, examiner_id: int, *, for_update: bool = False
+) -> ExaminerScore | None:
+    query = (
         select(ExaminerScore)
         .options(selectinload(ExaminerScore.items))
         .where(ExaminerScore.candidate_id == candidate_id, ExaminerScore.examiner_id == examiner_id)
     )
+    if for_update:
+        # The autosave of the last field and 提交评分 arrive together: the second waits for the
+        # first, then sees its outcome, so a draft never writes over a submitted sheet.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def sheet_values(sheet: ExaminerScore | None) -> dict[int, Decimal | None]:
@@ -158,20 +204,52 @@ def _commit() -> None:
         raise ScoreError("save_conflict") from None
 
 
-def save_draft(candidate: Candidate, examiner: User, raw: dict) -> ExaminerScore:
-    """Keep what the examiner has typed so far; a reload or a dropped connection loses nothing."""
-    check_examiner(candidate, examiner)
-    dims = dimensions_of(candidate.exam_id)
-    values = parse_values(dims, raw, complete=False)
-    sheet = sheet_of(candidate.id, examiner.id)
-    if sheet is not None and sheet.status == "submitted":
-        raise ScoreError("already_submitted")
-    if sheet is None:
-        sheet = ExaminerScore(candidate_id=candidate.id, examiner_id=examiner.id, status="draft")
-        db.session.add(sheet)
-    _write_items(sheet, values)
-    _commit()
+@dataclass
+class Draft:
+    """What an autosave kept: the sheet, and the fields whose values were not scores (by
+    dimension id, with the reason); those fields keep their last saved value."""
+
+    sheet: ExaminerScore
+    problems: dict[int, str] = field(default_factory=dict)
+    # The sheet was already submitted (the last field's autosave lost the race to 提交评分):
+    # nothing was written, and nothing is wrong.
+    after_submission: bool = False
+
+
+def _sheet_for_update(candidate: Candidate, examiner: User) -> ExaminerScore:
+    """My sheet, row-locked for this transaction; created (as a draft) if there is none yet.
+
+    Two first writes at once (an autosave and 提交评分, two tabs) both try to create it: the
+    unique constraint lets one through, and the other, having waited for it, locks that one."""
+    sheet = sheet_of(candidate.id, examiner.id, for_update=True)
+    if sheet is not None:
+        return sheet
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                ExaminerScore(candidate_id=candidate.id, examiner_id=examiner.id, status="draft")
+            )
+    except IntegrityError:
+        pass
+    sheet = sheet_of(candidate.id, examiner.id, for_update=True)
+    if sheet is None:  # created and deleted (a recusal) in between: rare enough to ask a retry
+        raise ScoreError("save_conflict")
     return sheet
+
+
+def save_draft(candidate: Candidate, examiner: User, raw: dict) -> Draft:
+    """Keep what the examiner has typed so far, field by field: a bad value in one field is
+    reported for that field and loses none of the others; a reload loses nothing saved."""
+    check_examiner(candidate, examiner)
+    values, problems = read_values(dimensions_of(candidate.exam_id), raw)
+    sheet = _sheet_for_update(candidate, examiner)
+    if sheet.status == "submitted":
+        db.session.rollback()
+        return Draft(sheet, after_submission=True)
+    _write_items(sheet, values)
+    sheet.updated_at = utcnow()  # items alone would not touch the sheet's row
+    _commit()
+    return Draft(sheet, problems)
 
 
 def submit(
@@ -184,12 +262,10 @@ def submit(
     if not dims:
         raise ScoreError("no_score_sheet")
     values = parse_values(dims, raw, complete=True)
-    sheet = sheet_of(candidate.id, examiner.id)
-    if sheet is not None and sheet.status == "submitted":
+    sheet = _sheet_for_update(candidate, examiner)
+    if sheet.status == "submitted":
+        db.session.rollback()
         raise ScoreError("already_submitted")
-    if sheet is None:
-        sheet = ExaminerScore(candidate_id=candidate.id, examiner_id=examiner.id)
-        db.session.add(sheet)
     _write_items(sheet, values)
     sheet.status = "submitted"
     sheet.submitted_at = now or utcnow()

@@ -35,9 +35,9 @@ guard_blueprint(bp, Role.EXAMINER)
 
 
 def _raw_values(candidate: Candidate) -> dict:
-    return {
-        dim.id: request.form.get(f"dim-{dim.id}", "") for dim in dimensions_of(candidate.exam_id)
-    }
+    """What the form sent, by dimension; a field it did not send is left out (None), so that a
+    partial post changes only what it carries."""
+    return {dim.id: request.form.get(f"dim-{dim.id}") for dim in dimensions_of(candidate.exam_id)}
 
 
 # --- the fragments the page polls (built in scoring_view.py) -------------------------------------
@@ -62,26 +62,27 @@ def result_board(panel_id: int):
 
 @bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/draft")
 def draft(panel_id: int, candidate_id: int):
-    """Autosave (htmx on every change): answers with the sheet's status line only, so that
-    nothing the examiner is typing is ever replaced."""
+    """Autosave (htmx on every change): answers with the sheet's status line and each field's
+    own error slot (out of band), so that nothing the examiner is typing is ever replaced and a
+    bad value in one field keeps the others saved."""
     panel = examiner_panel(panel_id)
     candidate = panel_candidate(panel, candidate_id)
-    error = None
     try:
-        save_draft(candidate, staff_user(), _raw_values(candidate))
+        saved = save_draft(candidate, staff_user(), _raw_values(candidate))
     except ScoreError as problem:
-        error = problem.message
+        return refused(problem.message, console_url(panel), 422)
     if not htmx:
-        if error:
-            return refused(error, console_url(panel), 422)
+        if saved.problems:
+            return refused("；".join(saved.problems.values()), console_url(panel), 422)
         return done("草稿已保存。 Draft saved.", console_url(panel), str)
     html = render_template(
-        "examiner/_sheet_status.html",
+        "examiner/_draft_saved.html",
+        candidate=candidate,
         sheet=sheet_view(candidate, staff_user()),
-        error=error,
-        saved=error is None,
+        problems=saved.problems,
+        after_submission=saved.after_submission,
     )
-    return fragment(html, None, 422 if error else 200)
+    return fragment(html)
 
 
 @bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/submit")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from app import db
 from app.exports import download
-from app.models import Candidate, Exam, ScoreDimension, User
+from app.models import Candidate, Exam, Panel, ScoreDimension, User
 from app.models.candidate import SCORABLE
 from app.routes.hr.blueprints import scores_bp as bp
 from app.routes.hr.lookups import child_or_404, exam_or_404
@@ -51,6 +51,7 @@ from app.scoring.sheets import (
     sheet_total,
     update_dimension,
 )
+from app.scoring.summary_pdf import panel_summary_pdf
 from app.security.input_guard import database_id
 
 # Flask-Login loaded this very row to sign the request in, and staff rows are never deleted.
@@ -328,4 +329,16 @@ def results_xlsx_download(exam_id: int):
     exam = exam_or_404(exam_id)
     return download(
         results_xlsx(exam), f"{exam.name}-成绩.xlsx", ascii_name=f"results-exam-{exam.id}.xlsx"
+    )
+
+
+@bp.get("/panels/<int:panel_id>/summary.pdf")
+def panel_summary_download(exam_id: int, panel_id: int):
+    """成绩汇总表 of one panel, for the examiners' and the chief's signatures."""
+    exam = g.exam
+    panel = child_or_404(Panel, panel_id)
+    return download(
+        panel_summary_pdf(exam, panel),
+        f"{exam.name}-{panel.name}-成绩汇总表.pdf",
+        ascii_name=f"summary-exam-{exam.id}-panel-{panel.id}.pdf",
     )

@@ -8,7 +8,9 @@
  *                                server's reminder and staff.js chimes (data-alert).
  *   data-score-sheet             a score form: [data-score-total] shows the sum of its
  *                                [data-score-input] fields while the examiner types, and
- *                                typed values survive a redraw of the sheet by a poll.
+ *                                typed values survive a redraw of the sheet by a poll, and
+ *                                a field whose autosave gave a reason (its aria-describedby
+ *                                slot) is marked aria-invalid.
  */
 (function () {
   "use strict";
@@ -52,7 +54,8 @@
     form.querySelectorAll("[data-score-input]").forEach(function (input) {
       if (input.value === "") return;
       var value = Number(input.value);
-      if (!isFinite(value) || !input.checkValidity()) valid = false;
+      var max = Number(input.getAttribute("data-max"));
+      if (!isFinite(value) || !input.checkValidity() || (isFinite(max) && value > max)) valid = false;
       else sum += value;
     });
     var out = form.querySelector("[data-score-total]");
@@ -75,14 +78,36 @@
   // is carried into the fresh copy (same field ids), so it is what the page shows and submits.
 
   var carried = {};
+  var carriedErrors = {};
+
+  function errorSlot(input) {
+    var id = input.getAttribute("aria-describedby");
+    return id ? document.getElementById(id) : null;
+  }
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     if (!target || !target.querySelectorAll) return;
     target.querySelectorAll("[data-score-input][data-edited]").forEach(function (input) {
-      if (input.id) carried[input.id] = input.value;
+      if (!input.id) return;
+      carried[input.id] = input.value;
+      var slot = errorSlot(input);
+      if (slot && slot.textContent) carriedErrors[input.id] = slot.textContent;
     });
   });
+
+  // A field whose autosave came back with a reason (its error slot, filled out of band) is
+  // marked invalid until a later autosave empties the slot.
+  function markFields() {
+    document.querySelectorAll("[data-score-input][aria-describedby]").forEach(function (input) {
+      var slot = errorSlot(input);
+      if (!slot) return;
+      if (carriedErrors[input.id] && !slot.textContent) slot.textContent = carriedErrors[input.id];
+      if (slot.textContent) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    });
+    carriedErrors = {};
+  }
 
   document.addEventListener("htmx:afterSettle", function () {
     var touched = [];
@@ -96,6 +121,7 @@
     });
     carried = {};
     touched.forEach(total);
+    markFields();
   });
 
   function start() {

@@ -6,7 +6,7 @@ swapped into a fragment); signed in with the wrong role -> 403.
 
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user
 
@@ -53,9 +53,24 @@ def roles_accepted(*roles: str):
     return decorator
 
 
-def guard_blueprint(blueprint, *roles: str) -> None:
-    """Guard a whole staff blueprint, so that a forgotten decorator leaks nothing."""
+# The methods a read-only visitor may use: they look, and never change anything.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def guard_blueprint(blueprint, *roles: str, read_only_roles: tuple[str, ...] = ()) -> None:
+    """Guard a whole staff blueprint, so that a forgotten decorator leaks nothing.
+
+    `read_only_roles` (the 巡考) may look at every page the blueprint shows but write nothing:
+    `g.read_only` is set for them (templates hide the buttons) and every other method is 403.
+    """
 
     @blueprint.before_request
     def _guard():
-        return check_roles(*roles)
+        refusal = check_roles(*roles, *read_only_roles)
+        if refusal is not None:
+            return refusal
+        if current_user.role in read_only_roles and current_user.role not in roles:
+            g.read_only = True
+            if request.method not in READ_METHODS:
+                abort(403)
+        return None

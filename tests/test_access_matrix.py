@@ -5,9 +5,12 @@ The routes come from `app.url_map`, so a route added tomorrow is tried tomorrow 
 this file. Who belongs where is decided by the URL (the blueprints' prefixes), not listed per
 route:
 
-- /admin: admins; /hr: HR and admins; /assistant: assistants; /examiner: examiners.
-  Under /assistant and /examiner, a URL naming a panel, candidate or help request of a panel
-  the staff member does not work on is refused (403 or 404) too.
+- /admin: admins; /hr: HR and admins; /assistant: assistants; /examiner: examiners;
+  /supervisor: 巡考. Under /assistant and /examiner, a URL naming a panel, candidate or help
+  request of a panel the staff member does not work on is refused (403 or 404) too.
+- 巡考 (supervisor) also look at every /assistant, /examiner and /staff/recordings page of the
+  exams assigned to them (GET), read-only: every write there is refused, exactly 403, and
+  changes nothing; a 巡考 of another exam is refused the panel's pages like staff elsewhere.
 - /me and /help: a signed-in candidate, who only ever acts on themselves (no candidate id in
   these URLs; an id of something else, e.g. another exam's notice, is a 404).
 - /staff/* (other than login): some staff; anonymous visitors and candidates are refused.
@@ -37,6 +40,7 @@ from app import db
 from app.models import (
     AuditEvent,
     Candidate,
+    ExamSupervisor,
     HelpRequest,
     Notice,
     QuestionSet,
@@ -63,7 +67,15 @@ ROLE_PREFIXES = {
     "/hr/": {Role.HR, Role.ADMIN},
     "/assistant/": {Role.ASSISTANT},
     "/examiner/": {Role.EXAMINER},
+    "/supervisor/": {Role.SUPERVISOR},
 }
+# Who may look at (GET) but never write to the pages under a prefix.
+READ_ONLY_PREFIXES = {
+    "/assistant/": {Role.SUPERVISOR},
+    "/examiner/": {Role.SUPERVISOR},
+    "/staff/recordings": {Role.SUPERVISOR},
+}
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 PANEL_SCOPED_PREFIXES = ("/assistant/", "/examiner/")
 PANEL_SCOPED_PARAMS = {"panel_id", "candidate_id", "help_id"}
 CANDIDATE_PREFIXES = ("/me", "/help")
@@ -80,6 +92,8 @@ IDENTITIES = [
     "examiner",
     "assistant_elsewhere",
     "examiner_elsewhere",
+    "supervisor",
+    "supervisor_elsewhere",
 ]
 
 
@@ -111,6 +125,8 @@ def build_world() -> dict:
         "examiner": gen_user("examiner-a", role=Role.EXAMINER),
         "assistant_elsewhere": gen_user("assistant-b", role=Role.ASSISTANT),
         "examiner_elsewhere": gen_user("examiner-b", role=Role.EXAMINER),
+        "supervisor": gen_user("patrol-a", role=Role.SUPERVISOR),
+        "supervisor_elsewhere": gen_user("patrol-b", role=Role.SUPERVISOR),
         "spare": gen_user("spare", role=Role.HR),
     }
     now = utcnow()
@@ -147,6 +163,12 @@ def build_world() -> dict:
         debugged_at=now,
         identity_checked_at=now,
         waiting_since=now,
+    )
+    db.session.add_all(
+        [
+            ExamSupervisor(exam_id=exam_a.id, user_id=users["supervisor"].id),
+            ExamSupervisor(exam_id=exam_b.id, user_id=users["supervisor_elsewhere"].id),
+        ]
     )
     notice_a = Notice(exam_id=exam_a.id, title="考生须知", body="请阅读。")
     notice_b = Notice(exam_id=exam_b.id, title="乙市须知", body="请阅读。")
@@ -205,19 +227,32 @@ def _role_of(identity: str) -> str | None:
         "examiner": Role.EXAMINER,
         "assistant_elsewhere": Role.ASSISTANT,
         "examiner_elsewhere": Role.EXAMINER,
+        "supervisor": Role.SUPERVISOR,
+        "supervisor_elsewhere": Role.SUPERVISOR,
     }.get(identity)
 
 
-def expectation(identity: str, rule: Rule) -> bool | None:
+def read_only_for(identity: str, path: str) -> bool:
+    """Whether `identity` may only look at `path` (a 巡考 on the assistants' and examiners'
+    pages and the recordings)."""
+    return any(
+        path.startswith(prefix) and _role_of(identity) in roles
+        for prefix, roles in READ_ONLY_PREFIXES.items()
+    )
+
+
+def expectation(identity: str, rule: Rule, method: str = "GET") -> bool | None:
     """True: may get in; False: must be refused; None: only held to 'no 500'."""
     path = rule.rule
     if path in PUBLIC:
         return True
     if path.startswith(SECRET_PREFIXES):
         return False  # the URL holds a wrong code, the request no signature
+    if read_only_for(identity, path) and method not in READ_METHODS:
+        return False
     for prefix, roles in ROLE_PREFIXES.items():
         if path.startswith(prefix):
-            if _role_of(identity) not in roles:
+            if _role_of(identity) not in roles and not read_only_for(identity, path):
                 return False
             return not (
                 identity.endswith("_elsewhere")
@@ -286,7 +321,7 @@ def test_every_route_for_every_identity(matrix_app, identity):
         if response.status_code >= 500:
             problems.append(f"{method} {url} ({rule.endpoint}): {response.status_code}")
             continue
-        expected = expectation(identity, rule)
+        expected = expectation(identity, rule, method)
         if expected is False and not refused(response):
             problems.append(
                 f"{method} {url} ({rule.endpoint}): {identity} got "
@@ -363,7 +398,7 @@ def _pages(client, app, world, identity) -> Iterator[tuple[str, str]]:
             yield url, response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("identity", ["assistant", "examiner", "candidate"])
+@pytest.mark.parametrize("identity", ["assistant", "examiner", "candidate", "supervisor"])
 def test_id_numbers_are_never_shown_in_full_outside_hr(matrix_app, identity):
     """身份证号: HR sees them; assistants and examiners at most masked; a candidate never sees
     anyone else's. Examiners do not learn names either (考生 07 only)."""
@@ -388,6 +423,38 @@ def test_id_numbers_are_never_shown_in_full_outside_hr(matrix_app, identity):
         if secret in html
     ]
     assert not leaks, "\n".join(leaks)
+
+
+@pytest.mark.parametrize("identity", ["examiner", "candidate", "supervisor"])
+def test_phone_numbers_are_shown_in_full_to_hr_and_assistants_only(matrix_app, identity):
+    """联系电话 is HR's data, shown to the assistants who call candidates back; examiners, 巡考
+    and candidates (their own page too) see it masked at most (138****5678), on every page."""
+    world = build_world()
+    client = matrix_app.test_client()
+    _sign_in(client, identity, world)
+    phones = {c.phone: c.name for c in world["candidates"].values()}
+    leaks = [
+        f"{url}: the phone of {name}"
+        for url, html in _pages(client, matrix_app, world, identity)
+        for phone, name in phones.items()
+        if phone in html
+    ]
+    assert not leaks, "\n".join(leaks)
+
+
+def test_assistants_and_hr_do_see_full_phone_numbers(matrix_app):
+    world = build_world()
+    other = world["candidates"]["other"]
+    db.session.add(HelpRequest(candidate_id=other.id, message="请回电"))
+    db.session.commit()
+    assistant = matrix_app.test_client()
+    _sign_in(assistant, "assistant", world)
+    assert other.phone in assistant.get("/assistant/help").get_data(as_text=True)
+    hr = matrix_app.test_client()
+    _sign_in(hr, "hr", world)
+    exam_id = world["params"]["exam_id"]
+    assert other.phone in hr.get(f"/hr/exams/{exam_id}/candidates").get_data(as_text=True)
+    assert other.phone in hr.get(f"/hr/exams/{exam_id}/help").get_data(as_text=True)
 
 
 def test_hr_does_see_full_id_numbers(matrix_app):
@@ -420,3 +487,72 @@ def test_staff_of_another_panel_cannot_act_on_this_panels_candidates(matrix_app)
         assert refused(client.post(url)), (identity, url)
     db.session.expire_all()
     assert db.session.get(Candidate, other.id).version == version
+
+
+# --- 巡考: read-only on the pages of the exams assigned -----------------------------------------
+
+
+def _world_state() -> tuple:
+    """Everything a write could change that a 巡考 might reach: counts of the audit log and of
+    the day's rows, and every candidate's version and state."""
+    counts = tuple(
+        db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    )
+    candidates = db.session.execute(
+        sa.select(Candidate.id, Candidate.version, Candidate.state).order_by(Candidate.id)
+    ).all()
+    helps = db.session.execute(
+        sa.select(HelpRequest.id, HelpRequest.reply, HelpRequest.resolved_at)
+    ).all()
+    return counts, tuple(candidates), tuple(helps)
+
+
+def test_a_supervisor_writes_nothing_anywhere_and_is_refused_403(matrix_app):
+    """Every write a 巡考 sends to the assistants', examiners' and recordings' routes is a 403,
+    and afterwards the database is exactly as before (nothing audited, nobody moved)."""
+    world = build_world()
+    client = matrix_app.test_client()
+    _sign_in(client, "supervisor", world)
+    before = _world_state()
+    problems, tried = [], 0
+    for method, rule in routes(matrix_app):
+        if method in READ_METHODS or not read_only_for("supervisor", rule.rule):
+            continue
+        tried += 1
+        url = url_for_rule(rule, world["params"])
+        got = client.open(url, method=method, data={}).status_code
+        if got != 403:
+            problems.append(f"{method} {url} ({rule.endpoint}): {got}, expected 403")
+    db.session.expire_all()
+    assert tried > 12
+    assert not problems, "\n".join(problems)
+    assert _world_state() == before
+
+
+def test_a_supervisor_sees_every_page_of_an_assigned_exams_panels(matrix_app):
+    """The same GETs the panel's assistant and examiners make answer a 巡考 of the exam (200,
+    or a redirect within the consoles), and those of another exam's 巡考 are refused."""
+    world = build_world()
+    here, elsewhere = matrix_app.test_client(), matrix_app.test_client()
+    _sign_in(here, "supervisor", world)
+    _sign_in(elsewhere, "supervisor_elsewhere", world)
+    problems, tried = [], 0
+    for method, rule in routes(matrix_app):
+        scoped = PANEL_SCOPED_PARAMS & set(rule.arguments)
+        if method != "GET" or not rule.rule.startswith(PANEL_SCOPED_PREFIXES) or not scoped:
+            continue
+        url = url_for_rule(rule, world["params"])
+        response = here.get(url)
+        tried += 1
+        unknown = set(rule.arguments) - set(world["params"])
+        if response.status_code == 404 and ("candidate_id" in rule.arguments or unknown):
+            continue  # e.g. the ID photo of a candidate who uploaded none, a call of none
+        if refused(response) or response.status_code >= 400:
+            problems.append(f"{url} ({rule.endpoint}): {response.status_code} for the 巡考")
+        if not refused(elsewhere.get(url)):
+            problems.append(f"{url} ({rule.endpoint}): another exam's 巡考 got in")
+    assert tried > 5
+    assert not problems, "\n".join(problems)
+    home = here.get("/supervisor/").get_data(as_text=True)
+    assert "2026年甲市面试" in home and "2026年乙市面试" not in home

@@ -415,17 +415,22 @@ def test_help_request_is_queued_throttled_and_the_reply_shown(world, me):
 
 
 def test_visibility_beacons_are_logged_and_throttled(world, me):
+    """The beacon's rules in full: tests/test_signals.py."""
     c = world.candidates[0]
+    world.to_debug_waiting(c)
     with at(world, seconds=5):
         for _ in range(3):
-            assert me.post("/me/visibility", htmx=False, kind="hidden").status_code == 204
-        assert me.post("/me/visibility", htmx=False, kind="blur").status_code == 204
-        assert me.post("/me/visibility", htmx=False, kind="nonsense").status_code == 400
+            assert (
+                me.post("/me/visibility", htmx=False, kind="hidden", ms="3000").status_code == 204
+            )
+        assert me.post("/me/visibility", htmx=False, kind="blur", ms="3000").status_code == 204
+        assert me.post("/me/visibility", htmx=False, kind="nonsense", ms="3000").status_code == 400
+        assert me.post("/me/visibility", htmx=False, kind="hidden").status_code == 400
     logged = events("candidate.suspected_switch", c)
     assert [e.data["signal"] for e in logged] == ["hidden", "blur"]
     assert logged[0].data["label"] == "疑似切屏"
     with at(world, seconds=15):
-        me.post("/me/visibility", htmx=False, kind="hidden")
+        me.post("/me/visibility", htmx=False, kind="hidden", ms="3000")
     assert len(events("candidate.suspected_switch", c)) == 3
 
 

@@ -83,7 +83,13 @@ def test_seed_demo_json_has_the_promised_shape(app, runner):
     assert set(data) == {"exams", "staff", "candidates"}
     assert {e["kind"] for e in data["exams"]} == {"formal", "mock"}
     assert all(set(e) == {"id", "name", "kind"} for e in data["exams"])
-    assert {s["role"] for s in data["staff"]} == {"admin", "hr", "assistant", "examiner"}
+    assert {s["role"] for s in data["staff"]} == {
+        "admin",
+        "hr",
+        "assistant",
+        "examiner",
+        "supervisor",
+    }
     assert all(set(s) == {"username", "password", "role"} for s in data["staff"])
     assert len(data["candidates"]) >= 10
     assert all(set(c) == {"name", "code", "exam_id", "panel"} for c in data["candidates"])

@@ -100,9 +100,10 @@ def panel_version(panel: Panel, now: datetime) -> str:
 
     Every ORM update of a candidate bumps its `version` (compare-and-set), so the sum over the
     panel moves with each change; the count catches candidates moved in or out; the phones'
-    pings leave `version` alone on purpose, so who is connected right now is counted apart.
+    pings leave `version` alone on purpose, so who is connected right now is counted apart; so
+    do the signal counters (疑似切屏, 多端登录: app/day/signals.py), summed apart for the badges.
     """
-    count, total, phones = db.session.execute(
+    count, total, phones, signals = db.session.execute(
         select(
             func.count(Candidate.id),
             func.coalesce(func.sum(Candidate.version), 0),
@@ -112,9 +113,10 @@ def panel_version(panel: Panel, now: datetime) -> str:
                 ),
                 0,
             ),
+            func.coalesce(func.sum(Candidate.switch_signals + Candidate.takeovers), 0),
         ).where(Candidate.panel_id == panel.id)
     ).one()
-    return f"p{panel.id}-{panel.queue_version}-{count}-{total}-{phones}"
+    return f"p{panel.id}-{panel.queue_version}-{count}-{total}-{phones}-s{signals}"
 
 
 # --- answers -----------------------------------------------------------------------------------

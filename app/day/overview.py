@@ -14,12 +14,12 @@ from flask import current_app
 from sqlalchemy import case, func, select
 
 from app import db
+from app.day.signals import SWITCH_KIND, signal_words
 from app.models import AuditEvent, Call, Candidate, Exam, HelpRequest, Panel, Violation
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.security import code_alerts
 from app.timeutil import format_beijing
 
-SWITCH_KIND = "candidate.suspected_switch"
 CODE_REFUSED_KIND = "candidate.code_refused"
 CODE_WINDOW_MINUTES = 5
 DEFAULT_CODE_ALERT_THRESHOLD = (
@@ -257,8 +257,10 @@ KIND_LABELS = {
     "candidate.help": "考生求助",
     "candidate.suspected_switch": "疑似切屏",
     "candidate.taken_over": "在另一窗口登录（接管）",
-    "help.replied": "助理回复求助",
+    "help.replied": "工作人员回复求助",
     "help.resolved": "求助已关闭",
+    "supervisor.assigned": "分配巡考",
+    "supervisor.removed": "移除巡考",
     "violation.flagged": "违纪标记",
     "journey.confirm": "确认参加",
     "journey.decline": "放弃参加",
@@ -397,10 +399,15 @@ def timeline(candidate: Candidate) -> list[TimelineEntry]:
             change = (_state_label(data["before"]), _state_label(data["after"]))
         label = KIND_LABELS.get(event.kind, event.kind)
         words = _override_words(event.kind, data) or _spot_check_words(event.kind, data)
+        signal = signal_words(event.kind, data)
         if words is not None:
             # The line says it all; the full values (a voided attempt) stay in the audit log.
             label = words
             details = [("原因 reason", str(data["reason"]))] if data.get("reason") else []
+        elif signal is not None:
+            # 疑似切屏 5 秒 / 多端登录: the line says it; the stage it happened in is the detail.
+            label = signal
+            details = [("state", _state_label(data["state"]))] if data.get("state") else []
         else:
             details = [
                 (key, _state_label(value) if key == "state" else _compact(value))

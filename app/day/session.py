@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from app import audit, db
 from app.day.schedule import confirm_period_open, next_opening
+from app.day.signals import record_takeover
 from app.models import Candidate, Exam
 from app.models.candidate import MAY_RETURN
 from app.timeutil import bj_when
@@ -90,6 +91,8 @@ def sign_in(candidate: Candidate) -> None:
     session["candidate_nonce"] = nonce
     g.candidate = candidate
     audit.record("candidate.login", candidate=candidate, took_over=took_over)
+    if took_over:
+        record_takeover(candidate)  # the consoles' 多端登录 badge
 
 
 def proves_own_code(code: str) -> bool:

@@ -3,10 +3,15 @@
 from sqlalchemy import or_, select
 
 from app import db
+from app.day.supervision import is_supervisor, supervised_panels
 from app.models import Panel, PanelMember, User
 
 
 def panels_of(user: User, role: str | None = None) -> list[Panel]:
+    """The panels `user` works on (as `role`, if given); a 巡考 watches every panel of the exams
+    assigned to them, in whichever role a page asks for (their pages are read-only)."""
+    if is_supervisor(user):
+        return supervised_panels(user)
     query = (
         select(Panel)
         .outerjoin(PanelMember, PanelMember.panel_id == Panel.id)

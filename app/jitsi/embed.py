@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from flask import current_app, g, has_request_context, url_for
 
+from app.day.supervision import is_supervisor, observer_display_name
 from app.jitsi.rooms import derived_room_name
 from app.jitsi.tokens import JitsiSettings, iframe_room_name, mint_token
 from app.journey import current_call, spot_check_shown
@@ -45,6 +46,8 @@ TOOLBARS = {
     ],
     "assistant": MODERATOR_TOOLBAR,
     "chief": MODERATOR_TOOLBAR,
+    # 巡考: seen and heard if they choose, never a moderator (no kick, mute-all or recording).
+    "observer": ["microphone", "camera", "fullscreen", "tileview", "settings", "hangup"],
 }
 
 # Who may record (the chief starts the interview recording, assistants the rest room).
@@ -116,7 +119,8 @@ def build_embed(
         external_api_url=settings.external_api_url,
         events_url=url_for("calls.event"),
         toolbar=TOOLBARS[role],
-        start_audio_muted=role == "second_camera",
+        # The phone's mic would echo the main computer's; a 巡考 listens unless they unmute.
+        start_audio_muted=role in ("second_camera", "observer"),
         record_on_join=record_on_join and role in RECORDING_ROLES,
     )
 
@@ -232,7 +236,20 @@ def embed_for_waiting_candidate(candidate, now) -> CallEmbed | None:
 def embed_for_staff(
     user, room: str, kind: str, role: str, record_on_join: bool = False
 ) -> CallEmbed:
-    """A staff member's view of a call: moderator; recording rights for chief and assistants."""
+    """A staff member's view of a call: moderator; recording rights for chief and assistants.
+
+    A 巡考 gets the observer's view of the same call whatever page asks: visible as
+    "巡考 <name>" (observer_display_name), not a moderator, no recording.
+    """
+    if is_supervisor(user):
+        return build_embed(
+            room=room,
+            role="observer",
+            kind=kind,
+            user_id=f"s{user.id}",
+            display_name=observer_display_name(user),
+            ttl_seconds=STAFF_PAGE_SECONDS,
+        )
     return build_embed(
         room=room,
         role=role,

@@ -180,6 +180,11 @@ class Candidate(Model):
     def masked_id_number(self) -> str:
         return self.id_number[:6] + "********" + self.id_number[-4:]
 
+    @property
+    def masked_phone(self) -> str:
+        """138****5678: for staff who may call her back through the assistant, not dial her."""
+        return self.phone[:3] + "****" + self.phone[-4:] if len(self.phone) >= 7 else "****"
+
     def __repr__(self) -> str:
         return f"<Candidate {self.id} {self.state}>"
 

@@ -12,6 +12,7 @@ from app.routes import (
     hooks,
     hr,
     recordings,
+    supervisor,
 )
 
 
@@ -28,3 +29,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calls.bp)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(recordings.bp)
+    app.register_blueprint(supervisor.bp)

@@ -20,6 +20,7 @@ HOME_BY_ROLE = {
     Role.HR: "hr.exams",
     Role.ASSISTANT: "assistant.home",
     Role.EXAMINER: "examiner.home",
+    Role.SUPERVISOR: "supervisor.home",
 }
 
 

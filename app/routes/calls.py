@@ -30,6 +30,7 @@ from app import audit, db
 from app.day import call_reports, call_status, second_camera
 from app.day.poll_versions import bump_candidate
 from app.day.staff_scope import panels_of
+from app.day.supervision import is_supervisor
 from app.jitsi.embed import (
     candidate_call_room,
     candidate_page_room,
@@ -204,6 +205,8 @@ def event():
     if staff is not None:
         if not _staff_may_report(staff, room):
             abort(403)
+        if is_supervisor(staff):
+            return _observer_report(staff, name, kind, room, detail)
         return _take(
             name, kind, room, detail, who=f"staff:s{staff.id}", candidate=_candidate_in_room(room)
         )
@@ -212,6 +215,17 @@ def event():
     if not call_reports.candidate_may_report(name):
         return "", 204  # e.g. the recording badge: staff pages say whether Jibri records
     return _take(name, kind, room, detail, who=f"candidate:c{candidate.id}", candidate=candidate)
+
+
+def _observer_report(staff, name: str, kind: str, room: str, detail: dict):
+    """A 巡考's call page reports as an observer: present in the room, never counted as the
+    staff page that watches or records it (room_status's staff_in), and, holding no recording
+    rights, never heard on the recording's state."""
+    if not call_reports.candidate_may_report(name):
+        return "", 204
+    return _take(
+        name, kind, room, detail, who=f"observer:s{staff.id}", candidate=_candidate_in_room(room)
+    )
 
 
 # --- the second camera's phone page -----------------------------------------------------------

@@ -26,7 +26,9 @@ from app.recordings.pulls import retry_recording
 from app.recordings.storage import stored_file
 
 bp = Blueprint("recordings", __name__, url_prefix="/staff/recordings")
-guard_blueprint(bp, Role.ADMIN, Role.HR, Role.EXAMINER, Role.ASSISTANT)
+guard_blueprint(
+    bp, Role.ADMIN, Role.HR, Role.EXAMINER, Role.ASSISTANT, read_only_roles=(Role.SUPERVISOR,)
+)
 
 IN_PROGRESS = {RecordingStatus.WAITING, RecordingStatus.PULLING}
 

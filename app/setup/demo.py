@@ -12,7 +12,17 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from app import audit, db
-from app.models import Candidate, Exam, ExamKind, Notice, QuestionSet, Role, ScoreDimension, User
+from app.models import (
+    Candidate,
+    Exam,
+    ExamKind,
+    ExamSupervisor,
+    Notice,
+    QuestionSet,
+    Role,
+    ScoreDimension,
+    User,
+)
 from app.setup.codes import allocate_codes
 from app.setup.exams import derive_schedule
 from app.setup.id_checks import id_number_problem
@@ -39,6 +49,8 @@ DEMO_STAFF = [
     ("chief2", "主考官 孙老师", Role.EXAMINER, "examiner-demo-2026"),
     ("examiner6", "考官 吴老师", Role.EXAMINER, "examiner-demo-2026"),
     ("examiner7", "考官 郑老师", Role.EXAMINER, "examiner-demo-2026"),
+    # 巡考 of the formal exam: watches both panels read-only, joins calls as "巡考 钱老师".
+    ("patrol1", "钱老师", Role.SUPERVISOR, "patrol-demo-2026"),
 ]
 
 DEMO_NAMES = [
@@ -163,6 +175,7 @@ def seed_demo() -> dict:
     db.session.add_all([formal, mock])
     db.session.flush()
     mock.formal_exam_id = formal.id
+    db.session.add(ExamSupervisor(exam_id=formal.id, user_id=staff["patrol1"].id))
 
     examiners = [
         staff[name] for name in ("chief1", "examiner2", "examiner3", "examiner4", "examiner5")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app import db
-from app.models import Call, Candidate
+from app.models import AuditEvent, Call, Candidate
 from tests.e2e.actions import (
     assert_call,
     assert_labelled,
@@ -286,6 +286,16 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     expect(candidate.locator(".score-box")).to_contain_text("84.33")
     assert_labelled(candidate)
     shot(candidate, "candidate-13-released")
+
+    # --- never left the tab: no 疑似切屏 (every form post, reload and swap above is the app's own) --
+    e2e.server.wait_until_quiet()
+    db.session.rollback()
+    switches = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.kind == "candidate.suspected_switch", AuditEvent.candidate_id == me.id
+        )
+    ).all()
+    assert [e.data for e in switches] == [], f"{len(switches)} false 疑似切屏 entries"
 
 
 def _seconds(text: str) -> int:

@@ -15,6 +15,7 @@ from app.routes.assistant import (  # noqa: F401
     console,
     debug,
     help,
+    observe,
     rest_room,
     violations,
     waiting_room,

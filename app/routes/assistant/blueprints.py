@@ -6,4 +6,4 @@ from app.decorators import guard_blueprint
 from app.models import Role
 
 bp = Blueprint("assistant", __name__, url_prefix="/assistant")
-guard_blueprint(bp, Role.ASSISTANT)
+guard_blueprint(bp, Role.ASSISTANT, read_only_roles=(Role.SUPERVISOR,))

@@ -20,6 +20,7 @@ from app.day.consoles import (
     settle_due,
     staff_user,
 )
+from app.day.help_replies import phone_for
 from app.journey import (
     Actor,
     Refused,
@@ -142,6 +143,8 @@ def _board(panel: Panel, now) -> dict:
             key=lambda c: (c.lot_number is None, c.lot_number or 0, c.id),
         ),
         "live_calls": live_calls,
+        # Everyone of the panel with a 疑似切屏 or 多端登录 signal, whatever their stage.
+        "signalled": [c for c in candidates if c.switch_signals or c.takeovers],
         "longest_wait": max((seconds(now - c.state_changed_at) for c in waiting), default=None),
         # The newest accepted call: when it grows, a candidate just answered (chime).
         "accepted_marker": max(
@@ -150,6 +153,8 @@ def _board(panel: Panel, now) -> dict:
         "seconds": lambda moment: seconds(now - moment) if moment else 0,
         "seconds_until": lambda moment: max(0, seconds(moment - now)) if moment else 0,
         "phone_on": lambda c: second_camera_connected(c, now),
+        # 联系电话: in full for assistants, masked for a 巡考 (app/day/help_replies.phone_for).
+        "phone": lambda c: phone_for(current_user, c),
     }
 
 

@@ -48,7 +48,7 @@ from app.routes.examiner.scoring_view import board_context, scoring_context
 from app.timeutil import utcnow
 
 bp = Blueprint("examiner", __name__, url_prefix="/examiner")
-guard_blueprint(bp, Role.EXAMINER)
+guard_blueprint(bp, Role.EXAMINER, read_only_roles=(Role.SUPERVISOR,))
 
 # While a countdown runs the room fragment re-renders at least this often, so that every
 # examiner's clock re-syncs with the server's even when nothing else changes.

@@ -31,7 +31,7 @@ from app.scoring.service import (
 from app.timeutil import utcnow
 
 bp = Blueprint("examiner_scoring", __name__, url_prefix="/examiner")
-guard_blueprint(bp, Role.EXAMINER)
+guard_blueprint(bp, Role.EXAMINER, read_only_roles=(Role.SUPERVISOR,))
 
 
 def _raw_values(candidate: Candidate) -> dict:

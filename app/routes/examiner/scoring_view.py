@@ -8,6 +8,7 @@ the chief confirms (app/scoring/panel_scores.py decides what each examiner may s
 from flask import render_template
 
 from app.day.consoles import staff_user
+from app.day.supervision import is_supervisor
 from app.models import Panel
 from app.routes.examiner.access import is_chief
 from app.scoring.panel_scores import board, open_for, scores_version
@@ -22,7 +23,8 @@ def scoring_context(panel: Panel) -> dict:
         "panel": panel,
         "etag": "s" + scores_version(panel, me),
         "is_chief": is_chief(panel),
-        "open": open_for(panel, me),
+        # A 巡考 watches the room and scores nobody: no sheet of their own to show.
+        "open": [] if is_supervisor(me) else open_for(panel, me),
         "reasons": RECUSAL_REASONS,
     }
 

@@ -12,6 +12,7 @@ from flask import Flask
 from app.routes.hr import (  # noqa: F401
     codes,
     exams,
+    help,
     notices,
     overrides,
     overview,
@@ -19,6 +20,7 @@ from app.routes.hr import (  # noqa: F401
     questions,
     roster,
     scores,
+    supervisors,
 )
 from app.routes.hr.blueprints import BLUEPRINTS, bp, overview_bp, scores_bp
 

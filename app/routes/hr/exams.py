@@ -8,6 +8,7 @@ from wtforms import SelectChoice
 from app import audit, db
 from app.day.controls import ExamDayError, close_entry_counts, close_entry_now
 from app.day.schedule import waiting_opens_at
+from app.day.supervision import assignable_supervisors, supervisors_of
 from app.models import Candidate, Exam, ExamKind
 from app.refusals import message_of
 from app.routes.hr.blueprints import bp
@@ -164,6 +165,8 @@ def exam_detail(exam_id: int):
         question_count=len(exam.question_sets),
         entry_closable=entry_closable(exam, utcnow()),
         waiting_opens_at=waiting_opens_at(exam),
+        supervisors=supervisors_of(exam),
+        assignable_supervisors=assignable_supervisors(exam),
     )
 
 

@@ -12,7 +12,8 @@
  *                               (<= data-danger-at s); at zero it triggers `ir:resync`.
  *   [data-incoming-call]        a ringing call: beeps (WebAudio, no file), badges the tab title,
  *                               focuses the 接受 button.
- *   #candidate-context          data-visibility-url + data-csrf: 疑似切屏 beacons.
+ *   #candidate-context          data-visibility-url + data-csrf + data-away-threshold-ms:
+ *                               疑似切屏 beacons (time away, sent when long enough).
  *   [data-device-check]         camera/mic check: preview, level meter, device pickers; the
  *                               chosen ids are kept in localStorage as `ir.cameraId` and
  *                               `ir.micId`, which jitsi-embed.js reads to pick the call's devices.
@@ -258,40 +259,118 @@
     }
   }
 
-  // --- 疑似切屏: visibility and blur beacons ----------------------------------------------------
+  // --- 疑似切屏: time away from the page, reported when it is long enough ----------------------
+  //
+  // A switch counts only when the tab was hidden or the window blurred for longer than the
+  // server's threshold (data-away-threshold-ms, app/day/signals.py), and it is reported with
+  // how long (`ms`) when the candidate comes back, or on pagehide if still away by then. What
+  // never counts:
+  //  - the app's own navigations: a form post, a reload, an HX-Redirect hide the page while it
+  //    unloads (pagehide comes first, then visibilitychange "hidden"). Once the page is leaving
+  //    nothing starts an absence, so those hides are ignored (they were every false entry).
+  //  - focus moving into the embedded call: the window blurs, but document.activeElement is then
+  //    the Jitsi IFRAME: the candidate is still on the page.
+  //  - the camera/microphone permission prompt: Chrome's bubble takes the focus (a blur, never
+  //    a hidden tab) while getUserMedia is pending (the device check). The call's iframe asks no
+  //    more: Chrome keys its permission to this page's origin, granted in the device check.
 
-  function report(kind) {
+  var away = { kind: null, since: 0 };
+  var leaving = false;
+  var leavingTimer = null;
+  var mediaPending = 0;
+
+  function awayThresholdMs() {
+    var context = document.getElementById("candidate-context");
+    var value = context ? Number(context.getAttribute("data-away-threshold-ms")) : NaN;
+    return isFinite(value) && value > 0 ? value : 2000;
+  }
+
+  function report(kind, ms) {
     var context = document.getElementById("candidate-context");
     if (!context) return;
     var url = context.getAttribute("data-visibility-url");
     if (!url) return;
     var body = new FormData();
     body.append("kind", kind);
+    body.append("ms", String(ms));
     body.append("csrf_token", context.getAttribute("data-csrf") || "");
     // sendBeacon survives the page going away and needs no headers (hence the form field).
     if (navigator.sendBeacon && navigator.sendBeacon(url, body)) return;
     fetch(url, { method: "POST", body: body, credentials: "same-origin", keepalive: true }).catch(function () {});
   }
 
+  function startAway(kind) {
+    if (away.kind || leaving) return;
+    // The permission prompt blurs the window; it never hides the tab, so a hidden page counts
+    // even while a camera request is under way (the call asks for the camera as it starts).
+    if (kind === "blur" && mediaPending > 0) return;
+    away = { kind: kind, since: performance.now() };
+  }
+
+  // Back on the page (or leaving it while away): report the absence if it was long enough.
+  function endAway() {
+    if (!away.kind) return;
+    var ms = Math.round(performance.now() - away.since);
+    var kind = away.kind;
+    away = { kind: null, since: 0 };
+    if (ms > awayThresholdMs()) report(kind, ms);
+  }
+
+  // Counts the camera/microphone requests under way, whoever on this page makes them.
+  (function watchMediaRequests() {
+    var devices = navigator.mediaDevices;
+    if (!devices || !devices.getUserMedia) return;
+    var original = devices.getUserMedia.bind(devices);
+    devices.getUserMedia = function (constraints) {
+      mediaPending += 1;
+      var done = function () { mediaPending = Math.max(0, mediaPending - 1); };
+      return original(constraints).then(function (stream) { done(); return stream; },
+        function (err) { done(); throw err; });
+    };
+  })();
+
+  window.addEventListener("beforeunload", function () {
+    leaving = true;
+    // A download link or a cancelled navigation fires beforeunload and the page stays: watch
+    // again soon. A real navigation reaches pagehide well within this.
+    window.clearTimeout(leavingTimer);
+    leavingTimer = window.setTimeout(function () { leaving = false; }, 3000);
+  });
+
+  window.addEventListener("pagehide", function () {
+    window.clearTimeout(leavingTimer);
+    if (away.kind) endAway(); // navigated away while away (say, a redirect): the time so far
+    leaving = true;
+  });
+
+  // Back from the back/forward cache: the same page, watching again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) leaving = false;
+  });
+
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") {
-      report("hidden");
+      startAway("hidden");
     } else {
+      endAway();
       resync(); // back on the page: re-sync the countdown with the server at once
     }
   });
 
   window.addEventListener("blur", function () {
-    // Clicking into the embedded call (an iframe) also blurs the window: that is not leaving.
+    // Let the focus land first: in the embedded call it is the IFRAME, which is not leaving.
     window.setTimeout(function () {
       var active = document.activeElement;
       if (active && active.tagName === "IFRAME") return;
-      if (document.visibilityState === "hidden") return; // already reported as hidden
-      report("blur");
+      if (document.visibilityState === "hidden") return; // counted as hidden
+      startAway("blur");
     }, 0);
   });
 
-  window.addEventListener("focus", function () { resync(); });
+  window.addEventListener("focus", function () {
+    if (away.kind === "blur") endAway();
+    resync();
+  });
 
   // --- browser check -------------------------------------------------------------------------
 

@@ -1,0 +1,146 @@
+"""求助: whose help requests a staff member sees, and answering one (assistant and HR alike).
+
+A candidate with a panel asks her panel's assistants; one with no panel yet (before HR assigns
+her, or on a panel without an assistant) would reach nobody, so her request goes to every
+assistant of her exam, and HR sees and answers every request of the exam on /hr/exams/<id>/help.
+
+Two staff answering the same request at once: the first answer wins. Each reply form carries
+the reply it showed (`seen`, the stamp of `replied_at`, empty when unanswered); the request is
+row-locked, and a reply whose form saw an older answer than the one stored is refused, naming
+who answered and what, so nobody overwrites a colleague's answer unseen. Closing (resolve) never
+conflicts: closing a closed request changes nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, or_, select
+
+from app import audit, db
+from app.day.poll_versions import bump_candidate
+from app.models import Candidate, HelpRequest, Panel, Role, User
+
+REPLY_MAX = 500
+# The staff who see the candidate's phone number (HR's data) in full; others get it masked.
+PHONE_ROLES = frozenset({Role.HR, Role.ADMIN, Role.ASSISTANT})
+
+
+class HelpReplyRefused(ValueError):
+    """A reply not saved; `message` (Chinese, with English) says why, `status` the HTTP code."""
+
+    def __init__(self, message: str, status: int = 409):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class HelpAnswer:
+    help_request: HelpRequest
+    candidate: Candidate
+    replied: bool
+    resolved: bool
+
+    @property
+    def message(self) -> str:
+        return "已回复。 Replied." if self.replied else "已标记解决。 Resolved."
+
+
+def phone_for(user: User, candidate: Candidate) -> str:
+    """The candidate's phone as `user` may see it: in full for HR and assistants, else masked."""
+    return candidate.phone if user.role in PHONE_ROLES else candidate.masked_phone
+
+
+def seen_stamp(help_request: HelpRequest) -> str:
+    """What a reply form carries as `seen`: the answer it shows ("" when none yet)."""
+    moment = help_request.replied_at
+    return str(int(moment.timestamp() * 1_000_000)) if moment is not None else ""
+
+
+def assistant_scope(panels: list[Panel]) -> ColumnElement[bool]:
+    """Help requests an assistant of `panels` sees: her panels' candidates, and those of her
+    exams who have no panel."""
+    panel_ids = [p.id for p in panels]
+    exam_ids = sorted({p.exam_id for p in panels})
+    return or_(
+        Candidate.panel_id.in_(panel_ids),
+        Candidate.panel_id.is_(None) & Candidate.exam_id.in_(exam_ids),
+    )
+
+
+def exam_scope(exam_id: int) -> ColumnElement[bool]:
+    """Help requests HR sees on an exam's help page: every candidate's of the exam."""
+    return Candidate.exam_id == exam_id
+
+
+def help_request_in(scope: ColumnElement[bool], help_id: int) -> HelpRequest | None:
+    """The help request if it lies in `scope`, else None (someone else's does not exist)."""
+    return db.session.scalar(
+        select(HelpRequest)
+        .join(Candidate, Candidate.id == HelpRequest.candidate_id)
+        .where(HelpRequest.id == help_id, scope)
+    )
+
+
+def _who(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if user_id is not None else None
+    return user.display_name if user is not None else "其他工作人员"
+
+
+def answer_help(
+    help_id: int, staff: User, reply: str, resolve: bool, seen: str, now: datetime
+) -> HelpAnswer:
+    """Save a reply and/or close the request, audited, in one transaction (committed here).
+
+    Raises HelpReplyRefused for an empty or too long reply, a closed request, or a reply that
+    another staff member's answer overtook since the form was shown (first answer wins)."""
+    reply = (reply or "").replace("\r\n", "\n").strip()
+    if not reply and not resolve:
+        raise HelpReplyRefused("请填写回复内容。 Write a reply first.", 422)
+    if len(reply) > REPLY_MAX:
+        raise HelpReplyRefused(f"回复最多 {REPLY_MAX} 字。 At most {REPLY_MAX} characters.", 422)
+    help_request = db.session.scalar(
+        select(HelpRequest)
+        .where(HelpRequest.id == help_id)
+        .with_for_update()
+        # The lock may have waited for a colleague's commit: read what they wrote.
+        .execution_options(populate_existing=True)
+    )
+    if help_request is None:
+        raise HelpReplyRefused("求助不存在。 No such help request.", 404)
+    candidate = db.session.get(Candidate, help_request.candidate_id)
+    assert candidate is not None, "help requests belong to a candidate"
+    if help_request.resolved_at is not None:
+        db.session.rollback()
+        if not reply:
+            return HelpAnswer(help_request, candidate, replied=False, resolved=False)
+        raise HelpReplyRefused(
+            f"该求助已由 {_who(help_request.replied_by_id)} 处理并关闭，未保存您的回复。"
+            " Already closed: your reply was not saved."
+        )
+    if reply and seen_stamp(help_request) != (seen or "").strip():
+        answered = help_request.reply or ""
+        who = _who(help_request.replied_by_id)
+        db.session.rollback()
+        raise HelpReplyRefused(
+            f"{who} 已先回复：“{answered}”，未保存您的回复；如需补充请再次提交。"
+            f" {who} answered first: your reply was not saved."
+        )
+    if reply:
+        help_request.reply = reply
+        help_request.replied_by_id = staff.id
+        help_request.replied_at = now
+    if resolve:
+        help_request.resolved_at = now
+    audit.record(
+        "help.replied" if reply else "help.resolved",
+        candidate=candidate,
+        actor=staff,
+        help_request=help_request.id,
+        reply=reply or None,
+        resolved=resolve,
+        by_role=staff.role,
+    )
+    db.session.commit()
+    bump_candidate(candidate.id)  # the candidate's page shows the reply at its next poll
+    return HelpAnswer(help_request, candidate, replied=bool(reply), resolved=resolve)

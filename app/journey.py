@@ -145,9 +145,29 @@ def _nothing_missing_before_debug(ctx: Context) -> None:
 
 def _second_camera_on(ctx: Context) -> None:
     # No cut-off here: whoever was debugged was in the debug queue by the cut-off and may enter
-    # after it (公平截止), with a lot after the drawn ones (`_enter_waiting`).
-    if ctx.exam.requires_second_camera and not second_camera_connected(ctx.candidate, ctx.now):
-        raise Refused("second_camera_missing")
+    # after it (公平截止), with a lot after the drawn ones (`_enter_waiting`). The phone is not in
+    # any call between the debug call and the interview, so what lets her in is the assistant's
+    # check of it during the debug call (辅机位已核验), never a ping.
+    if ctx.exam.requires_second_camera and ctx.candidate.second_camera_verified_at is None:
+        raise Refused("second_camera_unverified")
+
+
+def _second_camera_checked_if_required(ctx: Context) -> None:
+    if ctx.exam.requires_second_camera and ctx.candidate.second_camera_verified_at is None:
+        raise Refused("second_camera_check_first")
+
+
+def _may_verify_second_camera(ctx: Context) -> None:
+    if ctx.candidate.second_camera_verified_at is not None:
+        raise Refused("second_camera_already_verified")
+    # Connected: a staff page in this debug call saw the phone join and the phone reports its
+    # camera on (app/day/second_camera.py); the assistant's own look is the rest of the check.
+    if not second_camera_connected(ctx.candidate, ctx.now):
+        raise Refused("second_camera_not_in_call")
+
+
+def _verify_second_camera(ctx: Context) -> None:
+    ctx.candidate.second_camera_verified_at = ctx.now
 
 
 def past_cutoff(exam: Exam, now: datetime) -> bool:
@@ -1030,8 +1050,16 @@ MOVES: dict[str, Move] = {
             frozenset({S.DEBUGGING}),
             S.DEBUGGED,
             frozenset({ASSISTANT}),
-            guard=_identity_checked,
+            guard=_both(_identity_checked, _second_camera_checked_if_required),
             effect=_debugged,
+        ),
+        Move(
+            "verify_second_camera",
+            frozenset({S.DEBUGGING}),
+            None,
+            frozenset({ASSISTANT}),
+            guard=_may_verify_second_camera,
+            effect=_verify_second_camera,
         ),
         Move(
             "enter_waiting",

@@ -64,9 +64,6 @@ MESSAGES: dict[str, Wording] = {
     "waiting_room_not_open": _same(
         "面试等待室将于北京时间 {opens} 开放，届时请再次输入邀请码进入面试等待室。"
     ),
-    "second_camera_missing": _same(
-        "本场面试要求开启佐证（辅机位）摄像头：请先用手机扫码连接辅机位。"
-    ),
     "call_lapsed": _same("呼叫已超时，请等待工作人员再次呼叫。"),
     "identity_unchecked": _same("请先核验考生身份。 Check the candidate's identity first."),
     "already_drawn": _same("您已抽签，签号为 {lot}。"),
@@ -248,6 +245,20 @@ MESSAGES: dict[str, Wording] = {
         "系统检测到大量登录失败，暂时只允许曾在本浏览器登录过的账号登录，请稍后再试。"
         " Many failed sign-ins across the site: for now only browsers that signed in before "
         "may sign in. Try again shortly."
+    ),
+    # --- issue 16: the second camera (辅机位) seen in the call and checked by the assistant ---
+    "second_camera_unverified": _same(
+        "本场面试要求开启佐证（辅机位）摄像头：辅机位尚未经面试助理核验。"
+        "请在调试通话中用手机连接辅机位，由面试助理核验拍摄角度后，方可进入面试等待室。"
+    ),
+    "second_camera_check_first": Wording(
+        "请先核验辅机位（本场面试要求辅机位）。 Check the second camera first.",
+        "{name} 的辅机位尚未核验，不能{action}。 Check the second camera first.",
+    ),
+    "second_camera_already_verified": _same("辅机位已核验，无需重复操作。 Already checked."),
+    "second_camera_not_in_call": _same(
+        "辅机位不在本通话中（或摄像头未开启），不能核验。请考生用手机扫码连接辅机位。 "
+        "The phone is not in this call with its camera on."
     ),
     # --- spot checks and call-backs (随机检查, 视频回呼; app/journey.py) ---
     "assistant_call_busy": Wording(

@@ -73,13 +73,12 @@ def test_the_quick_view_gives_the_full_etag_in_every_stage_that_polls(app, clien
     perform(c.id, "accept_debug", me, now)
     same(now)
     perform(c.id, "check_identity", assistant, now)
+    candidate = fresh(c)
+    candidate.second_camera_seen_at = now  # the staff page saw it, the phone's camera is on
+    db.session.commit()
+    perform(c.id, "verify_second_camera", assistant, now)
     perform(c.id, "mark_debugged", assistant, now)
     same(now)
-    candidate = fresh(c)
-    candidate.second_camera_seen_at = now
-    db.session.commit()
-    same(now)  # the second camera's part: connected
-    same(now + timedelta(seconds=31))  # and gone quiet
     perform(c.id, "enter_waiting", me, now + timedelta(seconds=5))
     same(now + timedelta(seconds=5))  # no lot yet
     perform(c.id, "draw_lot", me, now + timedelta(seconds=6))
@@ -88,6 +87,11 @@ def test_the_quick_view_gives_the_full_etag_in_every_stage_that_polls(app, clien
     perform(c.id, "call_interview", chief, after)
     perform(c.id, "accept_interview", me, after)
     same(after)  # before the timer
+    candidate = fresh(c)
+    candidate.second_camera_seen_at = after
+    db.session.commit()
+    same(after)  # the second camera's part: connected
+    same(after + timedelta(seconds=31))  # and gone quiet
     perform(c.id, "start_timer", chief, after)
     same(after + timedelta(seconds=30))  # reading
     same(after + timedelta(minutes=3))  # answering

@@ -12,6 +12,7 @@ from app import db
 from app.day.help_replies import HelpReplyRefused, answer_help, seen_stamp
 from app.day.supervision import observer_display_name
 from app.jitsi.embed import embed_for_staff
+from app.journey import Actor, perform
 from app.models import (
     AuditEvent,
     Call,
@@ -24,7 +25,7 @@ from app.models import (
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
 from tests.conftest import at_once, csrf_token_from, signed_in_staff
-from tests.factories import World, gen_exam, gen_panel, gen_user
+from tests.factories import World, gen_candidate, gen_exam, gen_panel, gen_user
 from tests.jitsi_rules import verify
 from tests.jitsi_world import (  # noqa: F401 - fixtures
     RULES,
@@ -466,3 +467,32 @@ def test_a_supervisor_observes_a_running_debug_call(hosted):
     assert "observe-calls" not in assistant.get(f"/assistant/panels/{world.panel.id}").get_data(
         as_text=True
     )
+
+
+def test_a_supervisor_never_joins_the_rest_room_by_itself_nor_covers_it(app, patrol):
+    """The assistant's console joins and records the rest room by itself; a 巡考 looking at the
+    same board must not: an observer neither records nor counts as staff in the room."""
+    from app.day import rest_cover
+
+    _assign(app, patrol)
+    c = gen_candidate(
+        patrol.exam,
+        "考生9",
+        panel=patrol.panel,
+        state=S.FINISHED,
+        lot_number=9,
+        finished_at=utcnow(),
+    )
+    perform(c.id, "enter_rest", Actor.of_candidate(c))
+    supervisor = signed_in_staff(app, "patrol")
+    page = supervisor.get(f"/assistant/panels/{patrol.panel.id}").get_data(as_text=True)
+    assert "rest-call?auto=1" not in page and "巡考旁听" in page
+    auto = supervisor.get(
+        f"/assistant/panels/{patrol.panel.id}/rest-call?auto=1", headers={"HX-Request": "true"}
+    )
+    assert auto.status_code == 204  # someone rests, yet nothing is joined for the 巡考
+    joined = supervisor.get(
+        f"/assistant/panels/{patrol.panel.id}/rest-call?join=1", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "rest-call/beat" not in joined and 'data-jitsi-record="true"' not in joined
+    assert rest_cover.watchers(patrol.panel.id, utcnow()) == 0

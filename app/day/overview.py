@@ -303,8 +303,16 @@ KIND_LABELS = {
     "call.videoConferenceLeft": "离开视频通话",
     "call.recordingStatusChanged": "录制状态变化",
     "call.errorOccurred": "通话出错",
+    "call.participant_removed": "被主考官页面自动移出面试间",
     "score.published": "成绩公布",
     "score.seen_by_candidate": "考生查看成绩",
+    # issue 16: the second camera as the staff pages see it (app/day/second_camera.py)
+    "second_camera.joined": "工作人员页面看到辅机位加入通话",
+    "second_camera.connected": "辅机位已连接（摄像头开启）",
+    "second_camera.left": "辅机位已断开（离开通话）",
+    "second_camera.video_off": "辅机位摄像头已关闭",
+    "second_camera.silent": "辅机位已断开（长时间无响应）",
+    "journey.verify_second_camera": "辅机位已核验（助理确认拍摄角度）",
 }
 
 # Shown on every line of the event already (time, actor) or meaningless to a reader.

@@ -78,7 +78,7 @@ def poll_etag(candidate, stage: str, now: datetime) -> str:
     if stage == "waiting" and candidate.panel_id is not None:
         # The panel row was read with the candidate in this request: no second statement.
         parts.append(f"q{candidate.panel.queue_version}")
-    if candidate.exam.requires_second_camera and stage in ("debugged", "waiting", "interviewing"):
+    if candidate.exam.requires_second_camera and stage in ("interviewing", "resting"):
         parts.append("2" if journey.second_camera_connected(candidate, now) else "1")
     gate = schedule_gate(candidate.exam, stage, now)
     if gate:

@@ -54,8 +54,12 @@ TOOLBARS = {
 RECORDING_ROLES = {"assistant", "chief"}
 STAFF_ROLES = {"examiner", "assistant", "chief"}
 
-# A token must outlive the call (Jitsi re-checks it on reconnect) but nothing more.
-MARGIN_SECONDS = 10 * 60
+# A token must outlive the call (Jitsi re-checks it on reconnect) but nothing more: an interview
+# token expires at most MARGIN_SECONDS after the candidate's slot ends (issue 16), because the
+# panel's one interview room is the next candidate's next. Within that margin the chief's page
+# removes her if she comes back (app/day/room_roster.py, static/js/room-guard.js). Minted before
+# the timer starts, it counts the whole slot from now, so it ends no later than that either.
+MARGIN_SECONDS = 2 * 60
 STAFF_PAGE_SECONDS = 4 * 3600
 
 
@@ -144,6 +148,13 @@ def candidate_call_room(candidate) -> tuple[str, str] | None:
     return None
 
 
+def phone_display_name(candidate) -> str:
+    """The name the candidate's phone (辅机位) joins every call with, e.g. "考生 07 辅机位": the
+    one place it is made, for the phone's token, the staff pages' view of the call and any
+    guard that decides who may stay in a room."""
+    return f"{candidate.display_name_for_examiners} 辅机位"
+
+
 # --- the waiting room and spot checks --------------------------------------------------------
 
 # In the waiting room's call. (The chief's call ringing: her journey's room is the interview
@@ -198,14 +209,13 @@ def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbe
         ttl = 3600
     else:
         ttl = 3 * 3600
-    name = candidate.display_name_for_examiners
     if second_camera:
         return build_embed(
             room=room,
             role="second_camera",
             kind=kind,
             user_id=f"c{candidate.id}-2",
-            display_name=f"{name} 辅机位",
+            display_name=phone_display_name(candidate),
             ttl_seconds=ttl,
         )
     return _candidate_embed(candidate, room, kind, ttl)

@@ -28,7 +28,6 @@ from sqlalchemy import select
 
 from app import audit, db
 from app.day import call_reports, call_status, second_camera
-from app.day.poll_versions import bump_candidate
 from app.day.staff_scope import panels_of
 from app.day.supervision import is_supervisor
 from app.jitsi.embed import (
@@ -52,6 +51,9 @@ KINDS = {"debug", "interview", "rest", "second_camera", "waiting", "spot_check"}
 # by then the room is no longer "theirs now", but the report is what keeps the staff's badge true.
 LEAVE_EVENTS = {"videoConferenceLeft", "readyToClose", "participantLeft"}
 
+# What a staff page reports about others in its call that tells whether a phone is there.
+PHONE_SIGHTINGS = {"participantJoined", "participantLeft"}
+
 PHONE_POLL_SECONDS = 5
 PHONE_PING_SECONDS = 10  # well inside journey.SECOND_CAMERA_WINDOW
 
@@ -72,6 +74,12 @@ def second_camera_view(candidate: Candidate) -> second_camera.PhonePanel:
     me = g.get("candidate")
     owner = me is not None and me.id == candidate.id
     return second_camera.panel_for(candidate, utcnow(), owner=owner)
+
+
+@bp.app_template_global("phone_alerts")
+def phone_alerts(panel: Panel, audience: str) -> dict:
+    """`{% with audience='examiner' %}{% include "_phone_alerts.html" %}{% endwith %}`"""
+    return second_camera.alerts_view(panel, audience, utcnow())
 
 
 @bp.after_app_request
@@ -207,9 +215,13 @@ def event():
             abort(403)
         if is_supervisor(staff):
             return _observer_report(staff, name, kind, room, detail)
-        return _take(
+        answer = _take(
             name, kind, room, detail, who=f"staff:s{staff.id}", candidate=_candidate_in_room(room)
         )
+        if name in PHONE_SIGHTINGS and answer[1] == 204:
+            # A staff page's view of the call is what says a phone is there (or gone).
+            second_camera.staff_saw(room, name, detail, staff, utcnow())
+        return answer
     if room not in _candidate_rooms(candidate, name):
         abort(403)
     if not call_reports.candidate_may_report(name):
@@ -337,21 +349,24 @@ def phone_call(code: str):
 @bp.post("/phone/<code>/ping")
 @phone_budget
 def phone_ping(code: str):
+    """The phone's own report: its camera on or off (`camera`, from the IFrame API on the
+    phone). Harmless on its own: it refreshes "connected" only while a staff page in the
+    candidate's call has seen the phone join (app/day/second_camera.py)."""
     candidate, _key = _phone_candidate(code)
     now = utcnow()
     if candidate.state in FINAL:
         # htmx stops polling on 286.
         return render_template("calls/_phone_ping.html", finished=True, now=now), 286
-    was_connected = second_camera.is_connected(candidate, now)
-    second_camera.mark_present(candidate.id, now)
-    if not was_connected:
-        audit.record("second_camera.connected", candidate=candidate, device="second_camera")
-    db.session.commit()
-    if not was_connected:
-        # The candidate's page shows "已连接" (and may let them into the waiting room) at its
-        # next poll; later pings change nothing it shows, so they leave its ETag alone.
-        bump_candidate(candidate.id)
-    return render_template("calls/_phone_ping.html", finished=False, now=now)
+    camera = request.form.get("camera")
+    connected = second_camera.heartbeat(candidate, camera, now)
+    return render_template(
+        "calls/_phone_ping.html",
+        finished=False,
+        now=now,
+        connected=connected,
+        camera=camera,
+        in_call=candidate_call_room(candidate) is not None,
+    )
 
 
 @bp.post("/phone/<code>/events")

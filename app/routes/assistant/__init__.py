@@ -16,6 +16,7 @@ from app.routes.assistant import (  # noqa: F401
     debug,
     help,
     observe,
+    phone,
     rest_room,
     violations,
     waiting_room,

@@ -1,11 +1,20 @@
 """The rest room: releasing everyone, the recorded rest-room call, and call status."""
 
-from flask import abort, render_template, request
+from dataclasses import replace
+
+from flask import abort, g, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app import audit, db
-from app.day.consoles import done, fragment, refused, room_status, staff_user
+from app.day import rest_cover
+from app.day.consoles import (
+    done,
+    fragment,
+    refused,
+    room_status,
+    staff_user,
+)
 from app.jitsi.embed import embed_for_staff
 from app.journey import Actor, Refused, perform, release_refusal
 from app.models import Call, Candidate, Panel
@@ -60,15 +69,31 @@ def release_all(panel_id: int):
 
 @bp.get("/panels/<int:panel_id>/rest-call")
 def rest_call(panel_id: int):
-    """The rest-room call, loaded on demand (it is recorded from the moment an assistant joins)."""
+    """The rest-room call. `join=1`: join now (a click); `auto=1`: the section's poll, which
+    joins as soon as a candidate rests (204, nothing swapped, while nobody does); `left=1`: the
+    assistant left on purpose, so no poll rejoins her. Recorded from the join (record_on_join)."""
     panel = my_panel(panel_id)
-    joined = request.args.get("join") == "1"
-    embed = (
-        embed_for_staff(current_user, panel.rest_room, "rest", "assistant", record_on_join=True)
-        if joined
-        else None
+    auto = request.args.get("auto") == "1"
+    if auto and (g.get("read_only") or rest_cover.resting_count(panel.id) == 0):
+        return "", 204
+    joined = request.args.get("join") == "1" or auto
+    embed = None
+    if joined:
+        embed = embed_for_staff(
+            current_user, panel.rest_room, "rest", "assistant", record_on_join=True
+        )
+        # Joined by itself, perhaps while she talks to a candidate in a debug call on the same
+        # page: her microphone starts muted, so the rest room does not hear that call.
+        embed = replace(embed, start_audio_muted=True)
+    return fragment(
+        render_template(
+            "assistant/_rest_call.html",
+            panel=panel,
+            embed=embed,
+            left=request.args.get("left") == "1",
+            beat_seconds=rest_cover.HEARTBEAT_SECONDS,
+        )
     )
-    return fragment(render_template("assistant/_rest_call.html", panel=panel, embed=embed))
 
 
 @bp.get("/panels/<int:panel_id>/call-status/<kind>")
@@ -85,3 +110,39 @@ def call_status(panel_id: int, kind: str):
             "assistant/_call_status.html", panel=panel, kind=kind, status=room_status(room)
         )
     )
+
+
+# --- is the rest room watched? (app/day/rest_cover.py) -------------------------------------------
+
+
+@bp.post("/panels/<int:panel_id>/rest-call/beat")
+def rest_beat(panel_id: int):
+    """The heartbeat of an assistant's page that is in the rest-room call (rest-room.js)."""
+    panel = my_panel(panel_id)
+    if not rest_cover.beat(panel.id, f"s{current_user.id}", utcnow()):
+        return "", 503  # Redis is away: the consoles show 休息室未录制 meanwhile
+    return "", 204
+
+
+@bp.post("/panels/<int:panel_id>/rest-call/leave")
+def rest_leave(panel_id: int):
+    panel = my_panel(panel_id)
+    rest_cover.leave(panel.id, f"s{current_user.id}")
+    return "", 204
+
+
+@bp.get("/panels/<int:panel_id>/rest-cover")
+def rest_cover_status(panel_id: int):
+    panel = my_panel(panel_id)
+    return rest_cover.answer(panel, url_for("assistant.rest_cover_status", panel_id=panel.id))
+
+
+@bp.app_template_global("rest_cover_of")
+def rest_cover_of(panel: Panel) -> rest_cover.RestCover:
+    """`{% include "_rest_cover.html" %}` on a console page: the state when the page is built."""
+    return rest_cover.cover_of(panel, utcnow())
+
+
+@bp.app_template_global("not_in_rest_room")
+def not_in_rest_room(panel: Panel) -> list[rest_cover.NotInRestRoom]:
+    return rest_cover.not_in_rest_room(panel, utcnow())

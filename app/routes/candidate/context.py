@@ -198,7 +198,7 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
             # slowly, so that it still appears without a reload; polling stops once it has.
             ctx["final"] = False
             ctx["poll_every"] = "10s"
-    if exam.requires_second_camera and stage in ("debugged", "waiting", "interviewing"):
+    if exam.requires_second_camera and stage in ("interviewing", "resting"):
         ctx["second_camera"] = journey.second_camera_connected(candidate, now)
     ctx.update(schedule_gates(exam, stage, now))
     return ctx

@@ -307,6 +307,32 @@
     });
   }
 
+  // The call's own camera, as the IFrame API tells this page, written on the container for
+  // other scripts (the phone page reports it: static/js/phone.js): data-jitsi-joined
+  // "true"/"false", data-jitsi-video "on"/"off". Each change fires `ir:own-video` on the body.
+  function trackOwnVideo(el, api) {
+    const set = function (joined, video) {
+      el.setAttribute('data-jitsi-joined', joined ? 'true' : 'false');
+      el.setAttribute('data-jitsi-video', video);
+      document.body.dispatchEvent(new CustomEvent('ir:own-video', {detail: {video: video}}));
+    };
+    api.addListener('videoConferenceJoined', function () {
+      set(true, el.getAttribute('data-jitsi-video') === 'off' ? 'off' : 'on');
+      if (typeof api.isVideoMuted === 'function') {
+        Promise.resolve(api.isVideoMuted()).then(function (muted) {
+          set(true, muted ? 'off' : 'on');
+        }).catch(function () { /* keep what we know */ });
+      }
+    });
+    api.addListener('videoMuteStatusChanged', function (event) {
+      set(el.getAttribute('data-jitsi-joined') === 'true', event && event.muted ? 'off' : 'on');
+    });
+    api.addListener('cameraError', function () {
+      set(el.getAttribute('data-jitsi-joined') === 'true', 'off');
+    });
+    api.addListener('videoConferenceLeft', function () { set(false, 'off'); });
+  }
+
   async function start(el) {
     if (calls.has(el)) {
       return;
@@ -368,6 +394,8 @@
       return;
     }
     wire(el, state);
+    announce(el, state.api);
+    trackOwnVideo(el, state.api);
   }
 
   // The waiting room (面试等待室): a candidate receives nobody's video (channelLastN 0) and has
@@ -418,6 +446,21 @@
       found.push.apply(found, scope.querySelectorAll('.jitsi-call'));
     }
     found.forEach(function (el) { start(el); });
+  }
+
+  // Other scripts of a page (rest-room.js, room-guard.js) need the call's API object to listen
+  // or moderate: it is handed to them in a bubbling `ir:jitsi-ready` event on the container,
+  // detail {api, role, kind, room}, right after construction (before the join).
+  function announce(el, api) {
+    el.dispatchEvent(new CustomEvent('ir:jitsi-ready', {
+      bubbles: true,
+      detail: {
+        api: api,
+        role: el.getAttribute('data-jitsi-role'),
+        kind: el.getAttribute('data-jitsi-kind'),
+        room: el.getAttribute('data-jitsi-room')
+      }
+    }));
   }
 
   function init() {

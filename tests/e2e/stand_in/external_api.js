@@ -16,12 +16,25 @@
  * videoConferenceJoined shortly after construction, recordingStatusChanged after
  * startRecording/stopRecording, videoConferenceLeft + readyToClose after hangup, dispose().
  * Tests can emit any other event with window.__jitsiEmit(index, name, payload).
+ *
+ * Participants: each call keeps a list of the OTHER people in it (the page's own participant is
+ * `standin<index>`, the id its videoConferenceJoined carries). A test adds and removes them:
+ *   window.__jitsiJoin(index, {id, displayName})   emits participantJoined {id, displayName}
+ *   window.__jitsiLeave(index, id)                 emits participantLeft {id}
+ *   window.__jitsiParticipants(index)              the list now [{id, displayName}]
+ * getParticipantsInfo() lists the page's own participant and the others
+ * ([{participantId, displayName, formattedDisplayName}]), getRoomsInfo() the same in its one
+ * main room. executeCommand('kickParticipant', id) is recorded like every command and removes
+ * that participant: participantKickedOut {kicked: {id, local: false}, kicker: {id: own}} and
+ * then participantLeft {id}; window.__jitsiKicked lists [{index, id, displayName}].
+ * index -1 (or none) means the newest call that is not disposed.
  */
 (function () {
   'use strict';
 
   window.__jitsiCalls = window.__jitsiCalls || [];
   window.__jitsiCommands = window.__jitsiCommands || [];
+  window.__jitsiKicked = window.__jitsiKicked || [];
   var instances = [];
   var JOIN_DELAY_MS = 50;
 
@@ -85,6 +98,7 @@
     this._listeners = {};
     this._index = window.__jitsiCalls.length;
     this._disposed = false;
+    this._others = []; // [{id, displayName}]: everyone in the call but the page itself
     this._record = {
       domain: domain,
       roomName: opts.roomName || null,
@@ -166,6 +180,16 @@
       later('recordingStatusChanged', {on: true, mode: mode});
     } else if (name === 'stopRecording') {
       later('recordingStatusChanged', {on: false, mode: args[0] || 'file'});
+    } else if (name === 'kickParticipant') {
+      var gone = this._dropParticipant(args[0]);
+      if (gone) {
+        window.__jitsiKicked.push({index: this._index, id: gone.id, displayName: gone.displayName});
+        later('participantKickedOut', {
+          kicked: {id: gone.id, local: false},
+          kicker: {id: 'standin' + this._index}
+        });
+        later('participantLeft', {id: gone.id});
+      }
     } else if (name === 'hangup') {
       later('videoConferenceLeft', {roomName: this._record.roomName});
       later('readyToClose', {});
@@ -182,12 +206,34 @@
     return this._box;
   };
 
+  JitsiMeetExternalAPI.prototype._dropParticipant = function (id) {
+    var found = null;
+    this._others = this._others.filter(function (p) {
+      if (p.id === String(id)) {
+        found = p;
+        return false;
+      }
+      return true;
+    });
+    return found;
+  };
+
+  JitsiMeetExternalAPI.prototype._everyone = function () {
+    var me = {id: 'standin' + this._index, displayName: this._record.displayName};
+    return [me].concat(this._others).map(function (p) {
+      return {participantId: p.id, displayName: p.displayName, formattedDisplayName: p.displayName};
+    });
+  };
+
   JitsiMeetExternalAPI.prototype.getParticipantsInfo = function () {
-    return [{participantId: 'standin' + this._index, displayName: this._record.displayName}];
+    return this._everyone();
   };
 
   JitsiMeetExternalAPI.prototype.getRoomsInfo = function () {
-    return Promise.resolve({rooms: [{id: this._record.roomName, isMainRoom: true, participants: []}]});
+    var people = this._everyone().map(function (p) {
+      return {id: p.participantId, displayName: p.displayName, role: 'participant'};
+    });
+    return Promise.resolve({rooms: [{id: this._record.roomName, isMainRoom: true, participants: people}]});
   };
 
   JitsiMeetExternalAPI.prototype.isAudioMuted = function () {
@@ -219,5 +265,43 @@
     if (api) {
       api._emit(name, payload);
     }
+  };
+
+  function instance(index) {
+    if (index === undefined || index === null || index < 0) {
+      for (var i = instances.length - 1; i >= 0; i -= 1) {
+        if (!instances[i]._disposed) {
+          return instances[i];
+        }
+      }
+      return null;
+    }
+    return instances[index] || null;
+  }
+
+  window.__jitsiJoin = function (index, participant) {
+    var api = instance(index);
+    if (!api || !participant || participant.id === undefined) {
+      return false;
+    }
+    var person = {id: String(participant.id), displayName: participant.displayName || ''};
+    api._dropParticipant(person.id);
+    api._others.push(person);
+    api._emit('participantJoined', {id: person.id, displayName: person.displayName});
+    return true;
+  };
+
+  window.__jitsiLeave = function (index, id) {
+    var api = instance(index);
+    var gone = api ? api._dropParticipant(id) : null;
+    if (gone) {
+      api._emit('participantLeft', {id: gone.id});
+    }
+    return Boolean(gone);
+  };
+
+  window.__jitsiParticipants = function (index) {
+    var api = instance(index);
+    return api ? copy(api._others) : [];
   };
 }());

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, db
@@ -41,6 +42,7 @@ from app.models import (
 )
 from app.models.candidate import (
     BEFORE_DEBUG,
+    FINAL,
     IN_DEBUG,
     IN_INTERVIEW,
     NOT_FINAL,
@@ -284,6 +286,8 @@ def _no_other_debug_call(ctx: Context) -> None:
     busy = live_debug_call(ctx.staff.id, ctx.candidate.panel_id, now=ctx.now)
     if busy is not None and busy.candidate_id != ctx.candidate.id:
         raise Refused("debug_call_busy")
+    if assistant_spot_check(ctx.staff.id, ctx.now) is not None:
+        raise Refused("assistant_call_busy")
 
 
 def _reason_given(ctx: Context) -> None:
@@ -296,6 +300,7 @@ def _reason_given(ctx: Context) -> None:
 
 def _ring(kind: str) -> Callable:
     def effect(ctx: Context) -> None:
+        _spot_check_gives_way(ctx, kind)
         room = ctx.params.get("room") or (
             _interview_room(ctx) if kind == "interview" else _debug_room(ctx.candidate)
         )
@@ -791,6 +796,184 @@ def _undo_disqualification(ctx: Context) -> None:
         c.reinstated_at = ctx.now
 
 
+# --- spot checks and call-backs (随机检查, 视频回呼) ---------------------------------------------
+# 候考过程中，面试助理会随机对考生的行为进行检查 (SEED 003): the assistant rings a waiting or
+# debugged candidate into a short 1:1 call; the same call, from any stage but the interview, is a
+# call-back (e.g. for a candidate who asked for help). Neither changes the candidate's state: the
+# Call row says it rings or runs, and its moves bump the row's `version` (compare-and-set: two
+# assistants at once, one wins) so that the candidate's page notices. A journey call (the chief's
+# interview call, a debug call) takes precedence and ends a spot check (`_spot_check_gives_way`).
+
+SPOT_CHECK_KINDS = ("spot_check", "call_back")
+JOURNEY_CALL = Call.kind.not_in(SPOT_CHECK_KINDS)
+# A spot check: in the waiting room (not while the chief's call rings) or debugged, not yet in.
+SPOT_CHECK_STATES = frozenset({S.DEBUGGED, S.WAITING})
+# A call-back: whoever has a page to answer on and is in no other call (not the debug call, the
+# chief's call or the interview; not once the way is over).
+CALL_BACK_STATES = frozenset(
+    {S.INVITED, S.CONFIRMED, S.DEBUG_WAITING, S.DEBUGGED, S.WAITING, S.FINISHED, S.RESTING}
+)
+
+
+def live_spot_check(candidate_id: int) -> Call | None:
+    """The candidate's spot check or call-back that still rings or runs."""
+    return db.session.scalar(
+        select(Call)
+        .where(
+            Call.candidate_id == candidate_id,
+            Call.kind.in_(SPOT_CHECK_KINDS),
+            Call.outcome.in_(LIVE_CALL),
+        )
+        .order_by(Call.id.desc())
+        .limit(1)
+    )
+
+
+def assistant_spot_check(user_id: int, now: datetime, column=Call):
+    """The spot check or call-back `user_id` placed that still runs, or rings before its
+    accept-by time (a ringing one past it lapses at the next look)."""
+    live = or_(Call.outcome == "accepted", and_(Call.outcome == "ringing", Call.accept_by > now))
+    return db.session.scalar(
+        select(column)
+        .where(Call.called_by_id == user_id, Call.kind.in_(SPOT_CHECK_KINDS), live)
+        .order_by(Call.id.desc())
+        .limit(1)
+    )
+
+
+def _assistant_busy(user_id: int, now: datetime) -> bool:
+    ringing = and_(Call.outcome == "ringing", Call.accept_by > now)
+    busy = db.session.scalar(
+        select(Call.id)
+        .where(Call.called_by_id == user_id, or_(Call.outcome == "accepted", ringing))
+        .where(Call.kind == "debug")
+        .limit(1)
+    )
+    return busy is not None or assistant_spot_check(user_id, now, Call.id) is not None
+
+
+def _spot_check_free(ctx: Context) -> None:
+    if live_spot_check(ctx.candidate.id) is not None:
+        raise Refused("spot_check_live")
+    if _assistant_busy(ctx.staff.id, ctx.now):
+        raise Refused("assistant_call_busy")
+
+
+def _signed_in(ctx: Context) -> None:
+    if ctx.candidate.session_nonce is None:
+        raise Refused("candidate_offline")
+
+
+def _spot_check_answerable(ctx: Context) -> None:
+    call = live_spot_check(ctx.candidate.id)
+    if call is None or call.outcome != "ringing" or ctx.now >= call.accept_by:
+        raise Refused("no_spot_check")
+
+
+def _spot_check_on(ctx: Context) -> None:
+    if live_spot_check(ctx.candidate.id) is None:
+        raise Refused("no_spot_check")
+
+
+def _spot_check_lapsed(ctx: Context) -> None:
+    call = live_spot_check(ctx.candidate.id)
+    if call is None or call.outcome != "ringing" or ctx.now < call.accept_by:
+        raise Refused("no_spot_check")
+
+
+def _ring_spot_check(kind: str) -> Callable:
+    def effect(ctx: Context) -> None:
+        call = Call(
+            candidate_id=ctx.candidate.id,
+            panel_id=ctx.candidate.panel_id,
+            kind=kind,
+            # A fresh 1:1 room, like a debug call's: the candidate sees its name.
+            room=new_room_name(f"ir-e{ctx.candidate.exam_id}"),
+            called_by_id=ctx.staff.id,
+            called_at=ctx.now,
+            accept_by=ctx.now + timedelta(seconds=ctx.exam.call_accept_seconds),
+        )
+        db.session.add(call)
+        db.session.flush()
+        ctx.params.update(call=call.id, call_kind=kind)
+        flag_modified(ctx.candidate, "state")  # the row's version moves: her page rings
+
+    return effect
+
+
+def _close_spot_check(outcome: str) -> Callable:
+    def effect(ctx: Context) -> None:
+        call = live_spot_check(ctx.candidate.id)
+        assert call is not None, "the move's guard found it"
+        call.outcome = outcome
+        if outcome == "accepted":
+            call.accepted_at = ctx.now
+        else:
+            call.ended_at = ctx.now
+        ctx.params.update(call=call.id, call_kind=call.kind, outcome=outcome)
+        flag_modified(ctx.candidate, "state")
+
+    return effect
+
+
+def _spot_check_gives_way(ctx: Context, kind: str) -> None:
+    """The chief's interview call (or a debug call) ends a spot check still ringing or running:
+    the panel's schedule comes first, and a candidate is never rung into two calls."""
+    call = live_spot_check(ctx.candidate.id)
+    if call is None:
+        return
+    outcome = "ended" if call.outcome == "accepted" else "cancelled"
+    call.outcome = outcome
+    call.ended_at = ctx.now
+    audit.record(
+        "spot_check.superseded",
+        candidate=ctx.candidate,
+        actor=ctx.actor.user,
+        call=call.id,
+        call_kind=call.kind,
+        outcome=outcome,
+        by_call=kind,
+    )
+
+
+def lapse_spot_checks(
+    now: datetime,
+    *,
+    panel_id: int | None = None,
+    exam_id: int | None = None,
+    candidate_id: int | None = None,
+) -> int:
+    """Spot checks nobody accepted in time lapse (as debug calls do at `settle`): one query
+    for those due in scope, one move each."""
+    query = (
+        select(Call.candidate_id)
+        .join(Candidate, Candidate.id == Call.candidate_id)
+        .where(Call.kind.in_(SPOT_CHECK_KINDS), Call.outcome == "ringing", Call.accept_by <= now)
+    )
+    if panel_id is not None:
+        query = query.where(Candidate.panel_id == panel_id)
+    if exam_id is not None:
+        query = query.where(Candidate.exam_id == exam_id)
+    if candidate_id is not None:
+        query = query.where(Call.candidate_id == candidate_id)
+    due = sorted(set(db.session.scalars(query)))
+    lapsed = 0
+    for due_id in due:
+        try:
+            perform(due_id, "lapse_spot_check", Actor.system(), now)
+            lapsed += 1
+        except Refused:
+            pass  # accepted or ended meanwhile
+    return lapsed
+
+
+def spot_check_shown(candidate: Candidate) -> Call | None:
+    """The spot check her page shows (ringing or running), if her way is not over."""
+    if candidate.state in FINAL:
+        return None
+    return live_spot_check(candidate.id)
+
+
 MOVES: dict[str, Move] = {
     m.name: m
     for m in [
@@ -1033,6 +1216,48 @@ MOVES: dict[str, Move] = {
             other_queue_param="panel_id",
             locks_sharing_panels=True,
         ),
+        # 随机检查 and 视频回呼: a 1:1 call with the panel's assistant; the state stays.
+        Move(
+            "call_spot_check",
+            SPOT_CHECK_STATES,
+            None,
+            frozenset({ASSISTANT}),
+            guard=_spot_check_free,
+            effect=_ring_spot_check("spot_check"),
+        ),
+        Move(
+            "call_back",
+            CALL_BACK_STATES,
+            None,
+            frozenset({ASSISTANT}),
+            guard=_both(_spot_check_free, _signed_in),
+            effect=_ring_spot_check("call_back"),
+        ),
+        Move(
+            "accept_spot_check",
+            CALL_BACK_STATES,
+            None,
+            frozenset({CANDIDATE}),
+            guard=_spot_check_answerable,
+            effect=_close_spot_check("accepted"),
+        ),
+        # Any state: whatever happened meanwhile, the assistant can always hang up.
+        Move(
+            "end_spot_check",
+            frozenset(S),
+            None,
+            frozenset({ASSISTANT, HR}),
+            guard=_spot_check_on,
+            effect=_close_spot_check("ended"),
+        ),
+        Move(
+            "lapse_spot_check",
+            frozenset(S),
+            None,
+            frozenset({SYSTEM}),
+            guard=_spot_check_lapsed,
+            effect=_close_spot_check("lapsed"),
+        ),
         Move(
             "undo_disqualification",
             frozenset({S.DISQUALIFIED}),
@@ -1213,9 +1438,11 @@ LIVE_CALL = ("ringing", "accepted")
 
 
 def current_call(candidate: Candidate) -> Call | None:
+    """The candidate's debug or interview call still under way (never a spot check: those
+    leave the state alone, `live_spot_check`)."""
     return db.session.scalar(
         select(Call)
-        .where(Call.candidate_id == candidate.id, Call.outcome.in_(LIVE_CALL))
+        .where(Call.candidate_id == candidate.id, Call.outcome.in_(LIVE_CALL), JOURNEY_CALL)
         .order_by(Call.id.desc())
         .limit(1)
     )
@@ -1436,10 +1663,12 @@ def due_clause(now: datetime):
         call.candidate_id == Candidate.id,
         call.outcome == "ringing",
         call.accept_by > now,
+        call.kind.not_in(SPOT_CHECK_KINDS),
         ~exists().where(
             later.candidate_id == call.candidate_id,
             later.id > call.id,
             later.outcome.in_(LIVE_CALL),
+            later.kind.not_in(SPOT_CHECK_KINDS),
         ),
     )
     return or_(
@@ -1511,6 +1740,7 @@ def settle_exam(exam_id: int, now: datetime | None = None) -> int:
         settle(candidate, now)
         changed += candidate.version != version
     changed += assign_missing_lots(exam_id, now)
+    changed += lapse_spot_checks(now, exam_id=exam_id)
     return changed
 
 

@@ -260,6 +260,18 @@ MESSAGES: dict[str, Wording] = {
         "辅机位不在本通话中（或摄像头未开启），不能核验。请考生用手机扫码连接辅机位。 "
         "The phone is not in this call with its camera on."
     ),
+    # --- spot checks and call-backs (随机检查, 视频回呼; app/journey.py) ---
+    "assistant_call_busy": Wording(
+        "您正在另一通话中，请先结束当前通话。 You are in another call: end it first.",
+        "您正在另一通话中，请先结束当前通话，再{action}{name}。 End your current call first.",
+    ),
+    "spot_check_live": _same(
+        "该考生正在与面试助理视频连线，请稍后再试。 A spot check with this candidate is on."
+    ),
+    "no_spot_check": _same("面试助理的呼叫已超时或已结束，请留在本页面等待。"),
+    "candidate_offline": _same(
+        "该考生尚未登录（没有打开考生页面），无法视频回呼。 The candidate has no page open."
+    ),
 }
 
 

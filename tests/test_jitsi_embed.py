@@ -13,7 +13,13 @@ import pytest
 import time_machine
 
 from app.day.second_camera import ensure_bind_code
-from app.jitsi.embed import MARGIN_SECONDS, TOOLBARS, embed_for_candidate, embed_for_staff
+from app.jitsi.embed import (
+    MARGIN_SECONDS,
+    TOOLBARS,
+    embed_for_candidate,
+    embed_for_staff,
+    waiting_room,
+)
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
 from tests.factories import World
@@ -98,6 +104,8 @@ def test_embed_partial_carries_a_valid_token_for_its_room_only(hosted, role):
     [
         (S.RESTING, "rest", lambda w: w.panel.rest_room),
         (S.INTERVIEW_CALLED, "interview", lambda w: w.panel.interview_room),
+        # 面试等待室 (issue 16): the panel's supervised waiting-room call.
+        (S.WAITING, "waiting", lambda w: waiting_room(w.panel)),
     ],
 )
 def test_candidate_embed_follows_the_room_they_belong_in(hosted, state, kind, room_of):
@@ -147,7 +155,8 @@ def test_two_page_views_get_two_tokens(hosted):
 def test_no_call_renders_nothing(hosted):
     with hosted.test_request_context("/"):
         assert render_embed(None).strip() == ""
-        candidate = World.for_calls().candidate(S.WAITING)
+        # In the debug queue: no call until the assistant's (the waiting room has one now).
+        candidate = World.for_calls().candidate(S.DEBUG_WAITING)
         assert embed_for_candidate(candidate, utcnow()) is None
 
 

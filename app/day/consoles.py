@@ -22,6 +22,7 @@ from app.journey import (
     Refused,
     assign_missing_lots,
     due_clause,
+    lapse_spot_checks,
     lot_assignment_clause,
     settle,
 )
@@ -88,7 +89,7 @@ def settle_due(now: datetime, *, panel_id: int | None = None, exam_id: int | Non
             db.session.rollback()
     for cand_exam_id in lots_for:
         assign_missing_lots(cand_exam_id, now)
-    return len(rows)
+    return len(rows) + lapse_spot_checks(now, panel_id=panel_id, exam_id=exam_id)
 
 
 # --- versions: what a poll compares before rendering -------------------------------------------

@@ -293,6 +293,12 @@ KIND_LABELS = {
     "journey.extend_interview": "平台故障延长面试",
     "journey.move_panel": "调整考场",
     "journey.undo_disqualification": "撤销取消资格",
+    "journey.call_spot_check": "助理发起随机检查（视频连线）",
+    "journey.call_back": "助理视频回呼",
+    "journey.accept_spot_check": "接受助理视频连线",
+    "journey.end_spot_check": "助理结束视频连线",
+    "journey.lapse_spot_check": "助理视频连线超时未接",
+    "spot_check.superseded": "助理视频连线因正式呼叫结束",
     "call.videoConferenceJoined": "进入视频通话",
     "call.videoConferenceLeft": "离开视频通话",
     "call.recordingStatusChanged": "录制状态变化",
@@ -364,6 +370,28 @@ def _override_words(kind: str, data: dict) -> str | None:
     return None
 
 
+SPOT_CHECK_WORDS = {"spot_check": "随机检查", "call_back": "视频回呼"}
+SPOT_CHECK_OUTCOMES = {
+    "journey.call_spot_check": "面试助理发起，等待考生接受",
+    "journey.call_back": "面试助理发起，等待考生接受",
+    "journey.accept_spot_check": "考生已接受（通话中）",
+    "journey.end_spot_check": "面试助理已结束通话",
+    "journey.lapse_spot_check": "考生未在规定时间内接受（超时）",
+}
+SUPERSEDED_BY = {"interview": "主考官呼叫面试", "debug": "助理呼叫调试"}
+
+
+def _spot_check_words(kind: str, data: dict) -> str | None:
+    """A spot check's or call-back's line: which of the two, and its outcome."""
+    what = SPOT_CHECK_WORDS.get(str(data.get("call_kind")), "视频连线")
+    if kind in SPOT_CHECK_OUTCOMES:
+        return f"{what}（助理视频连线）：{SPOT_CHECK_OUTCOMES[kind]}"
+    if kind == "spot_check.superseded":
+        by = SUPERSEDED_BY.get(str(data.get("by_call")), "正式呼叫")
+        return f"{what}（助理视频连线）：因{by}而结束"
+    return None
+
+
 def timeline(candidate: Candidate) -> list[TimelineEntry]:
     """Every audit event about the candidate, oldest first (the log is append-only)."""
     events = db.session.scalars(
@@ -378,12 +406,12 @@ def timeline(candidate: Candidate) -> list[TimelineEntry]:
         if "before" in data and "after" in data and data["before"] != data["after"]:
             change = (_state_label(data["before"]), _state_label(data["after"]))
         label = KIND_LABELS.get(event.kind, event.kind)
-        words = _override_words(event.kind, data)
+        words = _override_words(event.kind, data) or _spot_check_words(event.kind, data)
         signal = signal_words(event.kind, data)
         if words is not None:
             # The line says it all; the full values (a voided attempt) stay in the audit log.
             label = words
-            details = [("原因 reason", str(data.get("reason") or ""))]
+            details = [("原因 reason", str(data["reason"]))] if data.get("reason") else []
         elif signal is not None:
             # 疑似切屏 5 秒 / 多端登录: the line says it; the stage it happened in is the detail.
             label = signal

@@ -52,6 +52,16 @@ def stage_of(candidate) -> str:
     return STAGE_OF_STATE[S(candidate.state)]
 
 
+def page_stage(candidate) -> str:
+    """The page a loaded candidate is shown: her state's, or "spot_check" while she is in a
+    spot check or call-back she accepted (the state stays; the Call row says so). The quick
+    poll's `stage_of` cannot see that, so a page in a spot check always goes the full way."""
+    call = journey.spot_check_shown(candidate)
+    if call is not None and call.outcome == "accepted":
+        return "spot_check"
+    return stage_of(candidate)
+
+
 def interview_phase(candidate, now: datetime) -> str:
     if candidate.reading_started_at is None or candidate.timer_started_at is None:
         return "before"

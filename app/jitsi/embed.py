@@ -4,13 +4,14 @@ Built per page view and rendered into `_jitsi_embed.html` as data attributes; th
 never stored or cached anywhere another person could reuse it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import current_app, g, has_request_context, url_for
 
 from app.day.supervision import is_supervisor, observer_display_name
+from app.jitsi.rooms import derived_room_name
 from app.jitsi.tokens import JitsiSettings, iframe_room_name, mint_token
-from app.journey import current_call
+from app.journey import current_call, spot_check_shown
 from app.models.candidate import IN_INTERVIEW
 from app.models.candidate import CandidateState as S
 
@@ -76,6 +77,10 @@ class CallEmbed:
     toolbar: list[str] = field(default_factory=list)
     start_audio_muted: bool = False
     record_on_join: bool = False
+    # The waiting room (面试等待室): candidates receive nobody's video (channelLastN 0); the
+    # assistant's page shows everyone in tile view.
+    last_n: int | None = None
+    tile_view: bool = False
 
 
 def jitsi_settings() -> JitsiSettings:
@@ -150,19 +155,60 @@ def phone_display_name(candidate) -> str:
     return f"{candidate.display_name_for_examiners} 辅机位"
 
 
+# --- the waiting room and spot checks --------------------------------------------------------
+
+# In the waiting room's call. (The chief's call ringing: her journey's room is the interview
+# room, which her phone joins; her page keeps the waiting room's call until she accepts.)
+WAITING_ROOM_STATES = frozenset({S.WAITING})
+# A candidate in the waiting room: camera on, microphone muted and no button to change either,
+# nobody's video received, no tile view.
+WAITING_TOOLBAR = ["fullscreen", "settings"]
+
+
+def waiting_room(panel) -> str:
+    """The panel's 面试等待室 call: derived from the panel with the app's secret, so that every
+    page of the panel computes the same room and nobody else can guess it."""
+    secret = str(current_app.config["SECRET_KEY"])
+    return derived_room_name(secret, f"ir-e{panel.exam_id}-w", f"waiting-room:{panel.id}")
+
+
+def candidate_page_room(candidate) -> tuple[str, str] | None:
+    """(room, kind) the candidate's own page joins now: a spot check she accepted, else the
+    waiting room while she waits, else her journey's call (`candidate_call_room`)."""
+    spot_check = spot_check_shown(candidate)
+    if spot_check is not None and spot_check.outcome == "accepted":
+        return spot_check.room, "spot_check"
+    if candidate.state in WAITING_ROOM_STATES and candidate.panel is not None:
+        return waiting_room(candidate.panel), "waiting"
+    return candidate_call_room(candidate)
+
+
+def embed_for_waiting_room(user, panel) -> CallEmbed:
+    """The assistant's view of the waiting room: everyone in tile view, microphone muted (her
+    voice would reach every candidate), recorded when the exam says so."""
+    embed = embed_for_staff(
+        user,
+        waiting_room(panel),
+        "waiting",
+        "assistant",
+        record_on_join=bool(panel.exam.record_waiting_room),
+    )
+    return replace(embed, tile_view=True, start_audio_muted=True)
+
+
 def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbed | None:
-    """The candidate's (or their phone's) view of the call they belong in now."""
-    where = candidate_call_room(candidate)
+    """The candidate's (or their phone's) view of the call they belong in now. The phone stays
+    in the journey's call (`candidate_call_room`): never in the waiting room or a spot check."""
+    where = candidate_call_room(candidate) if second_camera else candidate_page_room(candidate)
     if where is None:
         return None
     room, kind = where
     if kind == "interview":
         ttl = _remaining_seconds(candidate, now) + MARGIN_SECONDS
-    elif kind == "debug":
+    elif kind in ("debug", "spot_check"):
         ttl = 3600
     else:
         ttl = 3 * 3600
-    name = candidate.display_name_for_examiners
     if second_camera:
         return build_embed(
             room=room,
@@ -172,14 +218,29 @@ def embed_for_candidate(candidate, now, second_camera: bool = False) -> CallEmbe
             display_name=phone_display_name(candidate),
             ttl_seconds=ttl,
         )
-    return build_embed(
+    return _candidate_embed(candidate, room, kind, ttl)
+
+
+def _candidate_embed(candidate, room: str, kind: str, ttl: int) -> CallEmbed:
+    embed = build_embed(
         room=room,
         role="candidate",
         kind=kind,
         user_id=f"c{candidate.id}",
-        display_name=name,
+        display_name=candidate.display_name_for_examiners,
         ttl_seconds=ttl,
     )
+    if kind == "waiting":
+        embed = replace(embed, toolbar=WAITING_TOOLBAR, start_audio_muted=True, last_n=0)
+    return embed
+
+
+def embed_for_waiting_candidate(candidate, now) -> CallEmbed | None:
+    """Her view of the waiting room's call, whatever else she belongs in (the chief's call rings
+    inside the waiting page: she stays in the waiting room until she accepts)."""
+    if candidate.panel is None:
+        return None
+    return _candidate_embed(candidate, waiting_room(candidate.panel), "waiting", 3 * 3600)
 
 
 def embed_for_staff(

@@ -4,6 +4,8 @@ A room name is the call's only secret against outsiders in development mode, and
 is what a token is bound to, so it carries 128 random bits from `secrets`.
 """
 
+import hashlib
+import hmac
 import re
 import secrets
 
@@ -26,6 +28,13 @@ def sanitize_prefix(prefix: str) -> str:
 def new_room_name(prefix: str) -> str:
     """A fresh room, e.g. `ir-e12-<32 hex digits>`; the prefix only helps people read logs."""
     return f"{sanitize_prefix(prefix)}-{secrets.token_hex(RANDOM_BYTES)}"
+
+
+def derived_room_name(secret: str, prefix: str, purpose: str) -> str:
+    """A room every page can compute without storing it: `purpose` (e.g. "waiting-room:7")
+    signed with the app's secret, 128 bits of it, so nobody without the secret can guess it."""
+    digest = hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+    return f"{sanitize_prefix(prefix)}-{digest[: RANDOM_BYTES * 2]}"
 
 
 def is_valid_room_name(room: str) -> bool:

@@ -30,7 +30,12 @@ from app import audit, db
 from app.day import call_reports, call_status, second_camera
 from app.day.staff_scope import panels_of
 from app.day.supervision import is_supervisor
-from app.jitsi.embed import candidate_call_room, embed_for_candidate
+from app.jitsi.embed import (
+    candidate_call_room,
+    candidate_page_room,
+    embed_for_candidate,
+    waiting_room,
+)
 from app.journey import settle
 from app.models import Call, Candidate, Panel
 from app.models.candidate import FINAL
@@ -41,7 +46,7 @@ from app.timeutil import utcnow
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 
 EVENTS = call_reports.EVENTS
-KINDS = {"debug", "interview", "rest", "second_camera"}
+KINDS = {"debug", "interview", "rest", "second_camera", "waiting", "spot_check"}
 # A browser reports leaving after the page moved on (the interview ended, the call was closed):
 # by then the room is no longer "theirs now", but the report is what keeps the staff's badge true.
 LEAVE_EVENTS = {"videoConferenceLeft", "readyToClose", "participantLeft"}
@@ -109,6 +114,9 @@ def _candidate_rooms(candidate: Candidate, event: str) -> set[str]:
     where = candidate_call_room(candidate)
     if where is not None:
         rooms.add(where[0])
+    page = candidate_page_room(candidate)  # the waiting room, a spot check
+    if page is not None:
+        rooms.add(page[0])
     if event in LEAVE_EVENTS:
         rooms.update(db.session.scalars(select(Call.room).where(Call.candidate_id == candidate.id)))
         if candidate.panel is not None and candidate.state in (S.RESTING, S.RELEASED):
@@ -121,7 +129,7 @@ def _staff_may_report(user, room: str) -> bool:
     if user.role in ("hr", "admin"):
         return True
     panels = panels_of(user)
-    if any(room in (p.interview_room, p.rest_room) for p in panels):
+    if any(room in (p.interview_room, p.rest_room, waiting_room(p)) for p in panels):
         return True
     if not panels:
         return False

@@ -40,6 +40,7 @@ EXAM_FIELDS = [
     "requires_id_photo",
     "requires_mock",
     "allow_early_finish",
+    "record_waiting_room",
 ]
 
 # How a final score is computed. Once any examiner has scored, changing these would score the

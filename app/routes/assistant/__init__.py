@@ -6,7 +6,8 @@ JavaScript and, with htmx, swaps the fresh fragment in place; a refused move say
 
 Modules: `console` (the page, the board and the moves), `debug` (my debug call, the ID photo),
 `rest_room` (release, the rest-room call, call status), `help` (求助 queue), `violations`;
-`scope` says which panels and candidates are mine.
+`waiting_room` (the waiting-room call, spot checks and call-backs); `scope` says which panels
+and candidates are mine.
 """
 
 # The views register themselves on the blueprint when imported.
@@ -18,6 +19,7 @@ from app.routes.assistant import (  # noqa: F401
     phone,
     rest_room,
     violations,
+    waiting_room,
 )
 from app.routes.assistant.blueprints import bp
 

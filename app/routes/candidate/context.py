@@ -26,7 +26,15 @@ from app.models.exam import Exam, ExamKind
 
 FINAL_STAGES = frozenset(STAGE_OF_STATE[s] for s in FINAL)
 TEMPLATE_OF_STAGE = {"declined": "final", "absent": "final", "disqualified": "final"}
-CALL_STAGES = frozenset({"debugging", "interviewing", "resting"})
+# "waiting": the waiting room's supervised call; "spot_check": a spot check she accepted.
+CALL_STAGES = frozenset({"debugging", "interviewing", "resting", "waiting", "spot_check"})
+# Who rings, by the call's kind (the incoming-call box's title).
+RINGING_TITLES = {
+    "debug": "面试助理正在呼叫您",
+    "interview": "面试考官正在呼叫您",
+    "spot_check": "面试助理正在呼叫您（随机检查）",
+    "call_back": "面试助理正在呼叫您（视频回呼）",
+}
 SCORE_STAGES = frozenset(STAGE_OF_STATE[s] for s in INTERVIEWED)
 
 
@@ -36,6 +44,7 @@ SCORE_STAGES = frozenset(STAGE_OF_STATE[s] for s in INTERVIEWED)
 def bring_up_to_date(candidate: Candidate, now: datetime) -> Candidate:
     """Apply due time rules lazily (the periodic sweep does the same for those not looking)."""
     journey.settle(candidate, now)
+    journey.lapse_spot_checks(now, candidate_id=candidate.id)
     if lot_assignment_due(candidate, now):
         journey.assign_missing_lots(candidate.exam_id, now)
         db.session.refresh(candidate)
@@ -142,14 +151,17 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         # 模拟考试没有分数 (SEED 004): a mock shows no score and no "score to come".
         "scored": exam.kind != ExamKind.MOCK,
     }
-    if candidate.state in RINGING:
-        call = journey.ringing_call(candidate)
-        if call is not None:
-            ctx["ringing"] = {
-                "kind": call.kind,
-                "seconds": seconds_until(call.accept_by, now),
-                "accept_by_ms": ms(call.accept_by),
-            }
+    call = journey.ringing_call(candidate) if candidate.state in RINGING else None
+    if call is None and stage != "spot_check":
+        call = journey.spot_check_shown(candidate)
+        call = call if call is not None and call.outcome == "ringing" else None
+    if call is not None:
+        ctx["ringing"] = {
+            "kind": call.kind,
+            "title": RINGING_TITLES.get(call.kind, RINGING_TITLES["debug"]),
+            "seconds": seconds_until(call.accept_by, now),
+            "accept_by_ms": ms(call.accept_by),
+        }
     if stage == "waiting":
         ctx["ahead"] = _ahead_of(candidate)
     if stage == "interviewing":
@@ -253,9 +265,16 @@ def page_context(candidate: Candidate, stage: str, now: datetime) -> dict:
         if stage == "confirmed":
             ctx["mocks"] = [(mock, start_of(mock)) for mock in linked_mocks(candidate.exam)]
     if stage in CALL_STAGES:
-        from app.jitsi.embed import embed_for_candidate
+        from app.jitsi.embed import embed_for_candidate, embed_for_waiting_candidate
 
-        ctx["embed"] = embed_for_candidate(candidate, now)
+        embed = embed_for_candidate(candidate, now)
+        if stage == "waiting" and embed is not None and embed.kind != "waiting":
+            # The chief's call rings: she stays in the waiting room until she accepts.
+            embed = embed_for_waiting_candidate(candidate, now)
+        ctx["embed"] = embed
+    if stage == "spot_check":
+        call = journey.spot_check_shown(candidate)
+        ctx["spot_check_kind"] = call.kind if call is not None else None
     ctx["final_message"] = final_message(candidate)
     return ctx
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from flask import g, make_response, redirect, render_template, request, session, url_for
 
 from app import htmx
-from app.day.poll import poll_etag, quick_not_modified, stage_of
+from app.day.poll import page_stage, poll_etag, quick_not_modified
 from app.day.session import load_signed_in_candidate, reads_candidate_itself
 from app.routes.candidate.access import go, signed_in
 from app.routes.candidate.blueprints import bp
@@ -43,7 +43,7 @@ def _state_in_full(now: datetime):
         return redirect(url_for("candidate.home"))
     candidate = g.candidate
     bring_up_to_date(candidate, now)
-    stage = stage_of(candidate)
+    stage = page_stage(candidate)
     if request.args.get("stage") != stage:
         response = go(url_for("candidate.home"))
     else:

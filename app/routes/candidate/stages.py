@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, db, htmx, journey
 from app.day import id_photo as id_photo_rules
-from app.day.poll import stage_of
+from app.day.poll import page_stage, stage_of
 from app.models import Notice, NoticeAck
 from app.models.candidate import BEFORE_DEBUG
 from app.models.candidate import CandidateState as S
@@ -49,7 +49,7 @@ CALL_LAPSED = "呼叫已超时或已结束，请等待工作人员再次呼叫�
 def home():
     candidate, now = g.candidate, utcnow()
     bring_up_to_date(candidate, now)
-    stage = stage_of(candidate)
+    stage = page_stage(candidate)
     template = TEMPLATE_OF_STAGE.get(stage, stage)
     response = make_response(
         render_template(f"candidate/stage_{template}.html", **page_context(candidate, stage, now))
@@ -145,6 +145,11 @@ def enter_debug():
 def accept():
     candidate, now = g.candidate, utcnow()
     journey.settle(candidate, now)
+    spot_check = journey.spot_check_shown(candidate)  # 随机检查 / 视频回呼
+    if spot_check is not None:
+        if spot_check.outcome == "accepted":
+            return go(url_for("candidate.home"))  # a double click: already in the call
+        return act("accept_spot_check")
     if candidate.state in (S.DEBUGGING, S.INTERVIEWING):
         return go(url_for("candidate.home"))  # a double click: already in the call
     move = {S.DEBUG_CALLED: "accept_debug", S.INTERVIEW_CALLED: "accept_interview"}.get(

@@ -174,6 +174,8 @@ class ExamForm(FlaskForm):
     requires_mock = BooleanField("须参加模拟面试 Mock interview required (formal exams)")
     # Off: 本次考试不允许迟到和提前交卷 (SEED 004), the countdown alone ends the interview.
     allow_early_finish = BooleanField("允许提前结束面试 Candidates may end early", default=True)
+    # 候考随机检查 (SEED 003): the waiting room's supervision call, recorded from the console.
+    record_waiting_room = BooleanField("录制面试等待室 Record the waiting room")
     submit = SubmitField("保存 Save")
 
     def validate(self, extra_validators=None) -> bool:

@@ -283,6 +283,7 @@
     };
     on('videoConferenceJoined', function () {
       state.joined = true;
+      waitingRoomJoined(el, state);
       setStatus(el, state.recording === 'on' ? TEXT.recording : TEXT.joined, 'ok');
       if (wantsRecording(el)) {
         startRecording(el, state);
@@ -378,6 +379,7 @@
         toolbarButtons: toolbar(el)
       }
     };
+    waitingRoomOptions(el, options.configOverwrite);
     const jwt = el.getAttribute('data-jitsi-jwt');
     if (jwt) {
       options.jwt = jwt;
@@ -394,6 +396,25 @@
     wire(el, state);
     announce(el, state.api);
     trackOwnVideo(el, state.api);
+  }
+
+  // The waiting room (面试等待室): a candidate receives nobody's video (channelLastN 0) and has
+  // no tile view; the assistant sees every candidate at once (tile view).
+  function waitingRoomOptions(el, config) {
+    const lastN = el.getAttribute('data-jitsi-last-n');
+    if (lastN !== null && lastN !== '' && !isNaN(Number(lastN))) {
+      config.channelLastN = Number(lastN);
+      config.disableTileView = true;
+    }
+  }
+
+  function waitingRoomJoined(el, state) {
+    if (el.getAttribute('data-jitsi-tile-view') !== 'true') {
+      return;
+    }
+    try {
+      state.api.executeCommand('setTileView', true);
+    } catch (err) { /* the call works without it */ }
   }
 
   // The call goes away with its container (an htmx swap) or with the page: tell the server,

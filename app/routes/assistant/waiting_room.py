@@ -1,0 +1,231 @@
+"""The supervised waiting room (面试等待室): its call, spot checks (随机检查) and call-backs.
+
+The waiting room is one Jitsi call per panel (`app.jitsi.embed.waiting_room`): the candidates
+waiting join it with camera on and microphone muted and receive nobody's video; the assistant's
+console joins it in tile view (recorded when the exam says so). From the list below it the
+assistant rings a waiting or debugged candidate into a short 1:1 call (a spot check), or any
+candidate with a page open but not in the interview (a call-back, e.g. after 求助). The moves
+are the journey's (`call_spot_check`, `call_back`, `end_spot_check`; the candidate's
+`accept_spot_check`; the clock's `lapse_spot_check`).
+"""
+
+from dataclasses import dataclass
+
+from flask import abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import db
+from app.day.consoles import (
+    done,
+    fragment,
+    not_modified,
+    panel_version,
+    refusal_for_staff,
+    refused,
+    settle_due,
+    staff_user,
+)
+from app.jitsi.embed import CallEmbed, embed_for_staff, embed_for_waiting_room
+from app.journey import (
+    CALL_BACK_STATES,
+    SPOT_CHECK_KINDS,
+    SPOT_CHECK_STATES,
+    Actor,
+    Refused,
+    assistant_spot_check,
+    perform,
+)
+from app.models import Call, Candidate, Panel
+from app.models.candidate import CandidateState as S
+from app.routes.assistant.blueprints import bp
+from app.routes.assistant.scope import console_url, my_candidate, my_panel, panel_of, seconds
+from app.timeutil import utcnow
+
+# The moves of this console part, with what it says when done and the action's words for a
+# refusal told to staff ("不能随机检查…").
+MOVES = {
+    "call_spot_check": ("已发起随机检查，等待考生接受。 Spot check rung.", "随机检查"),
+    "call_back": ("已发起视频回呼，等待考生接受。 Calling back.", "视频回呼"),
+    "end_spot_check": ("已结束视频连线，考生回到原页面。 Call ended.", "结束视频连线"),
+}
+KIND_WORDS = {"spot_check": "随机检查", "call_back": "视频回呼"}
+# The list: waiting candidates first (lot order), then the debugged, then everyone else.
+LIST_ORDER = {S.WAITING: 0, S.DEBUGGED: 1}
+
+
+@dataclass(frozen=True)
+class Row:
+    candidate: Candidate
+    call: Call | None  # a live spot check or call-back (anyone's)
+    may_spot_check: bool
+    may_call_back: bool
+
+
+def _rows(panel: Panel) -> list[Row]:
+    candidates = db.session.scalars(
+        select(Candidate).where(
+            Candidate.panel_id == panel.id, Candidate.state.in_(list(CALL_BACK_STATES))
+        )
+    ).all()
+    live = {
+        call.candidate_id: call
+        for call in db.session.scalars(
+            select(Call)
+            .where(
+                Call.panel_id == panel.id,
+                Call.kind.in_(SPOT_CHECK_KINDS),
+                Call.outcome.in_(["ringing", "accepted"]),
+            )
+            .order_by(Call.id)
+        )
+    }
+    rows = []
+    for c in candidates:
+        call = live.get(c.id)
+        # No page open, no call: only those signed in (or already in a call with us) are listed.
+        if c.session_nonce is None and call is None:
+            continue
+        rows.append(
+            Row(
+                candidate=c,
+                call=call,
+                may_spot_check=call is None and c.state in SPOT_CHECK_STATES,
+                may_call_back=call is None,
+            )
+        )
+    rows.sort(
+        key=lambda r: (
+            LIST_ORDER.get(S(r.candidate.state), 2),
+            r.candidate.lot_number is None,
+            r.candidate.lot_number or 0,
+            r.candidate.id,
+        )
+    )
+    return rows
+
+
+def _list_etag(panel: Panel, now) -> str:
+    # Every spot-check move bumps the candidate's version, so the panel's version covers them.
+    return f"sc{panel_version(panel, now)}"
+
+
+def _my_call_etag(panel: Panel, call_id: int | None) -> str:
+    # The call alone: the candidate accepting must not reload a running call.
+    return f"scc{panel.id}-{call_id or 0}"
+
+
+@dataclass(frozen=True)
+class MyCall:
+    panel: Panel
+    call: Call | None
+    candidate: Candidate | None
+    embed: CallEmbed | None
+    etag: str
+
+
+def _my_call(panel: Panel, now) -> MyCall:
+    call = assistant_spot_check(current_user.id, now)
+    if call is not None and call.panel_id != panel.id:
+        call = None  # rung from my other panel's console: shown there
+    candidate = db.session.get(Candidate, call.candidate_id) if call is not None else None
+    embed = (
+        embed_for_staff(current_user, call.room, "spot_check", "assistant")
+        if call is not None
+        else None
+    )
+    return MyCall(panel, call, candidate, embed, _my_call_etag(panel, call.id if call else None))
+
+
+@dataclass(frozen=True)
+class WaitingRoomView:
+    panel: Panel
+    joined: bool
+    embed: CallEmbed | None
+    rows: list[Row]
+    list_etag: str
+    my_call: MyCall
+    now: object
+
+    def seconds_until(self, moment) -> int:
+        return max(0, seconds(moment - self.now)) if moment else 0
+
+
+def waiting_room_view(panel: Panel, joined: bool = True) -> WaitingRoomView:
+    now = utcnow()
+    return WaitingRoomView(
+        panel=panel,
+        joined=joined,
+        embed=embed_for_waiting_room(current_user, panel) if joined else None,
+        rows=_rows(panel),
+        list_etag=_list_etag(panel, now),
+        my_call=_my_call(panel, now),
+        now=now,
+    )
+
+
+@bp.app_template_global("assistant_waiting_room")
+def assistant_waiting_room(panel: Panel) -> WaitingRoomView:
+    """What `assistant/_waiting_room.html` shows on the console: the call joined at once (so
+    that the waiting room is watched, and recorded, from the moment the console is open)."""
+    return waiting_room_view(panel)
+
+
+def _render(template: str, panel: Panel, joined: bool = False) -> str:
+    return render_template(template, w=waiting_room_view(panel, joined))
+
+
+# --- fragments ---------------------------------------------------------------------------------
+
+
+@bp.get("/panels/<int:panel_id>/waiting-room")
+def waiting_room_call(panel_id: int):
+    """The waiting-room call: joined (the default) or left (`?join=0`)."""
+    panel = my_panel(panel_id)
+    joined = request.args.get("join") != "0"
+    return fragment(_render("assistant/_waiting_room_call.html", panel, joined))
+
+
+@bp.get("/panels/<int:panel_id>/spot-checks")
+def spot_checks(panel_id: int):
+    panel = my_panel(panel_id)
+    now = utcnow()
+    settle_due(now, panel_id=panel.id)  # lapses the spot checks nobody accepted
+    etag = _list_etag(panel, now)
+    return not_modified(etag) or fragment(_render("assistant/_spot_checks.html", panel), etag)
+
+
+@bp.get("/panels/<int:panel_id>/spot-check-call")
+def spot_check_call(panel_id: int):
+    panel = my_panel(panel_id)
+    now = utcnow()
+    call_id = assistant_spot_check(current_user.id, now, Call.id)
+    cached = not_modified(_my_call_etag(panel, call_id))
+    if cached is not None:
+        return cached
+    view = waiting_room_view(panel, joined=False)
+    html = render_template("assistant/_spot_check_call.html", w=view)
+    return fragment(html, view.my_call.etag)
+
+
+# --- moves -------------------------------------------------------------------------------------
+
+
+@bp.post("/candidates/<int:candidate_id>/spot-check/<move>")
+def spot_check_move(candidate_id: int, move: str):
+    if move not in MOVES:
+        abort(404)
+    candidate = my_candidate(candidate_id)
+    panel = panel_of(candidate)
+    name = candidate.name
+    now = utcnow()
+    settle_due(now, panel_id=panel.id)
+    try:
+        perform(candidate.id, move, Actor.staff(staff_user()), now)
+    except Refused as refusal:
+        return refused(refusal_for_staff(refusal, name, MOVES[move][1]), console_url(panel))
+    return done(
+        f"{name}：{MOVES[move][0]}",
+        console_url(panel),
+        lambda: _render("assistant/_spot_checks.html", panel),
+    )

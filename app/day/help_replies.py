@@ -11,6 +11,7 @@ who answered and what, so nobody overwrites a colleague's answer unseen. Closing
 conflicts: closing a closed request changes nothing.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -85,6 +86,19 @@ def help_request_in(scope: ColumnElement[bool], help_id: int) -> HelpRequest | N
 def _who(user_id: int | None) -> str:
     user = db.session.get(User, user_id) if user_id is not None else None
     return user.display_name if user is not None else "其他工作人员"
+
+
+def answer_help_form(help_id: int, staff: User, form: Mapping[str, str], now: datetime):
+    """`answer_help` with what a reply form posts (reply, resolve=1, seen): the assistant's
+    queue and HR's help page send the same form."""
+    return answer_help(
+        help_id,
+        staff,
+        form.get("reply") or "",
+        form.get("resolve") == "1",
+        form.get("seen") or "",
+        now,
+    )
 
 
 def answer_help(

@@ -11,7 +11,7 @@ from app import db
 from app.day.consoles import done, fragment, not_modified, refused, staff_user
 from app.day.help_replies import (
     HelpReplyRefused,
-    answer_help,
+    answer_help_form,
     assistant_scope,
     help_request_in,
     phone_for,
@@ -99,14 +99,7 @@ def reply_help(help_id: int):
     assert candidate is not None, "help requests belong to a candidate"
     name, back = candidate.name, _back_url(candidate)
     try:
-        answer = answer_help(
-            help_id,
-            staff_user(),
-            request.form.get("reply") or "",
-            request.form.get("resolve") == "1",
-            request.form.get("seen") or "",
-            utcnow(),
-        )
+        answer = answer_help_form(help_id, staff_user(), request.form, utcnow())
     except HelpReplyRefused as refusal:
         return refused(refusal.message, back, status=refusal.status)
     return done(f"{name}：{answer.message}", back, lambda: _render_help(my_help_queue(utcnow())))

@@ -10,7 +10,7 @@ from app.day.consoles import staff_user
 from app.day.help_replies import (
     REPLY_MAX,
     HelpReplyRefused,
-    answer_help,
+    answer_help_form,
     exam_scope,
     help_request_in,
     seen_stamp,
@@ -50,14 +50,7 @@ def reply_help(exam_id: int, help_id: int):
         abort(404)
     back = url_for("hr.help_requests", exam_id=exam.id)
     try:
-        answer = answer_help(
-            help_id,
-            staff_user(),
-            request.form.get("reply") or "",
-            request.form.get("resolve") == "1",
-            request.form.get("seen") or "",
-            utcnow(),
-        )
+        answer = answer_help_form(help_id, staff_user(), request.form, utcnow())
     except HelpReplyRefused as refusal:
         flash(refusal.message, "error")
         return redirect(back, 303)

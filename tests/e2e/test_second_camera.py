@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from app import db
 from app.jitsi.embed import phone_display_name
 from app.journey import Actor, perform
-from app.models import AuditEvent, Candidate
+from app.models import AuditEvent, Call, Candidate
 from tests.e2e.actions import (
     assert_call,
     enter_code,
@@ -59,9 +60,17 @@ def test_the_phone_is_seen_checked_and_missed(e2e):
     staff_sign_in(assistant, "assistant1")
     assistant.goto(f"/assistant/panels/{world.panel.id}")
     stand_in_call(assistant)
+    # The console holds more than the debug call (the waiting room joins on load): pick the
+    # debug call by its room.
+    debug_room = db.session.scalars(
+        select(Call.room).filter_by(candidate_id=me.id, kind="debug").order_by(Call.id.desc())
+    ).first()
+    expect(assistant.locator(f'[data-jitsi-room="{debug_room}"]')).to_have_count(1)
+    assistant.wait_for_function(
+        "room => (window.__jitsiCalls || []).some(c => c.roomName === room)", arg=debug_room
+    )
     calls = jitsi_calls(assistant)
-    debug_room = calls[-1]["roomName"]
-    debug_index = len(calls) - 1
+    debug_index = max(i for i, c in enumerate(calls) if c["roomName"] == debug_room)
     check = assistant.locator("#phone-check")
     expect(check).to_contain_text("辅机位未在通话中")
 

@@ -18,6 +18,7 @@ from tests.e2e.actions import (
     enter_code,
     read_all_notices,
     staff_sign_in,
+    stand_in_call,
     start_interview,
     wait_for_stage,
     walk_to_waiting,
@@ -186,9 +187,13 @@ def test_the_examiners_see_the_signals_of_the_candidate_in_the_room(e2e):
     candidate = e2e.new_page("candidate")
     enter_code(candidate, me.code)
     wait_for_stage(candidate, "interviewing")
-    candidate.evaluate(_HIDE)
-    candidate.wait_for_timeout(2600)
-    candidate.evaluate(_SHOW)
+    # Settled: the call joined (on a busy machine the page may still be wiring it up).
+    stand_in_call(candidate)
+    candidate.wait_for_load_state("load")
+    with candidate.expect_request(lambda r: r.url.endswith("/me/visibility")):
+        candidate.evaluate(_HIDE)
+        candidate.wait_for_timeout(2600)
+        candidate.evaluate(_SHOW)
     expect(current.locator("[data-signal='switch']")).to_have_text("疑似切屏 1")
 
     # A second browser signs in with the same code (不得多屏登录): 多端登录 1, and the first

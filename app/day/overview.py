@@ -15,8 +15,20 @@ from sqlalchemy import case, func, select
 
 from app import db
 from app.day.signals import SWITCH_KIND, signal_words
-from app.models import AuditEvent, Call, Candidate, Exam, HelpRequest, Panel, Violation
+from app.models import (
+    AuditEvent,
+    Call,
+    Candidate,
+    Exam,
+    HelpRequest,
+    Panel,
+    Role,
+    ScoreDimension,
+    User,
+    Violation,
+)
 from app.models.candidate import STATE_LABELS, CandidateState
+from app.models.staff import ROLE_LABELS
 from app.security import code_alerts
 from app.timeutil import format_beijing
 
@@ -313,6 +325,49 @@ KIND_LABELS = {
     "second_camera.video_off": "辅机位摄像头已关闭",
     "second_camera.silent": "辅机位已断开（长时间无响应）",
     "journey.verify_second_camera": "辅机位已核验（助理确认拍摄角度）",
+    "call.participantJoined": "有人加入视频通话",
+    "call.participantLeft": "有人离开视频通话",
+    "call.readyToClose": "视频通话已关闭",
+    "call.cameraError": "摄像头出错",
+    "call.micError": "麦克风出错",
+    "candidate.code_limited": "邀请码尝试过多，暂被限制",
+    "candidate.code_regenerated": "考务重新生成邀请码",
+    "candidate.panel_assigned": "分配考场",
+    "score.submitted": "提交评分",
+    "score.changed": "更正评分",
+    "score.final_recomputed": "最终成绩重新计算",
+    "score.corrected": "已公布成绩更正",
+    "score.recused": "考官回避",
+    "score.confirmed": "主考官确认成绩",
+    # Exam-wide events (no candidate's timeline, but every audit kind has words).
+    "broadcast.posted": "发布候考通知",
+    "candidates.imported": "导入考生名单",
+    "demo.seeded": "创建演示数据",
+    "exam.created": "创建考试",
+    "exam.updated": "修改考试设置",
+    "exam.entry_closed": "立即截止入场",
+    "notice.created": "添加考试附件",
+    "notice.updated": "修改考试附件",
+    "notice.deleted": "删除考试附件",
+    "panel.created": "创建考场",
+    "panel.renamed": "考场改名",
+    "panel.staffed": "设置考场人员",
+    "panel.rest_room_released": "休息室放行",
+    "question_set.created": "添加题本",
+    "question_set.updated": "修改题本",
+    "question_set.deleted": "删除题本",
+    "score_sheet.dimension_added": "添加评分要素",
+    "score_sheet.dimension_changed": "修改评分要素",
+    "score_sheet.dimension_removed": "删除评分要素",
+    "score_sheet.reordered": "调整评分要素顺序",
+    "score_sheet.usual_sheet_added": "添加常用评分表",
+    "staff.created": "创建工作人员账号",
+    "staff.updated": "修改工作人员账号",
+    "staff.login": "工作人员登录",
+    "staff.login_failed": "工作人员登录失败",
+    "staff.login_locked": "工作人员账号暂时锁定",
+    "staff.login_unlocked": "解除工作人员账号锁定",
+    "staff.logout": "工作人员退出",
 }
 
 # Shown on every line of the event already (time, actor) or meaningless to a reader.
@@ -325,6 +380,57 @@ class TimelineEntry:
     label: str
     details: list[tuple[str, str]]
     change: tuple[str, str] | None
+    actor: str = ""  # who, by name and role: "张老师（考官 examiner）", "考生本人", "系统"
+
+
+ACTOR_TYPES = {"candidate": "考生本人", "system": "系统", "anonymous": "匿名"}
+
+
+def _actor_words(event: AuditEvent, people: dict[int, User]) -> str:
+    if event.actor_type == "staff" and event.actor_id in people:
+        user = people[event.actor_id]
+        return f"{user.display_name}（{ROLE_LABELS.get(Role(user.role), user.role)}）"
+    return ACTOR_TYPES.get(event.actor_type or "", event.actor_label or event.actor_type or "")
+
+
+def _examiner_name(data: dict, people: dict[int, User]) -> str:
+    examiner = people.get(_as_int(data.get("examiner")) or 0)
+    return examiner.display_name if examiner is not None else f"考官 #{data.get('examiner')}"
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _score_words(
+    kind: str, data: dict, people: dict[int, User], dims: dict[int, str]
+) -> str | None:
+    """A score event in words: whose sheet, which dimension, before -> after."""
+    if kind == "score.submitted":
+        paper = "（考务据纸质评分表录入）" if data.get("paper") else ""
+        return f"提交评分：{_examiner_name(data, people)}，合计 {data.get('total')}{paper}"
+    if kind == "score.changed":
+        before, after = data.get("before") or {}, data.get("after") or {}
+        changes = [
+            f"{dims.get(_as_int(key) or 0, f'评分要素 #{key}')} {before.get(key, '—')} → {value}"
+            for key, value in after.items()
+            if str(before.get(key)) != str(value)
+        ]
+        paper = "（考务据纸质评分表录入）" if data.get("paper") else ""
+        what = "；".join(changes) or "数值未变"
+        return f"更正评分{paper}：{_examiner_name(data, people)}：{what}"
+    if kind in ("score.final_recomputed", "score.corrected"):
+        tail = "，考生须重新确认" if kind == "score.corrected" else ""
+        return f"{KIND_LABELS[kind]}：{data.get('before')} → {data.get('after')}{tail}"
+    if kind == "score.recused":
+        return f"考官回避：{_examiner_name(data, people)}"
+    if kind == "score.confirmed":
+        published = "，已公布" if data.get("published") else "，待考务公布"
+        return f"主考官确认成绩：{data.get('final')}{published}"
+    return None
 
 
 def _state_label(value) -> str:
@@ -394,19 +500,39 @@ def _spot_check_words(kind: str, data: dict) -> str | None:
 
 def timeline(candidate: Candidate) -> list[TimelineEntry]:
     """Every audit event about the candidate, oldest first (the log is append-only)."""
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.candidate_id == candidate.id)
-        .order_by(AuditEvent.at, AuditEvent.id)
+    events = list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.candidate_id == candidate.id)
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )
+    people = _people_of(events)
+    dims = dict(
+        db.session.execute(
+            select(ScoreDimension.id, ScoreDimension.name).where(
+                ScoreDimension.exam_id == candidate.exam_id
+            )
+        ).all()
     )
     entries = []
     for event in events:
         data = event.data or {}
-        change = None
-        if "before" in data and "after" in data and data["before"] != data["after"]:
-            change = (_state_label(data["before"]), _state_label(data["after"]))
         label = KIND_LABELS.get(event.kind, event.kind)
-        words = _override_words(event.kind, data) or _spot_check_words(event.kind, data)
+        words = (
+            _override_words(event.kind, data)
+            or _spot_check_words(event.kind, data)
+            or _score_words(event.kind, data, people, dims)
+        )
+        change = None
+        # A change of state (before/after are states); a score's values are told in its words.
+        if (
+            _score_words(event.kind, data, people, dims) is None
+            and isinstance(data.get("before"), str)
+            and isinstance(data.get("after"), str)
+            and data["before"] != data["after"]
+        ):
+            change = (_state_label(data["before"]), _state_label(data["after"]))
         signal = signal_words(event.kind, data)
         if words is not None:
             # The line says it all; the full values (a voided attempt) stay in the audit log.
@@ -428,9 +554,23 @@ def timeline(candidate: Candidate) -> list[TimelineEntry]:
                 label=label,
                 details=details,
                 change=change,
+                actor=_actor_words(event, people),
             )
         )
     return entries
+
+
+def _people_of(events: list[AuditEvent]) -> dict[int, User]:
+    """The staff an event names (its actor, the examiner whose sheet it is), in one query."""
+    ids = {e.actor_id for e in events if e.actor_type == "staff" and e.actor_id is not None}
+    for e in events:
+        for key in ("examiner", "on_behalf_of"):
+            value = _as_int((e.data or {}).get(key))
+            if value is not None:
+                ids.add(value)
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 TIMELINE_HEADER = ["时间(北京时间)", "事件", "类型", "操作人", "状态变化", "详情"]
@@ -443,7 +583,7 @@ def timeline_rows(entries: list[TimelineEntry]) -> list[list[str]]:
             format_beijing(entry.event.at, "%Y-%m-%d %H:%M:%S"),
             entry.label,
             entry.event.kind,
-            entry.event.actor_label or entry.event.actor_type,
+            entry.actor,
             f"{entry.change[0]} → {entry.change[1]}" if entry.change else "",
             "; ".join(f"{k}: {v}" for k, v in entry.details),
         ]

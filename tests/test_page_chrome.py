@@ -60,3 +60,15 @@ def test_notices_and_question_sets_are_numbered_from_one_and_keep_their_lines(ap
         css = response.get_data(as_text=True)
     rule = next(line for line in css.splitlines() if ".notice-body" in line)
     assert "white-space: pre-wrap" in rule
+
+
+def test_the_import_says_it_is_working_and_then_what_comes_next(app):
+    exam = gen_exam()
+    gen_user("hr")
+    hr = signed_in_staff(app, "hr")
+    form = hr.get(f"/hr/exams/{exam.id}/import").get_data(as_text=True)
+    assert 'data-busy="正在导入' in form and "data-busy-status" in form and "js/staff.js" in form
+    gen_candidate(exam, "王晓明")
+    listing = hr.get(f"/hr/exams/{exam.id}/candidates").get_data(as_text=True)
+    assert "1 名考生尚未分配考场" in listing
+    assert f'href="/hr/exams/{exam.id}/assign"' in listing and "下一步：分配考场" in listing

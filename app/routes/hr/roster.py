@@ -2,7 +2,7 @@
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app import db, htmx
@@ -42,8 +42,8 @@ def import_roster(exam_id: int):
             else:
                 if report.ok:
                     flash(
-                        f"已导入 {len(report.rows)} 名考生并生成邀请码。 "
-                        f"{len(report.rows)} candidates imported.",
+                        f"已导入 {len(report.rows)} 名考生并生成邀请码。下一步：分配考场。 "
+                        f"{len(report.rows)} candidates imported. Next: assign panels.",
                         "success",
                     )
                     return redirect(url_for("hr.candidates", exam_id=exam.id))
@@ -143,8 +143,14 @@ def candidates(exam_id: int):
         if cached is not None:
             return cached
     rows = list(db.session.scalars(query).unique())
+    unassigned = db.session.scalar(
+        select(func.count(Candidate.id)).where(
+            Candidate.exam_id == exam.id, Candidate.panel_id.is_(None)
+        )
+    )
     context = {
         "etag": etag,
+        "unassigned": unassigned,
         "exam": exam,
         "panels": panels,
         "candidates": rows,

@@ -16,6 +16,8 @@
  *                               background tab still signals waiting work.
  *
  *   data-confirm="Q"            on a plain <form>: asks Q before submitting (no inline script).
+ *   data-busy="T"               on a plain <form>: once submitted, T shows in its
+ *                               [data-busy-status] and its submit buttons are disabled.
  *
  * Answers the server sends with a message (409 refused, 422 invalid) are swapped like a 200:
  * htmx would otherwise drop them and the person would not learn why nothing happened.
@@ -28,6 +30,20 @@
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // A slow plain form (an import of thousands): say it is working and keep it from being sent
+  // twice. Runs after the question above, and only for a submission that goes ahead.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var busy = form.getAttribute && form.getAttribute("data-busy");
+    if (!busy || event.defaultPrevented) return;
+    var status = form.querySelector("[data-busy-status]");
+    if (status) status.textContent = busy;
+    window.setTimeout(function () {
+      // After the browser has taken the form's data: a disabled button would not be sent.
+      form.querySelectorAll("[type=submit]").forEach(function (button) { button.disabled = true; });
+    }, 0);
   });
 
   // --- polls: If-None-Match and 304 ---------------------------------------------------------

@@ -13,7 +13,7 @@ SQLITE_PASS_REDIS ?= redis://127.0.0.1:6379/14
 BROWSER_PASS_REDIS ?= redis://127.0.0.1:6379/15
 BROWSER_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/interview_room_test_browser
 
-.PHONY: run test test-postgres test-sqlite test-browser lint venv clean-instance bench
+.PHONY: run test test-postgres test-sqlite test-browser lint venv clean-instance bench translations catalogues
 
 venv: $(STAMP)
 
@@ -23,8 +23,30 @@ $(STAMP): requirements.txt requirements-dev.txt bench/requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+## Translations (app/i18n.py): English msgids, a zh_CN catalogue (the default) and an en one.
+## `make translations` extracts every string into messages.pot and merges it into both .po
+## files (new entries empty: fill zh_CN's, leave en's empty to show the msgid); `make catalogues`
+## compiles the .mo files, which every target that runs the app builds first (not committed).
+LOCALES := zh_CN en
+PO_FILES := $(foreach l,$(LOCALES),app/translations/$(l)/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+POT := app/translations/messages.pot
+
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \
+	  --sort-output --add-location=file --omit-header -o $(POT) app
+	for locale in $(LOCALES); do \
+	  $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i $(POT) \
+	    -d app/translations -l $$locale || exit 1; done
+	$(MAKE) --no-print-directory catalogues
+
+catalogues: $(MO_FILES)
+
+app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
+
 ## Start the app with demo data: SQLite + embedded Redis unless DATABASE_URL / REDIS_URL are set.
-run: $(STAMP)
+run: $(STAMP) $(MO_FILES)
 	PORT=$(PORT) $(BIN)/python -m app.devserver
 
 ## The whole suite on PostgreSQL and on SQLite, in three passes at once: PostgreSQL without the
@@ -34,7 +56,7 @@ run: $(STAMP)
 ## `make test-postgres` alone still runs everything, browser tests included, on PostgreSQL.
 ## pytest exits 5 when PYTEST_ARGS selects no browser test: not a failure of the whole.
 PASSES := postgres browser sqlite
-test: $(STAMP)
+test: $(STAMP) $(MO_FILES)
 	@logs=$$(mktemp -d); status=0; \
 	run_pass() { \
 	  case $$1 in \
@@ -58,15 +80,15 @@ test: $(STAMP)
 	done; \
 	rm -rf $$logs; exit $$status
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(MO_FILES)
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) \
 	  TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(POSTGRES_PASS_REDIS)) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) $(MO_FILES)
 	TEST_DATABASE_URL= TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(SQLITE_PASS_REDIS)) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Only the browser tests (tests/e2e), on PostgreSQL.
-test-browser: $(STAMP)
+test-browser: $(STAMP) $(MO_FILES)
 	TEST_DATABASE_URL=$(BROWSER_DATABASE_URL) \
 	  TEST_REDIS_URL=$(or $(TEST_REDIS_URL),$(BROWSER_PASS_REDIS)) $(BIN)/python -m pytest $(PYTEST_ARGS) tests/e2e
 

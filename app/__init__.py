@@ -90,6 +90,10 @@ def create_app(config_class: type = Config) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
 
+    from app.i18n import init_i18n
+
+    init_i18n(app)
+
     from app import models  # noqa: F401  (registers the tables)
     from app.redis_conn import init_redis
 

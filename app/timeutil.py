@@ -4,9 +4,12 @@ Datetimes are aware and in UTC inside the app; the database stores naive UTC (SQ
 zones) through `UTCDateTime`; people see Beijing time.
 """
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_datetime, format_skeleton
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -40,8 +43,46 @@ def beijing(value: datetime | None) -> datetime | None:
     return value.astimezone(BEIJING) if value is not None else None
 
 
+# strftime's codes as Babel (CLDR) pattern letters: the pages and exports keep their formats,
+# and Babel does the formatting, in Beijing time.
+_CLDR = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss", "%%": "%"}
+_STRFTIME = re.compile("|".join(re.escape(code) for code in _CLDR))
+
+
+def cldr_pattern(fmt: str) -> str:
+    """strftime's "%Y-%m-%d %H:%M" -> Babel's "yyyy-MM-dd HH:mm"; other letters stay literal."""
+    out, last = [], 0
+    for match in _STRFTIME.finditer(fmt):
+        if match.start() > last:
+            out.append(_literal(fmt[last : match.start()]))
+        out.append(_CLDR[match.group(0)])
+        last = match.end()
+    if last < len(fmt):
+        out.append(_literal(fmt[last:]))
+    return "".join(out)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'" if re.search(r"[A-Za-z']", text) else text
+
+
+def page_locale() -> Locale:
+    """The locale of the page being drawn (app/i18n), Simplified Chinese outside a request."""
+    from flask import has_request_context
+
+    if has_request_context():
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        if locale is not None:
+            return locale
+    return Locale.parse("zh_CN")
+
+
 def format_beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return value.astimezone(BEIJING).strftime(fmt) if value is not None else ""
+    if value is None:
+        return ""
+    return format_datetime(value, cldr_pattern(fmt), tzinfo=BEIJING, locale="en")
 
 
 def parse_beijing(text: str) -> datetime:
@@ -63,9 +104,9 @@ def bj_when(value: datetime | None, now: datetime | None = None) -> str:
         return ""
     local = value.astimezone(BEIJING)
     today = (now or utcnow()).astimezone(BEIJING)
-    clock = local.strftime("%H:%M")
+    clock = format_beijing(value, "%H:%M")
     if local.date() == today.date():
         return clock
-    if local.year == today.year:
-        return f"{local.month}月{local.day}日 {clock}"
-    return f"{local.year}年{local.month}月{local.day}日 {clock}"
+    # 12月2日 / Dec 2; with the year: 2027年1月5日 / Jan 5, 2027 (Babel's skeletons, by locale).
+    skeleton = "MMMd" if local.year == today.year else "yMMMd"
+    return f"{format_skeleton(skeleton, local, locale=page_locale())} {clock}"

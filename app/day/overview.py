@@ -364,6 +364,7 @@ KIND_LABELS = {
     "staff.created": "创建工作人员账号",
     "staff.updated": "修改工作人员账号",
     "staff.login": "工作人员登录",
+    "staff.language_changed": "工作人员切换界面语言",
     "staff.login_failed": "工作人员登录失败",
     "staff.login_locked": "工作人员账号暂时锁定",
     "staff.login_unlocked": "解除工作人员账号锁定",

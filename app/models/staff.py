@@ -45,6 +45,8 @@ class User(UserMixin, Model):
     # Part of the id in every session cookie (get_id): bumping it signs out every session of
     # this account, and any copy of its cookies, at their next request.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The staff pages' language (app/i18n.LANGUAGES); None: the default, Simplified Chinese.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version or 0}"

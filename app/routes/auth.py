@@ -2,7 +2,9 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
@@ -10,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 
 from app import audit, db
 from app import login as login_manager
+from app.i18n import DEFAULT_LOCALE, LANGUAGES, SESSION_KEY, refresh_language
 from app.models import Role, User
 from app.security import sign_in
 
@@ -34,9 +37,9 @@ def load_user(user_id: str) -> User | None:
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名 Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("密码 Password", validators=[DataRequired(), Length(max=200)])
-    submit = SubmitField("登录 Sign in")
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Sign in"))
 
 
 def home_url_for(user: User) -> str:
@@ -75,10 +78,7 @@ def login():
                     "staff.login_locked", username=username[:64], minutes=sign_in.lock_minutes()
                 )
             db.session.commit()
-            flash(
-                "用户名或密码错误，或账号已停用。 Wrong username or password, or account disabled.",
-                "error",
-            )
+            flash(_("Wrong username or password, or account disabled."), "error")
             return render_template("auth/login.html", form=form), 401
         login_user(user)
         audit.record("staff.login", actor=user)
@@ -98,3 +98,24 @@ def logout():
         db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language():
+    """The staff pages' language: kept on the account once signed in, in the session before."""
+    chosen = request.form.get("language", "")
+    if chosen not in LANGUAGES:
+        flash(_("Unknown language."), "error")
+    elif current_user.is_authenticated:
+        if current_user.language != chosen:
+            before = current_user.language or DEFAULT_LOCALE
+            current_user.language = chosen
+            audit.record("staff.language_changed", before=before, after=chosen)
+            db.session.commit()
+    else:
+        session[SESSION_KEY] = chosen
+    refresh_language()
+    back = safe_next(request.form.get("next"))
+    if back is None and current_user.is_authenticated:
+        back = home_url_for(current_user)
+    return redirect(back or url_for("auth.login"))

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -56,7 +57,8 @@ db = _SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login = LoginManager()
 login.login_view = "auth.login"
-login.login_message = "Please sign in. 请先登录。"
+login.login_message = _l("Please sign in.")
+login.localize_callback = str  # flashed into the session: text in the request's language
 csrf = CSRFProtect()
 htmx = HTMX()
 

@@ -12,12 +12,14 @@ gunicorn workers start at once).
 
 import os
 import tempfile
+from functools import cached_property
 from pathlib import Path
 
+from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import Babel, Domain, get_locale
 from flask_login import current_user
 
 DEFAULT_LOCALE = "zh_CN"
@@ -28,10 +30,42 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 CANDIDATE_BLUEPRINTS = frozenset({"candidate", "calls"})
 SESSION_KEY = "language"  # before sign-in: the sign-in page's own switch
 
-babel = Babel()
+
+class _CatalogueDomain(Domain):
+    """Babel names zh_CN "zh_Hans_CN" (with its script), and gettext finds no zh_CN folder by that
+    name (it tries zh_Hans_CN, then zh): look the catalogue up by language and territory too."""
+
+    def get_translations(self):
+        locale = get_locale()
+        if locale is None:
+            return support.NullTranslations()
+        folder = "_".join(part for part in (locale.language, locale.territory) if part)
+        key = (str(locale), folder)
+        if key not in self.cache:
+            translations = support.Translations()
+            for directory in self.translation_directories:
+                catalog = support.Translations.load(
+                    directory, [str(locale), folder], self.domain[0]
+                )
+                if isinstance(catalog, support.Translations):
+                    translations.merge(catalog)
+            self.cache[key] = translations
+        return self.cache[key]
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return _CatalogueDomain(domain=self.domain)
+
+
+babel = _Babel()
 
 
 def select_locale() -> str:
+    # A job or a CLI command (an app context, no request) words things as they are stored.
+    if not has_request_context():
+        return DEFAULT_LOCALE
     if request.blueprint in CANDIDATE_BLUEPRINTS:
         return DEFAULT_LOCALE
     if getattr(current_user, "is_authenticated", False):

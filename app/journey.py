@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from flask_babel import gettext
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import flag_modified
@@ -721,16 +722,21 @@ def _move_panel_guard(ctx: Context) -> None:
     if out is not None:
         raise Refused("move_questions_out", panel=out.panel.name, released=out.released)
     # Someone must call her (the chief) and let her out of the rest room (an assistant).
-    missing = [] if target.chief_examiner_id is not None else ["主考官 chief examiner"]
+    chief = target.chief_examiner_id is not None
     assistant = db.session.scalar(
         select(PanelMember.id).where(
             PanelMember.panel_id == target.id, PanelMember.role == PanelRole.ASSISTANT
         )
     )
-    if assistant is None:
-        missing.append("面试助理 assistant")
-    if missing:
-        raise Refused("move_target_unstaffed", panel=target.name, missing="、".join(missing))
+    if not chief and assistant is None:
+        missing = gettext("a chief examiner or an interview assistant")
+    elif not chief:
+        missing = gettext("a chief examiner")
+    elif assistant is None:
+        missing = gettext("an interview assistant")
+    else:
+        return
+    raise Refused("move_target_unstaffed", panel=target.name, missing=missing)
 
 
 def _move_panel(ctx: Context) -> None:

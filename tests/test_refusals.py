@@ -1,5 +1,6 @@
 """The refusal table: every code worded for both readers, and every raise in app/ uses a known
-code with the params its words need. No app fixture: the table and the source are enough."""
+code with the params its words need. The words come from the catalogues (app/i18n.py): tests
+that read them take the app fixture; the table and the source need none."""
 
 import ast
 import pickle
@@ -7,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 
 from app.refusals import MESSAGES, STAFF_PARAMS, Refused, message_of, placeholders
 
@@ -30,7 +32,7 @@ def test_the_staff_wording_needs_only_the_code_s_params_and_name_and_action():
         assert placeholders(wording.staff) <= own | STAFF_PARAMS | {"label"}, code
 
 
-def test_every_placeholder_is_filled():
+def test_every_placeholder_is_filled(app):
     for code, wording in MESSAGES.items():
         params = {name: f"<{name}>" for name in placeholders(wording.message) | {"label"}}
         refused = Refused(code, **params)
@@ -49,29 +51,67 @@ def test_missing_params_fail_loudly():
         Refused("no_such_code")
 
 
-def test_a_final_state_is_told_to_staff_in_the_third_person():
+def test_a_final_state_is_told_to_staff_in_the_third_person(app):
     refused = Refused("already_released", label="已离场")
     assert refused.message == "您已离场，本场面试已全部结束。"
     assert refused.for_staff(name="张三", action="取消资格") == (
-        "张三 当前状态为“已离场”，不能取消资格。 Not possible in this state."
+        "张三 当前状态为“已离场”，不能取消资格。"
     )
+    assert refused.for_staff(name="张三") == "张三 当前状态为“已离场”，不能进行此操作。"
+    with force_locale("en"):
+        english = Refused("already_released", label="released")
+        assert english.for_staff(name="Zhang San", action="disqualify") == (
+            "Zhang San is “released”: cannot disqualify in this state."
+        )
+        # The candidate's own words are Chinese only.
+        assert english.message == "您已离场，本场面试已全部结束。"
     # Other refusals read the same to staff as to whoever acted.
     busy = Refused("room_busy")
     assert busy.for_staff(name="张三") == busy.message
 
 
-def test_today_s_words_are_kept():
-    assert (
-        message_of("not_your_turn", lot=2)
-        == "请按抽签顺序呼叫：下一位是 2 号。 Call in lot order: next is 2."
-    )
+def test_today_s_words_are_kept(app):
+    assert message_of("not_your_turn", lot=2) == "请按抽签顺序呼叫：下一位是 2 号。"
     assert message_of("panel_not_done", left=3).startswith("本考场仍有 3 名考生未完成面试")
-    assert message_of("broadcast_too_long", limit=200, length=201) == (
-        "通知最多 200 字（现 201 字）。 At most 200 characters."
+    assert (
+        message_of("broadcast_too_long", limit=200, length=201) == "通知最多 200 字（现 201 字）。"
+    )
+    # What a candidate reads, word for word as before (candidate pages are always zh_CN).
+    assert (
+        message_of("wrong_state", label="面试中")
+        == "当前状态（面试中）不能进行此操作，请刷新页面。"
+    )
+    assert message_of("debug_room_not_open", opens="08:30") == (
+        "调试等候间尚未开放：考试当天登录时间开始后（北京时间 08:30）方可进入，"
+        "届时请再次输入邀请码登录。"
+    )
+    assert message_of("early_finish_off") == (
+        "本场考试不允许提前结束面试，请在倒计时结束后由系统自动结束。"
+    )
+    assert Refused("early_finish_off").for_staff(name="张三") == (
+        "本场考试不允许提前结束面试，倒计时结束后系统自动结束。"
     )
 
 
-def test_a_refusal_survives_pickling_with_its_type_and_code():
+def test_staff_who_chose_english_read_english_and_it_is_always_plain_text(app):
+    from flask_babel import lazy_gettext
+
+    with force_locale("en"):
+        refused = Refused("not_your_turn", lot=2)
+        assert refused.message == "Call in lot order: next is 2."
+        # A lazy param (a label) is filled in as text: params and words pickle, log and JSON.
+        wrong = Refused("wrong_state", label=lazy_gettext("No such exam."))
+        assert wrong.params == {"label": "No such exam."}
+        assert (
+            wrong.message
+            == "Not possible in the current state (No such exam.): please reload the page."
+        )
+    for text in (refused.message, wrong.message, refused.for_staff(name="张三")):
+        assert type(text) is str
+    assert "签号" not in refused.message
+
+
+def test_a_refusal_survives_pickling_with_its_type_and_code(app):
     from app.scoring.service import ScoreError
 
     again = pickle.loads(pickle.dumps(ScoreError("sheets_missing", names="甲、乙")))

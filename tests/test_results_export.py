@@ -210,3 +210,47 @@ def test_the_summary_pdf_route_is_hr_only_and_of_its_own_exam(app):
     gen_user("ex-only", role=Role.EXAMINER)
     examiner = signed_in_staff(app, "ex-only")
     assert examiner.get(url).status_code in (302, 403)
+
+
+def test_hr_who_chose_english_still_downloads_the_files_in_chinese(app):
+    """The files are worded as they always were: an English page, Chinese files."""
+    from pypdf import PdfReader
+
+    from app.models import User
+    from tests.conftest import signed_in_staff
+
+    p = Panel5()
+    _add(p, "刘洋", "综合管理岗", 4, state=S.ABSENT, id_suffix="0033")
+    _add(p, "李婷", "综合管理岗", 2, state=S.RESTING, id_suffix="0011")
+    hr_user = db.session.scalar(db.select(User).filter_by(username="hr"))
+    hr_user.language = "en"
+    db.session.commit()
+    hr = signed_in_staff(app, "hr")
+    page = hr.get(f"/hr/exams/{p.exam.id}/results").get_data(as_text=True)
+    assert "In the rest room" in page and "休息室" not in page
+
+    xlsx = hr.get(f"/hr/exams/{p.exam.id}/results.xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.data))["成绩"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:7] == [
+        "姓名 name",
+        "身份证号 id_number",
+        "手机号 phone",
+        "报考岗位 position",
+        "考场 panel",
+        "签号 lot",
+        "状态 state",
+    ]
+    assert header[-2:] == ["考生确认 candidate confirmed", "确认时间 confirmed at (北京时间)"]
+    states = {
+        row[0].value: row[header.index("状态 state")].value for row in sheet.iter_rows(min_row=2)
+    }
+    assert states["刘洋"] == "缺考" and states["李婷"] == "休息室"
+
+    csv_text = hr.get(f"/hr/exams/{p.exam.id}/results.csv").data.decode("utf-8-sig")
+    assert "缺考" in csv_text and "休息室" in csv_text and "Absent" not in csv_text
+
+    pdf = hr.get(f"/hr/exams/{p.exam.id}/panels/{p.panel.id}/summary.pdf")
+    text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert "计分规则" in text and "rounded" not in text and "Absent" not in text

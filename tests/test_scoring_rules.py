@@ -3,6 +3,7 @@
 from decimal import Decimal as D
 
 import pytest
+from flask_babel import force_locale
 
 from app.scoring.rules import Rule, final_score, rank, round_half_up
 
@@ -107,6 +108,12 @@ def test_ties_broken_by_the_configured_tie_breakers():
     assert rank(scores, "tied") == {"a": 1, "c": 1, "e": 1}
 
 
-def test_rule_describes_itself_in_chinese():
+def test_rule_describes_itself_in_chinese(app):
     assert "去掉一个最高分和一个最低分" in Rule().describe()
-    assert "平均" in Rule(kind="plain").describe()
+    assert Rule(kind="plain", decimals=2).describe() == (
+        "取全部考官评分的平均分，保留2位小数（四舍五入）"
+    )
+    with force_locale("en"):
+        assert Rule(kind="plain", decimals=2).describe() == (
+            "The average of all examiners' scores, kept to 2 decimal places (rounded half up)"
+        )

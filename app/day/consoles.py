@@ -28,6 +28,7 @@ from app.journey import (
 )
 from app.models import Candidate, Exam, Panel
 from app.models.candidate import CandidateState as S
+from app.refusals import DEFAULT_ACTION, Text
 
 # The event that makes every polled fragment of a console look again at once (after a move).
 REFRESH_EVENT = "console-refresh"
@@ -154,7 +155,7 @@ def fragment(
     return response
 
 
-def refusal_for_staff(refusal: Refused, name: str, action: str = "进行此操作") -> str:
+def refusal_for_staff(refusal: Refused, name: str, action: Text = DEFAULT_ACTION) -> str:
     """The journey words final states for the candidate ("您已离场…"); staff get it in the third
     person, with the state, so nobody reads it as being about themselves (app/refusals.py)."""
     return refusal.for_staff(name=name, action=action)

@@ -18,6 +18,8 @@ Why each row:
 
 from collections.abc import Mapping
 
+from flask_babel import lazy_gettext as _l
+
 HR, CHIEF = "hr", "chief"
 
 OVERRIDE_ROLES: dict[str, frozenset[str]] = {
@@ -30,11 +32,11 @@ OVERRIDE_ROLES: dict[str, frozenset[str]] = {
 
 # What each override is called, on the forms, the flash after it and in README's table.
 OVERRIDE_NAMES = {
-    "reinstate": "恢复考试资格 Reinstate",
-    "reinterview": "平台故障重新面试 Re-interview after a platform fault",
-    "extend_interview": "平台故障延长面试 Extend the interview",
-    "move_panel": "调整考场 Move to another panel",
-    "undo_disqualification": "撤销取消资格 Undo a disqualification",
+    "reinstate": _l("Reinstate"),
+    "reinterview": _l("Re-interview after a platform fault"),
+    "extend_interview": _l("Extend the interview after a platform fault"),
+    "move_panel": _l("Move to another panel"),
+    "undo_disqualification": _l("Undo a disqualification"),
 }
 
 ROLE_NAMES = {HR: "HR", CHIEF: "chief"}

@@ -11,10 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from app import db
 from app.day.signals import SWITCH_KIND, signal_words
+from app.exports import csv_bytes
 from app.models import (
     AuditEvent,
     Call,
@@ -261,114 +265,116 @@ def recent_code_refusals(exam: Exam, now: datetime, minutes: int = CODE_WINDOW_M
 
 # What each audit kind means, for people reading a timeline; unknown kinds show as they are.
 KIND_LABELS = {
-    "candidate.login": "考生登录",
-    "candidate.code_refused": "邀请码被拒",
-    "candidate.notice_ack": "阅读考试附件（已阅）",
-    "candidate.id_photo": "上传身份证照片",
-    "candidate.id_photo_viewed": "助理查看身份证照片",
-    "candidate.help": "考生求助",
-    "candidate.suspected_switch": "疑似切屏",
-    "candidate.taken_over": "在另一窗口登录（接管）",
-    "help.replied": "工作人员回复求助",
-    "help.resolved": "求助已关闭",
-    "supervisor.assigned": "分配巡考",
-    "supervisor.removed": "移除巡考",
-    "violation.flagged": "违纪标记",
-    "journey.confirm": "确认参加",
-    "journey.decline": "放弃参加",
-    "journey.expire_confirmation": "确认截止未确认（按放弃处理）",
-    "journey.enter_debug": "进入调试等候",
-    "journey.call_debug": "助理呼叫调试",
-    "journey.cancel_debug_call": "取消调试呼叫",
-    "journey.lapse_debug_call": "调试呼叫超时未接",
-    "journey.accept_debug": "接受调试呼叫",
-    "journey.check_identity": "身份已核验",
-    "journey.end_debug": "结束调试通话",
-    "journey.mark_debugged": "调试完毕",
-    "journey.enter_waiting": "进入面试等待室",
-    "journey.draw_lot": "抽签",
-    "journey.lot_assigned": "系统分配签号",
-    "journey.call_interview": "主考官呼叫面试",
-    "journey.lapse_interview_call": "面试呼叫超时未接",
-    "journey.accept_interview": "接受面试呼叫",
-    "journey.send_back": "退回候考",
-    "journey.start_timer": "开始计时",
-    "journey.finish": "面试结束",
-    "journey.enter_rest": "进入休息室",
-    "journey.release": "放行离场",
-    "journey.mark_absent": "入场截止前未进入调试（缺考）",
-    "journey.mark_absent_in_debug": "入场截止后调试未完成、未进入等待室，记为缺考",
-    "journey.mark_no_show": "呼叫未应答，主考官记为缺考",
-    "journey.disqualify": "取消资格",
-    "journey.reinstate": "考务恢复考试资格",
-    "journey.reinterview": "平台故障重新面试",
-    "journey.extend_interview": "平台故障延长面试",
-    "journey.move_panel": "调整考场",
-    "journey.undo_disqualification": "撤销取消资格",
-    "journey.call_spot_check": "助理发起随机检查（视频连线）",
-    "journey.call_back": "助理视频回呼",
-    "journey.accept_spot_check": "接受助理视频连线",
-    "journey.end_spot_check": "助理结束视频连线",
-    "journey.lapse_spot_check": "助理视频连线超时未接",
-    "spot_check.superseded": "助理视频连线因正式呼叫结束",
-    "call.videoConferenceJoined": "进入视频通话",
-    "call.videoConferenceLeft": "离开视频通话",
-    "call.recordingStatusChanged": "录制状态变化",
-    "call.errorOccurred": "通话出错",
-    "call.participant_removed": "被主考官页面自动移出面试间",
-    "score.published": "成绩公布",
-    "score.seen_by_candidate": "考生查看成绩",
+    "candidate.login": _l("Candidate signed in"),
+    "candidate.code_refused": _l("Invitation code refused"),
+    "candidate.notice_ack": _l("Read the exam attachments (marked as read)"),
+    "candidate.id_photo": _l("Uploaded the ID card photo"),
+    "candidate.id_photo_viewed": _l("Assistant viewed the ID card photo"),
+    "candidate.help": _l("Candidate asked for help"),
+    "candidate.suspected_switch": _l("Suspected switch away from the page"),
+    "candidate.taken_over": _l("Signed in in another window (took over)"),
+    "help.replied": _l("Staff replied to the help request"),
+    "help.resolved": _l("Help request closed"),
+    "supervisor.assigned": _l("Supervisor assigned"),
+    "supervisor.removed": _l("Supervisor removed"),
+    "violation.flagged": _l("Violation flagged"),
+    "journey.confirm": _l("Confirmed attendance"),
+    "journey.decline": _l("Declined to attend"),
+    "journey.expire_confirmation": _l("Not confirmed by the deadline (treated as declined)"),
+    "journey.enter_debug": _l("Entered the debug queue"),
+    "journey.call_debug": _l("Assistant called for the device check"),
+    "journey.cancel_debug_call": _l("Device check call cancelled"),
+    "journey.lapse_debug_call": _l("Device check call not answered in time"),
+    "journey.accept_debug": _l("Accepted the device check call"),
+    "journey.check_identity": _l("Identity checked"),
+    "journey.end_debug": _l("Device check call ended"),
+    "journey.mark_debugged": _l("Device check done"),
+    "journey.enter_waiting": _l("Entered the interview waiting room"),
+    "journey.draw_lot": _l("Drew a lot"),
+    "journey.lot_assigned": _l("Lot number assigned by the system"),
+    "journey.call_interview": _l("Chief examiner called to the interview"),
+    "journey.lapse_interview_call": _l("Interview call not answered in time"),
+    "journey.accept_interview": _l("Accepted the interview call"),
+    "journey.send_back": _l("Sent back to the waiting queue"),
+    "journey.start_timer": _l("Timer started"),
+    "journey.finish": _l("Interview over"),
+    "journey.enter_rest": _l("Entered the rest room"),
+    "journey.release": _l("Released from the rest room"),
+    "journey.mark_absent": _l("Not in the device check by the entry cut-off (absent)"),
+    "journey.mark_absent_in_debug": _l(
+        "Device check unfinished and not in the waiting room after the entry cut-off: marked absent"
+    ),
+    "journey.mark_no_show": _l("Did not answer the call: marked absent by the chief examiner"),
+    "journey.disqualify": _l("Disqualified"),
+    "journey.reinstate": _l("Reinstated by the exam office"),
+    "journey.reinterview": _l("Re-interview after a platform fault"),
+    "journey.extend_interview": _l("Extend the interview after a platform fault"),
+    "journey.move_panel": _l("Move to another panel"),
+    "journey.undo_disqualification": _l("Undo a disqualification"),
+    "journey.call_spot_check": _l("Assistant started a spot check (video call)"),
+    "journey.call_back": _l("Assistant called back by video"),
+    "journey.accept_spot_check": _l("Accepted the assistant's video call"),
+    "journey.end_spot_check": _l("Assistant ended the video call"),
+    "journey.lapse_spot_check": _l("Assistant's video call not answered in time"),
+    "spot_check.superseded": _l("Assistant's video call ended by a formal call"),
+    "call.videoConferenceJoined": _l("Joined the video call"),
+    "call.videoConferenceLeft": _l("Left the video call"),
+    "call.recordingStatusChanged": _l("Recording status changed"),
+    "call.errorOccurred": _l("Call error"),
+    "call.participant_removed": _l("Removed from the interview room by the chief examiner's page"),
+    "score.published": _l("Score published"),
+    "score.seen_by_candidate": _l("Candidate viewed the score"),
     # issue 16: the second camera as the staff pages see it (app/day/second_camera.py)
-    "second_camera.joined": "工作人员页面看到辅机位加入通话",
-    "second_camera.connected": "辅机位已连接（摄像头开启）",
-    "second_camera.left": "辅机位已断开（离开通话）",
-    "second_camera.video_off": "辅机位摄像头已关闭",
-    "second_camera.silent": "辅机位已断开（长时间无响应）",
-    "journey.verify_second_camera": "辅机位已核验（助理确认拍摄角度）",
-    "call.participantJoined": "有人加入视频通话",
-    "call.participantLeft": "有人离开视频通话",
-    "call.readyToClose": "视频通话已关闭",
-    "call.cameraError": "摄像头出错",
-    "call.micError": "麦克风出错",
-    "candidate.code_limited": "邀请码尝试过多，暂被限制",
-    "candidate.code_regenerated": "考务重新生成邀请码",
-    "candidate.panel_assigned": "分配考场",
-    "score.submitted": "提交评分",
-    "score.changed": "更正评分",
-    "score.final_recomputed": "最终成绩重新计算",
-    "score.corrected": "已公布成绩更正",
-    "score.recused": "考官回避",
-    "score.confirmed": "主考官确认成绩",
+    "second_camera.joined": _l("Staff page saw the second camera join the call"),
+    "second_camera.connected": _l("Second camera connected (camera on)"),
+    "second_camera.left": _l("Second camera disconnected (left the call)"),
+    "second_camera.video_off": _l("Second camera turned off"),
+    "second_camera.silent": _l("Second camera disconnected (no response for a long time)"),
+    "journey.verify_second_camera": _l("Second camera checked (assistant confirmed the angle)"),
+    "call.participantJoined": _l("Someone joined the video call"),
+    "call.participantLeft": _l("Someone left the video call"),
+    "call.readyToClose": _l("Video call closed"),
+    "call.cameraError": _l("Camera error"),
+    "call.micError": _l("Microphone error"),
+    "candidate.code_limited": _l("Too many invitation code attempts: temporarily limited"),
+    "candidate.code_regenerated": _l("Exam office regenerated the invitation code"),
+    "candidate.panel_assigned": _l("Panel assigned"),
+    "score.submitted": _l("Scores submitted"),
+    "score.changed": _l("Scores corrected"),
+    "score.final_recomputed": _l("Final score recomputed"),
+    "score.corrected": _l("Published score corrected"),
+    "score.recused": _l("Examiner recused"),
+    "score.confirmed": _l("Chief examiner confirmed the score"),
     # Exam-wide events (no candidate's timeline, but every audit kind has words).
-    "broadcast.posted": "发布候考通知",
-    "candidates.imported": "导入考生名单",
-    "demo.seeded": "创建演示数据",
-    "exam.created": "创建考试",
-    "exam.updated": "修改考试设置",
-    "exam.entry_closed": "立即截止入场",
-    "notice.created": "添加考试附件",
-    "notice.updated": "修改考试附件",
-    "notice.deleted": "删除考试附件",
-    "panel.created": "创建考场",
-    "panel.renamed": "考场改名",
-    "panel.staffed": "设置考场人员",
-    "panel.rest_room_released": "休息室放行",
-    "question_set.created": "添加题本",
-    "question_set.updated": "修改题本",
-    "question_set.deleted": "删除题本",
-    "score_sheet.dimension_added": "添加评分要素",
-    "score_sheet.dimension_changed": "修改评分要素",
-    "score_sheet.dimension_removed": "删除评分要素",
-    "score_sheet.reordered": "调整评分要素顺序",
-    "score_sheet.usual_sheet_added": "添加常用评分表",
-    "staff.created": "创建工作人员账号",
-    "staff.updated": "修改工作人员账号",
-    "staff.login": "工作人员登录",
-    "staff.language_changed": "工作人员切换界面语言",
-    "staff.login_failed": "工作人员登录失败",
-    "staff.login_locked": "工作人员账号暂时锁定",
-    "staff.login_unlocked": "解除工作人员账号锁定",
-    "staff.logout": "工作人员退出",
+    "broadcast.posted": _l("Waiting-room notice posted"),
+    "candidates.imported": _l("Candidate list imported"),
+    "demo.seeded": _l("Demo data created"),
+    "exam.created": _l("Exam created"),
+    "exam.updated": _l("Exam settings changed"),
+    "exam.entry_closed": _l("Entry closed now"),
+    "notice.created": _l("Exam attachment added"),
+    "notice.updated": _l("Exam attachment changed"),
+    "notice.deleted": _l("Exam attachment deleted"),
+    "panel.created": _l("Panel created"),
+    "panel.renamed": _l("Panel renamed"),
+    "panel.staffed": _l("Panel staff set"),
+    "panel.rest_room_released": _l("Rest room released"),
+    "question_set.created": _l("Question set added"),
+    "question_set.updated": _l("Question set changed"),
+    "question_set.deleted": _l("Question set deleted"),
+    "score_sheet.dimension_added": _l("Score dimension added"),
+    "score_sheet.dimension_changed": _l("Score dimension changed"),
+    "score_sheet.dimension_removed": _l("Score dimension removed"),
+    "score_sheet.reordered": _l("Score dimensions reordered"),
+    "score_sheet.usual_sheet_added": _l("Usual score sheet added"),
+    "staff.created": _l("Staff account created"),
+    "staff.updated": _l("Staff account changed"),
+    "staff.login": _l("Staff signed in"),
+    "staff.language_changed": _l("Staff switched the interface language"),
+    "staff.login_failed": _l("Staff sign-in failed"),
+    "staff.login_locked": _l("Staff account temporarily locked"),
+    "staff.login_unlocked": _l("Staff account unlocked"),
+    "staff.logout": _l("Staff signed out"),
 }
 
 # Shown on every line of the event already (time, actor) or meaningless to a reader.
@@ -381,22 +387,45 @@ class TimelineEntry:
     label: str
     details: list[tuple[str, str]]
     change: tuple[str, str] | None
-    actor: str = ""  # who, by name and role: "张老师（考官 examiner）", "考生本人", "系统"
+    actor: str = ""  # who, by name and role: "张老师（考官）", "考生本人", "系统"
 
 
-ACTOR_TYPES = {"candidate": "考生本人", "system": "系统", "anonymous": "匿名"}
+ACTOR_TYPES = {
+    "candidate": _l("The candidate"),
+    "system": _l("The system"),
+    "anonymous": _l("Anonymous"),
+}
 
 
 def _actor_words(event: AuditEvent, people: dict[int, User]) -> str:
     if event.actor_type == "staff" and event.actor_id in people:
         user = people[event.actor_id]
-        return f"{user.display_name}（{ROLE_LABELS.get(Role(user.role), user.role)}）"
-    return ACTOR_TYPES.get(event.actor_type or "", event.actor_label or event.actor_type or "")
+        role = ROLE_LABELS.get(Role(user.role), user.role)
+        return (
+            f"{user.display_name}（{role}）" if _in_chinese() else f"{user.display_name} ({role})"
+        )
+    return str(ACTOR_TYPES.get(event.actor_type or "", event.actor_label or event.actor_type or ""))
 
 
 def _examiner_name(data: dict, people: dict[int, User]) -> str:
     examiner = people.get(_as_int(data.get("examiner")) or 0)
-    return examiner.display_name if examiner is not None else f"考官 #{data.get('examiner')}"
+    if examiner is not None:
+        return examiner.display_name
+    return _("Examiner #%(id)s", id=data.get("examiner"))
+
+
+def _paper_words() -> str:
+    return _(" (entered by the exam office from the paper score sheet)")
+
+
+def _in_chinese() -> bool:
+    locale = get_locale()
+    return locale is None or locale.language == "zh"
+
+
+def _dimension_name(dims: dict[int, str], key) -> str:
+    name = dims.get(_as_int(key) or 0)
+    return name if name is not None else _("Dimension #%(id)s", id=key)
 
 
 def _as_int(value) -> int | None:
@@ -411,32 +440,54 @@ def _score_words(
 ) -> str | None:
     """A score event in words: whose sheet, which dimension, before -> after."""
     if kind == "score.submitted":
-        paper = "（考务据纸质评分表录入）" if data.get("paper") else ""
-        return f"提交评分：{_examiner_name(data, people)}，合计 {data.get('total')}{paper}"
+        paper = _paper_words() if data.get("paper") else ""
+        return _(
+            "Scores submitted: %(examiner)s, total %(total)s%(paper)s",
+            examiner=_examiner_name(data, people),
+            total=data.get("total"),
+            paper=paper,
+        )
     if kind == "score.changed":
         before, after = data.get("before") or {}, data.get("after") or {}
         changes = [
-            f"{dims.get(_as_int(key) or 0, f'评分要素 #{key}')} {before.get(key, '—')} → {value}"
+            f"{_dimension_name(dims, key)} {before.get(key, '—')} → {value}"
             for key, value in after.items()
             if str(before.get(key)) != str(value)
         ]
-        paper = "（考务据纸质评分表录入）" if data.get("paper") else ""
-        what = "；".join(changes) or "数值未变"
-        return f"更正评分{paper}：{_examiner_name(data, people)}：{what}"
+        paper = _paper_words() if data.get("paper") else ""
+        what = ("；" if _in_chinese() else "; ").join(changes) or _("no value changed")
+        return _(
+            "Scores corrected%(paper)s: %(examiner)s: %(what)s",
+            paper=paper,
+            examiner=_examiner_name(data, people),
+            what=what,
+        )
     if kind in ("score.final_recomputed", "score.corrected"):
-        tail = "，考生须重新确认" if kind == "score.corrected" else ""
-        return f"{KIND_LABELS[kind]}：{data.get('before')} → {data.get('after')}{tail}"
+        values = {"before": data.get("before"), "after": data.get("after")}
+        if kind == "score.corrected":
+            return _(
+                "Published score corrected: %(before)s → %(after)s; the candidate must confirm"
+                " again",
+                **values,
+            )
+        return _("Final score recomputed: %(before)s → %(after)s", **values)
     if kind == "score.recused":
-        return f"考官回避：{_examiner_name(data, people)}"
+        return _("Examiner recused: %(examiner)s", examiner=_examiner_name(data, people))
     if kind == "score.confirmed":
-        published = "，已公布" if data.get("published") else "，待考务公布"
-        return f"主考官确认成绩：{data.get('final')}{published}"
+        if data.get("published"):
+            return _(
+                "Chief examiner confirmed the score: %(final)s, published", final=data.get("final")
+            )
+        return _(
+            "Chief examiner confirmed the score: %(final)s, to be published by the exam office",
+            final=data.get("final"),
+        )
     return None
 
 
 def _state_label(value) -> str:
     try:
-        return STATE_LABELS[CandidateState(value)]
+        return str(STATE_LABELS[CandidateState(value)])
     except ValueError:
         return str(value)
 
@@ -452,50 +503,83 @@ def _when(value) -> str:
 def _voided(data: dict) -> str:
     voided = data.get("voided") or {}
     started = (voided.get("times") or {}).get("timer_started_at")
-    parts = [f"原计时 {_when(started)} 起" if started else "原计时未开始"]
-    parts.append(f"评分表 {len(voided.get('sheets') or [])} 份")
+    parts = [_("timer from %(when)s", when=_when(started)) if started else _("timer not started")]
+    parts.append(_("%(n)s score sheets", n=len(voided.get("sheets") or [])))
     result = voided.get("result")
     if result:
-        parts.append(f"已确认成绩 {result.get('final_score')}")
-    return "，".join(parts) + "，均已作废（原记录保存在审计日志中）；排在本考场候考队列首位"
+        parts.append(_("confirmed score %(score)s", score=result.get("final_score")))
+    return _(
+        "%(parts)s: all void (the original records stay in the audit log); first in the"
+        " panel's waiting queue",
+        parts=("，" if _in_chinese() else ", ").join(parts),
+    )
 
 
 def _override_words(kind: str, data: dict) -> str | None:
     """An override's line in words: what was done, with its minutes, panels and lot."""
-    lot = f"；签号 {data['lot']}（排在已抽签者之后）" if data.get("lot") else ""
+    lot = _("; lot %(lot)s (after those already drawn)", lot=data["lot"]) if data.get("lot") else ""
     if kind == "journey.reinstate":
-        return f"考务恢复考试资格，回到“{_state_label(data.get('after'))}”{lot}"
+        return _(
+            "Reinstated by the exam office, back to “%(state)s”%(lot)s",
+            state=_state_label(data.get("after")),
+            lot=lot,
+        )
     if kind == "journey.reinterview":
-        return f"平台故障重新面试：{_voided(data)}"
+        return _("Re-interview after a platform fault: %(voided)s", voided=_voided(data))
     if kind == "journey.extend_interview":
-        until = f"，结束时间改为 {_when(data['until'])}" if data.get("until") else ""
-        return f"平台故障延长面试 {data.get('minutes')} 分钟{until}"
+        minutes = data.get("minutes")
+        if data.get("until"):
+            return _(
+                "Interview extended by %(minutes)s minutes after a platform fault, now ending"
+                " %(until)s",
+                minutes=minutes,
+                until=_when(data["until"]),
+            )
+        return _(
+            "Interview extended by %(minutes)s minutes after a platform fault", minutes=minutes
+        )
     if kind == "journey.move_panel":
-        return f"调整考场：{data.get('from_panel') or '—'} → {data.get('to_panel')}{lot}"
+        return _(
+            "Moved to another panel: %(source)s → %(target)s%(lot)s",
+            source=data.get("from_panel") or "—",
+            target=data.get("to_panel"),
+            lot=lot,
+        )
     if kind == "journey.undo_disqualification":
-        return f"撤销取消资格，回到“{_state_label(data.get('after'))}”{lot}"
+        return _(
+            "Disqualification undone, back to “%(state)s”%(lot)s",
+            state=_state_label(data.get("after")),
+            lot=lot,
+        )
     return None
 
 
-SPOT_CHECK_WORDS = {"spot_check": "随机检查", "call_back": "视频回呼"}
+SPOT_CHECK_WORDS = {"spot_check": _l("Spot check"), "call_back": _l("Video call-back")}
 SPOT_CHECK_OUTCOMES = {
-    "journey.call_spot_check": "面试助理发起，等待考生接受",
-    "journey.call_back": "面试助理发起，等待考生接受",
-    "journey.accept_spot_check": "考生已接受（通话中）",
-    "journey.end_spot_check": "面试助理已结束通话",
-    "journey.lapse_spot_check": "考生未在规定时间内接受（超时）",
+    "journey.call_spot_check": _l("started by the assistant, waiting for the candidate to accept"),
+    "journey.call_back": _l("started by the assistant, waiting for the candidate to accept"),
+    "journey.accept_spot_check": _l("accepted by the candidate (in the call)"),
+    "journey.end_spot_check": _l("the assistant ended the call"),
+    "journey.lapse_spot_check": _l("the candidate did not accept in time (timed out)"),
 }
-SUPERSEDED_BY = {"interview": "主考官呼叫面试", "debug": "助理呼叫调试"}
+SUPERSEDED_BY = {
+    "interview": _l("Chief examiner called to the interview"),
+    "debug": _l("Assistant called for the device check"),
+}
 
 
 def _spot_check_words(kind: str, data: dict) -> str | None:
     """A spot check's or call-back's line: which of the two, and its outcome."""
-    what = SPOT_CHECK_WORDS.get(str(data.get("call_kind")), "视频连线")
+    what = SPOT_CHECK_WORDS.get(str(data.get("call_kind"))) or _l("Video call")
     if kind in SPOT_CHECK_OUTCOMES:
-        return f"{what}（助理视频连线）：{SPOT_CHECK_OUTCOMES[kind]}"
+        return _(
+            "%(what)s (assistant's video call): %(outcome)s",
+            what=what,
+            outcome=SPOT_CHECK_OUTCOMES[kind],
+        )
     if kind == "spot_check.superseded":
-        by = SUPERSEDED_BY.get(str(data.get("by_call")), "正式呼叫")
-        return f"{what}（助理视频连线）：因{by}而结束"
+        by = SUPERSEDED_BY.get(str(data.get("by_call"))) or _l("a formal call")
+        return _("%(what)s (assistant's video call): ended by %(by)s", what=what, by=by)
     return None
 
 
@@ -519,7 +603,7 @@ def timeline(candidate: Candidate) -> list[TimelineEntry]:
     entries = []
     for event in events:
         data = event.data or {}
-        label = KIND_LABELS.get(event.kind, event.kind)
+        label = str(KIND_LABELS.get(event.kind, event.kind))
         words = (
             _override_words(event.kind, data)
             or _spot_check_words(event.kind, data)
@@ -538,7 +622,7 @@ def timeline(candidate: Candidate) -> list[TimelineEntry]:
         if words is not None:
             # The line says it all; the full values (a voided attempt) stay in the audit log.
             label = words
-            details = [("原因 reason", str(data["reason"]))] if data.get("reason") else []
+            details = [(_("reason"), str(data["reason"]))] if data.get("reason") else []
         elif signal is not None:
             # 疑似切屏 5 秒 / 多端登录: the line says it; the stage it happened in is the detail.
             label = signal
@@ -575,6 +659,13 @@ def _people_of(events: list[AuditEvent]) -> dict[int, User]:
 
 
 TIMELINE_HEADER = ["时间(北京时间)", "事件", "类型", "操作人", "状态变化", "详情"]
+# The CSV is a file: worded in Chinese as it always was, whatever HR's language.
+FILE_LOCALE = "zh_CN"
+
+
+def timeline_csv(candidate: Candidate) -> bytes:
+    with force_locale(FILE_LOCALE):
+        return csv_bytes(TIMELINE_HEADER, timeline_rows(timeline(candidate)))
 
 
 def timeline_rows(entries: list[TimelineEntry]) -> list[list[str]]:

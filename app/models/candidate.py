@@ -2,6 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,22 +81,24 @@ FINAL = OUT | {_S.RELEASED}
 NOT_FINAL = frozenset(CandidateState) - FINAL
 
 
+# Shown to candidates (always in Chinese) and to staff in their language; files and the audit keep
+# the Chinese (str() under zh_CN, see app/scoring/results.py).
 STATE_LABELS = {
-    CandidateState.INVITED: "已邀请",
-    CandidateState.CONFIRMED: "已确认参加",
-    CandidateState.DECLINED: "放弃参加",
-    CandidateState.DEBUG_WAITING: "调试等候",
-    CandidateState.DEBUG_CALLED: "调试呼叫中",
-    CandidateState.DEBUGGING: "调试中",
-    CandidateState.DEBUGGED: "调试完毕",
-    CandidateState.WAITING: "面试等待",
-    CandidateState.INTERVIEW_CALLED: "面试呼叫中",
-    CandidateState.INTERVIEWING: "面试中",
-    CandidateState.FINISHED: "面试结束",
-    CandidateState.RESTING: "休息室",
-    CandidateState.RELEASED: "已离场",
-    CandidateState.ABSENT: "缺考",
-    CandidateState.DISQUALIFIED: "取消资格",
+    CandidateState.INVITED: _l("Invited"),
+    CandidateState.CONFIRMED: _l("Confirmed to attend"),
+    CandidateState.DECLINED: _l("Declined to attend"),
+    CandidateState.DEBUG_WAITING: _l("Waiting for the device check"),
+    CandidateState.DEBUG_CALLED: _l("Called to the device check"),
+    CandidateState.DEBUGGING: _l("In the device check"),
+    CandidateState.DEBUGGED: _l("Device check done"),
+    CandidateState.WAITING: _l("In the interview waiting room"),
+    CandidateState.INTERVIEW_CALLED: _l("Called to the interview"),
+    CandidateState.INTERVIEWING: _l("In the interview"),
+    CandidateState.FINISHED: _l("Interview over"),
+    CandidateState.RESTING: _l("In the rest room"),
+    CandidateState.RELEASED: _l("Left the exam"),
+    CandidateState.ABSENT: _l("Absent"),
+    CandidateState.DISQUALIFIED: _l("Disqualified"),
 }
 
 
@@ -169,7 +172,8 @@ class Candidate(Model):
 
     @property
     def state_label(self) -> str:
-        return STATE_LABELS.get(CandidateState(self.state), self.state)
+        """The state in the words of the request's language (a candidate's: Chinese)."""
+        return str(STATE_LABELS.get(CandidateState(self.state), self.state))
 
     @property
     def display_name_for_examiners(self) -> str:

@@ -2,6 +2,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,11 +23,11 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.ADMIN: "管理员 admin",
-    Role.HR: "人事/考务 HR",
-    Role.ASSISTANT: "面试助理 assistant",
-    Role.EXAMINER: "考官 examiner",
-    Role.SUPERVISOR: "巡考 supervisor",
+    Role.ADMIN: _l("Administrator"),
+    Role.HR: _l("HR (exam office)"),
+    Role.ASSISTANT: _l("Interview assistant"),
+    Role.EXAMINER: _l("Examiner"),
+    Role.SUPERVISOR: _l("Supervisor"),
 }
 
 

@@ -7,6 +7,9 @@ joined in memory.
 from collections import defaultdict
 from decimal import Decimal
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -28,15 +31,35 @@ from app.models.candidate import OUT, STATE_LABELS, CandidateState
 from app.scoring.rules import rank, sheet_total
 from app.timeutil import format_beijing
 
-CANDIDATE_CONFIRMED = "考生确认 candidate confirmed"
-SEAT_COLUMN = "考官{n}总分 examiner {n}"  # one per seat of the panel, named in 考官席位
-CONFIRMED_AT = "确认时间 confirmed at (北京时间)"
+# The files are worded as they always were, whoever downloads them: column names in both
+# languages (HR's spreadsheets look them up by these names; the page uses them as keys too), and
+# the cells in Chinese (made under zh_CN, see `in_files_words`).
+FILE_LOCALE = "zh_CN"
+
+
+def _column(chinese: str, english: str) -> str:
+    return f"{chinese} {english}"
+
+
+NAME = _column("姓名", "name")
+ID_NUMBER = _column("身份证号", "id_number")
+PHONE = _column("手机号", "phone")
+POSITION = _column("报考岗位", "position")
+PANEL = _column("考场", "panel")
+LOT = _column("签号", "lot")
+STATE = _column("状态", "state")
+FINAL = _column("最终成绩", "final")
+PUBLISHED = _column("已公布", "published")
+RANK = _column("岗位排名", "rank")
+CANDIDATE_CONFIRMED = _column("考生确认", "candidate confirmed")
+SEAT_COLUMN = _column("考官{n}总分", "examiner {n}")  # one per seat of the panel, in 考官席位
+CONFIRMED_AT = _column("确认时间", "confirmed at") + " (北京时间)"
 
 # What the results show for the OUT states instead of a score, by the row's state string.
-MARKED: dict[str, str] = {
-    CandidateState.ABSENT: "缺考",
-    CandidateState.DISQUALIFIED: "取消资格",
-    CandidateState.DECLINED: "放弃",
+MARKED: dict[str, LazyString] = {
+    CandidateState.ABSENT: _l("Absent"),
+    CandidateState.DISQUALIFIED: _l("Disqualified"),
+    CandidateState.DECLINED: _l("Declined"),
 }
 
 
@@ -103,17 +126,9 @@ def results_cells(exam: Exam, panel_id: int | None = None) -> tuple[list[str], l
 
     width = max((len(v) for v in examiners_by_panel.values()), default=0)
     header = (
-        [
-            "姓名 name",
-            "身份证号 id_number",
-            "手机号 phone",
-            "报考岗位 position",
-            "考场 panel",
-            "签号 lot",
-            "状态 state",
-        ]
+        [NAME, ID_NUMBER, PHONE, POSITION, PANEL, LOT, STATE]
         + [SEAT_COLUMN.format(n=i + 1) for i in range(width)]
-        + ["最终成绩 final", "已公布 published", "岗位排名 rank"]
+        + [FINAL, PUBLISHED, RANK]
         + [CANDIDATE_CONFIRMED, CONFIRMED_AT]
     )
     rows = []
@@ -131,7 +146,8 @@ def results_cells(exam: Exam, panel_id: int | None = None) -> tuple[list[str], l
                 cells.append(None)
         cells += [None] * (width - len(cells))
         result = results.get(c.id)
-        state = MARKED.get(c.state) or STATE_LABELS.get(CandidateState(c.state), c.state)
+        # In the request's language on the page; the files render under FILE_LOCALE.
+        state = str(MARKED.get(c.state) or STATE_LABELS.get(CandidateState(c.state), c.state))
         rows.append(
             [
                 c.name,
@@ -164,7 +180,14 @@ def seats_by_panel(panels) -> dict[int | None, list[int]]:
     return seats
 
 
-SEATS_HEADER = ["考场 panel", "席位 seat", "考官 examiner", "身份 role"]
+SEATS_HEADER = [
+    PANEL,
+    _column("席位", "seat"),
+    _column("考官", "examiner"),
+    _column("身份", "role"),
+]
+CHIEF_SEAT = _column("主考官", "chief")
+EXAMINER_SEAT = _column("考官", "examiner")
 
 
 def seat_rows(exam: Exam) -> list[list[Cell]]:
@@ -187,7 +210,7 @@ def seat_rows(exam: Exam) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for panel_id, panel in panels.items():
         for seat, user_id in enumerate(seats.get(panel_id, []), start=1):
-            role = "主考官 chief" if user_id == panel.chief_examiner_id else "考官 examiner"
+            role = CHIEF_SEAT if user_id == panel.chief_examiner_id else EXAMINER_SEAT
             rows.append([panel.name, f"考官{seat}", names.get(user_id, ""), role])
     return rows
 
@@ -217,14 +240,16 @@ def _shown(value):
 
 
 def results_csv(exam: Exam) -> bytes:
-    return csv_bytes(*results_cells(exam))
+    with force_locale(FILE_LOCALE):
+        return csv_bytes(*results_cells(exam))
 
 
 def results_xlsx(exam: Exam) -> bytes:
     """成绩 (printed landscape under the title 成绩汇总表, the header on every page), then the
     seats' legend naming each examiner. ID numbers and phones are str, so they stay text: as
     numbers Excel would cut them to 15 digits."""
-    header, rows = results_cells(exam)
+    with force_locale(FILE_LOCALE):
+        header, rows = results_cells(exam)
     return xlsx_book(
         [
             Sheet("成绩", header, rows, print_title=f"成绩汇总表 · {exam.name}", landscape=True),

@@ -24,7 +24,7 @@ from app.models import (
     User,
 )
 from app.models.candidate import SCORABLE
-from app.scoring.results import MARKED, results_table
+from app.scoring.results import ID_NUMBER, MARKED, results_table
 
 
 @dataclass
@@ -99,8 +99,9 @@ def results_page(exam: Exam) -> ResultsPage:
     rows = []
     for values in table:
         cells = dict(zip(header, values, strict=True))
-        candidate = candidates[cells["身份证号 id_number"]]
+        candidate = candidates[cells[ID_NUMBER]]
         result = results.get(candidate.id)
+        marked = MARKED.get(candidate.state)
         missing = []
         if candidate.state in SCORABLE and result is None:
             missing = [
@@ -114,7 +115,7 @@ def results_page(exam: Exam) -> ResultsPage:
                 cells=cells,
                 examiner_totals=[cells[h] for h in examiner_columns],
                 missing=missing,
-                marked=MARKED.get(candidate.state),
+                marked=str(marked) if marked is not None else None,
                 confirmed=result is not None,
                 published=bool(result and result.published_at),
                 corrected_from=(

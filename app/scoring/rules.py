@@ -8,6 +8,8 @@ binary floating point).
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import gettext as _
+
 ZERO = Decimal("0")
 
 
@@ -35,11 +37,24 @@ class Rule:
 
     def describe(self) -> str:
         if self.kind == "plain":
-            basis = "取全部考官评分的平均分"
+            basis = _("The average of all examiners' scores")
+        elif self.per_dimension:
+            basis = _(
+                "With %(n)s or more examiners, each dimension drops its highest and its lowest"
+                " score before the average; otherwise the plain average",
+                n=self.trim_min_examiners,
+            )
         else:
-            on = "各评分要素分别" if self.per_dimension else "总分"
-            basis = f"{self.trim_min_examiners}名及以上考官时，{on}去掉一个最高分和一个最低分后取平均，否则取平均"
-        return f"{basis}，保留{self.decimals}位小数（四舍五入）"
+            basis = _(
+                "With %(n)s or more examiners, the totals drop the highest and the lowest before"
+                " the average; otherwise the plain average",
+                n=self.trim_min_examiners,
+            )
+        return _(
+            "%(basis)s, kept to %(decimals)s decimal places (rounded half up)",
+            basis=basis,
+            decimals=self.decimals,
+        )
 
 
 def round_half_up(value: Decimal, decimals: int) -> Decimal:

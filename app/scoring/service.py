@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -59,19 +60,37 @@ class ValueProblem(ValueError):
     """Why one typed value is not a score (a sentence naming the dimension)."""
 
 
+def _out_of_range(dim: ScoreDimension) -> str:
+    return _(
+        "%(dimension)s: must be from 0 to %(maximum)s", dimension=dim.name, maximum=dim.max_score
+    )
+
+
 def parse_value(dim: ScoreDimension, text: str) -> Decimal:
     """One typed value, checked against its dimension; `ValueProblem` says why not."""
     if text.startswith("-") and PLAIN_DECIMAL.fullmatch(text[1:]):
-        raise ValueProblem(f"{dim.name}：应在 0 至 {dim.max_score} 之间")
+        raise ValueProblem(_out_of_range(dim))
     if not PLAIN_DECIMAL.fullmatch(text):
         if any(ch.isdigit() and not ch.isascii() for ch in text):
-            raise ValueProblem(f"{dim.name}：“{text}”含全角数字，请用半角数字")
-        raise ValueProblem(f"{dim.name}：“{text}”不是数字，请填写如 15 或 15.5")
+            raise ValueProblem(
+                _(
+                    "%(dimension)s: “%(text)s” has full-width digits: use half-width ones",
+                    dimension=dim.name,
+                    text=text,
+                )
+            )
+        raise ValueProblem(
+            _(
+                "%(dimension)s: “%(text)s” is not a number: write 15 or 15.5, say",
+                dimension=dim.name,
+                text=text,
+            )
+        )
     value = Decimal(text)
     if value > dim.max_score:
-        raise ValueProblem(f"{dim.name}：应在 0 至 {dim.max_score} 之间")
+        raise ValueProblem(_out_of_range(dim))
     if value != value.quantize(ONE_DECIMAL):
-        raise ValueProblem(f"{dim.name}：最多保留一位小数")
+        raise ValueProblem(_("%(dimension)s: at most one decimal", dimension=dim.name))
     return value.quantize(ONE_DECIMAL)
 
 
@@ -109,7 +128,7 @@ def parse_values(
     for dim in dimensions:
         if dim.id not in problems and values.get(dim.id) is None:
             if complete:
-                reasons.append(f"{dim.name}：未评分")
+                reasons.append(_("%(dimension)s: not scored", dimension=dim.name))
             values[dim.id] = None
     if reasons:
         raise ScoreError("invalid_scores", problems="；".join(reasons))
@@ -379,9 +398,10 @@ def correction_notice(exam: Exam, before: Decimal, after: Decimal) -> str:
     """What the person who changed a published score is told."""
     places = exam.score_decimals
     x, y = f"{before:.{places}f}", f"{after:.{places}f}"
-    return (
-        f"已公布成绩由 {x} 改为 {y}，考生页面已更新"
-        f" The published score changed from {x} to {y}; the candidate's page shows it."
+    return _(
+        "The published score changed from %(before)s to %(after)s; the candidate's page shows it.",
+        before=x,
+        after=y,
     )
 
 

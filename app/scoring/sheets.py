@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 
 from app import audit, db
 from app.models import Candidate, Exam, ExaminerScore, ScoreDimension
-from app.refusals import message_of
+from app.refusals import lazy_message_of
 from app.scoring.service import ScoreError, dimensions_of
 
 ONE_DECIMAL = Decimal("0.1")
 MAX_ALLOWED = Decimal(100)
 USUAL_TOTAL = Decimal(100)
-FROZEN_MESSAGE = message_of("sheet_frozen")  # HR's sheet page says it before anyone tries
+FROZEN_MESSAGE = lazy_message_of("sheet_frozen")  # HR's sheet page says it before anyone tries
 # The sheet most structured interviews (结构化面试) of civil-service style use.
 USUAL_SHEET = [
     ("综合分析能力", "20", "对事物能从宏观和微观两方面考虑，分析问题全面、透彻、有条理。"),

@@ -9,6 +9,7 @@ carries no font and no font has to be installed on the server.
 import io
 from xml.sax.saxutils import escape
 
+from flask_babel import force_locale
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
@@ -21,20 +22,26 @@ from sqlalchemy import select
 from app import db
 from app.day.schedule import start_of
 from app.models import Exam, Panel, User
-from app.scoring.results import SEAT_COLUMN, results_cells, seats_by_panel
+from app.scoring.results import (
+    FILE_LOCALE,
+    FINAL,
+    LOT,
+    NAME,
+    POSITION,
+    RANK,
+    SEAT_COLUMN,
+    STATE,
+    results_cells,
+    seats_by_panel,
+)
 from app.scoring.rules import Rule
 from app.timeutil import format_beijing, utcnow
 
 FONT = "STSong-Light"
 # Columns of the results table the signed sheet shows (phones and ID numbers stay off paper
 # that goes round the examiners' table), by the results' own header.
-COLUMNS = [
-    ("签号 lot", "签号"),
-    ("姓名 name", "姓名"),
-    ("报考岗位 position", "报考岗位"),
-    ("状态 state", "状态"),
-]
-TAIL = [("最终成绩 final", "最终成绩"), ("岗位排名 rank", "岗位排名")]
+COLUMNS = [(LOT, "签号"), (NAME, "姓名"), (POSITION, "报考岗位"), (STATE, "状态")]
+TAIL = [(FINAL, "最终成绩"), (RANK, "岗位排名")]
 
 
 def _font() -> str:
@@ -68,6 +75,11 @@ def _seated_examiners(panel: Panel, seats: int) -> list[tuple[str, User]]:
 def panel_summary_pdf(exam: Exam, panel: Panel) -> bytes:
     """The panel's 成绩汇总表: every candidate of the panel in lot order with each seat's total,
     the final score and the 岗位 rank, the scoring rule, and a signature line per examiner."""
+    with force_locale(FILE_LOCALE):  # paper is worded in Chinese whoever prints it
+        return _summary_pdf(exam, panel)
+
+
+def _summary_pdf(exam: Exam, panel: Panel) -> bytes:
     header, rows = results_cells(exam, panel_id=panel.id)
     seat_columns = [
         SEAT_COLUMN.format(n=n)
@@ -76,7 +88,7 @@ def panel_summary_pdf(exam: Exam, panel: Panel) -> bytes:
     ]
     picked = [*COLUMNS, *((h, h.split(" ")[0]) for h in seat_columns), *TAIL]
     index = {h: i for i, h in enumerate(header)}
-    rows = sorted(rows, key=lambda r: (r[index["签号 lot"]] is None, r[index["签号 lot"]] or 0))
+    rows = sorted(rows, key=lambda r: (r[index[LOT]] is None, r[index[LOT]] or 0))
     styles = _styles()
 
     table_rows = [[Paragraph(label, styles["cell"]) for _key, label in picked]]

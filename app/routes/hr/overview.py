@@ -11,15 +11,14 @@ from markupsafe import Markup
 from app import htmx
 from app.day.consoles import fragment, not_modified, refusal_for_staff, settle_due
 from app.day.overview import (
-    TIMELINE_HEADER,
     build_overview,
     code_guess_alert,
     overview_version,
     timeline,
-    timeline_rows,
+    timeline_csv,
 )
 from app.day.poll_versions import bump_panel
-from app.exports import csv_bytes, download
+from app.exports import download
 from app.journey import MOVES, Actor, Refused, perform
 from app.models import Candidate
 from app.models.candidate import STATE_LABELS, CandidateState
@@ -97,12 +96,9 @@ def _query(filters: dict) -> dict:
 def candidate_timeline(exam_id: int, candidate_id: int):
     exam = g.exam
     candidate = child_or_404(Candidate, candidate_id)
-    entries = timeline(candidate)
     if request.args.get("format") == "csv":
-        return download(
-            csv_bytes(TIMELINE_HEADER, timeline_rows(entries)),
-            f"timeline-{candidate.exam_id}-{candidate.id}.csv",
-        )
+        return download(timeline_csv(candidate), f"timeline-{candidate.exam_id}-{candidate.id}.csv")
+    entries = timeline(candidate)
     return render_template(
         "hr/timeline.html",
         exam=exam,

@@ -231,3 +231,5 @@ def test_the_form_keeps_the_chosen_candidate_after_a_refusal_and_speaks_english(
     assert "No candidate of this panel matches." in english
     form = _post(assistant, world, {"candidate": "赵六", "kind": "切屏"}).get_data(as_text=True)
     assert "No candidate of this panel matches “赵六”." in form and "Flag a violation" in form
+    console = assistant.get(f"/assistant/panels/{world.panel.id}").get_data(as_text=True)
+    assert "Debug queue" in console and "Rest-room call" in console and "调试队列" not in console

@@ -26,10 +26,10 @@ PASSWORDS = {username: password for username, _, _, password in DEMO_STAFF}
 
 def sign_in(page: Page, username: str) -> None:
     page.goto("/staff/login")
-    page.get_by_label("用户名 Username").fill(username)
-    page.get_by_label("密码 Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="登录 Sign in").click()
-    expect(page.get_by_label("密码 Password")).to_have_count(0)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORDS[username])
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_label("密码")).to_have_count(0)
 
 
 def user(username: str) -> User:
@@ -100,8 +100,8 @@ def test_close_entry_asks_first_and_spares_the_candidate_being_debugged(e2e, dem
     console = e2e.new_page("assistant")
     sign_in(console, "assistant1")
     console.goto(f"/assistant/panels/{demo.one.id}")
-    console.get_by_role("button", name="调试完毕 Debugged").click()
-    expect(console.get_by_text("调试完毕，尚未进入等待室 Debugged, not in yet")).to_be_visible()
+    console.get_by_role("button", name="调试完毕", exact=True).click()
+    expect(console.get_by_text("调试完毕，尚未进入等待室")).to_be_visible()
     assert fresh(Candidate, first.id).state == S.DEBUGGED
     expect(me.get_by_text(re.compile("入场已截止。您在截止前已进入设备调试"))).to_be_visible()
     shot(me, "candidate-30-debugged-after-cutoff")
@@ -130,7 +130,7 @@ def test_a_rest_room_waits_for_the_other_panel_on_the_same_question_set(e2e, dem
         "第二考场仍有 1 位考生待面试（与本考场同一题本），暂不能离开休息室。"
     )
     shot(console, "assistant-30-release-held-by-other-panel")
-    console.get_by_role("button", name="放行 Release").click()
+    console.get_by_role("button", name="放行", exact=True).click()
     expect(console.get_by_role("alert").or_(console.locator(".flash-error")).first).to_contain_text(
         "第二考场仍有 1 位考生待面试"
     )

@@ -86,7 +86,7 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     first_wait = waited.inner_text()
     expect(waited).not_to_have_text(first_wait, timeout=5_000)
     shot(assistant, "staff-assistant-console-queue")
-    row.get_by_role("button", name="呼叫 Call").click()
+    row.get_by_role("button", name="呼叫", exact=True).click()
     ringing = candidate.locator("[data-incoming-call]")
     expect(ringing).to_contain_text("面试助理正在呼叫您")
     accept = ringing.get_by_role("button", name="接受")
@@ -120,9 +120,9 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     shot(assistant, "staff-assistant-debug-call")
 
     row = assistant.locator("#board tr", has_text=me.name)
-    row.get_by_role("button", name="身份已核验 Identity checked").click()
+    row.get_by_role("button", name="身份已核验").click()
     assistant.locator("#board tr", has_text=me.name).get_by_role(
-        "button", name="调试完毕 Debugged"
+        "button", name="调试完毕", exact=True
     ).click()
 
     # --- debugged: the code again leads into the waiting room --------------------------------
@@ -279,7 +279,7 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     rest_row = assistant.locator("#board tr", has_text=me.name)
     expect(rest_row).to_contain_text(f"{lot:02d}")
     shot(assistant, "staff-assistant-console-rest-room")
-    rest_row.get_by_role("button", name="放行 Release").click()
+    rest_row.get_by_role("button", name="放行", exact=True).click()
     # The assistant's answer first (a refusal would land there too), then the candidate's page.
     expect(assistant.locator("#console-messages")).to_contain_text("已放行离场")
     wait_for_stage(candidate, "released")

@@ -99,7 +99,9 @@ def test_the_apps_own_pages_the_call_and_the_permission_prompt_raise_no_signal(e
     candidate.get_by_label("请简要说明您遇到的问题").fill("麦克风没有声音")
     candidate.get_by_role("button", name="发送求助").click()
     expect(candidate.locator("#help-box")).to_contain_text("求助已发送")
-    assistant.locator("#board tr", has_text=me.name).get_by_role("button", name="呼叫 Call").click()
+    assistant.locator("#board tr", has_text=me.name).get_by_role(
+        "button", name="呼叫", exact=True
+    ).click()
     candidate.locator("[data-incoming-call]").get_by_role("button", name="接受").click()
     wait_for_stage(candidate, "debugging")
     candidate.wait_for_function("() => (window.__jitsiCalls || []).length > 0")

@@ -105,7 +105,7 @@ def test_consoles_mid_day(e2e, day):
     staff_sign_in(assistant, "assistant1")
     assistant.goto("/assistant/")
     expect(assistant).to_have_url(re.compile(rf"/assistant/panels/{day.panel.id}$"))
-    expect(assistant.locator("#board")).to_contain_text("休息室 Rest room: 1")
+    expect(assistant.locator("#board")).to_contain_text("休息室 1")
 
     chief = e2e.new_page("chief")
     staff_sign_in(chief, "chief1")

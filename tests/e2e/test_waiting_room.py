@@ -93,7 +93,7 @@ def test_the_waiting_room_is_watched_and_a_spot_check_comes_and_goes(e2e):
     shot(assistant, "staff-assistant-waiting-room")
 
     # --- a spot check: rung from the console, accepted on the candidate's page -----------------
-    rows.get_by_role("button", name="随机检查 Spot check").click()
+    rows.get_by_role("button", name="随机检查", exact=True).click()
     ringing = candidate.locator("[data-incoming-call]")
     expect(ringing).to_contain_text("面试助理正在呼叫您（随机检查）")
     expect(assistant.locator("#spot-checks tr", has_text=me.name)).to_contain_text("随机检查呼叫中")
@@ -119,7 +119,7 @@ def test_the_waiting_room_is_watched_and_a_spot_check_comes_and_goes(e2e):
     shot(assistant, "staff-assistant-spot-check")
 
     # --- ended by the assistant: she is back in the waiting room ------------------------------
-    assistant.locator("#spot-check-call").get_by_role("button", name="结束连线 End").click()
+    assistant.locator("#spot-check-call").get_by_role("button", name="结束连线").click()
     wait_for_stage(candidate, "waiting")
     assert stand_in_call(candidate)["roomName"] == room
     expect(assistant.locator("#spot-check-call")).not_to_contain_text(me.name)

@@ -3,6 +3,8 @@
 from collections import Counter
 
 from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -32,6 +34,7 @@ from app.journey import (
 )
 from app.models import AuditEvent, Call, Candidate, Panel, User
 from app.models.candidate import CandidateState as S
+from app.routes.assistant.answers import done_for
 from app.routes.assistant.blueprints import bp
 from app.routes.assistant.debug import debug_call_context
 from app.routes.assistant.help import help_context, my_help_queue
@@ -52,12 +55,12 @@ DEBUG_STATES = (S.DEBUGGING, S.DEBUG_CALLED, S.DEBUG_WAITING)
 DEBUG_STATES_AFTER_CUTOFF = (*DEBUG_STATES, S.DEBUGGED)
 # The moves an assistant makes from this console, with what the console says when done.
 MOVES = {
-    "call_debug": "已呼叫，等待考生接受。 Called.",
-    "cancel_debug_call": "已取消呼叫。 Call cancelled.",
-    "check_identity": "身份已核验。 Identity checked.",
-    "end_debug": "已结束通话，考生回到调试等候。 Call ended.",
-    "mark_debugged": "已标记调试完毕。 Marked debugged.",
-    "release": "已放行离场。 Released.",
+    "call_debug": _l("Called; waiting for the candidate to accept."),
+    "cancel_debug_call": _l("Call cancelled."),
+    "check_identity": _l("Identity checked."),
+    "end_debug": _l("Call ended; the candidate is back in the debug queue."),
+    "mark_debugged": _l("Marked debugged."),
+    "release": _l("Released."),
 }
 
 
@@ -189,7 +192,7 @@ def move(candidate_id: int, move: str):
     except Refused as refusal:
         message = _colleague_was_first(candidate_id, move) or refusal_for_staff(refusal, name)
         return refused(message, console_url(panel))
-    return done(f"{name}：{MOVES[move]}", console_url(panel), lambda: render_board(panel))
+    return done(done_for(name, str(MOVES[move])), console_url(panel), lambda: render_board(panel))
 
 
 @bp.post("/candidates/<int:candidate_id>/mark-absent-in-debug")
@@ -205,9 +208,9 @@ def mark_absent_in_debug(candidate_id: int):
             candidate.id, "mark_absent_in_debug", Actor.staff(staff_user()), utcnow(), reason=reason
         )
     except Refused as refusal:
-        return refused(refusal_for_staff(refusal, name, "记为缺考"), console_url(panel))
+        return refused(refusal_for_staff(refusal, name, _("mark absent")), console_url(panel))
     return done(
-        f"{name}：已记为缺考（{reason}）。 Marked absent.",
+        _("%(name)s: marked absent (%(reason)s).", name=name, reason=reason),
         console_url(panel),
         lambda: render_board(panel),
     )
@@ -229,8 +232,9 @@ def _colleague_was_first(candidate_id: int, move: str) -> str | None:
         return None
     colleague = db.session.get(User, last.actor_id)
     who = colleague.display_name if colleague is not None else last.actor_label
-    done_by = {"call_debug": "呼叫", "release": "放行"}[move]
-    return f"该考生已由 {who} {done_by}，无需重复操作。 Already done by {who}."
+    if move == "call_debug":
+        return _("%(who)s already called this candidate: nothing to do.", who=who)
+    return _("%(who)s already released this candidate: nothing to do.", who=who)
 
 
 # --- notices to everyone waiting ------------------------------------------------------------------

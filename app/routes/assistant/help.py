@@ -18,6 +18,7 @@ from app.day.help_replies import (
     seen_stamp,
 )
 from app.models import Candidate, HelpRequest, Panel, User
+from app.routes.assistant.answers import done_for
 from app.routes.assistant.blueprints import bp
 from app.routes.assistant.scope import console_url, my_panels, seconds
 from app.timeutil import utcnow
@@ -102,4 +103,4 @@ def reply_help(help_id: int):
         answer = answer_help_form(help_id, staff_user(), request.form, utcnow())
     except HelpReplyRefused as refusal:
         return refused(refusal.message, back, status=refusal.status)
-    return done(f"{name}：{answer.message}", back, lambda: _render_help(my_help_queue(utcnow())))
+    return done(done_for(name, answer.message), back, lambda: _render_help(my_help_queue(utcnow())))

@@ -2,6 +2,7 @@
 (辅机位已核验) and the alerts for phones missing from the interview and rest-room calls."""
 
 from flask import render_template
+from flask_babel import gettext as _
 
 from app.day import second_camera
 from app.day.consoles import (
@@ -60,9 +61,11 @@ def verify_phone(candidate_id: int):
             candidate.id, "verify_second_camera", Actor.staff(staff_user()), utcnow()
         )
     except Refused as refusal:
-        return refused(refusal_for_staff(refusal, name, "核验辅机位"), console_url(panel))
+        return refused(
+            refusal_for_staff(refusal, name, _("check the second camera")), console_url(panel)
+        )
     return done(
-        f"{name}：辅机位已核验。 Second camera checked.",
+        _("%(name)s: second camera checked.", name=name),
         console_url(panel),
         lambda: render_template("assistant/_phone_check.html", c=candidate),
     )

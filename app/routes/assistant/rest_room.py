@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 from flask import abort, g, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -56,11 +57,13 @@ def release_all(panel_id: int):
             "panel.rest_room_released", exam_id=panel.exam_id, panel=panel.id, released=released
         )
         db.session.commit()
-    message = f"已放行 {released} 名考生离场。 {released} released."
+    message = _("%(n)s candidates released.", n=released)
     if len(resting) > released:
-        message += f" 另有 {len(resting) - released} 人状态已变化，未处理。"
+        message += _(
+            " %(n)s more had moved meanwhile and were left as they are.", n=len(resting) - released
+        )
     if not resting:
-        message = "休息室没有考生。 Nobody is in the rest room."
+        message = _("Nobody is in the rest room.")
     return done(message, console_url(panel), lambda: render_board(panel))
 
 

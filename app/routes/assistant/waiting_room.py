@@ -12,6 +12,7 @@ are the journey's (`call_spot_check`, `call_back`, `end_spot_check`; the candida
 from dataclasses import dataclass
 
 from flask import abort, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -38,6 +39,7 @@ from app.journey import (
 )
 from app.models import Call, Candidate, Panel
 from app.models.candidate import CandidateState as S
+from app.routes.assistant.answers import done_for
 from app.routes.assistant.blueprints import bp
 from app.routes.assistant.scope import console_url, my_candidate, my_panel, panel_of, seconds
 from app.timeutil import utcnow
@@ -45,11 +47,16 @@ from app.timeutil import utcnow
 # The moves of this console part, with what it says when done and the action's words for a
 # refusal told to staff ("不能随机检查…").
 MOVES = {
-    "call_spot_check": ("已发起随机检查，等待考生接受。 Spot check rung.", "随机检查"),
-    "call_back": ("已发起视频回呼，等待考生接受。 Calling back.", "视频回呼"),
-    "end_spot_check": ("已结束视频连线，考生回到原页面。 Call ended.", "结束视频连线"),
+    "call_spot_check": (
+        _l("Spot check rung; waiting for the candidate to accept."),
+        _l("spot-check"),
+    ),
+    "call_back": (_l("Calling back; waiting for the candidate to accept."), _l("call back")),
+    "end_spot_check": (
+        _l("Video call ended; the candidate is back on their page."),
+        _l("end the video call"),
+    ),
 }
-KIND_WORDS = {"spot_check": "随机检查", "call_back": "视频回呼"}
 # The list: waiting candidates first (lot order), then the debugged, then everyone else.
 LIST_ORDER = {S.WAITING: 0, S.DEBUGGED: 1}
 
@@ -223,9 +230,9 @@ def spot_check_move(candidate_id: int, move: str):
     try:
         perform(candidate.id, move, Actor.staff(staff_user()), now)
     except Refused as refusal:
-        return refused(refusal_for_staff(refusal, name, MOVES[move][1]), console_url(panel))
+        return refused(refusal_for_staff(refusal, name, str(MOVES[move][1])), console_url(panel))
     return done(
-        f"{name}：{MOVES[move][0]}",
+        done_for(name, str(MOVES[move][0])),
         console_url(panel),
         lambda: _render("assistant/_spot_checks.html", panel),
     )

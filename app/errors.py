@@ -1,24 +1,26 @@
-"""Error pages: a clear sentence in Chinese and English instead of a stack trace."""
+"""Error pages: a clear sentence (in the reader's language) instead of a stack trace."""
 
 from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import db, htmx
 
 MESSAGES = {
-    400: "请求无效，请返回上一页重试。 Bad request.",
-    403: "您无权访问此页面。 You may not open this page.",
-    404: "页面不存在。 Page not found.",
-    405: "不支持此操作。 Method not allowed.",
-    413: "文件太大。 The file is too large.",
-    429: "操作过于频繁，请稍后再试。 Too many attempts, please wait.",
-    500: "服务器出错，请稍后重试；您的数据不会丢失。 Server error; nothing was lost, please retry.",
+    400: _l("Bad request."),
+    403: _l("You may not open this page."),
+    404: _l("Page not found."),
+    405: _l("Method not allowed."),
+    413: _l("The file is too large."),
+    429: _l("Too many attempts, please wait."),
+    500: _l("Server error; nothing was lost, please retry."),
 }
 
 
 def _render(code: int, message: str | None = None):
-    message = message or MESSAGES.get(code, "")
+    message = message or str(MESSAGES.get(code, ""))
     if htmx:
         return f'<div class="flash flash-error" role="alert">{message}</div>', code
     return render_template("errors/error.html", code=code, message=message), code
@@ -36,7 +38,7 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error):
-        return _render(400, "页面已过期，请刷新后重试。 The page expired: reload and try again.")
+        return _render(400, _("The page expired: reload and try again."))
 
     @app.errorhandler(500)
     def _server_error(error):

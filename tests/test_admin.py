@@ -38,13 +38,13 @@ def test_new_account_needs_a_password_and_a_free_username(app, client, staff):
     no_password = _post(
         client, "/admin/staff/new", {"username": "x1", "display_name": "X", "role": "hr"}
     )
-    assert "needs a password" in no_password.get_data(as_text=True)
+    assert "新账号须设置密码" in no_password.get_data(as_text=True)
     taken = _post(
         client,
         "/admin/staff/new",
         {"username": "root", "display_name": "X", "role": "hr", "password": "long enough"},
     )
-    assert "taken" in taken.get_data(as_text=True)
+    assert "该用户名已被使用" in taken.get_data(as_text=True)
     assert db.session.scalar(select(db.func.count(User.id))) == 1
 
 

@@ -608,7 +608,7 @@ def test_row_limit_counts_candidates_not_blank_rows(monkeypatch):
     assert errors_of("a.xlsx", gen_xlsx([*people, ZHAO_LIU])) == ["考生超过 3 人，请拆分后分批导入"]
 
 
-def test_xlsx_that_would_unpack_too_large_is_refused_before_parsing(monkeypatch):
+def test_xlsx_that_would_unpack_too_large_is_refused_before_parsing(app, monkeypatch):
     monkeypatch.setattr(candidate_import, "MAX_XLSX_UNPACKED_BYTES", 1000)
     assert errors_of("a.xlsx", gen_xlsx([ZHANG_SAN])) == [
         "Excel 文件内容过大，请删除多余的工作表、格式和空行后重试"

@@ -86,7 +86,7 @@ def test_hr_reinstates_with_a_reason_and_reads_it_in_the_timeline(app, world):
     response = hr_post(hr, world, c, "reinstate", reason="考生来电：误点放弃")
     assert response.status_code == 303
     html = hr.get(response.location).get_data(as_text=True)
-    assert "已恢复" in html and "Reinstated" in html
+    assert "已恢复" in html and "的考试资格。" in html
     assert "考务恢复考试资格" in html and "考生来电：误点放弃" in html
     assert reload(c).state == S.CONFIRMED
 

@@ -103,7 +103,7 @@ def test_a_corrected_published_score_clears_the_confirmation_and_asks_again(app,
     row = dict(zip(header, rows[0], strict=True))
     assert row[CONFIRMED] == "否" and row[CONFIRMED_AT] == ""
     page = hr.get(f"/hr/exams/{p5.exam.id}/results").get_data(as_text=True)
-    assert "未确认 not yet" in page and "已更正 corrected，原 85.00" in page
+    assert ">未确认</span>" in page and "已更正，原 85.00" in page
 
     me.post("/me/score/ack")
     again = result(p5).seen_by_candidate_at

@@ -82,6 +82,12 @@ def xlsx_with_shared_strings(
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def _in_the_app(app):
+    """HR's messages come in the app's default language (Chinese)."""
+    yield
+
+
 @pytest.fixture
 def openpyxl_must_not_run(monkeypatch):
     def refuse(*args, **kwargs):

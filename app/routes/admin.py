@@ -1,6 +1,8 @@
 """Admin: staff accounts and their roles."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
@@ -9,36 +11,43 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from app import audit, db
 from app.decorators import guard_blueprint
 from app.models import Role, User
-from app.models.staff import ROLE_LABELS
 from app.security import sign_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, Role.ADMIN)
 
-ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
+# The role as staff read it here (models' ROLE_LABELS keep their glued words for other pages).
+ROLE_NAMES = {
+    Role.ADMIN: _l("Administrator"),
+    Role.HR: _l("HR / exam office"),
+    Role.ASSISTANT: _l("Interview assistant"),
+    Role.EXAMINER: _l("Examiner"),
+    Role.SUPERVISOR: _l("Supervisor"),
+}
+ROLE_CHOICES = [SelectChoice(role.value, ROLE_NAMES[role]) for role in Role]
 
 
 class StaffForm(FlaskForm):
     username = StringField(
-        "用户名 Username",
+        _l("Username"),
         validators=[
             DataRequired(),
             Length(max=64),
-            Regexp(r"^[A-Za-z0-9._-]+$", message="letters, digits, . _ - only"),
+            Regexp(r"^[A-Za-z0-9._-]+$", message=_l("letters, digits, . _ - only")),
         ],
     )
-    display_name = StringField("姓名 Display name", validators=[DataRequired(), Length(max=64)])
-    role = SelectField("角色 Role", choices=ROLE_CHOICES)
-    password = PasswordField("密码 Password", validators=[Optional(), Length(min=8, max=200)])
-    active = BooleanField("启用 Active", default=True)
-    submit = SubmitField("保存 Save")
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=200)])
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
 
 
 @bp.get("/staff")
 def users():
     staff = db.session.scalars(db.select(User).order_by(User.role, User.username)).all()
     locked = {user.id for user in staff if sign_in.account_locked(user.username)}
-    return render_template("admin/users.html", staff=staff, locked=locked)
+    return render_template("admin/users.html", staff=staff, locked=locked, role_names=ROLE_NAMES)
 
 
 @bp.post("/staff/<int:user_id>/unlock-sign-in")
@@ -49,7 +58,7 @@ def unlock_sign_in(user_id: int):
     sign_in.unlock_account(user.username)
     audit.record("staff.login_unlocked", target_user=user.id, username=user.username)
     db.session.commit()
-    flash(f"已解除 {user.username} 的密码登录锁定。 Sign-in unlocked.", "success")
+    flash(_("Sign-in unlocked for %(name)s.", name=user.username), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -59,9 +68,9 @@ def new_user():
     if form.validate_on_submit():
         username = form.username.data.strip()
         if not form.password.data:
-            form.password.errors.append("a new account needs a password (8+ characters)")
+            form.password.errors.append(_("A new account needs a password (8+ characters)."))
         elif db.session.scalar(db.select(User.id).filter_by(username=username)):
-            form.username.errors.append("this username is taken")
+            form.username.errors.append(_("This username is taken."))
         else:
             user = User(
                 username=username,
@@ -74,7 +83,7 @@ def new_user():
             db.session.flush()
             audit.record("staff.created", target_user=user.id, username=username, role=user.role)
             db.session.commit()
-            flash(f"已添加 {username}. Account created.", "success")
+            flash(_("Account %(name)s created.", name=username), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
 
@@ -86,17 +95,14 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         if user.id == current_user.id and (not form.active.data or form.role.data != Role.ADMIN):
             # Otherwise the last admin can lock everyone out of staff management.
-            flash(
-                "不能停用自己或取消自己的管理员角色。 You cannot disable or demote yourself.",
-                "error",
-            )
+            flash(_("You cannot disable or demote yourself."), "error")
             return render_template("admin/user_form.html", form=form, user=user), 400
         username = form.username.data.strip()
         clash = db.session.scalar(
             db.select(User.id).filter(User.username == username, User.id != user.id)
         )
         if clash:
-            form.username.errors.append("this username is taken")
+            form.username.errors.append(_("This username is taken."))
             return render_template("admin/user_form.html", form=form, user=user), 400
         before = {"username": user.username, "role": user.role, "active": user.active}
         user.username = username
@@ -118,6 +124,6 @@ def edit_user(user_id: int):
         db.session.commit()
         if user.id == current_user.id:
             login_user(user)  # a new password signs out the others, not this admin
-        flash(f"已保存 {user.username}. Saved.", "success")
+        flash(_("Saved %(name)s.", name=user.username), "success")
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)

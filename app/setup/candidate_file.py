@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import openpyxl
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.setup.id_checks import (
     id_number_problem,
@@ -42,10 +44,20 @@ SHARED_STRINGS_TYPE = (
 )
 _SHARED_STRING_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s>/]")
 _CONTENT_TYPES = "[Content_Types].xml"
-_TOO_LARGE = "Excel 文件内容过大，请删除多余的工作表、格式和空行后重试"
-_TOO_MANY_STRINGS = (
-    "Excel 文件中的文字内容过多（超过 {limit} 条不同的文字），请只保留考生名单后重试"
+_TOO_LARGE = _l(
+    "The Excel file holds too much: delete the extra sheets, formatting and empty rows and try"
+    " again"
 )
+
+
+def _too_many_strings() -> str:
+    return _(
+        "The Excel file holds too much text (more than %(limit)s different texts): keep only the"
+        " candidate list and try again",
+        limit=MAX_SHARED_STRINGS,
+    )
+
+
 MAX_NAME_LENGTH = 50
 MAX_POSITION_LENGTH = 100  # the width of Candidate.position
 
@@ -213,17 +225,17 @@ def check_xlsx_parts(archive: zipfile.ZipFile) -> None:
     """
     members = archive.infolist()
     if len(members) > MAX_XLSX_PARTS:
-        raise FileProblem(_TOO_LARGE)
+        raise FileProblem(str(_TOO_LARGE))
     if sum(m.file_size for m in members) > MAX_XLSX_UNPACKED_BYTES:
-        raise FileProblem(_TOO_LARGE)
+        raise FileProblem(str(_TOO_LARGE))
     for member in _shared_strings_parts(archive):
         if member.file_size > MAX_SHARED_STRINGS_BYTES:
-            raise FileProblem(_TOO_MANY_STRINGS.format(limit=MAX_SHARED_STRINGS))
+            raise FileProblem(_too_many_strings())
         strings = _SHARED_STRING_RE.finditer(archive.read(member))
         if sum(1 for _ in itertools.islice(strings, MAX_SHARED_STRINGS + 1)) > MAX_SHARED_STRINGS:
-            raise FileProblem(_TOO_MANY_STRINGS.format(limit=MAX_SHARED_STRINGS))
+            raise FileProblem(_too_many_strings())
     if any(m.file_size > MAX_XLSX_PART_BYTES for m in members):
-        raise FileProblem(_TOO_LARGE)
+        raise FileProblem(str(_TOO_LARGE))
 
 
 def _shared_strings_parts(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:

@@ -2,6 +2,9 @@
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from app import db
@@ -47,8 +50,7 @@ EXAM_FIELDS = [
 # candidates of one exam by two rules (the confirmed results keep the old one): they are fixed,
 # as the score sheet is (app/scoring/sheets.py).
 SCORING_FIELDS = ("scoring_rule", "trim_min_examiners", "trim_per_dimension", "score_decimals")
-SCORING_FIXED = (
-    "已有考官评分，计分规则不能再改，以保证本场考生按同一规则计分。 "
+SCORING_FIXED = _l(
     "Scoring has begun: the rule is fixed so that every candidate is scored by the same rule."
 )
 
@@ -66,9 +68,8 @@ FROZEN_ONCE_STARTED = (
     "entry_cutoff_minutes",
     *SCORING_FIELDS,
 )
-INTERVIEWS_STARTED = (
-    "面试已开始，此项不能再改，以保证本场考生按同一设置面试和计分。"
-    " Interviews have started: this setting is fixed so that every candidate is interviewed and"
+INTERVIEWS_STARTED = _l(
+    "Interviews have started: this setting is fixed so that every candidate is interviewed and"
     " scored alike."
 )
 
@@ -82,9 +83,9 @@ def frozen_fields(exam: Exam | None) -> dict[str, str]:
     if exam is None or exam.id is None:
         return {}
     if interviews_started(exam):
-        return dict.fromkeys(FROZEN_ONCE_STARTED, INTERVIEWS_STARTED)
+        return dict.fromkeys(FROZEN_ONCE_STARTED, str(INTERVIEWS_STARTED))
     if is_frozen(exam.id):
-        return dict.fromkeys(SCORING_FIELDS, SCORING_FIXED)
+        return dict.fromkeys(SCORING_FIELDS, str(SCORING_FIXED))
     return {}
 
 
@@ -140,14 +141,12 @@ def derive_schedule(exam: Exam) -> None:
         exam.entry_cutoff_at = start + timedelta(minutes=exam.entry_cutoff_minutes)
 
 
-BOTH_LOGIN = "请只填一项：提前登录分钟数或登录开始时间。 Give the lead or the time, not both."
-NO_LOGIN = "必填：提前登录分钟数或登录开始时间（二选一）。 Give the lead in minutes or the time."
-BOTH_CUTOFF = (
-    "请只填一项：开考后N分钟或入场截止时间。 Give minutes after the start or a time, not both."
-)
-NO_CUTOFF = (
-    "必填：开考后N分钟或入场截止时间（二选一）；入场截止时尚未进入设备调试者按缺考处理。"
-    " Required: minutes after the start, or a clock time."
+BOTH_LOGIN = _l("Give the lead or the time, not both.")
+NO_LOGIN = _l("Give the lead in minutes or the time.")
+BOTH_CUTOFF = _l("Give minutes after the start or a time, not both.")
+NO_CUTOFF = _l(
+    "Required: minutes after the start, or a clock time (one or the other); whoever has not"
+    " started debugging by the cut-off is absent."
 )
 
 
@@ -174,26 +173,23 @@ def schedule_problems(values: dict, stored_cutoff: datetime | None = None) -> di
     elif cutoff_minutes is not None:
         cutoff = start + timedelta(minutes=cutoff_minutes)
     if start >= closes:
-        _note(problems, "login_closes_at", "须晚于开考时间。 Must be after the exam starts.")
+        _note(problems, "login_closes_at", _("Must be after the exam starts."))
     if opens is not None and "login_opens_at" not in problems:
         if opens > start:
             _note(
                 problems,
                 "login_opens_at",
-                ("登录开始不能晚于开考时间。 The login must open by the start."),
+                _("The login must open by the start."),
             )
         elif opens >= closes:
-            _note(problems, "login_closes_at", "须晚于登录开始。 Must be after the login opens.")
+            _note(problems, "login_closes_at", _("Must be after the login opens."))
     kept = cutoff is not None and stored_cutoff is not None and _same_minute(cutoff, stored_cutoff)
     too_early = cutoff is not None and cutoff < start and not kept
     if cutoff is not None and "entry_cutoff_at" not in problems and (too_early or cutoff > closes):
         _note(
             problems,
             "entry_cutoff_at",
-            (
-                "入场截止须不早于开考时间、不晚于登录结束。"
-                " The cut-off must be at or after the start and not after the login closes."
-            ),
+            _("The cut-off must be at or after the start and not after the login closes."),
         )
     _confirm_problems(values, opens, closes, problems)
     return problems
@@ -203,35 +199,35 @@ def _confirm_problems(values: dict, opens, closes, problems: dict[str, str]) -> 
     """确认期 [confirm_opens_at, confirm_deadline_at): may be days before the exam day."""
     confirm_from, confirm_by = values["confirm_opens_at"], values["confirm_deadline_at"]
     if confirm_by is not None and confirm_by >= closes:
-        _note(problems, "confirm_deadline_at", "须早于登录结束。 Must be before the login closes.")
+        _note(problems, "confirm_deadline_at", _("Must be before the login closes."))
     if confirm_from is None:
         return
     if confirm_by is None:
         _note(
             problems,
             "confirm_deadline_at",
-            ("填写了确认期开始，也请填写确认截止。 A confirmation period needs its end."),
+            _("A confirmation period needs its end."),
         )
     elif confirm_from >= confirm_by:
         _note(
             problems,
             "confirm_opens_at",
-            ("确认期开始须早于确认截止。 The confirmation period must start before it ends."),
+            _("The confirmation period must start before it ends."),
         )
     elif opens is not None and confirm_from > opens:
         _note(
             problems,
             "confirm_opens_at",
-            (
-                "确认期须在登录开始之前开始（可提前数日）。"
-                " The confirmation period must begin before the exam-day login opens."
+            _(
+                "The confirmation period must begin before the exam-day login opens (it may be"
+                " days before)."
             ),
         )
 
 
-def _note(problems: dict[str, str], name: str, message: str) -> None:
+def _note(problems: dict[str, str], name: str, message: "str | LazyString") -> None:
     # The first problem found for a field is the one to fix first.
-    problems.setdefault(name, message)
+    problems.setdefault(name, str(message))
 
 
 def has_linked_mocks(exam: Exam) -> bool:

@@ -1,5 +1,6 @@
 """Question sets (题本): what the audit keeps of one, and when one may still be changed."""
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app import db
@@ -7,15 +8,15 @@ from app.models import Candidate, Exam, QuestionSet
 
 # Once an interview has started, the questions are what the day's candidates are asked: a set
 # added, edited or removed then would give the rest of the day different questions.
-QUESTIONS_FROZEN = (
-    "面试已开始，题本不能再添加、修改或删除，以保证本场考生使用同一题本。"
-    " Interviews have started: question sets can no longer be added, changed or deleted."
+QUESTIONS_FROZEN = _l(
+    "Interviews have started: question sets can no longer be added, changed or deleted, so"
+    " that every candidate of this exam gets the same questions."
 )
 
 
 def question_sets_frozen(exam: Exam) -> str | None:
     """Why the exam's question sets may no longer change, or None while they may."""
-    return QUESTIONS_FROZEN if exam.interviews_started_at is not None else None
+    return str(QUESTIONS_FROZEN) if exam.interviews_started_at is not None else None
 
 
 def question_snapshot(question_set: QuestionSet) -> dict:

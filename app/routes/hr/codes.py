@@ -1,6 +1,7 @@
 """HR's invitation codes (邀请码): the list, a new code for one candidate, the slips (通知单)."""
 
 from flask import flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from app import audit
 from app.exports import download
@@ -24,8 +25,10 @@ def regenerate_code(exam_id: int, candidate_id: int):
     candidate = child_or_404(Candidate, candidate_id)
     if candidate.session_nonce is not None:
         flash(
-            f"{candidate.name} 已用邀请码登录过，不能再更换。 "
-            "The candidate has signed in with this code: it cannot change now.",
+            _(
+                "%(name)s has signed in with this code: it cannot change now.",
+                name=candidate.name,
+            ),
             "error",
         )
         return redirect(url_for("hr.codes", exam_id=exam.id))
@@ -40,7 +43,7 @@ def regenerate_code(exam_id: int, candidate_id: int):
     candidate.code = code
     if saved_or_flash_stale():
         flash(
-            f"已为 {candidate.name} 生成新邀请码，请重新发送通知单。 New code made: send the slip again.",
+            _("New code made for %(name)s: send the slip again.", name=candidate.name),
             "success",
         )
     return redirect(url_for("hr.codes", exam_id=exam.id))

@@ -1,6 +1,7 @@
 """HR's exams: the list, creating and editing one, its detail page, closing entry early."""
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
@@ -77,9 +78,7 @@ def edit_exam(exam_id: int):
     form = _exam_form(exam)
     if form.validate_on_submit():
         if form.kind.data == ExamKind.MOCK and has_linked_mocks(exam):
-            form.kind.errors.append(
-                "已有模拟面试关联本考试，不能改为模拟。 Mock exams link to this one: it stays formal."
-            )
+            form.kind.errors.append(_("Mock exams link to this one: it stays formal."))
             return _exam_form_page(form, exam), 400
         # Read the exam again under a row lock: a chief starting the first interview now waits
         # for this save (start_timer updates the row), or this save sees the freeze.
@@ -99,9 +98,12 @@ def edit_exam(exam_id: int):
         if clashes:
             db.session.rollback()
             form.login_opens_at.errors.append(
-                f"新的登录时间（或确认期）与其他考试重叠，且两场考试有 {len(clashes)} 个邀请码相同，未保存；"
-                f"请选择不与其他考试重叠的时间。 The new window overlaps another exam that uses"
-                f" {len(clashes)} of the same codes: nothing was saved."
+                _(
+                    "The new window (or confirmation period) overlaps another exam that uses"
+                    " %(n)s of the same codes: nothing was saved; choose times that do not"
+                    " overlap.",
+                    n=len(clashes),
+                )
             )
             return _exam_form_page(form, exam), 400
         after = exam_snapshot(exam)
@@ -114,7 +116,7 @@ def edit_exam(exam_id: int):
                 after={name: after[name] for name in changed},
             )
         db.session.commit()
-        flash("已保存。 Saved.", "success")
+        flash(_("Saved."), "success")
         return redirect(url_for("hr.exam_detail", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
     return _exam_form_page(form, exam), status
@@ -195,9 +197,12 @@ def _close_entry(exam: Exam):
         flash(problem.message, "error")
     else:
         flash(
-            f"已截止入场，{changed} 位考生的状态随之更新（未进入调试者记为缺考，未抽签者已分配签号；"
-            f"仍在调试的考生调试完毕后进入等待室，签号排在已抽签考生之后）。"
-            f" Entry closed; {changed} candidates updated.",
+            _(
+                "Entry closed; %(n)s candidates updated (those not yet debugging are absent,"
+                " those without a lot got one; those still debugging go to the waiting room"
+                " once debugged, with lots after the drawn ones).",
+                n=changed,
+            ),
             "success",
         )
     return redirect(url_for("hr.exam_detail", exam_id=exam.id), 303)

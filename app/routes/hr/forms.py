@@ -3,6 +3,8 @@
 Times are typed in Beijing time and kept as aware UTC (BeijingDateTimeField).
 """
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -51,33 +53,31 @@ class BeijingDateTimeField(Field):
             try:
                 self.data = parse_beijing(valuelist[0])
             except ValueError:
-                raise ValueError("请按 年-月-日 时:分 填写。 Expected YYYY-MM-DD HH:MM.") from None
+                raise ValueError(_l("Expected YYYY-MM-DD HH:MM.")) from None
 
 
 KIND_CHOICES = [
-    SelectChoice(ExamKind.FORMAL.value, "正式面试 formal"),
-    SelectChoice(ExamKind.MOCK.value, "模拟面试 mock"),
+    SelectChoice(ExamKind.FORMAL.value, _l("Formal interview")),
+    SelectChoice(ExamKind.MOCK.value, _l("Mock interview")),
 ]
 SCORING_RULE_CHOICES = [
-    SelectChoice("trimmed", "去掉一个最高分和一个最低分后平均 trimmed mean"),
-    SelectChoice("plain", "直接平均 plain mean"),
+    SelectChoice("trimmed", _l("trimmed mean")),
+    SelectChoice("plain", _l("plain mean")),
 ]
-DECIMALS_CHOICES = [SelectChoice("2", "2 位 2 decimals"), SelectChoice("1", "1 位 1 decimal")]
+DECIMALS_CHOICES = [SelectChoice("2", _l("2 decimals")), SelectChoice("1", _l("1 decimal"))]
 PUBLISH_CHOICES = [
-    SelectChoice("instant", "主考官确认后当场公布 instant"),
-    SelectChoice("hold", "由考务统一公布 HR publishes later"),
+    SelectChoice("instant", _l("instant")),
+    SelectChoice("hold", _l("HR publishes later")),
 ]
 TRIM_BASIS_CHOICES = [
-    SelectChoice("0", "按总分去高去低 on the totals"),
-    SelectChoice("1", "各评分要素分别去高去低 per dimension"),
+    SelectChoice("0", _l("on the totals")),
+    SelectChoice("1", _l("per dimension")),
 ]
 TIE_RULE_CHOICES = [
-    SelectChoice("tied", "同分同名次 equal scores share a rank"),
-    SelectChoice(
-        "first_dimension", "同分按第一个评分要素平均分排序 ties broken by the first dimension"
-    ),
+    SelectChoice("tied", _l("equal scores share a rank")),
+    SelectChoice("first_dimension", _l("ties broken by the first dimension")),
 ]
-NO_CHOICE = SelectChoice("0", "— 无 none —")
+NO_CHOICE = SelectChoice("0", _l("— none —"))
 
 
 def _trim_basis(value) -> bool:
@@ -90,93 +90,95 @@ def _trim_basis(value) -> bool:
     raise ValueError(value)
 
 
-def _required(message: str = "必填 Required."):
+REQUIRED = _l("Required.")
+
+
+def _required(message=REQUIRED):
     return InputRequired(message=message)
 
 
 class ExamForm(FlaskForm):
-    name = StringField("名称 Name", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField("类型 Kind", choices=KIND_CHOICES, default=ExamKind.FORMAL.value)
+    name = StringField(
+        lazy_pgettext("exam or panel", "Name"), validators=[DataRequired(), Length(max=200)]
+    )
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES, default=ExamKind.FORMAL.value)
     formal_exam_id = SelectField(
-        "对应的正式面试 Formal exam (mock only)", coerce=int, choices=[NO_CHOICE], default=0
+        _l("Formal exam (mock only)"), coerce=int, choices=[NO_CHOICE], default=0
     )
     # The schedule (SPEC "The exam's schedule"): times given as minutes are kept as minutes, so
     # that moving the start moves them (app/setup/exams.derive_schedule).
     starts_at = BeijingDateTimeField(
-        "开考时间 Exam starts (北京时间)", validators=[_required("必填：开考时间。 Required.")]
+        _l("Exam starts (Beijing time)"),
+        validators=[_required(_l("Required: the time the exam starts."))],
     )
     login_lead_minutes = IntegerField(
-        "提前登录（分钟） Login opens N min before the start",
+        _l("Login opens N min before the start"),
         validators=[Optional(), NumberRange(min=0, max=1440)],
     )
     login_opens_at = BeijingDateTimeField(
-        "或：登录开始 Or: login opens at (北京时间)", validators=[Optional()]
+        _l("Or: login opens at (Beijing time)"), validators=[Optional()]
     )
     login_closes_at = BeijingDateTimeField(
-        "登录结束 Login closes (北京时间)", validators=[_required()]
+        _l("Login closes (Beijing time)"), validators=[_required()]
     )
     # Every seed has one (e.g. 8:10, or start + 3 min): without it nobody would become absent,
     # no lot would be assigned and the chief could call before everyone had drawn.
     entry_cutoff_minutes = IntegerField(
-        "入场截止：开考后（分钟） Entry cut-off, minutes after the start",
+        _l("Entry cut-off, minutes after the start"),
         validators=[Optional(), NumberRange(min=0, max=600)],
     )
     entry_cutoff_at = BeijingDateTimeField(
-        "或：入场截止时间 Or: entry cut-off at (北京时间)", validators=[Optional()]
+        _l("Or: entry cut-off at (Beijing time)"), validators=[Optional()]
     )
     waiting_opens_minutes = IntegerField(
-        "等待室提前开放（分钟） Waiting room opens N min before the start",
+        _l("Waiting room opens N min before the start"),
         validators=[Optional(), NumberRange(min=0, max=1440)],
         default=10,
     )
     confirm_opens_at = BeijingDateTimeField(
-        "确认期开始 Confirmation opens (北京时间)", validators=[Optional()]
+        _l("Confirmation opens (Beijing time)"), validators=[Optional()]
     )
     confirm_deadline_at = BeijingDateTimeField(
-        "确认截止 Confirm deadline (北京时间)", validators=[Optional()]
+        _l("Confirm deadline (Beijing time)"), validators=[Optional()]
     )
     minutes_per_candidate = IntegerField(
-        "每人面试时长（分钟） Minutes per candidate",
+        _l("Minutes per candidate (interview)"),
         validators=[_required(), NumberRange(min=1, max=120)],
         default=10,
     )
     reading_minutes = IntegerField(
-        "看题时间（分钟，0 = 无） Reading minutes",
+        _l("Reading minutes"),
         validators=[_required(), NumberRange(min=0, max=30)],
         default=0,
     )
     call_accept_seconds = IntegerField(
-        "呼叫接受时限（秒） Call accept seconds",
+        _l("Call accept seconds"),
         validators=[_required(), NumberRange(min=10, max=600)],
         default=60,
     )
-    scoring_rule = SelectField(
-        "计分规则 Scoring rule", choices=SCORING_RULE_CHOICES, default="trimmed"
-    )
+    scoring_rule = SelectField(_l("Scoring rule"), choices=SCORING_RULE_CHOICES, default="trimmed")
     trim_min_examiners = IntegerField(
-        "考官不少于几人时去高去低 Trim from this many examiners",
+        _l("Trim from this many examiners"),
         validators=[_required(), NumberRange(min=3, max=15)],
         default=5,
     )
     trim_per_dimension = SelectField(
-        "去高去低的对象 Trim on",
+        _l("Trim on"),
         coerce=_trim_basis,
         choices=TRIM_BASIS_CHOICES,
         default="0",
     )
-    score_decimals = SelectField(
-        "保留小数 Decimals", coerce=int, choices=DECIMALS_CHOICES, default=2
-    )
-    tie_rule = SelectField("同分排名 Ties in ranking", choices=TIE_RULE_CHOICES, default="tied")
-    publish_mode = SelectField("成绩公布 Publishing", choices=PUBLISH_CHOICES, default="instant")
-    requires_second_camera = BooleanField("需要辅机位 Second camera required")
-    requires_id_photo = BooleanField("需要上传身份证照片 ID photo required")
-    requires_mock = BooleanField("须参加模拟面试 Mock interview required (formal exams)")
+    score_decimals = SelectField(_l("Decimals"), coerce=int, choices=DECIMALS_CHOICES, default=2)
+    tie_rule = SelectField(_l("Ties in ranking"), choices=TIE_RULE_CHOICES, default="tied")
+    publish_mode = SelectField(_l("Publishing"), choices=PUBLISH_CHOICES, default="instant")
+    requires_second_camera = BooleanField(_l("Second camera required"))
+    requires_id_photo = BooleanField(_l("ID photo required"))
+    requires_mock = BooleanField(_l("Mock interview required (formal exams)"))
     # Off: 本次考试不允许迟到和提前交卷 (SEED 004), the countdown alone ends the interview.
-    allow_early_finish = BooleanField("允许提前结束面试 Candidates may end early", default=True)
+    allow_early_finish = BooleanField(_l("Candidates may end early"), default=True)
     # 候考随机检查 (SEED 003): the waiting room's supervision call, recorded from the console.
-    record_waiting_room = BooleanField("录制面试等待室 Record the waiting room")
-    submit = SubmitField("保存 Save")
+    record_waiting_room = BooleanField(_l("Record the waiting room"))
+    submit = SubmitField(_l("Save"))
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
@@ -197,71 +199,69 @@ class ExamForm(FlaskForm):
 
 
 class PanelForm(FlaskForm):
-    name = StringField("名称 Name（如 第一考场）", validators=[DataRequired(), Length(max=100)])
-    submit = SubmitField("保存 Save")
+    name = StringField(_l("Name (e.g. Panel 1)"), validators=[DataRequired(), Length(max=100)])
+    submit = SubmitField(_l("Save"))
 
 
 class PanelStaffForm(FlaskForm):
-    name = StringField("名称 Name", validators=[DataRequired(), Length(max=100)])
+    name = StringField(
+        lazy_pgettext("exam or panel", "Name"), validators=[DataRequired(), Length(max=100)]
+    )
     examiners = SelectMultipleField(
-        "考官 Examiners",
+        _l("Examiners"),
         coerce=int,
         choices=[],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    chief = SelectField("主考官 Chief examiner", coerce=int, choices=[NO_CHOICE], default=0)
+    chief = SelectField(_l("Chief examiner"), coerce=int, choices=[NO_CHOICE], default=0)
     assistants = SelectMultipleField(
-        "面试助理 Assistants",
+        _l("Interview assistants"),
         coerce=int,
         choices=[],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    submit = SubmitField("保存 Save")
+    submit = SubmitField(_l("Save"))
 
     def validate_chief(self, field):
         if field.data and field.data not in (self.examiners.data or []):
-            raise ValidationError(
-                "主考官必须是本组考官之一。 The chief must be one of the panel's examiners."
-            )
+            raise ValidationError(_l("The chief must be one of the panel's examiners."))
 
     def validate_assistants(self, field):
         if set(field.data or []) & set(self.examiners.data or []):
-            raise ValidationError(
-                "同一人不能在本组既任考官又任助理。 Nobody can be examiner and assistant."
-            )
+            raise ValidationError(_l("Nobody can be examiner and assistant."))
 
 
 class ImportForm(FlaskForm):
     file = FileField(
-        "考生名单 Candidate list (CSV / XLSX)",
+        _l("Candidate list (CSV / XLSX)"),
         validators=[
             # The type is judged by the import itself, from the bytes: Excel files get renamed.
-            FileRequired(message="请选择文件。 Choose a file."),
+            FileRequired(message=_l("Choose a file.")),
         ],
     )
-    submit = SubmitField("导入 Import")
+    submit = SubmitField(_l("Import the list"))
 
 
 class NoticeForm(FlaskForm):
-    title = StringField("标题 Title", validators=[DataRequired(), Length(max=200)])
-    body = TextAreaField("内容 Text", validators=[DataRequired(), Length(max=20000)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=20000)])
     position = IntegerField(
-        "顺序 Order", validators=[_required(), NumberRange(min=0, max=999)], default=0
+        _l("Order"), validators=[_required(), NumberRange(min=0, max=999)], default=0
     )
-    submit = SubmitField("保存 Save")
+    submit = SubmitField(_l("Save"))
 
 
 class QuestionSetForm(FlaskForm):
-    title = StringField("标题 Title", validators=[DataRequired(), Length(max=200)])
-    panel_id = SelectField("适用考场 Panel", coerce=int, choices=[], default=0)
-    body = TextAreaField("题目 Questions", validators=[DataRequired(), Length(max=20000)])
-    scoring_guide = TextAreaField("评分参考 Scoring guide", validators=[Length(max=20000)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    panel_id = SelectField(_l("For panel"), coerce=int, choices=[], default=0)
+    body = TextAreaField(_l("Questions"), validators=[DataRequired(), Length(max=20000)])
+    scoring_guide = TextAreaField(_l("Scoring guide"), validators=[Length(max=20000)])
     position = IntegerField(
-        "顺序 Order", validators=[_required(), NumberRange(min=0, max=999)], default=0
+        _l("Order"), validators=[_required(), NumberRange(min=0, max=999)], default=0
     )
-    submit = SubmitField("保存 Save")
+    submit = SubmitField(_l("Save"))
 
 
 def plain_text(value: str | None) -> str:

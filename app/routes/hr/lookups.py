@@ -1,6 +1,7 @@
 """Lookups the HR views share: an exam and its rows, its panels; saving candidate changes."""
 
 from flask import abort, flash, g
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -8,10 +9,7 @@ from app import db
 from app.models import Exam, Panel, PanelMember
 from app.setup.roster import commit_candidate_changes
 
-STALE_MESSAGE = (
-    "考生状态刚刚发生变化，未保存任何更改，请刷新后重试。 "
-    "A candidate changed meanwhile: nothing was saved, reload and try again."
-)
+STALE_MESSAGE = _l("A candidate changed meanwhile: nothing was saved, reload and try again.")
 
 
 def exam_or_404(exam_id: int) -> Exam:

@@ -1,6 +1,7 @@
 """HR's notices (考试附件): what candidates read and acknowledge before the exam."""
 
 from flask import flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app import audit, db
@@ -42,7 +43,7 @@ def new_notice(exam_id: int):
             "notice.created", exam_id=exam.id, notice=notice.id, after=notice_snapshot(notice)
         )
         db.session.commit()
-        flash("已添加考试附件。 Notice added.", "success")
+        flash(_("Notice added."), "success")
         return redirect(url_for("hr.notices", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
     return render_template("hr/notice_form.html", form=form, exam=exam, notice=None), status
@@ -66,7 +67,7 @@ def edit_notice(exam_id: int, notice_id: int):
             after=notice_snapshot(notice),
         )
         db.session.commit()
-        flash("已保存。 Saved.", "success")
+        flash(_("Saved."), "success")
         return redirect(url_for("hr.notices", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
     return render_template("hr/notice_form.html", form=form, exam=exam, notice=notice), status
@@ -78,8 +79,7 @@ def delete_notice(exam_id: int, notice_id: int):
     notice = child_or_404(Notice, notice_id)
     if not notice_deletable(notice):
         flash(
-            "已有考生阅读过此附件，不能删除（可以修改）。 "
-            "Candidates have read this notice: it cannot be deleted.",
+            _("Candidates have read this notice: it cannot be deleted (it can be edited)."),
             "error",
         )
         return redirect(url_for("hr.notices", exam_id=exam.id))
@@ -88,5 +88,5 @@ def delete_notice(exam_id: int, notice_id: int):
     )
     db.session.delete(notice)
     db.session.commit()
-    flash("已删除。 Deleted.", "success")
+    flash(_("Deleted."), "success")
     return redirect(url_for("hr.notices", exam_id=exam.id))

@@ -8,6 +8,7 @@ back to the timeline, where the override now shows in words.
 from datetime import datetime
 
 from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.day.consoles import refusal_for_staff
@@ -21,11 +22,13 @@ from app.routes.hr.lookups import child_or_404
 from app.timeutil import utcnow
 
 DONE = {
-    "reinstate": "已恢复 {name} 的考试资格。 Reinstated.",
-    "reinterview": "{name} 已回到候考队列首位，原计时和评分已作废。 Back at the head of the queue.",
-    "extend_interview": "{name} 的面试已延长 {minutes} 分钟。 Extended.",
-    "move_panel": "{name} 已调至新考场。 Moved to the other panel.",
-    "undo_disqualification": "已撤销 {name} 的取消资格。 Disqualification undone.",
+    "reinstate": _l("%(name)s is reinstated."),
+    "reinterview": _l(
+        "%(name)s is back at the head of the queue; the earlier timer and scores are void."
+    ),
+    "extend_interview": _l("%(name)s's interview is extended by %(minutes)s minutes."),
+    "move_panel": _l("%(name)s moved to the other panel."),
+    "undo_disqualification": _l("%(name)s's disqualification is undone."),
 }
 
 
@@ -78,5 +81,5 @@ def override(exam_id: int, candidate_id: int, move: str):
     for panel_id in {panel_before, moved.panel_id} - {None}:
         bump_panel(panel_id)
     bump_candidate(moved.id)
-    flash(DONE[move].format(name=moved.name, minutes=params.get("minutes")), "success")
+    flash(str(DONE[move]) % {"name": moved.name, "minutes": params.get("minutes")}, "success")
     return redirect(back, 303)

@@ -5,6 +5,7 @@ The overview table polls every few seconds and answers 304 while nothing changed
 """
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -129,5 +130,5 @@ def disqualify(exam_id: int, candidate_id: int):
         return redirect(back)
     if candidate.panel_id is not None:
         bump_panel(candidate.panel_id)  # the examiners' queue and board show it
-    flash(f"已取消 {candidate.name} 的面试资格。 Disqualified.", "success")
+    flash(_("%(name)s is disqualified.", name=candidate.name), "success")
     return redirect(back)

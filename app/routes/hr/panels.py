@@ -1,6 +1,7 @@
 """HR's panels (考场): creating one, naming it, staffing it with examiners and assistants."""
 
 from flask import flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -24,12 +25,13 @@ def new_panel(exam_id: int):
     if form.validate_on_submit():
         name = form.name.data.strip()
         if panel_name_taken(exam, name):
-            form.name.errors.append("本考试已有同名考场。 A panel of this exam has this name.")
+            form.name.errors.append(_("A panel of this exam has this name."))
         else:
             panel = create_panel(exam, name)
             db.session.commit()
             flash(
-                f"已创建 {name}，请安排考官和助理。 Panel created: now assign its staff.", "success"
+                _("%(name)s created: now assign its examiners and assistants.", name=name),
+                "success",
             )
             return redirect(url_for("hr.edit_panel", exam_id=exam.id, panel_id=panel.id))
     status = 400 if form.is_submitted() else 200
@@ -67,7 +69,7 @@ def edit_panel(exam_id: int, panel_id: int):
         name = form.name.data.strip()
         busy_elsewhere = examiners_on_other_panels(panel, form.examiners.data)
         if panel_name_taken(exam, name, panel):
-            form.name.errors.append("本考试已有同名考场。 A panel of this exam has this name.")
+            form.name.errors.append(_("A panel of this exam has this name."))
         elif busy_elsewhere:
             form.examiners.errors.append(
                 "以下考官已在本考试的其他考场： "

@@ -1,6 +1,7 @@
 """HR's question sets (题本): for every panel or one, shown to the candidate when the timer starts."""
 
 from flask import flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from app import audit, db
@@ -27,7 +28,7 @@ def questions(exam_id: int):
 def _question_form(exam: Exam, question_set: QuestionSet | None) -> QuestionSetForm:
     form = QuestionSetForm(obj=question_set)
     panels = panel_list(exam)
-    form.panel_id.choices = [SelectChoice("0", "全部考场 every panel")] + [
+    form.panel_id.choices = [SelectChoice("0", _("every panel"))] + [
         SelectChoice(str(p.id), p.name) for p in panels
     ]
     return form
@@ -60,7 +61,7 @@ def new_question_set(exam_id: int):
             after=question_snapshot(question_set),
         )
         db.session.commit()
-        flash("已添加题本。 Question set added.", "success")
+        flash(_("Question set added."), "success")
         return redirect(url_for("hr.questions", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
     return render_template("hr/question_form.html", form=form, exam=exam, question_set=None), status
@@ -85,7 +86,7 @@ def edit_question_set(exam_id: int, question_set_id: int):
             after=question_snapshot(question_set),
         )
         db.session.commit()
-        flash("已保存。 Saved.", "success")
+        flash(_("Saved."), "success")
         return redirect(url_for("hr.questions", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
     return (
@@ -104,8 +105,7 @@ def delete_question_set(exam_id: int, question_set_id: int):
         return redirect(url_for("hr.questions", exam_id=exam.id))
     if questions_shown(question_set):
         flash(
-            "已有考生开始作答此题本，不能删除。 Candidates have been shown these questions: "
-            "the set cannot be deleted.",
+            _("Candidates have been shown these questions: the set cannot be deleted."),
             "error",
         )
         return redirect(url_for("hr.questions", exam_id=exam.id))
@@ -117,7 +117,7 @@ def delete_question_set(exam_id: int, question_set_id: int):
     )
     db.session.delete(question_set)
     db.session.commit()
-    flash("已删除。 Deleted.", "success")
+    flash(_("Deleted."), "success")
     return redirect(url_for("hr.questions", exam_id=exam.id))
 
 

@@ -1,6 +1,7 @@
 """HR's candidates: importing the list, assigning them to panels, the live candidate list."""
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -32,7 +33,7 @@ def import_roster(exam_id: int):
         upload = form.file.data
         data = upload.read()
         if not data:
-            form.file.errors.append("文件是空的。 The file is empty.")
+            form.file.errors.append(_("The file is empty."))
         else:
             try:
                 report = import_candidates(exam, upload.filename, data)
@@ -101,7 +102,7 @@ def distribute(exam_id: int):
     exam = g.exam
     panels = panel_list(exam)
     if not panels:
-        flash("请先创建考场。 Create a panel first.", "error")
+        flash(_("Create a panel first."), "error")
         return redirect(url_for("hr.assign", exam_id=exam.id))
     everyone = exam_candidates(exam, for_update=True)
     waiting = distribute_candidates(panels, everyone)

@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -107,7 +108,7 @@ def add_usual_score_sheet(exam_id: int):
     except ScoreError as error:
         db.session.rollback()
         return _sheet_page(exam, error=error.message, status=400)
-    flash("已添加常用评分表（合计 100 分），可按需修改。 The usual sheet was added.", "success")
+    flash(_("The usual sheet was added."), "success")
     return redirect(url_for("hr_scores.score_sheet", exam_id=exam.id))
 
 
@@ -131,7 +132,7 @@ def edit_score_dimension(exam_id: int, dimension_id: int):
             db.session.rollback()
             error, status = refused.message, 400
         else:
-            flash("已保存。 Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("hr_scores.score_sheet", exam_id=exam.id))
     return render_template(
         "hr/score_sheet_dimension.html",
@@ -164,7 +165,7 @@ def move_score_dimension(exam_id: int, dimension_id: int):
     dim = child_or_404(ScoreDimension, dimension_id)
     step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if step is None:
-        return _sheet_page(exam, error="未知的移动方向。 Unknown direction.", status=400)
+        return _sheet_page(exam, error=_("Unknown direction."), status=400)
     try:
         move_dimension(exam, dim, step)
     except ScoreError as error:
@@ -310,9 +311,9 @@ def publish_results(exam_id: int):
         flash(error.message, "error")
     else:
         if count:
-            flash(f"已公布 {count} 名考生的成绩。 Published {count} scores.", "success")
+            flash(_("Published the results of %(n)s candidates.", n=count), "success")
         else:
-            flash("没有待公布的成绩。 Nothing was waiting for publication.", "info")
+            flash(_("Nothing was waiting for publication."), "info")
     return redirect(url_for("hr_scores.results", exam_id=exam.id))
 
 

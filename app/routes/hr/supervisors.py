@@ -2,6 +2,7 @@
 app/day/supervision.py."""
 
 from flask import flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app import db
@@ -21,7 +22,7 @@ def add_supervisor(exam_id: int):
     user_id = _user_id()
     try:
         if user_id is None:
-            raise SupervisionError("请选择巡考。 Choose a 巡考.")
+            raise SupervisionError(_("Choose a supervisor."))
         user = assign_supervisor(exam, user_id)
         db.session.commit()
     except SupervisionError as problem:
@@ -30,7 +31,7 @@ def add_supervisor(exam_id: int):
         return redirect(back, 303)
     except IntegrityError:  # a colleague added the same 巡考 a moment before
         db.session.rollback()
-        flash("该巡考已分配到本场考试。 Already assigned.", "success")
+        flash(_("Already assigned."), "success")
         return redirect(back, 303)
     flash(f"已分配巡考 {user.display_name}。 Supervisor assigned.", "success")
     return redirect(back, 303)
@@ -43,7 +44,7 @@ def drop_supervisor(exam_id: int, user_id: int):
     user = remove_supervisor(exam, user_id)
     db.session.commit()
     if user is None:
-        flash("该巡考未分配到本场考试。 Not assigned.", "error")
+        flash(_("Not assigned."), "error")
     else:
         flash(f"已移除巡考 {user.display_name}。 Supervisor removed.", "success")
     return redirect(back, 303)

@@ -12,12 +12,14 @@ gunicorn workers start at once).
 
 import os
 import tempfile
+from functools import cached_property
 from pathlib import Path
 
+from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask_babel import Babel, Domain, get_locale
 from flask_login import current_user
 
 DEFAULT_LOCALE = "zh_CN"
@@ -28,7 +30,32 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 CANDIDATE_BLUEPRINTS = frozenset({"candidate", "calls"})
 SESSION_KEY = "language"  # before sign-in: the sign-in page's own switch
 
-babel = Babel()
+
+class _CatalogueDomain(Domain):
+    """Babel names zh_CN "zh_Hans_CN" (Locale.parse adds the likely script), and gettext then
+    looks for translations/zh_Hans_CN and falls back to the msgids: the Chinese never showed.
+    The catalogues are found under the names they are written with."""
+
+    def get_translations(self):
+        locale = get_locale()
+        if locale is None:
+            return support.NullTranslations()
+        key = (str(locale), self.domain[0])
+        if key not in self.cache:
+            written = "_".join(part for part in (locale.language, locale.territory) if part)
+            self.cache[key] = support.Translations.load(
+                str(TRANSLATIONS_DIR), [written, str(locale)], self.domain[0]
+            )
+        return self.cache[key]
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return _CatalogueDomain(domain=self.domain)
+
+
+babel = _Babel()
 
 
 def select_locale() -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_login import current_user
 
@@ -59,6 +59,9 @@ babel = _Babel()
 
 
 def select_locale() -> str:
+    # A job or a CLI command (an app context, no request) words things as they are stored.
+    if not has_request_context():
+        return DEFAULT_LOCALE
     if request.blueprint in CANDIDATE_BLUEPRINTS:
         return DEFAULT_LOCALE
     if getattr(current_user, "is_authenticated", False):

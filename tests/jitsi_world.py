@@ -29,7 +29,7 @@ RULES = ServerRules(
     accepted_audiences=(APP_ID,),
     domain="meet.jitsi",
 )
-DEV_BANNER = "开发模式：通话未加密，未使用令牌 / Development mode: calls are NOT secured"
+DEV_BANNER = "开发模式：通话未加密，未使用令牌"
 
 
 def hosted_config_of(config_class):

@@ -53,7 +53,11 @@ def test_nul_in_staff_login_is_refused_with_400(plain_app):
         "/staff/login", data={"username": "hr1\x00", "password": PASSWORD}
     )
     assert response.status_code == 400
-    assert NUL_REFUSED in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "提交的内容中含有无法识别的空字符，请删除后重新提交。" in page
+    # The same refusal in the words of the request's language (here the default, Chinese).
+    with plain_app.test_request_context():
+        assert str(NUL_REFUSED) in page
 
 
 def test_nul_in_a_candidates_help_message_is_refused_in_chinese(plain_app):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app import db
 from app.day.signals import AWAY_LIMIT_MS, AWAY_THRESHOLD_MS, duration_words
 from app.journey import Actor, perform
-from app.models import AuditEvent, Candidate
+from app.models import AuditEvent, Candidate, User
 from app.models.candidate import CandidateState as S
 from tests.candidate_client import CandidateBrowser
 from tests.conftest import signed_in_staff
@@ -266,9 +266,18 @@ def test_the_timeline_says_it_in_words(world, app, me):
     assert "疑似切屏：窗口失去焦点 2 分 5 秒" in html
     assert "多端登录：考生在另一窗口或设备登录" in html
     assert "suspected_switch</strong>" not in html  # no raw action name as the line
+    # HR who reads English gets the same lines in English; the audit data stays as stored.
+    hr_user = db.session.scalar(select(User).filter_by(username="hr"))
+    hr_user.language = "en"
+    db.session.commit()
+    english = hr.get(f"/hr/exams/{world.exam.id}/candidates/{c.id}/timeline").get_data(as_text=True)
+    assert "Suspected screen switch: left the page 5 s" in english
+    assert "Suspected screen switch: the window lost focus 2 min 5 s" in english
+    assert "Second sign-in: the candidate signed in from another window or device" in english
+    assert switches(c)[0].data["label"] == "疑似切屏"
 
 
-def test_duration_words():
+def test_duration_words(app):
     assert duration_words(2400) == "2 秒"
     assert duration_words(59_600) == "1 分钟"
     assert duration_words(61_000) == "1 分 1 秒"

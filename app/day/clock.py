@@ -11,12 +11,14 @@ data-danger-at.
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+
 WARN_SECONDS = 180
 DANGER_SECONDS = 60
 
 REMINDERS = {
-    "warn": "还剩 3 分钟。 3 minutes left.",
-    "danger": "还剩 1 分钟。 1 minute left.",
+    "warn": _l("3 minutes left."),
+    "danger": _l("1 minute left."),
 }
 
 
@@ -44,7 +46,9 @@ class Clock:
 
     @property
     def reminder(self) -> str | None:
-        return REMINDERS.get(self.level) if self.phase == "answering" else None
+        if self.phase != "answering" or self.level not in REMINDERS:
+            return None
+        return str(REMINDERS[self.level])
 
     @property
     def reminder_step(self) -> int:

@@ -8,6 +8,7 @@ aggregate query, and only if the browser does not have that version render the t
 from datetime import datetime
 
 from flask import abort, flash, make_response, redirect, render_template, request
+from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from markupsafe import escape
@@ -196,7 +197,7 @@ def broadcast_answer(panel: Panel, post_url: str, back_url: str):
     except Refused as problem:
         error = problem.message
     if not htmx:
-        flash(error or "通知已发布。 Notice posted.", "error" if error else "success")
+        flash(error or _("Notice posted."), "error" if error else "success")
         return redirect(back_url)
     html = render_template(
         "_broadcast_form.html",

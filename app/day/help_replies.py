@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, or_, select
 
 from app import audit, db
@@ -27,7 +28,7 @@ PHONE_ROLES = frozenset({Role.HR, Role.ADMIN, Role.ASSISTANT})
 
 
 class HelpReplyRefused(ValueError):
-    """A reply not saved; `message` (Chinese, with English) says why, `status` the HTTP code."""
+    """A reply not saved; `message` (in the staff member's language) says why, `status` the HTTP code."""
 
     def __init__(self, message: str, status: int = 409):
         super().__init__(message)
@@ -44,7 +45,7 @@ class HelpAnswer:
 
     @property
     def message(self) -> str:
-        return "已回复。 Replied." if self.replied else "已标记解决。 Resolved."
+        return _("Replied.") if self.replied else _("Resolved.")
 
 
 def phone_for(user: User, candidate: Candidate) -> str:
@@ -85,7 +86,7 @@ def help_request_in(scope: ColumnElement[bool], help_id: int) -> HelpRequest | N
 
 def _who(user_id: int | None) -> str:
     user = db.session.get(User, user_id) if user_id is not None else None
-    return user.display_name if user is not None else "其他工作人员"
+    return user.display_name if user is not None else _("another staff member")
 
 
 def answer_help_form(help_id: int, staff: User, form: Mapping[str, str], now: datetime):
@@ -110,9 +111,9 @@ def answer_help(
     another staff member's answer overtook since the form was shown (first answer wins)."""
     reply = (reply or "").replace("\r\n", "\n").strip()
     if not reply and not resolve:
-        raise HelpReplyRefused("请填写回复内容。 Write a reply first.", 422)
+        raise HelpReplyRefused(_("Write a reply first."), 422)
     if len(reply) > REPLY_MAX:
-        raise HelpReplyRefused(f"回复最多 {REPLY_MAX} 字。 At most {REPLY_MAX} characters.", 422)
+        raise HelpReplyRefused(_("At most %(n)s characters in a reply.", n=REPLY_MAX), 422)
     help_request = db.session.scalar(
         select(HelpRequest)
         .where(HelpRequest.id == help_id)
@@ -121,7 +122,7 @@ def answer_help(
         .execution_options(populate_existing=True)
     )
     if help_request is None:
-        raise HelpReplyRefused("求助不存在。 No such help request.", 404)
+        raise HelpReplyRefused(_("No such help request."), 404)
     candidate = db.session.get(Candidate, help_request.candidate_id)
     assert candidate is not None, "help requests belong to a candidate"
     if help_request.resolved_at is not None:
@@ -129,16 +130,22 @@ def answer_help(
         if not reply:
             return HelpAnswer(help_request, candidate, replied=False, resolved=False)
         raise HelpReplyRefused(
-            f"该求助已由 {_who(help_request.replied_by_id)} 处理并关闭，未保存您的回复。"
-            " Already closed: your reply was not saved."
+            _(
+                "Already closed by %(who)s: your reply was not saved.",
+                who=_who(help_request.replied_by_id),
+            )
         )
     if reply and seen_stamp(help_request) != (seen or "").strip():
         answered = help_request.reply or ""
         who = _who(help_request.replied_by_id)
         db.session.rollback()
         raise HelpReplyRefused(
-            f"{who} 已先回复：“{answered}”，未保存您的回复；如需补充请再次提交。"
-            f" {who} answered first: your reply was not saved."
+            _(
+                "%(who)s answered first: “%(reply)s”. Your reply was not saved; send it again"
+                " to add to it.",
+                who=who,
+                reply=answered,
+            )
         )
     if reply:
         help_request.reply = reply

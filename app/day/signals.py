@@ -11,6 +11,8 @@ does not re-render for a signal, while the consoles' panel version sums the coun
 from dataclasses import dataclass
 
 import redis
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from app import audit, db
@@ -32,7 +34,9 @@ AWAY_LIMIT_MS = 24 * 3600 * 1000
 WATCHED_STATES = IN_DEBUG | INSIDE
 THROTTLE_SECONDS = 5
 
-AWAY_KINDS = {"hidden": "切出页面", "blur": "窗口失去焦点"}
+AWAY_KINDS = {"hidden": "切出页面", "blur": "窗口失去焦点"}  # stored in the audit data as it is
+# The same, for HR's timeline in the reader's language.
+AWAY_WORDS = {"hidden": _l("left the page"), "blur": _l("the window lost focus")}
 
 
 @dataclass(frozen=True)
@@ -119,18 +123,25 @@ def duration_words(ms) -> str:
     except (TypeError, ValueError):
         return ""
     if seconds < 60:
-        return f"{seconds} 秒"
+        return _("%(s)s s", s=seconds)
     minutes, seconds = divmod(seconds, 60)
-    return f"{minutes} 分 {seconds} 秒" if seconds else f"{minutes} 分钟"
+    if seconds:
+        return _("%(m)s min %(s)s s", m=minutes, s=seconds)
+    return _("%(m)s min", m=minutes)
 
 
 def signal_words(kind: str, data: dict) -> str | None:
     """A signal's timeline line in words, or None for other events."""
     if kind == SWITCH_KIND:
-        what = AWAY_KINDS.get(str(data.get("signal")), "离开页面")
+        what = str(AWAY_WORDS.get(str(data.get("signal")), _l("away from the page")))
         took = duration_words(data.get("ms")) if data.get("ms") is not None else ""
         # Entries from before the duration was measured (every unload counted) say so.
-        return f"疑似切屏：{what} {took}" if took else f"疑似切屏：{what}（未记录时长）"
+        if took:
+            return _("Suspected screen switch: %(what)s %(took)s", what=what, took=took)
+        return _("Suspected screen switch: %(what)s (duration not recorded)", what=what)
     if kind == "candidate.login" and data.get("took_over"):
-        return "多端登录：考生在另一窗口或设备登录，原页面被接管"
+        return _(
+            "Second sign-in: the candidate signed in from another window or device, which took"
+            " the first page over"
+        )
     return None

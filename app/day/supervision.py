@@ -6,6 +6,7 @@ assistant's and examiners' own pages, read-only (`guard_blueprint(..., read_only
 refuses every write with 403), and joins calls as a visible observer without moderator rights.
 """
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit, db
@@ -83,7 +84,7 @@ def assign_supervisor(exam: Exam, user_id: int) -> User:
     """Assign a 巡考 to `exam` (audited). Assigning one already assigned changes nothing."""
     user = db.session.get(User, user_id)
     if user is None or not is_supervisor(user) or not user.active:
-        raise SupervisionError("请选择一个启用的巡考账号。 Choose an active 巡考 account.")
+        raise SupervisionError(_("Choose an active supervisor account."))
     existing = db.session.scalar(
         select(ExamSupervisor).where(
             ExamSupervisor.exam_id == exam.id, ExamSupervisor.user_id == user.id

@@ -28,7 +28,7 @@ def _settings() -> JitsiSettings:
 
 @click.command("jitsi-token")
 @click.option("--room", required=True, help="Exact room name, e.g. ir-e1-<32 hex digits>.")
-@click.option("--name", required=True, help="Display name in the call, e.g. '测试 operator'.")
+@click.option("--name", required=True, help="Display name in the call, e.g. 'IT support'.")
 @click.option("--moderator", is_flag=True, help="Moderator rights (staff).")
 @click.option("--recording", is_flag=True, help="Recording rights too (needs --moderator).")
 @click.option("--ttl", type=int, default=3600, show_default=True, help="Lifetime in seconds.")

@@ -6,6 +6,7 @@ they work on; examiners only their own panels' interview-room files, candidates 
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -179,7 +180,7 @@ def unassigned():
         )
     )
     return _list_page(
-        "未关联 Unassigned", recordings, None, url_for("recordings.unassigned", fragment=1)
+        _("Unassigned"), recordings, None, url_for("recordings.unassigned", fragment=1)
     )
 
 
@@ -227,12 +228,12 @@ def retry(recording_id: int):
         else url_for("recordings.unassigned")
     )
     if recording.status != RecordingStatus.FAILED:
-        flash("只有失败的录像可以重试。 Only a failed recording can be retried.", "error")
+        flash(_("Only a failed recording can be retried."), "error")
         return redirect(back)
     try:
         retry_recording(recording, actor=current_user._get_current_object())
     except RedisError:
-        flash("队列暂不可用，请稍后再试。 The queue is unavailable; try again shortly.", "error")
+        flash(_("The queue is unavailable; try again shortly."), "error")
         return redirect(back)
-    flash("已重新排队拉取。 The pull is queued again.", "ok")
+    flash(_("The pull is queued again."), "ok")
     return redirect(back)

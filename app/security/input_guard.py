@@ -21,16 +21,14 @@ signature, so an unsigned body is still a 403), see app/recordings/notice.py.
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter, Map
 
 MAX_DATABASE_ID = 2**31 - 1  # PostgreSQL `integer`, the type of every primary key
 MAX_JSON_DEPTH = 32
 NUL = "\x00"
-NUL_REFUSED = (
-    "提交的内容中含有无法识别的空字符，请删除后重新提交。 "
-    "The request holds a NUL character: remove it and try again."
-)
-JSON_TOO_DEEP = "提交的数据格式无效。 The JSON is nested too deeply."
+NUL_REFUSED = _l("The request holds a NUL character: remove it and try again.")
+JSON_TOO_DEEP = _l("The JSON is nested too deeply.")
 # Endpoints that read their own raw, signed body (and check it after the signature).
 RAW_BODY_ENDPOINTS = frozenset({"hooks.jibri"})
 
@@ -88,7 +86,8 @@ def _holds_nul(pairs) -> bool:
     return any(NUL in key or NUL in value for key, value in pairs)
 
 
-def _refusal(message: str) -> tuple[Response | str, int]:
+def _refusal(lazy_message: Any) -> tuple[Response | str, int]:
+    message = str(lazy_message)
     if request.is_json:
         return jsonify(error=message), 400
     from app.errors import _render

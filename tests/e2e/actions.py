@@ -25,7 +25,7 @@ def staff_sign_in(page: Page, username: str) -> None:
     page.goto("/staff/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
     expect(page.get_by_label("密码")).to_have_count(0)
 
 

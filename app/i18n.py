@@ -14,6 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, g, request, session
@@ -54,16 +55,29 @@ def html_lang(locale: str) -> str:
     return "zh-CN" if locale == "zh_CN" else locale
 
 
+def _mo_paths(po_path: Path) -> list[Path]:
+    """Where a catalogue's `.mo` goes: beside its `.po`, and under the name Flask-Babel looks it
+    up by, str(Locale.parse(...)), when that differs ("zh_CN" is looked up as "zh_Hans_CN")."""
+    name = po_path.parent.parent.name
+    paths = [po_path.with_suffix(".mo")]
+    babel_name = str(Locale.parse(name))
+    if babel_name != name:
+        paths.append(po_path.parents[2] / babel_name / "LC_MESSAGES" / f"{po_path.stem}.mo")
+    return paths
+
+
 def compile_catalogues(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
     """Compile every `.po` whose `.mo` is missing or older; returns what it wrote."""
     written = []
-    for po_path in sorted(directory.glob("*/LC_MESSAGES/*.po")):
-        mo_path = po_path.with_suffix(".mo")
+    for po_path, mo_path in (
+        (po, mo) for po in sorted(directory.glob("*/LC_MESSAGES/*.po")) for mo in _mo_paths(po)
+    ):
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         with po_path.open("rb") as source:
             catalog = read_po(source, locale=po_path.parent.parent.name)
-        fd, temporary = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
         try:
             with os.fdopen(fd, "wb") as target:
                 write_mo(target, catalog)

@@ -23,10 +23,10 @@ def enter_code(page: Page, code: str) -> None:
 
 def staff_sign_in(page: Page, username: str) -> None:
     page.goto("/staff/login")
-    page.get_by_label("用户名 Username").fill(username)
-    page.get_by_label("密码 Password").fill(PASSWORD)
-    page.get_by_role("button", name="登录 Sign in").click()
-    expect(page.get_by_label("密码 Password")).to_have_count(0)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.get_by_label("密码")).to_have_count(0)
 
 
 def wait_for_stage(page: Page, stage: str) -> None:

@@ -26,10 +26,10 @@ PASSWORDS = {username: password for username, _, _, password in DEMO_STAFF}
 
 def sign_in(page: Page, username: str) -> None:
     page.goto("/staff/login")
-    page.get_by_label("用户名 Username").fill(username)
-    page.get_by_label("密码 Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="登录 Sign in").click()
-    expect(page.get_by_label("密码 Password")).to_have_count(0)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORDS[username])
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.get_by_label("密码")).to_have_count(0)
 
 
 def user(username: str) -> User:

@@ -19,7 +19,7 @@ def test_wrong_password_is_refused_and_audited(app, client, staff):
     gen_user("hr1", role=Role.HR)
     response = staff.login("hr1", password="wrong password")
     assert response.status_code == 401
-    assert "Wrong username or password" in response.get_data(as_text=True)
+    assert "用户名或密码错误" in response.get_data(as_text=True)
     event = db.session.scalars(select(AuditEvent).filter_by(kind="staff.login_failed")).one()
     assert event.data == {"username": "hr1"}
 

@@ -170,7 +170,44 @@ def test_console_shows_room_queue_questions_sheet_board_for_chief(world, chief):
     assert "入场截止" in html and "call-next" not in html
     with time_machine.travel(after_cutoff(world), tick=False):
         html = chief.page().get_data(as_text=True)
-    assert "呼叫下一位 Call next：考生 01" in html
+    assert "呼叫下一位：考生 01" in html
+
+
+def test_a_chief_who_chose_english_gets_the_console_in_english_and_nothing_else_changes(
+    world, chief
+):
+    world.chief.language = "en"
+    db.session.commit()
+    first = queue_up(world)[0]
+    with time_machine.travel(after_cutoff(world), tick=False):
+        html = chief.page().get_data(as_text=True)
+        assert '<html lang="en">' in html
+        assert "Call next: 考生 01" in html and "Queue" in html and "Result board" in html
+        assert "呼叫下一位" not in html and "候考队列" not in html
+        answer = chief.post("/call-next").get_data(as_text=True)
+        assert f"{first.display_name_for_examiners} called, waiting for the candidate" in answer
+    assert reload(first).state == S.INTERVIEW_CALLED
+
+
+def test_the_console_is_laid_out_as_one_screen_with_views_one_click_away(world, chief):
+    """The page's structure that examiner.css lays out for a laptop (the browser test checks the
+    pixels): the room band and the call, the questions above my sheet, and a tab for each of the
+    other views, each naming the panel it shows."""
+    in_room(world)
+    html = chief.page().get_data(as_text=True)
+    assert "css/examiner.css" in html and 'data-console-workspace data-view="work"' in html
+    work = html.index('id="console-work"')
+    assert html.index('id="questions"', work) < html.index('id="scoring"', work)
+    for view, panel in (
+        ("work", "console-work"),
+        ("queue", "room-queue"),
+        ("board", "result-board"),
+        ("notices", "console-notices"),
+        ("guard", "room-guard"),
+    ):
+        assert f'data-view-button="{view}" aria-controls="{panel}"' in html
+        assert f'id="{panel}"' in html
+    assert 'class="room-now card"' in html and 'id="interview-call"' in html
 
 
 def test_a_plain_examiner_sees_everything_but_no_buttons(world, examiner):
@@ -283,7 +320,7 @@ def test_a_call_not_accepted_in_60_seconds_goes_to_the_back_of_the_queue_and_cou
     assert first.state == S.WAITING and first.missed_calls == 1
     assert "面试间空闲" in html and 'class="badge warn">1<' in html and "已顺延" in html
     assert db.session.scalars(select(Call.outcome).filter_by(kind="interview")).one() == "lapsed"
-    assert f"呼叫下一位 Call next：{second.display_name_for_examiners}" in html
+    assert f"呼叫下一位：{second.display_name_for_examiners}" in html
     # The next call rings the next lot; the deferred candidate comes after everyone else.
     with time_machine.travel(after_cutoff(world, 62), tick=False):
         chief.post("/call-next")
@@ -321,7 +358,7 @@ def test_the_chief_records_a_candidate_who_never_came_as_absent(app, world, chie
         chief.post("/call-next")
     with time_machine.travel(after_cutoff(world, 63), tick=False):
         html = chief.get("/room", htmx=True).get_data(as_text=True)
-        assert "记为缺考 Mark absent" in html
+        assert ">记为缺考</button>" in html
         response = chief.act(first, "no-show")
     assert response.status_code == 200 and "已记为缺考" in response.get_data(as_text=True)
     first = reload(first)
@@ -387,7 +424,7 @@ def test_start_timer_records_from_then_and_the_end_button_ends(world, chief, exa
     with time_machine.travel(after_cutoff(world, 20), tick=False):
         html = chief.get().get_data(as_text=True)
         assert 'data-jitsi-role="chief"' in html and 'data-jitsi-record="false"' in html
-        assert "请宣读考生须知" in html and "开始计时 Start timer" in html
+        assert "请宣读考生须知" in html and ">开始计时</button>" in html
         response = chief.act(c, "start-timer")
         html = response.get_data(as_text=True)
     assert response.status_code == 200

@@ -246,7 +246,7 @@ def test_the_chief_reinterviews_a_resting_candidate_from_the_done_list(app, worl
     assert response.status_code == 200
     c = reload(c)
     assert c.state == S.WAITING and c.requeued_at is not None and c.finished_at is None
-    assert "平台故障重新面试 Re-interview</span>" in response.get_data(as_text=True)
+    assert ">平台故障重新面试</span>" in response.get_data(as_text=True)
 
 
 def test_a_chief_of_another_panel_cannot_override_here(app, world):

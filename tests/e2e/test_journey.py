@@ -150,8 +150,12 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     chief = e2e.new_page("chief")
     staff_sign_in(chief, "chief1")
     chief.goto(f"/examiner/panels/{world.panel.id}")
+    # The queue is one of the console's views beside the call (the sheet's place).
+    chief.get_by_role("tab", name="候考队列").click()
+    expect(chief.locator("#room-queue")).to_contain_text(label)
     shot(chief, "staff-examiner-console-queue")
-    chief.get_by_role("button", name="呼叫下一位 Call next").click()
+    chief.get_by_role("tab", name="题本与评分").click()
+    chief.get_by_role("button", name="呼叫下一位").click()
     ringing = candidate.locator("[data-incoming-call]")
     expect(ringing).to_contain_text("面试考官正在呼叫您")
     assert_labelled(candidate)
@@ -166,7 +170,7 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
     chief_call = stand_in_call(chief)
     assert_call(chief_call, room=world.panel.interview_room, name="主考官 张老师", moderator=True)
 
-    chief.get_by_role("button", name="开始计时 Start timer").click()
+    chief.get_by_role("button", name="开始计时").click()
     countdown = candidate.locator(".countdown[role='timer']")
     expect(countdown).to_be_visible()
     expect(candidate.locator(".questions")).to_contain_text("第一题")
@@ -197,7 +201,7 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
         stand_in_call(candidate), room=world.panel.interview_room, name=label, moderator=False
     )
 
-    chief.get_by_role("button", name="结束面试 End interview").click()
+    chief.get_by_role("button", name="结束面试").click()
     wait_for_stage(candidate, "finished")
     expect(candidate.locator(".rest-code")).to_have_text(rest_code)
     assert_labelled(candidate)
@@ -249,11 +253,13 @@ def test_code_to_release_with_candidate_assistant_and_chief(e2e):
         expect(sheet.locator("[data-score-total]")).to_have_text(f"{sum(values):.1f}")
         if index == 1:
             shot(page, "staff-examiner-score-sheet")
-        sheet.get_by_role("button", name="提交评分 Submit").click()
-        expect(page.locator("#scoring")).to_contain_text("已提交 Submitted")
-    expect(chief.locator("#scoring")).to_contain_text("评分进度 Progress：5 / 5")
+        sheet.get_by_role("button", name="提交评分").click()
+        expect(page.locator("#scoring")).to_contain_text("已提交")
+    expect(chief.locator("#scoring")).to_contain_text("评分进度：5 / 5")
+    confirm = chief.locator("#scoring").get_by_role("button", name="确认成绩")
+    confirm.scroll_into_view_if_needed()  # the sheet's own box scrolls, not the page
     shot(chief, "staff-examiner-chief-confirm")
-    chief.locator("#scoring").get_by_role("button", name="确认成绩 Confirm the score").click()
+    confirm.click()
     # Trimmed mean of the totals 80, 85, 90, 75, 88: drop 90 and 75 -> 253 / 3 = 84.33.
     expect(candidate.locator(".score-box")).to_contain_text("您的面试成绩：84.33")
     assert_labelled(candidate)

@@ -124,6 +124,9 @@ def test_the_chiefs_page_removes_a_finished_candidate_and_an_unknown_name(e2e):
     staff_sign_in(chief, "chief1")
     chief.goto(f"/examiner/panels/{world.panel.id}")
     expect(chief.locator("#interview-call [data-jitsi-status]")).to_have_text("已连接")
+    # The guard works whichever view is shown; its list is one click away, beside the call.
+    expect(chief.locator("#room-guard")).to_be_attached()
+    chief.get_by_role("tab", name="面试间人员核对").click()
     expect(chief.locator("#room-guard")).to_be_visible()
 
     current = f"考生 {now_in.lot_number:02d}"

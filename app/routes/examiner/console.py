@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import datetime
 
 from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -54,11 +55,21 @@ guard_blueprint(bp, Role.EXAMINER, read_only_roles=(Role.SUPERVISOR,))
 # examiner's clock re-syncs with the server's even when nothing else changes.
 RESYNC_SECONDS = 15
 CHIEF_ACTIONS = {
-    "send-back": ("send_back", "已退回候考。 Sent back to the queue."),
-    "start-timer": ("start_timer", "已开始计时。 Timer started."),
-    "finish": ("finish", "面试已结束。 Interview ended."),
-    "no-show": ("mark_no_show", "已记为缺考。 Marked absent."),
+    "send-back": "send_back",
+    "start-timer": "start_timer",
+    "finish": "finish",
+    "no-show": "mark_no_show",
 }
+
+
+def _chief_answer(move: str, label: str) -> str:
+    answers = {
+        "send_back": _("%(candidate)s: sent back to the queue.", candidate=label),
+        "start_timer": _("%(candidate)s: timer started.", candidate=label),
+        "finish": _("%(candidate)s: interview ended.", candidate=label),
+        "mark_no_show": _("%(candidate)s: marked absent.", candidate=label),
+    }
+    return answers[move]
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -226,14 +237,16 @@ def call_next(panel_id: int):
     settle_due(now, panel_id=panel.id)  # lapsed calls back in the queue, missing lots drawn
     first = next_to_call(panel.id)
     if first is None:
-        return refused("没有候考的考生。 Nobody is waiting.", console_url(panel))
+        return refused(_("Nobody is waiting."), console_url(panel))
     try:
         candidate = perform(first.id, "call_interview", Actor.staff(staff_user()), now)
     except Refused as refusal:
         return refused(refusal.message, console_url(panel))
     label = candidate.display_name_for_examiners
     return done(
-        f"已呼叫{label}，等待考生接受。 Called.", console_url(panel), lambda: render_room(panel)
+        _("%(candidate)s called, waiting for the candidate to accept.", candidate=label),
+        console_url(panel),
+        lambda: render_room(panel),
     )
 
 
@@ -243,7 +256,7 @@ def chief_action(panel_id: int, candidate_id: int, action: str):
         abort(404)
     panel = chief_panel(panel_id)
     candidate = panel_candidate(panel, candidate_id)
-    move, message = CHIEF_ACTIONS[action]
+    move = CHIEF_ACTIONS[action]
     label = candidate.display_name_for_examiners
     try:
         perform(candidate.id, move, Actor.staff(staff_user()), utcnow())
@@ -255,7 +268,8 @@ def chief_action(panel_id: int, candidate_id: int, action: str):
         # would make the chief leave and rejoin (seconds of lost video for everyone), so the
         # answer asks jitsi-embed.js to send startRecording to the live call instead.
         events = {"ir:start-recording": {"room": panel.interview_room}}
-    return done(f"{label}：{message}", console_url(panel), lambda: render_room(panel), events)
+    message = _chief_answer(move, label)
+    return done(message, console_url(panel), lambda: render_room(panel), events)
 
 
 # --- notices to everyone waiting ----------------------------------------------------------------

@@ -6,6 +6,7 @@ answer is the room again, as after the chief's other buttons.
 """
 
 from flask import abort, request
+from flask_babel import gettext as _
 
 from app.day.consoles import done, refused, staff_user
 from app.day.overrides import override_params
@@ -15,10 +16,16 @@ from app.routes.examiner.access import chief_panel, console_url, panel_candidate
 from app.routes.examiner.console import bp, render_room
 from app.timeutil import utcnow
 
-CHIEF_OVERRIDES = {
-    "extend_interview": "面试已延长 {minutes} 分钟。 Extended by {minutes} min.",
-    "reinterview": "已回到候考队列首位，原计时和评分作废。 Back at the head of the queue.",
-}
+CHIEF_OVERRIDES = ("extend_interview", "reinterview")
+
+
+def _answer(move: str, label: str, minutes: object) -> str:
+    if move == "extend_interview":
+        return _("%(candidate)s: extended by %(minutes)s min.", candidate=label, minutes=minutes)
+    return _(
+        "%(candidate)s: back at the head of the queue; the timer and score sheets are void.",
+        candidate=label,
+    )
 
 
 @bp.post("/panels/<int:panel_id>/candidates/<int:candidate_id>/overrides/<move>")
@@ -35,5 +42,5 @@ def override(panel_id: int, candidate_id: int, move: str):
         return refused(f"{label}：{refusal.message}", console_url(panel))
     bump_panel(panel.id)
     bump_candidate(candidate.id)
-    message = CHIEF_OVERRIDES[move].format(minutes=params.get("minutes"))
-    return done(f"{label}：{message}", console_url(panel), lambda: render_room(panel))
+    message = _answer(move, label, params.get("minutes"))
+    return done(message, console_url(panel), lambda: render_room(panel))

@@ -9,6 +9,7 @@ until the chief confirms.
 """
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 
 from app import db, htmx
 from app.day.consoles import done, fragment, not_modified, refused, staff_user
@@ -16,7 +17,12 @@ from app.day.poll_versions import bump_panel
 from app.decorators import guard_blueprint
 from app.models import Candidate, Role
 from app.routes.examiner.access import console_url, examiner_panel, is_chief, panel_candidate
-from app.routes.examiner.scoring_view import RECUSAL_REASONS, render_board, render_scoring
+from app.routes.examiner.scoring_view import (
+    OTHER_CONFLICT,
+    RECUSAL_REASONS,
+    render_board,
+    render_scoring,
+)
 from app.scoring.panel_scores import scores_version, sheet_view
 from app.scoring.service import (
     ScoreError,
@@ -74,7 +80,7 @@ def draft(panel_id: int, candidate_id: int):
     if not htmx:
         if saved.problems:
             return refused("；".join(saved.problems.values()), console_url(panel), 422)
-        return done("草稿已保存。 Draft saved.", console_url(panel), str)
+        return done(_("Draft saved."), console_url(panel), str)
     html = render_template(
         "examiner/_draft_saved.html",
         candidate=candidate,
@@ -101,7 +107,9 @@ def submit_sheet(panel_id: int, candidate_id: int):
         return refused(problem.message, console_url(panel), 422)
     label = candidate.display_name_for_examiners
     return done(
-        f"{label}：评分已提交。 Submitted.", console_url(panel), lambda: render_scoring(panel)
+        _("%(candidate)s: scores submitted.", candidate=label),
+        console_url(panel),
+        lambda: render_scoring(panel),
     )
 
 
@@ -113,13 +121,13 @@ def change_sheet(panel_id: int, candidate_id: int):
     panel = examiner_panel(panel_id)
     candidate = panel_candidate(panel, candidate_id)
     if result_of(candidate.id) is not None:
-        return refused(
-            "成绩已确认，如需更正请联系考务。 Already confirmed: ask HR.", console_url(panel), 409
-        )
+        return refused(_("Already confirmed: ask HR for a correction."), console_url(panel), 409)
     me = staff_user()
     current = sheet_view(candidate, me)
     if current.status != "submitted":
-        return refused("尚未提交，直接修改后提交即可。 Not submitted yet.", console_url(panel), 409)
+        return refused(
+            _("Not submitted yet: change the sheet and submit it."), console_url(panel), 409
+        )
     try:
         change_submitted(candidate, me, _raw_values(candidate), request.form.get("reason", ""), me)
     except ScoreError as problem:
@@ -127,7 +135,9 @@ def change_sheet(panel_id: int, candidate_id: int):
     bump_panel(panel.id)
     label = candidate.display_name_for_examiners
     return done(
-        f"{label}：评分已更正。 Changed.", console_url(panel), lambda: render_scoring(panel)
+        _("%(candidate)s: scores corrected.", candidate=label),
+        console_url(panel),
+        lambda: render_scoring(panel),
     )
 
 
@@ -139,10 +149,10 @@ def recuse_me(panel_id: int, candidate_id: int):
     kind = (request.form.get("kind") or "").strip()
     note = (request.form.get("note") or "").strip()
     if kind and kind not in RECUSAL_REASONS:
-        return refused("请选择回避原因。 Choose a reason.", console_url(panel), 422)
+        return refused(_("Choose a reason."), console_url(panel), 422)
     reason = "：".join(part for part in (kind, note) if part)
-    if kind == RECUSAL_REASONS[-1] and not note:
-        return refused("请说明其他利害关系。 Describe the conflict.", console_url(panel), 422)
+    if kind == OTHER_CONFLICT and not note:
+        return refused(_("Describe the conflict."), console_url(panel), 422)
     try:
         recuse(candidate, staff_user(), reason)
     except ScoreError as problem:
@@ -150,7 +160,9 @@ def recuse_me(panel_id: int, candidate_id: int):
     bump_panel(panel.id)
     label = candidate.display_name_for_examiners
     return done(
-        f"{label}：已回避，不参与评分。 Recused.", console_url(panel), lambda: render_scoring(panel)
+        _("%(candidate)s: recused, not scoring.", candidate=label),
+        console_url(panel),
+        lambda: render_scoring(panel),
     )
 
 
@@ -169,9 +181,14 @@ def confirm_score(panel_id: int, candidate_id: int):
         return refused(problem.message, console_url(panel), 409)
     label = candidate.display_name_for_examiners
     score = f"{result.final_score:.{panel.exam.score_decimals}f}"
-    shown = "已公布 Published" if result.published_at else "待考务公布 Held for HR"
+    shown = _("Published") if result.published_at else _("Held for HR")
     return done(
-        f"{label}：最终成绩 {score}（{shown}）。 Confirmed.",
+        _(
+            "%(candidate)s: final score %(score)s (%(shown)s).",
+            candidate=label,
+            score=score,
+            shown=shown,
+        ),
         console_url(panel),
         lambda: render_scoring(panel) + render_board(panel, oob=True),
     )

@@ -6,6 +6,7 @@ the chief confirms (app/scoring/panel_scores.py decides what each examiner may s
 """
 
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 
 from app.day.consoles import staff_user
 from app.day.supervision import is_supervisor
@@ -14,7 +15,14 @@ from app.routes.examiner.access import is_chief
 from app.scoring.panel_scores import board, open_for, scores_version
 from app.scoring.rules import Rule
 
-RECUSAL_REASONS = ["亲属关系 Relative", "同一单位 Same employer", "其他利害关系 Other conflict"]
+# The reason as the form posts it and the sheet and audit keep it (in Chinese, whatever the
+# examiner's language: HR reads them), with its label on the form.
+OTHER_CONFLICT = "其他利害关系"
+RECUSAL_REASONS = {
+    "亲属关系": _l("Relative"),
+    "同一单位": _l("Same employer"),
+    OTHER_CONFLICT: _l("Other conflict"),
+}
 
 
 def scoring_context(panel: Panel) -> dict:

@@ -11,6 +11,9 @@
  *                                typed values survive a redraw of the sheet by a poll, and
  *                                a field whose autosave gave a reason (its aria-describedby
  *                                slot) is marked aria-invalid.
+ *   data-console-workspace       the console's views: a [data-view-button="V"] shows the
+ *                                [data-view-panel="V"] in the side column (examiner.css reads
+ *                                data-view); a fresh page opens on the sheet.
  */
 (function () {
   "use strict";
@@ -122,6 +125,42 @@
     carried = {};
     touched.forEach(total);
     markFields();
+  });
+
+  // --- the console's views -------------------------------------------------------------------
+
+  function showView(workspace, view) {
+    var buttons = workspace.querySelectorAll("[data-view-button]");
+    var known = Array.prototype.some.call(buttons, function (b) {
+      return b.getAttribute("data-view-button") === view;
+    });
+    if (!known) return;
+    workspace.setAttribute("data-view", view);
+    buttons.forEach(function (button) {
+      var selected = button.getAttribute("data-view-button") === view;
+      button.setAttribute("aria-selected", selected ? "true" : "false");
+      button.tabIndex = selected ? 0 : -1;
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-view-button]");
+    if (!button) return;
+    var workspace = button.closest("[data-console-workspace]");
+    if (!workspace) return;
+    event.preventDefault(); // a link to its panel without the script; no jump with it
+    showView(workspace, button.getAttribute("data-view-button"));
+  });
+
+  // Arrow keys move between the views, as in any tab list.
+  document.addEventListener("keydown", function (event) {
+    var button = event.target.closest && event.target.closest("[data-view-button]");
+    if (!button || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) return;
+    var all = Array.prototype.slice.call(button.parentNode.querySelectorAll("[data-view-button]"));
+    var next = all[(all.indexOf(button) + (event.key === "ArrowRight" ? 1 : all.length - 1)) % all.length];
+    next.focus();
+    next.click();
+    event.preventDefault();
   });
 
   function start() {

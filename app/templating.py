@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from app.day.clock import DANGER_SECONDS, WARN_SECONDS
+from app.day.clock import DANGER_SECONDS, REMINDERS, WARN_SECONDS
 from app.day.overrides import OVERRIDE_NAMES
 from app.day.signals import AWAY_THRESHOLD_MS
 from app.models.candidate import STATE_LABELS
@@ -21,6 +21,8 @@ def init_templating(app: Flask) -> None:
     # (the scripts have no number of their own).
     app.jinja_env.globals["COUNTDOWN_WARN_AT"] = WARN_SECONDS
     app.jinja_env.globals["COUNTDOWN_DANGER_AT"] = DANGER_SECONDS
+    # What the examiner's countdown says at those thresholds (lazy: in the reader's language).
+    app.jinja_env.globals["COUNTDOWN_REMINDERS"] = REMINDERS
     # 疑似切屏 counts after this long away (candidate.js reads it from data-away-threshold-ms).
     app.jinja_env.globals["AWAY_THRESHOLD_MS"] = AWAY_THRESHOLD_MS
 

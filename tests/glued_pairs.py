@@ -3,7 +3,7 @@ then again in English (issue 17). Such text goes through gettext instead: an Eng
 its Chinese in app/translations/zh_CN.
 
 What counts: within one run of visible text (a template's text between tags and Jinja, one of
-the attributes a person reads, or one Python string literal), a Chinese character and an English
+the attributes a person reads, one Python string literal, or one string literal of a script), a Chinese character and an English
 word of two or more letters that is not a name (Jitsi, Chrome) or an acronym (XLSX, ID, HR).
 
 Run it as `python -m tests.glued_pairs [PATH...]` to list what is left.
@@ -116,6 +116,19 @@ def python_runs(source: str) -> list[tuple[int, str]]:
     return [(line, text) for line, text in runs if line not in docstrings]
 
 
+JS_COMMENT = re.compile(r"/\*.*?\*/|(?<![:\"'\\])//[^\n]*", re.S)
+JS_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`(?:[^`\\]|\\.)*`')
+
+
+def script_runs(source: str) -> list[tuple[int, str]]:
+    """Every string literal of a script (comments left out): what a script writes into a page."""
+    blanked = JS_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
+    return [
+        (blanked.count("\n", 0, m.start()) + 1, m.group(0)[1:-1])
+        for m in JS_STRING.finditer(blanked)
+    ]
+
+
 def find_glued(paths: list[Path]) -> list[str]:
     found = []
     for base in paths:
@@ -125,6 +138,8 @@ def find_glued(paths: list[Path]) -> list[str]:
                 runs = template_runs(path.read_text(encoding="utf-8"))
             elif path.suffix == ".py":
                 runs = python_runs(path.read_text(encoding="utf-8"))
+            elif path.suffix == ".js" and not path.name.endswith(".min.js"):
+                runs = script_runs(path.read_text(encoding="utf-8"))
             else:
                 continue
             for line, text in runs:

@@ -65,7 +65,7 @@ def test_login_without_csrf_token_is_refused(app, client):
         "/staff/login", data={"username": "hr1", "password": "correct horse battery"}
     )
     assert response.status_code == 400
-    assert "expired" in response.get_data(as_text=True)
+    assert "页面已过期" in response.get_data(as_text=True)
 
 
 def test_logout_needs_post_with_csrf(app, client, staff):

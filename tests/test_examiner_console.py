@@ -2,6 +2,7 @@
 who may do what, and that no examiner page ever shows who a candidate is."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -464,7 +465,9 @@ def test_every_examiner_sees_the_clock_turn_amber_at_3_and_red_at_1_minute(world
     _response, html = room_at(60)
     assert 'data-examiner-countdown="540"' in html and ">09:00<" in html
     assert "countdown-warn" not in html and "countdown-danger" not in html
-    assert 'data-alert-value="0"' in html and "还剩" not in html
+    # No reminder said yet (the words wait in data-warn-text for examiner.js).
+    assert 'data-alert-value="0"' in html and 'data-examiner-reminder data-alert="reminder-' in html
+    assert re.search(r"data-examiner-reminder[^>]*>\s*</p>", html)
     # The first second of a 15 s re-sync bucket, and the next one: the same version.
     bucket_start = 60 + (-int((started + timedelta(seconds=60)).timestamp())) % 15
     etag = room_at(bucket_start)[0].headers["ETag"].strip('"')

@@ -47,7 +47,7 @@ def _without_data(html: str, exam, panel) -> str:
     """What is left once the data (names, positions, codes) and the models' state labels (still
     Chinese only, app/models/candidate.py) are taken out."""
     data = [exam.name, panel.name, panel.rest_room_code, "王晓明", "李婷", "综合管理"]
-    data += list(STATE_LABELS.values())
+    data += [str(label) for label in STATE_LABELS.values()]
     for item in sorted(data, key=len, reverse=True):
         html = html.replace(item, "")
     return html

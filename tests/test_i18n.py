@@ -141,9 +141,13 @@ def test_candidate_pages_stay_chinese_whatever_the_browser_session_says(app, cli
 
 def test_the_sign_in_page_switches_before_anyone_signs_in(app, client):
     page = client.get("/staff/login").get_data(as_text=True)
-    assert '<html lang="zh-CN">' in page
+    # The catalogue is really found (Babel names zh_CN "zh_Hans_CN"; before app/i18n.py looked
+    # it up by its folder's name every page showed the English msgids).
+    assert '<html lang="zh-CN">' in page and "<h1>工作人员登录</h1>" in page
+    assert "Staff sign-in" not in page
     client.post("/staff/language", data={"language": "en", "csrf_token": csrf_token_from(page)})
-    assert '<html lang="en">' in client.get("/staff/login").get_data(as_text=True)
+    english = client.get("/staff/login").get_data(as_text=True)
+    assert '<html lang="en">' in english and "<h1>Staff sign-in</h1>" in english
 
 
 def test_wtforms_messages_are_chinese_by_default(app):

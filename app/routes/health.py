@@ -16,6 +16,8 @@ app/security/limits.py, app/security/code_alerts.py) and only /healthz says so.
 """
 
 from flask import Blueprint, current_app, g, jsonify, render_template
+from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -78,9 +80,9 @@ def readyz():
     return jsonify(body), 200 if database["ok"] else 503
 
 
-DATABASE_AWAY = (
-    "系统繁忙，请稍候几秒后刷新重试；您的数据不会丢失。 "
-    "The database is briefly unavailable; retry in a few seconds."
+# Candidates always read the Chinese (app/i18n.py); staff who chose English read the English.
+DATABASE_AWAY = _l(
+    "The system is busy: wait a few seconds and reload. Nothing you entered is lost."
 )
 RETRY_AFTER_SECONDS = 5
 
@@ -98,11 +100,11 @@ def database_away(error):
     g._login_user = login.anonymous_user()
     if htmx:
         # htmx swaps nothing on a 5xx; the next poll simply tries again.
-        body = f'<div class="flash flash-error" role="alert">{DATABASE_AWAY}</div>'
+        body = f'<div class="flash flash-error" role="alert">{escape(str(DATABASE_AWAY))}</div>'
         response = current_app.make_response((body, 503))
     else:
         response = current_app.make_response(
-            (render_template("errors/error.html", code=503, message=DATABASE_AWAY), 503)
+            (render_template("errors/error.html", code=503, message=str(DATABASE_AWAY)), 503)
         )
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response.headers["Cache-Control"] = "no-store"

@@ -40,6 +40,16 @@ def stand_in_call(page: Page, index: int = -1, timeout_ms: int = 15_000) -> dict
     return jitsi_calls(page)[index]
 
 
+def stand_in_call_in(page: Page, room: str, timeout_ms: int = 15_000) -> dict:
+    """The call the page built for `room` (a console may hold several: the waiting room too)."""
+    page.wait_for_function(
+        "(room) => (window.__jitsiCalls || []).some((c) => c.roomName === room)",
+        arg=room,
+        timeout=timeout_ms,
+    )
+    return next(c for c in jitsi_calls(page) if c["roomName"] == room)
+
+
 def decode_token(token: str) -> dict:
     """The JWT as Prosody would check it: signature, audience, issuer, expiry."""
     return jwt.decode(

@@ -88,7 +88,7 @@ def test_close_entry_asks_first_and_spares_the_candidate_being_debugged(e2e, dem
     expect(hr.locator("#close-entry-debugging")).to_contain_text("1 位考生仍在设备调试")
     shot(hr, "hr-30-close-entry-asks")
     assert fresh(Candidate, rest[0].id).state == S.INVITED  # asking changed nothing
-    hr.get_by_role("button", name="确认截止入场 Close entry now").click()
+    hr.get_by_role("button", name="确认截止入场").click()
     expect(hr.get_by_text(re.compile("已截止入场"))).to_be_visible()
     assert fresh(Candidate, rest[0].id).state == S.ABSENT
     assert fresh(Candidate, first.id).state == S.DEBUGGING
@@ -100,8 +100,8 @@ def test_close_entry_asks_first_and_spares_the_candidate_being_debugged(e2e, dem
     console = e2e.new_page("assistant")
     sign_in(console, "assistant1")
     console.goto(f"/assistant/panels/{demo.one.id}")
-    console.get_by_role("button", name="调试完毕 Debugged").click()
-    expect(console.get_by_text("调试完毕，尚未进入等待室 Debugged, not in yet")).to_be_visible()
+    console.get_by_role("button", name="调试完毕").click()
+    expect(console.get_by_text("调试完毕，尚未进入等待室")).to_be_visible()
     assert fresh(Candidate, first.id).state == S.DEBUGGED
     expect(me.get_by_text(re.compile("入场已截止。您在截止前已进入设备调试"))).to_be_visible()
     shot(me, "candidate-30-debugged-after-cutoff")
@@ -130,7 +130,7 @@ def test_a_rest_room_waits_for_the_other_panel_on_the_same_question_set(e2e, dem
         "第二考场仍有 1 位考生待面试（与本考场同一题本），暂不能离开休息室。"
     )
     shot(console, "assistant-30-release-held-by-other-panel")
-    console.get_by_role("button", name="放行 Release").click()
+    console.get_by_role("button", name="放行").click()
     expect(console.get_by_role("alert").or_(console.locator(".flash-error")).first).to_contain_text(
         "第二考场仍有 1 位考生待面试"
     )
@@ -152,8 +152,8 @@ def test_settings_freeze_once_an_interview_runs(e2e, demo):
     shot(hr, "hr-31-exam-form-frozen")
     # 允许提前结束面试 is not frozen: turning it off hides the candidate's 面试结束.
     hr.get_by_label(re.compile("允许提前结束面试")).uncheck()
-    hr.get_by_role("button", name="保存 Save").click()
-    expect(hr.get_by_text("已保存。 Saved.")).to_be_visible()
+    hr.get_by_role("button", name="保存").click()
+    expect(hr.get_by_text("已保存。")).to_be_visible()
     assert fresh(Exam, demo.exam.id).minutes_per_candidate == 10
     candidate = e2e.new_page("candidate")
     enter_code(candidate, ours.code)
@@ -190,7 +190,7 @@ def test_a_corrected_published_score_asks_the_candidate_to_confirm_again(e2e, de
     # The middle sheet, 82 → 84: the final moves from 82.00 to 82.67.
     hr.locator(f"#dim-{dimensions[0].id}").fill(str(dimensions[0].max_score - 1))
     hr.get_by_label(re.compile("原因")).fill("考官核对纸质评分表后更正")
-    hr.get_by_role("button", name="保存修改 Save change").click()
+    hr.get_by_role("button", name="保存修改").click()
     notice = hr.get_by_text(re.compile("已公布成绩由 82.00 改为 82.67，考生页面已更新"))
     expect(notice).to_be_visible()
     shot(hr, "hr-32-score-corrected")

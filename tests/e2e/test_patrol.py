@@ -15,6 +15,7 @@ from tests.e2e.actions import (
     read_all_notices,
     staff_sign_in,
     stand_in_call,
+    stand_in_call_in,
     start_interview,
     walk_to_waiting,
 )
@@ -71,7 +72,7 @@ def test_a_supervisor_watches_a_panel_and_joins_the_interview_as_an_observer(e2e
     expect(observe).to_contain_text(second.name)
     observe.get_by_role("link", name="旁听").click()
     debug_room = fresh(Call, _call_of(second.id)).room
-    call = stand_in_call(page)
+    call = stand_in_call_in(page, debug_room)
     assert_call(call, room=debug_room, name="巡考 周老师", moderator=False)
     expect(page.locator("#observed-call .jitsi-call")).to_have_attribute(
         "data-jitsi-role", "observer"
@@ -112,14 +113,14 @@ def test_hr_answers_the_help_of_a_candidate_without_a_panel(e2e, app):
     hr = e2e.new_page("hr")
     staff_sign_in(hr, "hr")
     hr.goto(f"/hr/exams/{world.exam.id}")
-    hr.locator("nav.actions").get_by_role("link", name="求助 Help").click()
+    hr.locator("nav.actions").get_by_role("link", name="求助").click()
     expect(hr).to_have_url(re.compile(rf"/hr/exams/{world.exam.id}/help$"))
     item = hr.locator(".help-item").filter(has_text="页面显示没有考场")
     expect(item).to_contain_text("未分配考场")
     expect(item).to_contain_text(loner.phone)
-    item.get_by_label("回复 Reply").fill("考务正在为您分配考场，请稍候")
+    item.get_by_label("回复").fill("考务正在为您分配考场，请稍候")
     shot(hr, "supervisor-05-hr-help")
-    item.get_by_role("button", name="回复 Reply").click()
+    item.get_by_role("button", name="回复").click()
     expect(hr.locator(".flash-success")).to_contain_text("已回复")
     expect(hr.locator(".help-reply")).to_contain_text("考务正在为您分配考场，请稍候")
 

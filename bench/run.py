@@ -52,6 +52,9 @@ def app_environment(instance: str) -> dict:
         "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB),
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
         "SECRET_KEY": "bench-secret-key-not-for-production",
+        # Production's start rules (app/production_settings.py): the bench has no Jitsi.
+        "JITSI_ALLOW_PUBLIC": "1",
+        "JIBRI_WEBHOOK_SECRET": "bench-jibri-secret-not-for-production",
         "INSTANCE_DIR": instance,
         "CODE_FAILURES_PER_ADDRESS": GENEROUS_LIMIT,
         "CODE_FAILURES_GLOBAL": GENEROUS_LIMIT,

@@ -1,7 +1,15 @@
 import os
 
+import pytest
+
 from app import create_app
 from app.config import Config, database_url
+
+
+@pytest.fixture(autouse=True)
+def _development(monkeypatch):
+    """These plain configs are `make run`'s: development (production refuses them)."""
+    monkeypatch.setenv("INTERVIEW_ROOM_ENV", "development")
 
 
 def test_testing_config_is_applied(app):
@@ -9,11 +17,16 @@ def test_testing_config_is_applied(app):
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
 
 
-def test_default_config_is_not_testing(tmp_path):
+def test_default_config_is_not_testing_and_so_is_held_to_production_rules(tmp_path, monkeypatch):
     class Plain(Config):
         INSTANCE_PATH = str(tmp_path)
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'x.db'}"
 
+    monkeypatch.delenv("INTERVIEW_ROOM_ENV", raising=False)
+    with pytest.raises(SystemExit) as refused:
+        create_app(Plain)
+    assert refused.value.code == 2
+    monkeypatch.setenv("INTERVIEW_ROOM_ENV", "development")  # what `make run` sets
     assert not create_app(Plain).testing
 
 

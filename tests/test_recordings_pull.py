@@ -202,6 +202,9 @@ def _worker_env(app, tmp_path) -> dict:
         JIBRI_RECORDINGS_URL=app.config["JIBRI_RECORDINGS_URL"],
         INSTANCE_DIR=str(tmp_path / "worker-instance"),
         SECRET_KEY="worker-test",
+        # The worker runs on the suite's database, SQLite in that pass: development's rules
+        # (production's refusal is tests/test_fail_closed.py's subject, not this file's).
+        INTERVIEW_ROOM_ENV="development",
     )
     return env
 

@@ -50,6 +50,8 @@ JITSI_APP_ID = "interview-room-e2e"
 JITSI_APP_SECRET = "e2e-only-secret-0123456789abcdef0123456789"
 # The Jibri finalize notice is signed with this (tests/e2e/test_recording_playback.py).
 JIBRI_WEBHOOK_SECRET = "e2e-only-jibri-webhook-secret-0123456789"
+# Production's rules apply to the live server (app/production_settings.py): 32 bytes or more.
+E2E_SECRET_KEY = "e2e-only-secret-key-0123456789abcdef0123456789"
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -102,7 +104,7 @@ def live_server(database_uri, _schema, tmp_path_factory):
         **os.environ,
         "DATABASE_URL": database_uri,
         "REDIS_URL": TEST_REDIS_URL,
-        "SECRET_KEY": "e2e-secret-key",
+        "SECRET_KEY": E2E_SECRET_KEY,
         "INSTANCE_DIR": str(instance),
         "RECORDINGS_DIR": str(instance / "recordings"),
         "JITSI_DOMAIN": JITSI_DOMAIN,

@@ -39,7 +39,16 @@ from app.models import Candidate, Recording, RecordingStatus
 from app.timeutil import utcnow
 from tests.conftest import TEST_REDIS_URL
 from tests.e2e.actions import staff_sign_in, start_interview, walk_to_waiting
-from tests.e2e.conftest import JIBRI_WEBHOOK_SECRET, JITSI_DOMAIN, ROOT, fresh, shot
+from tests.e2e.conftest import (
+    E2E_SECRET_KEY,
+    JIBRI_WEBHOOK_SECRET,
+    JITSI_APP_ID,
+    JITSI_APP_SECRET,
+    JITSI_DOMAIN,
+    ROOT,
+    fresh,
+    shot,
+)
 from tests.e2e.world import move_entry_cutoff_to_now, seed
 from tests.test_recordings import FileServer
 
@@ -111,7 +120,11 @@ def _worker_env(database_uri: str, live_server, jibri: FileServer) -> dict:
         **os.environ,
         "DATABASE_URL": database_uri,
         "REDIS_URL": TEST_REDIS_URL,
-        "SECRET_KEY": "e2e-secret-key",
+        "SECRET_KEY": E2E_SECRET_KEY,
+        "JITSI_DOMAIN": JITSI_DOMAIN,
+        "JITSI_APP_ID": JITSI_APP_ID,
+        "JITSI_APP_SECRET": JITSI_APP_SECRET,
+        "JIBRI_WEBHOOK_SECRET": JIBRI_WEBHOOK_SECRET,
         "INSTANCE_DIR": str(live_server.instance),
         "RECORDINGS_DIR": str(live_server.instance / "recordings"),
         "JIBRI_RECORDINGS_URL": jibri.url,

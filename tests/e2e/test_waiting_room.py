@@ -16,11 +16,8 @@ from tests.e2e.actions import (
     wait_for_stage,
     walk_to_waiting,
 )
-from tests.e2e.conftest import fresh, jitsi_calls, shot
+from tests.e2e.conftest import E2E_SECRET_KEY, fresh, jitsi_calls, shot
 from tests.e2e.world import seed
-
-# The live server's SECRET_KEY (tests/e2e/conftest.py live_server): the room is derived from it.
-E2E_SECRET_KEY = "e2e-secret-key"
 
 
 def _waiting_room(panel) -> str:

@@ -85,6 +85,10 @@ def create_app(config_class: type = Config) -> Flask:
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=prefix
         )
 
+    from app.request_log import init_request_log
+
+    init_request_log(app)  # first: every later hook's log lines carry the request id
+
     from app.security.input_guard import init_input_guard
 
     init_input_guard(app)  # before any route: it is the app's `int` converter
@@ -110,6 +114,10 @@ def create_app(config_class: type = Config) -> Flask:
     from app.routes import register_blueprints
 
     register_blueprints(app)
+
+    from app.metrics import init_metrics
+
+    init_metrics(app)
 
     from app.templating import init_templating
 

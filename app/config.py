@@ -126,4 +126,9 @@ class Config:
     RECORDING_RETRY_INTERVALS = os.environ.get("RECORDING_RETRY_INTERVALS", "30,120,600,1800")
     RECORDING_JOB_TIMEOUT = _int("RECORDING_JOB_TIMEOUT", 3 * 3600)
 
+    # /metrics (app/metrics.py): a bearer token for Prometheus, and/or the addresses or networks
+    # allowed without one (comma-separated; loopback when unset).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    METRICS_ALLOW = os.environ.get("METRICS_ALLOW") or None
+
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 16 * 1024 * 1024)

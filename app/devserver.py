@@ -114,7 +114,8 @@ def main() -> int:
         port = os.environ.get("PORT", "5000")
         python = sys.executable
         gunicorn = [python, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
-        children.append(subprocess.Popen([*gunicorn, "--access-logfile", "-", "wsgi:app"]))
+        # No gunicorn access log: the app logs each request itself, unchanged polls at DEBUG.
+        children.append(subprocess.Popen([*gunicorn, "wsgi:app"]))
         children.append(subprocess.Popen([python, "-m", "flask", "--app", "wsgi", "worker"]))
         print(
             f"\nInterview Room: http://127.0.0.1:{port}/  "

@@ -67,6 +67,7 @@ READ_ATTRIBUTES = ("title", "placeholder", "alt", "aria-label", "hx-confirm", "d
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.S)
 ATTRIBUTE = re.compile(r"""\b(""" + "|".join(READ_ATTRIBUTES) + r""")\s*=\s*("[^"]*"|'[^']*')""")
+INLINE_TAG = re.compile(r"</?(small|span|b|strong|em|i|code|abbr|kbd)\b", re.I)
 SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
 
 
@@ -83,12 +84,25 @@ def template_runs(source: str) -> list[tuple[int, str]]:
     def line_of(offset: int) -> int:
         return source.count("\n", 0, offset) + 1
 
-    blanked = JINJA.sub(lambda m: "\u00b7" + "\n" * m.group(0).count("\n"), source)
+    # A value ({{ n }}) or an inline tag (<small>) sits inside one sentence: "考生 {{ n }} 名 {{ n }}
+    # candidates" and "面试间 <small>Room</small>" are glued too. Statements ({% if %}) and other
+    # tags separate runs.
+    blanked = JINJA.sub(
+        lambda m: (
+            ("0" if m.group(0).startswith("{{") else "\u00b7") + "\n" * m.group(0).count("\n")
+        ),
+        source,
+    )
     blanked = SCRIPT_OR_STYLE.sub(lambda m: "\n" * m.group(0).count("\n"), blanked)
     for tag in TAG.finditer(blanked):
         for attribute in ATTRIBUTE.finditer(tag.group(0)):
             runs.append((line_of(tag.start()), attribute.group(2)[1:-1]))
-    text = TAG.sub(lambda m: "\u00b7" + "\n" * m.group(0).count("\n"), blanked)
+    text = TAG.sub(
+        lambda m: (
+            (" " if INLINE_TAG.match(m.group(0)) else "\u00b7") + "\n" * m.group(0).count("\n")
+        ),
+        blanked,
+    )
     offset = 0
     for number, line in enumerate(text.split("\n"), start=1):
         for piece in line.split("\u00b7"):
@@ -104,8 +118,9 @@ def python_runs(source: str) -> list[tuple[int, str]]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             runs.append((node.lineno, node.value))
         elif isinstance(node, ast.JoinedStr):
-            parts = [v.value for v in node.values if isinstance(v, ast.Constant)]
-            runs.append((node.lineno, "\u00b7".join(parts)))
+            # A value inside an f-string sits inside its sentence ("已导入 {n} 名 {n} imported").
+            parts = [v.value if isinstance(v, ast.Constant) else "0" for v in node.values]
+            runs.append((node.lineno, "".join(parts)))
     # A docstring or comment explains the code to its readers: not a page's text.
     docstrings = set()
     for node in ast.walk(ast.parse(source)):

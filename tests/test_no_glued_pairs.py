@@ -23,7 +23,7 @@ def test_the_scan_finds_a_glued_pair_and_leaves_names_and_gettext_alone(tmp_path
     )
     code = tmp_path / "code.py"
     code.write_text(
-        '"""Docstring 说明 explaining."""\nflash("通知已发布。")\nok = "请使用 Chrome 浏览器"\n',
+        '"""Docstring 说明 explaining."""\nflash("通知已发布。 Notice posted.")\nok = "请使用 Chrome 浏览器"\n',
         encoding="utf-8",
     )
     script = tmp_path / "page.js"

@@ -11,8 +11,8 @@ from app import db
 from app.journey import Actor, perform
 from app.models import Candidate, Notice, NoticeAck
 from app.timeutil import utcnow
-from tests.e2e.conftest import JITSI_APP_ID, JITSI_APP_SECRET, JITSI_DOMAIN, jitsi_calls
-from tests.e2e.world import PASSWORD
+from tests.e2e.conftest import JITSI_APP_ID, JITSI_APP_SECRET, JITSI_DOMAIN, fresh, jitsi_calls
+from tests.e2e.world import PASSWORD, move_entry_cutoff_to_now
 
 
 def enter_code(page: Page, code: str) -> None:
@@ -103,6 +103,17 @@ def start_interview(candidate: Candidate, chief, *, seconds_left: int, minutes: 
     perform(candidate.id, "accept_interview", Actor.of_candidate(candidate), now)
     started = now - timedelta(seconds=minutes * 60 - seconds_left)
     perform(candidate.id, "start_timer", chief_actor, started)
+
+
+def in_the_room(world, seconds_left: int = 300, minutes: int = 10) -> Candidate:
+    """The world's first candidate in the interview room, the clock running."""
+    me = world.candidates[0]
+    walk_to_waiting(me, world.assistant)
+    move_entry_cutoff_to_now(world.exam.id)
+    start_interview(
+        fresh(Candidate, me.id), world.chief, seconds_left=seconds_left, minutes=minutes
+    )
+    return fresh(Candidate, me.id)
 
 
 # Form fields a screen reader cannot name: no <label for>, no wrapping label, no aria-label(ledby).

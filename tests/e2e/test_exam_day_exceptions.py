@@ -130,7 +130,7 @@ def test_a_rest_room_waits_for_the_other_panel_on_the_same_question_set(e2e, dem
         "第二考场仍有 1 位考生待面试（与本考场同一题本），暂不能离开休息室。"
     )
     shot(console, "assistant-30-release-held-by-other-panel")
-    console.get_by_role("button", name="放行").click()
+    console.get_by_role("button", name="放行", exact=True).click()
     expect(console.get_by_role("alert").or_(console.locator(".flash-error")).first).to_contain_text(
         "第二考场仍有 1 位考生待面试"
     )

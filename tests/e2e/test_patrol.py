@@ -120,7 +120,7 @@ def test_hr_answers_the_help_of_a_candidate_without_a_panel(e2e, app):
     expect(item).to_contain_text(loner.phone)
     item.get_by_label("回复").fill("考务正在为您分配考场，请稍候")
     shot(hr, "supervisor-05-hr-help")
-    item.get_by_role("button", name="回复").click()
+    item.get_by_role("button", name="回复", exact=True).click()
     expect(hr.locator(".flash-success")).to_contain_text("已回复")
     expect(hr.locator(".help-reply")).to_contain_text("考务正在为您分配考场，请稍候")
 

@@ -6,18 +6,10 @@ import re
 
 from playwright.sync_api import expect
 
-from app.models import Candidate, ExaminerScore
-from tests.e2e.actions import staff_sign_in, start_interview, walk_to_waiting
+from app.models import ExaminerScore
+from tests.e2e.actions import in_the_room, staff_sign_in
 from tests.e2e.conftest import fresh, shot
-from tests.e2e.world import SHEET, move_entry_cutoff_to_now, seed
-
-
-def _in_the_room(world):
-    me = world.candidates[0]
-    walk_to_waiting(me, world.assistant)
-    move_entry_cutoff_to_now(world.exam.id)
-    start_interview(fresh(Candidate, me.id), world.chief, seconds_left=300, minutes=10)
-    return fresh(Candidate, me.id)
+from tests.e2e.world import SHEET, seed
 
 
 def _watch_statuses(page) -> list[int]:
@@ -31,7 +23,7 @@ def _watch_statuses(page) -> list[int]:
 
 def test_a_value_out_of_range_marks_its_field_and_loses_no_other(e2e):
     world = seed(candidates=1, minutes_per_candidate=10)
-    me = _in_the_room(world)
+    me = in_the_room(world)
     page = e2e.new_page("examiner")
     staff_sign_in(page, "examiner2")
     page.goto(f"/examiner/panels/{world.panel.id}")
@@ -76,7 +68,7 @@ def test_a_value_out_of_range_marks_its_field_and_loses_no_other(e2e):
 
 def test_the_last_fields_autosave_racing_submit_answers_no_error(e2e):
     world = seed(candidates=1, minutes_per_candidate=10)
-    me = _in_the_room(world)
+    me = in_the_room(world)
     page = e2e.new_page("examiner")
     staff_sign_in(page, "examiner3")
     page.goto(f"/examiner/panels/{world.panel.id}")

@@ -9,10 +9,9 @@ box in these tests) is at least half the viewport's width and 45% of its height.
 
 from playwright.sync_api import expect
 
-from app.models import Candidate
-from tests.e2e.actions import staff_sign_in, start_interview, walk_to_waiting
-from tests.e2e.conftest import DESKTOP, fresh, shot
-from tests.e2e.world import SHEET, move_entry_cutoff_to_now, seed
+from tests.e2e.actions import in_the_room, staff_sign_in
+from tests.e2e.conftest import DESKTOP, shot
+from tests.e2e.world import SHEET, seed
 
 # Each box that must be seen whole: its rectangle, and whether something in its way (a box that
 # scrolls, the page itself) cuts it off.
@@ -76,14 +75,6 @@ def _assert_all_in_view(page, candidate_id: int) -> dict:
     return {box["selector"]: box for box in boxes}
 
 
-def _in_the_room(world):
-    me = world.candidates[0]
-    walk_to_waiting(me, world.assistant)
-    move_entry_cutoff_to_now(world.exam.id)
-    start_interview(fresh(Candidate, me.id), world.chief, seconds_left=300, minutes=10)
-    return fresh(Candidate, me.id)
-
-
 def _console(e2e, world, username: str):
     page = e2e.new_page(username)
     staff_sign_in(page, username)
@@ -95,7 +86,7 @@ def _console(e2e, world, username: str):
 
 def test_the_chief_sees_call_clock_question_guide_and_sheet_on_one_laptop_screen(e2e):
     world = seed(candidates=2, minutes_per_candidate=10)
-    me = _in_the_room(world)
+    me = in_the_room(world)
     chief = _console(e2e, world, "chief1")
     # The chief's own buttons are there too, above the call.
     expect(chief.get_by_role("button", name="结束面试")).to_be_visible()
@@ -120,7 +111,7 @@ def test_the_chief_sees_call_clock_question_guide_and_sheet_on_one_laptop_screen
 
 def test_an_examiner_scores_while_watching_on_one_laptop_screen(e2e):
     world = seed(candidates=1, minutes_per_candidate=10)
-    me = _in_the_room(world)
+    me = in_the_room(world)
     page = _console(e2e, world, "examiner2")
     _assert_all_in_view(page, me.id)
     sheet = page.locator(f"#score-{me.id}")

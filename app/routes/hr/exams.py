@@ -66,7 +66,7 @@ def new_exam():
         db.session.flush()
         audit.record("exam.created", exam_id=exam.id, after=exam_snapshot(exam))
         db.session.commit()
-        flash(f"已创建考试 {exam.name}。 Exam created.", "success")
+        flash(_("Exam %(name)s created.", name=exam.name), "success")
         return redirect(url_for("hr.exam_detail", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
     return render_template("hr/exam_form.html", form=form, exam=None), status

@@ -99,7 +99,7 @@ def edit_panel(exam_id: int, panel_id: int):
                     )
                     panel.name = name
                 db.session.commit()
-                flash(f"已保存 {panel.name}。 Saved.", "success")
+                flash(_("%(name)s saved.", name=panel.name), "success")
                 return redirect(url_for("hr.exam_detail", exam_id=exam.id))
     status = 400 if form.is_submitted() else 200
     return render_template("hr/panel_form.html", form=form, exam=exam, panel=panel), status

@@ -43,8 +43,10 @@ def import_roster(exam_id: int):
             else:
                 if report.ok:
                     flash(
-                        f"已导入 {len(report.rows)} 名考生并生成邀请码。下一步：分配考场。 "
-                        f"{len(report.rows)} candidates imported. Next: assign panels.",
+                        _(
+                            "%(n)s candidates imported with their codes. Next: assign panels.",
+                            n=len(report.rows),
+                        ),
                         "success",
                     )
                     return redirect(url_for("hr.candidates", exam_id=exam.id))
@@ -85,7 +87,7 @@ def assign(exam_id: int):
         for candidate, target in moves:
             move_candidate(candidate, target, "manual")
         if saved_or_flash_stale():
-            flash(f"已调整 {len(moves)} 名考生的考场。 {len(moves)} candidates moved.", "success")
+            flash(_("%(n)s candidates moved to another panel.", n=len(moves)), "success")
         return redirect(url_for("hr.assign", exam_id=exam.id))
     return render_template(
         "hr/assign.html",
@@ -108,8 +110,11 @@ def distribute(exam_id: int):
     waiting = distribute_candidates(panels, everyone)
     if saved_or_flash_stale():
         flash(
-            f"已将 {len(waiting)} 名未分配考生平均分到 {len(panels)} 个考场。 "
-            f"{len(waiting)} candidates distributed.",
+            _(
+                "%(n)s unassigned candidates spread evenly over %(panels)s panels.",
+                n=len(waiting),
+                panels=len(panels),
+            ),
             "success",
         )
     return redirect(url_for("hr.assign", exam_id=exam.id))

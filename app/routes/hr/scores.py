@@ -96,7 +96,7 @@ def add_score_dimension(exam_id: int):
     except ScoreError as error:
         db.session.rollback()
         return _sheet_page(exam, error=error.message, typed=form, status=400)
-    flash(f"已添加评分要素 {dim.name}。 Dimension added.", "success")
+    flash(_("Dimension %(name)s added.", name=dim.name), "success")
     return redirect(url_for("hr_scores.score_sheet", exam_id=exam.id))
 
 
@@ -155,7 +155,7 @@ def delete_score_dimension(exam_id: int, dimension_id: int):
     except ScoreError as error:
         db.session.rollback()
         return _sheet_page(exam, error=error.message, status=400)
-    flash(f"已删除评分要素 {name}。 Dimension removed.", "success")
+    flash(_("Dimension %(name)s removed.", name=name), "success")
     return redirect(url_for("hr_scores.score_sheet", exam_id=exam.id))
 
 
@@ -277,8 +277,12 @@ def save_paper_entry(exam_id: int, candidate_id: int, examiner_id: int):
         )
     total = values_total({item.dimension_id: item.value for item in sheet.items})
     flash(
-        f"已为考官 {examiner.display_name} 录入 {candidate.name} 的评分，总分 {total}。"
-        f" Saved and submitted for {examiner.display_name}.",
+        _(
+            "Scores of %(candidate)s entered for examiner %(examiner)s: total %(total)s.",
+            examiner=examiner.display_name,
+            candidate=candidate.name,
+            total=total,
+        ),
         "success",
     )
     published_after = published_final(candidate.id)

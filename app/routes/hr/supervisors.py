@@ -33,7 +33,7 @@ def add_supervisor(exam_id: int):
         db.session.rollback()
         flash(_("Already assigned."), "success")
         return redirect(back, 303)
-    flash(f"已分配巡考 {user.display_name}。 Supervisor assigned.", "success")
+    flash(_("Supervisor %(name)s assigned.", name=user.display_name), "success")
     return redirect(back, 303)
 
 
@@ -46,5 +46,5 @@ def drop_supervisor(exam_id: int, user_id: int):
     if user is None:
         flash(_("Not assigned."), "error")
     else:
-        flash(f"已移除巡考 {user.display_name}。 Supervisor removed.", "success")
+        flash(_("Supervisor %(name)s removed.", name=user.display_name), "success")
     return redirect(back, 303)

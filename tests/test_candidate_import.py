@@ -1,6 +1,8 @@
 """Candidate import, the pure part: ID and mobile checks, reading CSV/XLSX, all-or-nothing.
 
-No app fixture: `app.setup.candidate_file` and `app.setup.id_checks` need neither Flask nor a database.
+`app.setup.candidate_file` and `app.setup.id_checks` need no database; they run in the app's
+context only because their messages go through gettext (Chinese by default, as a job or the CLI
+reads them).
 All people and numbers here are made up; the ID numbers get valid check digits from `gen_id_number`.
 """
 
@@ -23,6 +25,12 @@ from app.setup.id_checks import (
 from app.timeutil import BEIJING
 
 HEADER = ["姓名", "身份证号", "手机号", "报考岗位"]
+
+
+@pytest.fixture(autouse=True)
+def _in_the_app(app):
+    """HR's messages come in the app's default language (Chinese)."""
+    yield
 
 
 # Test data helpers -----------------------------------------------------------------------------

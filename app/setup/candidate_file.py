@@ -1,11 +1,14 @@
 """Reading a candidate list (CSV or XLSX) into rows fit to import, or every reason why not.
 
-Pure: bytes in, ImportReport out; no database, no Flask. A file with any bad row is refused whole,
+Pure: bytes in, ImportReport out; no database. The messages go through gettext, so they are worded
+in the reader's language inside a request and in Chinese in a job or a CLI command (outside an
+app context they are the English msgids). A file with any bad row is refused whole,
 so the report lists every problem at once and HR fixes the file in one round. Row numbers are the
 ones Excel shows: the header is row 1, the first candidate is row 2, and blank rows still count.
 """
 
 import csv
+import functools
 import io
 import itertools
 import os
@@ -73,16 +76,39 @@ _XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
 _CSV_EXTENSIONS = {".csv", ".txt"}
 # What Excel writes into a CSV for a long number: a typed ID number ends up like 1.10105E+17.
 _EXCEL_NUMBER_TEXT = re.compile(r"[0-9](\.[0-9]+)?E\+?[0-9]+")
-_SAVE_AS_HINT = "请在 Excel 中“另存为” .xlsx 或 CSV UTF-8 后重新上传"
-NUMERIC_ID_NUMBER_PROBLEM = (
-    "身份证号被存成了数字，末几位已丢失；请把该列设置为“文本”格式后重新录入身份证号"
+_SAVE_AS_HINT = _l('In Excel, "Save As" .xlsx or CSV UTF-8 and upload again')
+NUMERIC_ID_NUMBER_PROBLEM = _l(
+    "the ID number was stored as a number and its last digits are lost; format the column as"
+    ' "Text" and enter the ID numbers again'
 )
 
 Cell = str | int | float
 
 
 class FileProblem(Exception):
-    """The file as a whole cannot be read; the message is for HR, in Chinese."""
+    """The file as a whole cannot be read; the message is for HR, in HR's language."""
+
+
+def _with_hint(problem: str) -> FileProblem:
+    """A problem HR fixes by saving the file again from Excel."""
+    return FileProblem(_("%(p)s. %(h)s", p=problem, h=_SAVE_AS_HINT))
+
+
+def _not_xlsx() -> str:
+    return _("The file is not a valid .xlsx file (it may be damaged)")
+
+
+def _joined_list(items) -> str:
+    """Column names or row numbers as one list ("姓名、手机号"); the names stay as the file's header
+    must spell them, only the separator follows the language."""
+    return functools.reduce(
+        lambda earlier, item: _("%(a)s, %(b)s", a=earlier, b=item),
+        map(str, items),
+    )
+
+
+def _joined_problems(problems) -> str:
+    return functools.reduce(lambda earlier, item: _("%(a)s; %(b)s", a=earlier, b=item), problems)
 
 
 @dataclass(frozen=True)
@@ -131,12 +157,17 @@ def read_table(filename: str, data: bytes) -> list[tuple[int, dict[str, Cell]]]:
     Excel stored as a number can be told apart from one typed as text.
     """
     if len(data) > MAX_FILE_BYTES:
-        raise FileProblem(f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，请拆分后分批导入")
+        raise FileProblem(
+            _(
+                "The file is larger than %(size)s MB; split it and import the parts one by one",
+                size=MAX_FILE_BYTES // (1024 * 1024),
+            )
+        )
     if not data.strip():
-        raise FileProblem("文件是空的")
+        raise FileProblem(_("The file is empty"))
     raw_rows = _read_raw_rows(filename, data)
     if all(_is_blank(row) for row in raw_rows):
-        raise FileProblem("文件是空的")
+        raise FileProblem(_("The file is empty"))
     columns = _field_columns(raw_rows[0])
     table = [
         (row_number, {field: _cell(row, index) for field, index in columns.items()})
@@ -144,7 +175,9 @@ def read_table(filename: str, data: bytes) -> list[tuple[int, dict[str, Cell]]]:
         if not _is_blank(row)
     ]
     if not table:
-        raise FileProblem("文件中没有考生数据（第 1 行是表头，考生从第 2 行开始）")
+        raise FileProblem(
+            _("The file holds no candidates (row 1 is the header, the candidates start in row 2)")
+        )
     return table
 
 
@@ -154,12 +187,12 @@ def _read_raw_rows(filename: str, data: bytes) -> list[tuple]:
     if data.startswith(_ZIP_MAGIC):
         return _xlsx_rows(data)
     if data.startswith(_OLE_MAGIC):
-        raise FileProblem(f"不支持旧版 .xls 或设置了密码的 Excel 文件，{_SAVE_AS_HINT}")
+        raise _with_hint(_("Old .xls files and password-protected Excel files are not supported"))
     if extension in _XLSX_EXTENSIONS:
-        raise FileProblem(f"文件不是有效的 .xlsx 文件（可能已损坏），{_SAVE_AS_HINT}")
+        raise _with_hint(_not_xlsx())
     if extension in _CSV_EXTENSIONS:
         return _csv_rows(data)
-    raise FileProblem("不支持的文件类型，请上传 CSV 或 XLSX 文件")
+    raise FileProblem(_("Unsupported file type; upload a CSV or XLSX file"))
 
 
 def _csv_rows(data: bytes) -> list[tuple]:
@@ -169,21 +202,21 @@ def _csv_rows(data: bytes) -> list[tuple]:
     except csv.Error as error:
         # Non-strict csv only fails on an over-long cell, which is usually an unpaired quote
         # that swallowed the rest of the file.
-        raise FileProblem(
-            f"CSV 文件格式有误（单元格过长，或引号不配对），{_SAVE_AS_HINT}"
+        raise _with_hint(
+            _("The CSV file is malformed (a cell is too long, or a quote is unpaired)")
         ) from error
 
 
 def _decode_csv(data: bytes) -> str:
     # UTF-16 ("Unicode 文本" in Excel) would decode as GB18030 full of NULs: say so plainly.
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
-        raise FileProblem(f"不支持 UTF-16 等编码的文本文件，{_SAVE_AS_HINT}")
+        raise _with_hint(_("Text files in UTF-16 and similar encodings are not supported"))
     for encoding in CSV_ENCODINGS:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise FileProblem(f"无法识别文件编码（支持 UTF-8 与 GBK），{_SAVE_AS_HINT}")
+    raise _with_hint(_("The file's encoding is not recognised (UTF-8 and GBK are supported)"))
 
 
 def _xlsx_rows(data: bytes) -> list[tuple]:
@@ -193,7 +226,7 @@ def _xlsx_rows(data: bytes) -> list[tuple]:
     except FileProblem:
         raise
     except Exception as error:  # BadZipFile mostly, NotImplementedError for odd zip versions
-        raise FileProblem(f"文件不是有效的 .xlsx 文件（可能已损坏），{_SAVE_AS_HINT}") from error
+        raise _with_hint(_not_xlsx()) from error
     try:
         # openpyxl warns about styles and extensions it ignores; they do not affect values, and
         # the test suite (and any caller running with -W error) must not turn them into failures.
@@ -203,7 +236,7 @@ def _xlsx_rows(data: bytes) -> list[tuple]:
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
                 if not workbook.worksheets:
-                    raise FileProblem("Excel 文件中没有工作表")
+                    raise FileProblem(_("The Excel file has no worksheet"))
                 # The first sheet, not the active one: which tab was open when saved is invisible.
                 return _take_rows(workbook.worksheets[0].iter_rows(values_only=True))
             finally:
@@ -213,7 +246,7 @@ def _xlsx_rows(data: bytes) -> list[tuple]:
     except Exception as error:
         # A damaged or foreign zip fails deep inside openpyxl with KeyError, XML parse errors,
         # TypeError...; whichever it is, HR's answer is the same: save the file again.
-        raise FileProblem(f"无法读取该 Excel 文件（可能已损坏），{_SAVE_AS_HINT}") from error
+        raise _with_hint(_("The Excel file cannot be read (it may be damaged)")) from error
 
 
 def check_xlsx_parts(archive: zipfile.ZipFile) -> None:
@@ -262,7 +295,13 @@ def _take_rows(rows) -> list[tuple]:
         taken.append(row)
         non_blank += not _is_blank(row)
         if non_blank > MAX_DATA_ROWS + 1:  # + 1 for the header
-            raise FileProblem(f"考生超过 {MAX_DATA_ROWS} 人，请拆分后分批导入")
+            raise FileProblem(
+                _(
+                    "More than %(limit)s candidates; split the file and import the parts one by"
+                    " one",
+                    limit=MAX_DATA_ROWS,
+                )
+            )
     return taken
 
 
@@ -283,12 +322,20 @@ def _field_columns(header: tuple) -> dict[str, int]:
             positions[field].append(index)
     repeated = [FIELD_LABELS[field] for field in FIELD_LABELS if len(positions[field]) > 1]
     if repeated:
-        raise FileProblem(f"第 1 行表头中这些列出现了不止一次：{'、'.join(repeated)}")
+        raise FileProblem(
+            _(
+                "These columns appear more than once in the header (row 1): %(columns)s",
+                columns=_joined_list(repeated),
+            )
+        )
     missing = [label for field, label in FIELD_LABELS.items() if not positions[field]]
     if missing:
         raise FileProblem(
-            f"缺少必需的列：{'、'.join(missing)}（第 1 行应为表头："
-            f"{'、'.join(FIELD_LABELS.values())}）"
+            _(
+                "Required columns are missing: %(missing)s (row 1 must be the header: %(header)s)",
+                missing=_joined_list(missing),
+                header=_joined_list(FIELD_LABELS.values()),
+            )
         )
     return {field: indexes[0] for field, indexes in positions.items()}
 
@@ -332,13 +379,17 @@ def check_rows(
         if "id_number" not in problems:
             id_problems = _id_number_conflicts(row_number, rows_by_id[row.id_number])
             if row.id_number in existing:
-                id_problems.append("该身份证号的考生已在本场考试名单中")
+                id_problems.append(
+                    _("a candidate with this ID number is already on this exam's list")
+                )
             if id_problems:
-                problems["id_number"] = "；".join(id_problems)
+                problems["id_number"] = _joined_problems(id_problems)
         if problems:
             # Reasons in column order, the order HR reads the row in.
             reasons = [problems[field] for field in FIELD_LABELS if field in problems]
-            errors.append(f"第 {row_number} 行：{'；'.join(reasons)}")
+            errors.append(
+                _("Row %(row)s: %(problems)s", row=row_number, problems=_joined_problems(reasons))
+            )
         else:
             candidates.append(row)
     return ImportReport(rows=[] if errors else candidates, errors=errors)
@@ -348,9 +399,9 @@ def _id_number_conflicts(row_number: int, rows_with_same_id: list[int]) -> list[
     if len(rows_with_same_id) < 2:
         return []
     first, *later = rows_with_same_id
-    if row_number == first:
-        return [f"身份证号与第 {'、'.join(map(str, later))} 行重复"]
-    return [f"身份证号与第 {first} 行重复"]
+    # The first of the rows names the later ones; each later row names the first.
+    rows = _joined_list(later) if row_number == first else str(first)
+    return [_("the ID number repeats that of row %(rows)s", rows=rows)]
 
 
 def _check_fields(row_number: int, cells: dict[str, Cell]) -> tuple[CandidateRow, dict[str, str]]:
@@ -359,14 +410,14 @@ def _check_fields(row_number: int, cells: dict[str, Cell]) -> tuple[CandidateRow
 
     name = _text(cells["name"])
     if not name:
-        problems["name"] = "姓名为空"
+        problems["name"] = _("the name is empty")
     elif len(name) > MAX_NAME_LENGTH:
-        problems["name"] = f"姓名超过 {MAX_NAME_LENGTH} 个字"
+        problems["name"] = _("the name is longer than %(limit)s characters", limit=MAX_NAME_LENGTH)
 
     raw_id_number = cells["id_number"]
     id_number = normalise_id_number(_text(raw_id_number))
     if isinstance(raw_id_number, (int, float)) or _EXCEL_NUMBER_TEXT.fullmatch(id_number):
-        problems["id_number"] = NUMERIC_ID_NUMBER_PROBLEM
+        problems["id_number"] = str(NUMERIC_ID_NUMBER_PROBLEM)
     elif problem := id_number_problem(id_number):
         problems["id_number"] = problem
 
@@ -376,9 +427,12 @@ def _check_fields(row_number: int, cells: dict[str, Cell]) -> tuple[CandidateRow
 
     position = _text(cells["position"])
     if not position:
-        problems["position"] = "报考岗位为空"
+        problems["position"] = _("the position applied for is empty")
     elif len(position) > MAX_POSITION_LENGTH:
-        problems["position"] = f"报考岗位超过 {MAX_POSITION_LENGTH} 个字"
+        problems["position"] = _(
+            "the position applied for is longer than %(limit)s characters",
+            limit=MAX_POSITION_LENGTH,
+        )
 
     row = CandidateRow(
         row_number=row_number, name=name, id_number=id_number, phone=phone, position=position

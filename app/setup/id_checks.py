@@ -1,13 +1,16 @@
 """Two identifiers a candidate brings: a resident ID number (居民身份证号) and a mainland mobile.
 
 `normalise_*` tidies what people type or paste (spaces, full-width digits from a Chinese input
-method, a lower-case x, a +86 prefix); `*_problem` says in Chinese what is still wrong, or returns
-None. Both are pure and idempotent, so the importer, forms and the demo data share one rule.
+method, a lower-case x, a +86 prefix); `*_problem` says what is still wrong (through
+gettext: in Chinese unless a staff member who chose English reads it), or returns None. Both are
+pure and idempotent, so the importer, forms and the demo data share one rule.
 """
 
 import re
 import unicodedata
 from datetime import date
+
+from flask_babel import gettext as _
 
 from app.timeutil import BEIJING, utcnow
 
@@ -41,24 +44,31 @@ def _id_check_character(first_17_digits: str) -> str:
 
 
 def id_number_problem(value: str) -> str | None:
-    """Why `value` is not a valid 18-digit ID number, in Chinese; None when it is."""
+    """Why `value` is not a valid 18-digit ID number; None when it is."""
     id_number = normalise_id_number(value)
     if not id_number:
-        return "身份证号为空"
+        return _("the ID number is empty")
     if len(id_number) != ID_NUMBER_LENGTH:
-        return f"身份证号应为 {ID_NUMBER_LENGTH} 位，实为 {len(id_number)} 位"
+        return _(
+            "the ID number should have %(expected)s characters, it has %(actual)s",
+            expected=ID_NUMBER_LENGTH,
+            actual=len(id_number),
+        )
     if not _ID_SHAPE.fullmatch(id_number):
-        return "身份证号格式不正确（前 17 位须为数字，末位为数字或 X）"
+        return _(
+            "the ID number is malformed (the first 17 characters must be digits, the last a digit"
+            " or X)"
+        )
     birth = id_number[6:14]
     try:
         born = date(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
     except ValueError:
-        return f"身份证号中的出生日期 {birth} 不是有效日期"
+        return _("the date of birth %(birth)s in the ID number is not a valid date", birth=birth)
     # "Today" where the candidates are: a server clock on UTC would be a day behind before 8:00.
     if born > utcnow().astimezone(BEIJING).date():
-        return f"身份证号中的出生日期 {birth} 晚于今天"
+        return _("the date of birth %(birth)s in the ID number is after today", birth=birth)
     if id_number[-1] != _id_check_character(id_number[:17]):
-        return "身份证号校验位不正确"
+        return _("the ID number's check character is wrong")
     return None
 
 
@@ -77,10 +87,13 @@ def normalise_mobile(raw: str | int) -> str:
 
 
 def mobile_problem(value: str | int) -> str | None:
-    """Why `value` is not a mainland mobile number, in Chinese; None when it is."""
+    """Why `value` is not a mainland mobile number; None when it is."""
     mobile = normalise_mobile(value)
     if not mobile:
-        return "手机号为空"
+        return _("the mobile number is empty")
     if not _MOBILE_SHAPE.fullmatch(mobile):
-        return "手机号不正确（应为 1 开头、第二位为 3–9 的 11 位数字）"
+        return _(
+            "the mobile number is wrong (it should be 11 digits, starting with 1, the second"
+            " digit 3–9)"
+        )
     return None

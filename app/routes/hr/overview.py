@@ -126,7 +126,7 @@ def disqualify(exam_id: int, candidate_id: int):
     try:
         perform(candidate.id, "disqualify", Actor.staff(current_user), utcnow(), reason=reason)
     except Refused as refusal:
-        flash(refusal_for_staff(refusal, candidate.name, "取消资格"), "error")
+        flash(refusal_for_staff(refusal, candidate.name, _("disqualify")), "error")
         return redirect(back)
     if candidate.panel_id is not None:
         bump_panel(candidate.panel_id)  # the examiners' queue and board show it

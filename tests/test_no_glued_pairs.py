@@ -18,12 +18,13 @@ def test_the_scan_finds_a_glued_pair_and_leaves_names_and_gettext_alone(tmp_path
         "<p>已提交 Submitted</p>\n"
         '<button title="保存草稿 Save draft">{{ _("Save draft") }}</button>\n'
         "<p>请使用 Chrome 浏览器，不要用 XLSX 以外的文件。</p>\n"
-        '{# 注释 comments are fine #}<p>{{ _("考生 %(n)s", n=1) }}</p>\n',
+        '{# 注释 comments are fine #}<p>{{ _("考生 %(n)s", n=1) }}</p>\n'
+        "<h2>面试间 <small>Panel room</small></h2>\n",
         encoding="utf-8",
     )
     code = tmp_path / "code.py"
     code.write_text(
-        '"""Docstring 说明 explaining."""\nflash("通知已发布。 Notice posted.")\nok = "请使用 Chrome 浏览器"\n',
+        '"""Docstring 说明 explaining."""\nflash("通知已发布。 Notice posted.")\nflash(f"已导入 {n} 名考生。 {n} imported")\nok = "请使用 Chrome 浏览器"\n',
         encoding="utf-8",
     )
     script = tmp_path / "page.js"
@@ -36,9 +37,11 @@ def test_the_scan_finds_a_glued_pair_and_leaves_names_and_gettext_alone(tmp_path
     found = find_glued([page, code, script])
     assert sorted(hit.split(": ", 1)[1] for hit in found) == sorted(
         [
-            "已提交",
-            "保存草稿",
-            "通知已发布。",
+            "已提交 Submitted",
+            "保存草稿 Save draft",
+            "通知已发布。 Notice posted.",
             "还剩 3 分钟。 3 minutes left.",
+            "面试间  Panel room",
+            "已导入 0 名考生。 0 imported",
         ]
     )

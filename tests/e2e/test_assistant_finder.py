@@ -21,7 +21,7 @@ def _in_view(page, locator) -> None:
     box = locator.bounding_box()
     size = page.viewport_size
     assert box is not None and size is not None
-    assert 0 <= box["y"] and box["y"] + box["height"] <= size["height"], (box, size)
+    assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"], (box, size)
 
 
 def test_type_choose_with_the_keyboard_and_flag(e2e):

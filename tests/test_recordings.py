@@ -216,6 +216,7 @@ def test_a_signed_notice_is_accepted_linked_to_candidate_and_session_and_one_job
     rec_app, client, world, jibri_host
 ):
     # Jibri's clock is UTC here: the first candidate's interview ran 02:00-02:15, the second's after.
+    rec_app.config["JIBRI_TIMEZONE"] = "UTC"
     base = world.now.replace(hour=2, minute=0, second=0)
     first, second = world.candidates
     _interview_call(world, first, base - timedelta(minutes=1), base + timedelta(minutes=15))
@@ -629,3 +630,4 @@ def test_the_retry_button_queues_a_failed_pull_again(rec_app, client, staff, wor
     # A second click while it waits queues nothing more.
     client.post(f"/staff/recordings/{rec.id}/retry", data={"csrf_token": csrf_token_from(page)})
     assert queue_of(rec_app).count == 1
+

@@ -523,3 +523,32 @@ def test_bad_usage_and_an_empty_folder(rec_app, tmp_path, spool):
     done = run_script(empty, "http://127.0.0.1:9", spool)
     assert done.returncode == 1 and "no recording files" in done.stderr
     assert spooled(spool) == []
+
+
+def test_a_deliverer_killed_mid_post_loses_nothing_and_frees_the_notice(jibri_host, spool):
+    folder, _ = jibri_folder(jibri_host)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    assert run_script(folder, url, spool).returncode == 0
+    catcher = NoticeCatcher(port, delay=30)  # answers far too late
+    try:
+        killed = subprocess.Popen(
+            [str(SCRIPT), "--deliver", "--now"],
+            env=script_env(url, spool),
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while not catcher.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert catcher.received, "the deliverer never posted"
+        os.killpg(killed.pid, signal.SIGKILL)  # the container was killed mid-post
+        killed.wait(timeout=10)
+        assert len(spooled(spool)) == 1  # only a 2xx removes a notice
+        catcher.delay = 0
+        assert deliver(url, spool, "--now").returncode == 0  # its lock died with it
+    finally:
+        catcher.stop()
+    assert spooled(spool) == []
+    # Posted twice (the cut-off post, then the whole one): the app stores each file once.
+    assert [json.loads(r["body"])["session_id"] for r in catcher.received] == [folder.name] * 2

@@ -127,7 +127,7 @@ deliver_one() {
   [[ -e "$notice" ]] || return 0
   # Read-write: an exclusive lock on NFS needs a file open for writing. `<>` would create a file
   # removed in between, so an empty one is such a leftover (a notice is never empty).
-  exec {fd}<>"$notice" || return 0
+  { exec {fd}<>"$notice"; } 2>/dev/null || return 0
   if ! flock -n "$fd"; then
     exec {fd}<&-
     return 4
@@ -271,7 +271,7 @@ body="$(printf '{"session_id":%s,"metadata":%s,"files":[%s],"finalized_at":"%s"}
 # remove it without removing a newer one.
 notice="$SPOOL/$(date -u +%Y%m%dT%H%M%SZ)-${SESSION_ID//[^A-Za-z0-9._-]/_}-$$-$RANDOM.json"
 tmp="$SPOOL/.tmp-$(basename "$notice")"
-if mkdir -p "$SPOOL" 2>/dev/null && printf '%s' "$body" >"$tmp" 2>/dev/null; then
+if mkdir -p "$SPOOL" 2>/dev/null && printf '%s' "$body" 2>/dev/null >"$tmp"; then
   sync "$tmp" 2>/dev/null || true
   mv -f "$tmp" "$notice"
   sync "$SPOOL" 2>/dev/null || true

@@ -42,7 +42,7 @@ def jibri_timezone(config: Mapping[str, object]) -> str:
 def is_time_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder: IsADirectoryError
         return False
     return True
 

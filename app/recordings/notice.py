@@ -196,7 +196,7 @@ def started_at_from_name(file_name: str, tz_name: str) -> datetime | None:
         local = datetime.strptime(match.group("stamp"), "%Y-%m-%d-%H-%M-%S").replace(
             tzinfo=ZoneInfo(tz_name)
         )
-    except (ValueError, ZoneInfoNotFoundError):  # a production start refuses a bad zone name
+    except (ValueError, ZoneInfoNotFoundError, OSError):  # production refuses a bad zone name
         return None
     return local.astimezone(ZoneInfo("UTC"))
 

@@ -29,7 +29,7 @@
 #   JIBRI_WEBHOOK_SECRET       the same secret as the app's        (required to deliver)
 #   FINALIZE_SPOOL_DIR         the spool (default /storage/finalize-spool: persistent, outside the
 #                              recordings folder the app pulls from)
-#   FINALIZE_DIRECT_TIMEOUT    seconds finalize.sh's own try may take (default 3)
+#   FINALIZE_DIRECT_TIMEOUT    seconds finalize.sh's own try may take (default 2)
 #   FINALIZE_RETRY_DELAY       seconds before a notice's 2nd try, doubled each time (default 5)
 #   FINALIZE_RETRY_MAX_DELAY   the longest wait between two tries (default 300)
 #   FINALIZE_ATTEMPTS          tries after which each further failure is logged as ERROR
@@ -60,7 +60,7 @@ fi
 
 SPOOL="${FINALIZE_SPOOL_DIR:-/storage/finalize-spool}"
 SPOOL="${SPOOL%/}"
-DIRECT_TIMEOUT="${FINALIZE_DIRECT_TIMEOUT:-3}"
+DIRECT_TIMEOUT="${FINALIZE_DIRECT_TIMEOUT:-2}"
 FIRST_DELAY="${FINALIZE_RETRY_DELAY:-5}"
 MAX_DELAY="${FINALIZE_RETRY_MAX_DELAY:-300}"
 ALERT_AFTER="${FINALIZE_ATTEMPTS:-6}"
@@ -283,7 +283,7 @@ else
   answer="$(mktemp)"
   trap 'rm -f "$direct" "$answer"' EXIT
   printf '%s' "$body" >"$direct"
-  status="$(post_file "$direct" "$answer" 2 "$DIRECT_TIMEOUT")" || status="000"
+  status="$(post_file "$direct" "$answer" 1 "$DIRECT_TIMEOUT")" || status="000"
   if [[ "$status" == 2?? ]]; then
     log "notified the app about $count file(s) of $SESSION_ID (HTTP $status)"
     exit 0
@@ -295,7 +295,7 @@ log "spooled $count file(s) of $SESSION_ID as $notice"
 
 settings_ok || exit 2
 rc=0
-connect=$((DIRECT_TIMEOUT > 2 ? 2 : DIRECT_TIMEOUT))
+connect=$((DIRECT_TIMEOUT > 1 ? 1 : DIRECT_TIMEOUT))
 deliver_one "$notice" "$connect" "$DIRECT_TIMEOUT" 0 || rc=$?
 case "$rc" in
   0) exit 0 ;;

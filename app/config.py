@@ -119,8 +119,9 @@ class Config:
     JIBRI_RECORDINGS_URL = os.environ.get("JIBRI_RECORDINGS_URL") or None
     RECORDINGS_DIR = os.environ.get("RECORDINGS_DIR", str(INSTANCE_DIR / "recordings"))
     # Jibri names files <room>_<yyyy-MM-dd-HH-mm-ss>.mp4 in its container's time zone (TZ in
-    # docker-jitsi-meet's .env, UTC unless changed).
-    JIBRI_TIMEZONE = os.environ.get("JIBRI_TIMEZONE", "UTC")
+    # docker-jitsi-meet's .env). Unset: DISPLAY_TIMEZONE, which jitsi/docker-jitsi-meet.env.example
+    # sets TZ to (app/recordings/clock.py; the recordings page warns when the two disagree).
+    JIBRI_TIMEZONE = os.environ.get("JIBRI_TIMEZONE") or None
     # Seconds to wait before each retry of a failed pull (connection error, timeout, 5xx, bad
     # checksum); the count is the number of retries.
     RECORDING_RETRY_INTERVALS = os.environ.get("RECORDING_RETRY_INTERVALS", "30,120,600,1800")

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import click
 
 from app.jitsi.tokens import ConfigError, JitsiSettings
+from app.recordings.clock import is_time_zone
 
 ENVIRONMENT_VARIABLE = "INTERVIEW_ROOM_ENV"
 DEVELOPMENT = "development"
@@ -62,6 +63,12 @@ def problems(config: Mapping[str, object], environ: Mapping[str, str] = os.envir
             jitsi.validate()
         except ConfigError as error:
             found.append(str(error))
+    zone = config.get("JIBRI_TIMEZONE")
+    if zone and not is_time_zone(str(zone)):
+        found.append(
+            f"JIBRI_TIMEZONE={zone} is not a time zone name (e.g. Asia/Shanghai, UTC): recordings"
+            " could not be linked to candidates"
+        )
     if not config.get("JIBRI_WEBHOOK_SECRET"):
         found.append(
             "JIBRI_WEBHOOK_SECRET is not set: recordings' finalize notices could not be checked"

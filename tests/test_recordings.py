@@ -216,6 +216,7 @@ def test_a_signed_notice_is_accepted_linked_to_candidate_and_session_and_one_job
     rec_app, client, world, jibri_host
 ):
     # Jibri's clock is UTC here: the first candidate's interview ran 02:00-02:15, the second's after.
+    rec_app.config["JIBRI_TIMEZONE"] = "UTC"
     base = world.now.replace(hour=2, minute=0, second=0)
     first, second = world.candidates
     _interview_call(world, first, base - timedelta(minutes=1), base + timedelta(minutes=15))
@@ -629,3 +630,27 @@ def test_the_retry_button_queues_a_failed_pull_again(rec_app, client, staff, wor
     # A second click while it waits queues nothing more.
     client.post(f"/staff/recordings/{rec.id}/retry", data={"csrf_token": csrf_token_from(page)})
     assert queue_of(rec_app).count == 1
+
+
+def test_the_same_notice_from_two_deliverers_at_once_makes_one_row_per_file(
+    rec_app, world, jibri_host
+):
+    """Two spool deliverers (or a deliverer and an operator re-running finalize.sh) racing: the
+    unique (session, file) guard decides, both are told 202, one row and one job per file."""
+    from tests.conftest import at_once
+
+    files = [
+        make_recording_file(jibri_host, "sess-race", f"ir-e1-aaaa_2026-11-23-0{i}-00-00.mp4", 100)
+        for i in range(3)
+    ]
+    body = notice_body("sess-race", "ir-e1-aaaa", files)
+    answers = at_once(rec_app, 4, lambda i: post_notice(rec_app.test_client(), body))
+    assert [a.status_code for a in answers] == [202] * 4, answers
+    assert sum(len(a.get_json()["accepted"]) for a in answers) == 3  # each file taken once
+    rows = db.session.scalars(db.select(Recording)).all()
+    assert len(rows) == 3
+    assert sorted(queue_of(rec_app).job_ids) == sorted(job_id_for(r) for r in rows)
+    notices = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.kind == "recording_notice")
+    ).all()
+    assert len(notices) == 3

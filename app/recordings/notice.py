@@ -12,8 +12,12 @@ Choices where the issue is silent:
   interview call was open when the file started; a panel's rest room -> the panel only (several
   candidates rest together); a debug call's room -> that candidate. Anything else is kept
   unassigned (shown to HR), never dropped (app/recordings/linking.py).
-- The same notice again (Jibri retried, an operator re-ran the script) changes nothing; it only
-  re-enqueues a file still waiting whose job was lost (e.g. Redis was flushed).
+- The same notice again (Jibri retried, an operator re-ran the script, two deliverers of the spool
+  raced) changes nothing; it only re-enqueues a file still waiting whose job was lost (e.g.
+  Redis was flushed).
+- The Jibri host's clock (`finalized_at`, each file's `created_at`/`modified_at`, UTC) is optional:
+  older scripts do not send it. It is kept with the row and checked against the time in the file
+  name (app/recordings/clock.py); a malformed time is ignored, never a reason to refuse a notice.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from sqlalchemy import select
@@ -34,6 +38,14 @@ from sqlalchemy.exc import IntegrityError
 from app import db
 from app.audit import record
 from app.models import Recording, RecordingStatus
+from app.recordings.clock import (
+    CLOCK_KEY,
+    clock_record,
+    describe_offset,
+    disagreement,
+    jibri_timezone,
+    parse_utc,
+)
 from app.recordings.linking import candidate_of, link_room
 from app.security.input_guard import json_problem
 
@@ -83,6 +95,9 @@ class NoticeFile:
     name: str
     size: int
     sha256: str
+    # The Jibri host's clock, when the script sent it (app/recordings/clock.py).
+    created_at: datetime | None = None
+    modified_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,7 @@ class Notice:
     participants: list
     files: list[NoticeFile]
     raw: dict
+    finalized_at: datetime | None = None
 
 
 def room_from_meeting_url(meeting_url: str) -> str:
@@ -147,12 +163,28 @@ def parse_notice(body: bytes) -> Notice:
         if name in seen:
             raise NoticeError(f"files[{i}].name repeats {name}")
         seen.add(name)
-        files.append(NoticeFile(name, size, digest.lower()))
+        files.append(
+            NoticeFile(
+                name,
+                size,
+                digest.lower(),
+                parse_utc(item.get("created_at")),
+                parse_utc(item.get("modified_at")),
+            )
+        )
     room = room_from_meeting_url(meeting_url)
     if not room:
         stamped = FILE_STAMP_RE.match(files[0].name)
         room = stamped.group("room").lower() if stamped else ""
-    return Notice(folder, room[:200], meeting_url, participants, files, data)
+    return Notice(
+        folder,
+        room[:200],
+        meeting_url,
+        participants,
+        files,
+        data,
+        parse_utc(data.get("finalized_at")),
+    )
 
 
 def started_at_from_name(file_name: str, tz_name: str) -> datetime | None:
@@ -164,7 +196,7 @@ def started_at_from_name(file_name: str, tz_name: str) -> datetime | None:
         local = datetime.strptime(match.group("stamp"), "%Y-%m-%d-%H-%M-%S").replace(
             tzinfo=ZoneInfo(tz_name)
         )
-    except ValueError:
+    except (ValueError, ZoneInfoNotFoundError, OSError):  # production refuses a bad zone name
         return None
     return local.astimezone(ZoneInfo("UTC"))
 
@@ -178,7 +210,7 @@ def take_notice(notice: Notice) -> tuple[list[Recording], list[Recording]]:
     The unique (session_folder, file_name) guard decides, so two notices racing each other still
     make one row per file: the loser's insert fails inside its savepoint and it reads the winner's.
     """
-    tz = current_app.config.get("JIBRI_TIMEZONE") or "UTC"
+    tz = jibri_timezone(current_app.config)
     created, existing = [], []
     for item in notice.files:
         found = _find(notice.session_folder, item.name)
@@ -186,6 +218,17 @@ def take_notice(notice: Notice) -> tuple[list[Recording], list[Recording]]:
             existing.append(found)
             continue
         started = started_at_from_name(item.name, tz)
+        clock = clock_record(notice.finalized_at, item.created_at, item.modified_at)
+        off = disagreement(started, clock, None)
+        if off is not None:
+            current_app.logger.warning(
+                "jibri hook: %s/%s is named %s off the Jibri host's clock: JIBRI_TIMEZONE=%s"
+                " probably differs from the Jibri container's TZ (the candidate link may be wrong)",
+                notice.session_folder,
+                item.name,
+                describe_offset(off),
+                tz,
+            )
         link = link_room(notice.room, started)
         row = Recording(
             room=notice.room,
@@ -201,7 +244,11 @@ def take_notice(notice: Notice) -> tuple[list[Recording], list[Recording]]:
             status=RecordingStatus.WAITING,
             attempts=0,
             started_at=started,
-            metadata_json={"meeting_url": notice.meeting_url, "participants": notice.participants},
+            metadata_json={
+                "meeting_url": notice.meeting_url,
+                "participants": notice.participants,
+                **({CLOCK_KEY: clock} if clock else {}),
+            },
         )
         try:
             with db.session.begin_nested():

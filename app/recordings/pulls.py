@@ -24,6 +24,8 @@ from app.redis_conn import get_redis
 
 # RQ statuses in which a job will still run by itself.
 LIVE_JOB_STATUSES = {"queued", "started", "scheduled", "deferred"}
+# Far longer than a look and an enqueue take; a lock of a killed process frees itself after it.
+ENQUEUE_LOCK_SECONDS = 10
 
 
 def job_id_for(recording: Recording | int) -> str:
@@ -50,9 +52,24 @@ def live_job_status(recording: Recording) -> str | None:
 
 
 def ensure_pull_enqueued(recording: Recording) -> bool:
-    """Enqueue the pull unless the file is stored or its job will run anyway; True if enqueued."""
-    if recording.status == RecordingStatus.STORED or live_job_status(recording):
+    """Enqueue the pull unless the file is stored or its job will run anyway; True if enqueued.
+
+    The look and the enqueue happen under a short Redis lock per job: RQ pushes a job id onto the
+    queue again when it is enqueued twice, so two notices racing (two deliverers of Jibri's spool)
+    would otherwise queue the same pull twice and two workers could pull one file at once.
+    """
+    if recording.status == RecordingStatus.STORED:
         return False
+    with get_redis().lock(
+        f"{job_id_for(recording)}:enqueue", timeout=ENQUEUE_LOCK_SECONDS, blocking_timeout=5
+    ):
+        if live_job_status(recording):
+            return False
+        _enqueue(recording)
+    return True
+
+
+def _enqueue(recording: Recording) -> None:
     intervals = retry_intervals()
     get_queue().enqueue(
         pull_recording,
@@ -64,7 +81,6 @@ def ensure_pull_enqueued(recording: Recording) -> bool:
         failure_ttl=30 * 24 * 3600,
         description=f"pull recording {recording.id} {recording.session_folder}/{recording.file_name}",
     )
-    return True
 
 
 def retry_recording(recording: Recording, actor: User | None = None) -> bool:

@@ -5,7 +5,17 @@ they work on; examiners only their own panels' interview-room files, candidates 
 (app/recordings/access.py). Candidates are never signed in as staff, so never get here.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
@@ -23,6 +33,12 @@ from app.recordings.access import (
     scoped,
 )
 from app.recordings.appearances import appearances
+from app.recordings.clock import (
+    TOLERANCE_MINUTES,
+    describe_offset,
+    jibri_timezone,
+    recording_disagreement,
+)
 from app.recordings.pulls import retry_recording
 from app.recordings.storage import stored_file
 
@@ -85,9 +101,12 @@ def _rows(recordings: list[Recording]) -> list[dict]:
     for r in recordings:
         # An unassigned file has neither.
         candidate = candidates.get(r.candidate_id) if r.candidate_id is not None else None
+        off = recording_disagreement(r)
         rows.append(
             {
                 "rec": r,
+                # The file name's time minus the Jibri host's clock, when they disagree.
+                "clock_off": describe_offset(off) if off is not None else None,
                 "candidate": candidate,
                 # The name, or "考生 07" for an examiner: templates show only this.
                 "label": candidate_label(user, candidate) if candidate is not None else None,
@@ -133,10 +152,19 @@ def index():
     )
 
 
+def _clock_context() -> dict:
+    """What the clock warning names (app/recordings/clock.py)."""
+    return {
+        "jibri_timezone": jibri_timezone(current_app.config),
+        "clock_tolerance": TOLERANCE_MINUTES,
+    }
+
+
 def _list_page(title: str, recordings: list[Recording], exam: Exam | None, fragment_url: str):
     rows = _rows(recordings)
     busy = any(r.status in IN_PROGRESS for r in recordings)
     context = {
+        **_clock_context(),
         "title": title,
         "rows": rows,
         "exam": exam,
@@ -191,6 +219,7 @@ def show(recording_id: int):
     start_at = request.args.get("t", type=int)
     return render_template(
         "recordings/show.html",
+        **_clock_context(),
         row=row,
         rec=recording,
         show_names=names_shown_to(current_user),

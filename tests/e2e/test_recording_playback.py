@@ -36,6 +36,7 @@ from sqlalchemy import select
 
 from app import db
 from app.models import Candidate, Recording, RecordingStatus
+from app.recordings.clock import jibri_timezone
 from app.timeutil import utcnow
 from tests.conftest import TEST_REDIS_URL
 from tests.e2e.actions import staff_sign_in, start_interview, walk_to_waiting
@@ -152,7 +153,7 @@ def test_a_recording_from_the_browser_is_pulled_then_plays_and_seeks(
         session = tmp_path / "jibri" / uuid.uuid4().hex
         session.mkdir(parents=True)
         # Jibri stamps the name in its host's local time, which the app reads as JIBRI_TIMEZONE.
-        stamp = utcnow().astimezone(ZoneInfo(current_app.config["JIBRI_TIMEZONE"]))
+        stamp = utcnow().astimezone(ZoneInfo(jibri_timezone(current_app.config)))
         name = f"{room}_{stamp:%Y-%m-%d-%H-%M-%S}.{extension}"
         (session / name).write_bytes(video)
         (session / "metadata.json").write_text(

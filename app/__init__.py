@@ -119,6 +119,10 @@ def create_app(config_class: type = Config) -> Flask:
 
     init_metrics(app)
 
+    from app.static_files import init_static_files
+
+    init_static_files(app)  # every url_for('static') carries its content's fingerprint
+
     from app.templating import init_templating
 
     init_templating(app)

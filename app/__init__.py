@@ -1,5 +1,10 @@
 """Interview Room: online structured interviews (结构化面试)."""
 
+# The one place the version is written: pyproject.toml reads it from here, staff pages' footer
+# and /healthz show it, CHANGELOG.md says what each one brought (tests/test_version.py).
+# Between releases it is the next release's number with .dev0 (PEP 440).
+__version__ = "0.6.0.dev0"
+
 import logging
 import os
 import secrets

@@ -22,9 +22,11 @@ from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_login import current_user
 
+from app.timeutil import BEIJING
+
 DEFAULT_LOCALE = "zh_CN"
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = BEIJING.key  # the one display zone (app/timeutil.py)
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 # Blueprints whose pages a candidate reads: Chinese only.
 CANDIDATE_BLUEPRINTS = frozenset({"candidate", "calls"})

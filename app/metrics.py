@@ -176,17 +176,14 @@ def _queue_metrics():
 def init_metrics(app: Flask) -> None:
     app.register_blueprint(bp)
 
-    @app.before_request
-    def _start_clock():
-        g.metrics_started = time.perf_counter()
-
     @app.after_request
     def _count(response):
         endpoint = request.endpoint or "unmatched"
         if endpoint == "metrics.metrics":
             return response
         REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
-        started = g.get("metrics_started")
+        # The request's one clock, started by app/request_log.py (registered before this).
+        started = g.get("request_started")
         if started is not None:
             LATENCY.labels(endpoint).observe(time.perf_counter() - started)
         if request.method == "GET" and request.if_none_match:

@@ -6,6 +6,7 @@ from app import __version__
 from app.day.clock import DANGER_SECONDS, REMINDERS, WARN_SECONDS
 from app.day.overrides import OVERRIDE_NAMES
 from app.day.signals import AWAY_THRESHOLD_MS
+from app.jitsi.embed import call_words
 from app.models.candidate import STATE_LABELS
 from app.models.staff import ROLE_LABELS
 from app.timeutil import bj_when, format_beijing
@@ -26,6 +27,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["COUNTDOWN_DANGER_AT"] = DANGER_SECONDS
     # What the examiner's countdown says at those thresholds (lazy: in the reader's language).
     app.jinja_env.globals["COUNTDOWN_REMINDERS"] = REMINDERS
+    app.jinja_env.globals["call_words"] = call_words
     # 疑似切屏 counts after this long away (candidate.js reads it from data-away-threshold-ms).
     app.jinja_env.globals["AWAY_THRESHOLD_MS"] = AWAY_THRESHOLD_MS
 

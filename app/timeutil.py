@@ -6,6 +6,7 @@ zones) through `UTCDateTime`; people see Beijing time.
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -49,6 +50,7 @@ _CLDR = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss
 _STRFTIME = re.compile("|".join(re.escape(code) for code in _CLDR))
 
 
+@lru_cache(maxsize=64)  # a handful of formats, asked for on every page and poll
 def cldr_pattern(fmt: str) -> str:
     """strftime's "%Y-%m-%d %H:%M" -> Babel's "yyyy-MM-dd HH:mm"; other letters stay literal."""
     out, last = [], 0

@@ -182,18 +182,21 @@ def _staff_login(client, username: str):
         ("assistant", "/assistant/panels/{panel}/board"),
     ],
 )
-def test_staff_polls_answer_and_stay_cheap_with_a_hung_redis(hung_app, username, poll):
+def test_staff_polls_answer_and_stay_cheap_with_a_hung_redis(hung_app, hung_redis, username, poll):
     world = World()
     staff = hung_app.test_client()
     assert _staff_login(staff, username).status_code == 302
     url = poll.format(exam=world.exam.id, panel=world.panel.id)
     first = staff.get(url, headers=HTMX)
     assert first.status_code == 200
+    # Cheap means no Redis timeout paid per poll: once the breaker is open, nothing more is even
+    # tried on the network (counted by the hung server, not by a clock a loaded machine skews).
+    offered = hung_redis.accepted
     for _ in range(3):
-        again, took = _timed(
-            lambda: staff.get(url, headers={**HTMX, "If-None-Match": first.headers["ETag"]})
-        )
-        assert again.status_code == 304 and took < 1
+        again = staff.get(url, headers={**HTMX, "If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304
+    # (Some staff polls never touch Redis at all; the others meet the open breaker.)
+    assert hung_redis.accepted == offered
 
 
 def test_health_says_redis_is_hung_and_readyz_keeps_the_node(hung_app):

@@ -254,3 +254,25 @@ def test_hr_who_chose_english_still_downloads_the_files_in_chinese(app):
     pdf = hr.get(f"/hr/exams/{p.exam.id}/panels/{p.panel.id}/summary.pdf")
     text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
     assert "计分规则" in text and "rounded" not in text and "Absent" not in text
+
+
+def test_the_results_page_reads_in_the_hr_officers_language(app):
+    from app.models import User
+    from tests.conftest import signed_in_staff
+
+    p = Panel5()
+    recuse(p.candidate, p.examiners[4], "同一单位")
+    for examiner in p.examiners[:4]:
+        submit(p.candidate, examiner, p.form(20, 20, 15, 15, 0, 10))
+    confirm(p.candidate, p.chief)
+    url = f"/hr/exams/{p.exam.id}/results"
+
+    chinese = signed_in_staff(app, "hr").get(url).get_data(as_text=True)
+    assert "<th>考官5总分</th>" in chinese and "<td>回避</td>" in chinese
+
+    db.session.get(User, p.hr.id).language = "en"
+    db.session.commit()
+    english = signed_in_staff(app, "hr").get(url).get_data(as_text=True)
+    table = english[english.index('id="results"') :]
+    assert "<th>Examiner 5 total</th>" in table and "<td>recused</td>" in table
+    assert "回避" not in table and "考官" not in table

@@ -7,6 +7,7 @@ never stored or cached anywhere another person could reuse it.
 from dataclasses import dataclass, field, replace
 
 from flask import current_app, g, has_request_context, url_for
+from flask_babel import lazy_gettext as _l
 
 from app.day.supervision import is_supervisor, observer_display_name
 from app.jitsi.rooms import derived_room_name
@@ -14,6 +15,30 @@ from app.jitsi.tokens import JitsiSettings, iframe_room_name, mint_token
 from app.journey import current_call, spot_check_shown
 from app.models.candidate import IN_INTERVIEW
 from app.models.candidate import CandidateState as S
+
+# What jitsi-embed.js writes under a call (data-jitsi-words): in the reader's language, so the
+# script has no words of its own. Candidates read the Chinese.
+CALL_WORDS = {
+    "connecting": _l("Connecting…"),
+    "joined": _l("Connected"),
+    "left": _l("Left the call"),
+    "recording": _l("Recording"),
+    "recordingFailed": _l("Recording failed: "),
+    "recordingStopped": _l("Recording stopped"),
+    "loadFailed": _l("Could not reach the video service: check the network, then reload the page"),
+    "fatal": _l("The video call failed: reload the page"),
+    "camera": _l(
+        "The camera cannot be used: check its permission or close other programs using it"
+    ),
+    "mic": _l(
+        "The microphone cannot be used: check its permission or close other programs using it"
+    ),
+}
+
+
+def call_words() -> dict[str, str]:
+    return {key: str(text) for key, text in CALL_WORDS.items()}
+
 
 # Those who may record and mute everyone (the assistant in the rest room, the chief in the
 # interview room) share one toolbar.

@@ -52,6 +52,7 @@ FINAL = _column("最终成绩", "final")
 PUBLISHED = _column("已公布", "published")
 RANK = _column("岗位排名", "rank")
 CANDIDATE_CONFIRMED = _column("考生确认", "candidate confirmed")
+RECUSED = "回避"  # a seat's cell for an examiner who stepped aside (the files stay Chinese)
 SEAT_COLUMN = _column("考官{n}总分", "examiner {n}")  # one per seat of the panel, in 考官席位
 CONFIRMED_AT = _column("确认时间", "confirmed at") + " (北京时间)"
 
@@ -138,7 +139,7 @@ def results_cells(exam: Exam, panel_id: int | None = None) -> tuple[list[str], l
         cells: list[Cell] = []
         for examiner_id in examiners_by_panel.get(c.panel_id, []):
             if (c.id, examiner_id) in recused:
-                cells.append("回避")
+                cells.append(RECUSED)
             elif (c.id, examiner_id) in sheets:
                 sheet = sheets[(c.id, examiner_id)]
                 cells.append(sheet_total({i.dimension_id: i.value for i in sheet.items}))

@@ -9,6 +9,7 @@ still waiting) and the exam's publication state. A fixed number of queries.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import db
@@ -24,7 +25,7 @@ from app.models import (
     User,
 )
 from app.models.candidate import SCORABLE
-from app.scoring.results import ID_NUMBER, MARKED, results_table
+from app.scoring.results import ID_NUMBER, MARKED, RECUSED, results_table
 
 
 @dataclass
@@ -113,7 +114,10 @@ def results_page(exam: Exam) -> ResultsPage:
             ResultRow(
                 candidate=candidate,
                 cells=cells,
-                examiner_totals=[cells[h] for h in examiner_columns],
+                # The page in the reader's language; the files keep RECUSED.
+                examiner_totals=[
+                    _("recused") if cells[h] == RECUSED else cells[h] for h in examiner_columns
+                ],
                 missing=missing,
                 marked=str(marked) if marked is not None else None,
                 confirmed=result is not None,

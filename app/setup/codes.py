@@ -12,6 +12,7 @@ code, nor someone confirming next week's exam today's).
 
 import secrets
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, select, text
 
 from app import db
@@ -20,6 +21,19 @@ from app.day.session import RETURN_WINDOW
 from app.models import Candidate, Exam, Panel
 
 CODE_SPACE = 10**6
+
+
+class CodeSpaceFull(ValueError):
+    """Too many live codes in overlapping exams: nothing was allocated (say so to HR in words)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _l(
+                "Not enough invitation codes: exams whose dates overlap this one already hold "
+                "half of the one million codes. Move this exam's dates or end an overlapping "
+                "exam, then try again. Nothing was changed."
+            )
+        )
 
 
 # reachable_from() in SQL: the earlier of the confirmation period's start and the login opening.
@@ -72,7 +86,7 @@ def allocate_codes(exam: Exam, count: int, taken: set[str] | None = None) -> lis
     if len(taken) + count > CODE_SPACE // 2:
         # Past half the space, guessing gets too easy and drawing too slow: use fewer
         # overlapping exams rather than weaker codes.
-        raise ValueError("too many live invitation codes in overlapping exams")
+        raise CodeSpaceFull()
     fresh: list[str] = []
     while len(fresh) < count:
         code = f"{secrets.randbelow(CODE_SPACE):06d}"

@@ -1,5 +1,6 @@
 """Creating panels and staffing them."""
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from app import audit, db
@@ -33,10 +34,10 @@ def set_panel_staff(
 ) -> None:
     """Replace the panel's staff; the chief examiner must be one of its examiners."""
     if chief is not None and chief not in examiners:
-        raise ValueError("the chief examiner must be one of the panel's examiners")
+        raise ValueError(_l("The chief examiner must be one of the panel's examiners."))
     overlap = set(examiners) & set(assistants)
     if overlap:
-        raise ValueError("a staff member cannot be examiner and assistant of the same panel")
+        raise ValueError(_l("A staff member cannot be examiner and assistant of the same panel."))
     before = _staff_summary(panel)
     db.session.execute(delete(PanelMember).where(PanelMember.panel_id == panel.id))
     db.session.flush()

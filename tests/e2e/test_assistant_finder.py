@@ -17,6 +17,13 @@ def _flags() -> list[tuple[int, str]]:
     return [tuple(r) for r in db.session.execute(select(Violation.candidate_id, Violation.kind))]
 
 
+def _in_view(page, locator) -> None:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    assert box is not None and size is not None
+    assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"], (box, size)
+
+
 def test_type_choose_with_the_keyboard_and_flag(e2e):
     world = seed(candidates=3)
     wang, li, zhang = world.candidates
@@ -36,6 +43,7 @@ def test_type_choose_with_the_keyboard_and_flag(e2e):
     expect(options).to_have_count(1)
     expect(options.first).to_contain_text("李婷")
     expect(field).to_have_attribute("aria-expanded", "true")
+    _in_view(page, options.first)  # the side column scrolled to show the list, not only the field
     field.press("ArrowDown")
     expect(options.first).to_have_attribute("aria-selected", "true")
     shot(page, "assistant-52-violation-finder")

@@ -172,6 +172,40 @@ def test_a_real_switch_away_is_one_signal_on_the_assistants_board(e2e):
     assert len(_beacons(e2e)) == 1
 
 
+# The tab is already in the background when the exam page loads (the candidate left while it
+# was loading): no visibilitychange comes until they are back.
+_LOADS_HIDDEN = """
+if (location.pathname === '/me') {
+  Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+  Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+}
+"""
+
+
+def test_a_page_that_loads_in_a_tab_already_left_counts_the_time_away(e2e):
+    world = seed(candidates=1)
+    me = world.candidates[0]
+    now_me = Actor.of_candidate(me)
+    perform(me.id, "confirm", now_me, world.now)
+    read_all_notices(me)
+    perform(me.id, "enter_debug", now_me, world.now)
+
+    candidate = e2e.new_page("candidate")
+    candidate.context.add_init_script(script=_LOADS_HIDDEN)
+    enter_code(candidate, me.code)
+    wait_for_stage(candidate, "debug_waiting")
+    candidate.wait_for_load_state("load")
+    candidate.wait_for_timeout(2600)
+    candidate.evaluate(_SHOW)
+
+    e2e.server.wait_until_quiet()
+    [entry] = _switches(me.id)
+    assert entry.data["signal"] == "hidden"
+    assert 2000 < entry.data["ms"] < 15_000, entry.data
+    assert entry.data["state"] == "debug_waiting"
+    assert len(_beacons(e2e)) == 1
+
+
 def test_the_examiners_see_the_signals_of_the_candidate_in_the_room(e2e):
     world = seed(candidates=1, minutes_per_candidate=10)
     me = world.candidates[0]

@@ -3,13 +3,13 @@
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from app import audit
+from app import audit, db
 from app.exports import download
 from app.models import Candidate
 from app.routes.hr.blueprints import bp
 from app.routes.hr.lookups import child_or_404, exam_or_404, saved_or_flash_stale
 from app.setup import slips
-from app.setup.codes import allocate_codes
+from app.setup.codes import CodeSpaceFull, allocate_codes
 from app.setup.roster import exam_candidates
 
 
@@ -32,7 +32,12 @@ def regenerate_code(exam_id: int, candidate_id: int):
             "error",
         )
         return redirect(url_for("hr.codes", exam_id=exam.id))
-    (code,) = allocate_codes(exam, 1)
+    try:
+        (code,) = allocate_codes(exam, 1)
+    except CodeSpaceFull as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("hr.codes", exam_id=exam.id))
     # Codes are secrets: the log keeps enough to tell them apart, not enough to sign in.
     audit.record(
         "candidate.code_regenerated",

@@ -10,6 +10,7 @@ from app.models import Panel, PanelRole, Role, User
 from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import NO_CHOICE, PanelForm, PanelStaffForm
 from app.routes.hr.lookups import child_or_404
+from app.setup.codes import CodeSpaceFull
 from app.setup.panels import (
     create_panel,
     examiners_on_other_panels,
@@ -27,7 +28,12 @@ def new_panel(exam_id: int):
         if panel_name_taken(exam, name):
             form.name.errors.append(_("A panel of this exam has this name."))
         else:
-            panel = create_panel(exam, name)
+            try:
+                panel = create_panel(exam, name)
+            except CodeSpaceFull as error:  # its rest-room code: nothing was made
+                db.session.rollback()
+                form.name.errors.append(str(error))
+                return render_template("hr/panel_new.html", form=form, exam=exam), 400
             db.session.commit()
             flash(
                 _("%(name)s created: now assign its examiners and assistants.", name=name),
@@ -72,9 +78,10 @@ def edit_panel(exam_id: int, panel_id: int):
             form.name.errors.append(_("A panel of this exam has this name."))
         elif busy_elsewhere:
             form.examiners.errors.append(
-                "以下考官已在本考试的其他考场： "
-                + "、".join(busy_elsewhere)
-                + " These examiners already sit on another panel of this exam."
+                _(
+                    "These examiners already sit on another panel of this exam: %(names)s",
+                    names="、".join(busy_elsewhere),
+                )
             )
         else:
             users = {u.id: u for u in examiners + assistants}

@@ -14,6 +14,7 @@ from app.models.candidate import STATE_LABELS
 from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import ImportForm
 from app.routes.hr.lookups import panel_list, saved_or_flash_stale
+from app.setup.codes import CodeSpaceFull
 from app.setup.roster import (
     MOVABLE_STATES,
     distribute_candidates,
@@ -37,9 +38,10 @@ def import_roster(exam_id: int):
         else:
             try:
                 report = import_candidates(exam, upload.filename, data)
-            except ValueError as error:
-                # Too many live codes in overlapping exams (see app.setup.codes): nothing was written.
-                errors = [f"无法分配邀请码：{error}"]
+            except CodeSpaceFull as error:
+                # Nothing was written (app.setup.codes): the import refuses as a whole.
+                db.session.rollback()
+                errors = [str(error)]
             else:
                 if report.ok:
                     flash(

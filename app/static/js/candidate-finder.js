@@ -118,5 +118,10 @@
     const p = parts(finderOf(list));
     highlight(p, -1);
     setOpen(p, list.children.length > 0);
+    if (list.children.length > 0) {
+      // The form sits low in the assistant's side column: bring the options up into view there,
+      // field included, rather than opening them below the fold.
+      finderOf(list).scrollIntoView({block: 'nearest'});
+    }
   });
 }());

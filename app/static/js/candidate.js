@@ -357,6 +357,10 @@
     }
   });
 
+  // A page that starts hidden (it loaded in a tab the candidate had already left) is away from
+  // now: no visibilitychange will say so until the candidate comes back.
+  if (document.visibilityState === "hidden") startAway("hidden");
+
   window.addEventListener("blur", function () {
     // Let the focus land first: in the embedded call it is the IFRAME, which is not leaving.
     window.setTimeout(function () {

@@ -21,19 +21,21 @@
 
   const STAFF_ROLES = ['examiner', 'assistant', 'chief'];
   const RECORDING_ROLES = ['assistant', 'chief']; // app/jitsi/embed.py RECORDING_ROLES
-  const TEXT = {
-    connecting: '正在连接…',
-    joined: '已连接',
-    left: '已离开通话',
-    recording: '录制中',
-    recordingFailed: '录制失败',
-    recordingStopped: '录制已停止',
-    recordingNotStarted: '录制未能开始',
-    loadFailed: '视频服务连接失败，请检查网络后刷新页面',
-    fatal: '视频通话出错，请刷新页面',
-    camera: '摄像头无法使用，请检查摄像头权限或关闭占用摄像头的其他程序',
-    mic: '麦克风无法使用，请检查麦克风权限或关闭占用麦克风的其他程序'
-  };
+  // The words under a call come from the page (data-jitsi-words, app/jitsi/embed.py
+  // CALL_WORDS), in the reader's language.
+  const parsedWords = new WeakMap();
+  function words(el) {
+    if (!parsedWords.has(el)) {
+      let own;
+      try {
+        own = JSON.parse(el.getAttribute('data-jitsi-words') || '{}');
+      } catch (err) {
+        own = {};
+      }
+      parsedWords.set(el, own);
+    }
+    return parsedWords.get(el);
+  }
   const API_LOAD_TIMEOUT_MS = 20000;
   // Jitsi announces a recording that is already running shortly after the join: wait for it
   // rather than asking Jibri for a second one.
@@ -179,7 +181,7 @@
   }
 
   function failToLoad(el, err) {
-    setStatus(el, TEXT.loadFailed, 'danger');
+    setStatus(el, words(el).loadFailed, 'danger');
     report(el, 'errorOccurred', {
       name: 'ExternalApiUnavailable',
       message: err && err.message ? err.message : String(err),
@@ -241,7 +243,7 @@
   // Our own finding (a command that threw, no answer from Jibri) reported like Jitsi's own.
   function recordingFailed(el, state, reason) {
     state.recording = 'error';
-    setStatus(el, TEXT.recordingFailed + '：' + reason, 'danger');
+    setStatus(el, words(el).recordingFailed + reason, 'danger');
     report(el, 'recordingStatusChanged', {on: false, mode: 'file', error: reason, source: 'page'});
   }
 
@@ -252,20 +254,20 @@
     }
     if (e.on) {
       state.recording = 'on';
-      setStatus(el, TEXT.recording, 'ok');
+      setStatus(el, words(el).recording, 'ok');
     } else if (e.error) {
       state.recording = 'error';
       if (isStaff(el)) {
-        setStatus(el, TEXT.recordingFailed + '：' + e.error, 'danger');
+        setStatus(el, words(el).recordingFailed + e.error, 'danger');
       } else {
-        setStatus(el, TEXT.joined, 'ok');
+        setStatus(el, words(el).joined, 'ok');
       }
     } else {
       state.recording = 'off';
       if (isStaff(el) && wantsRecording(el) && state.joined) {
-        setStatus(el, TEXT.recordingStopped, 'warn');
+        setStatus(el, words(el).recordingStopped, 'warn');
       } else if (state.joined) {
-        setStatus(el, TEXT.joined, 'ok');
+        setStatus(el, words(el).joined, 'ok');
       }
     }
   }
@@ -284,7 +286,7 @@
     on('videoConferenceJoined', function () {
       state.joined = true;
       waitingRoomJoined(el, state);
-      setStatus(el, state.recording === 'on' ? TEXT.recording : TEXT.joined, 'ok');
+      setStatus(el, state.recording === 'on' ? words(el).recording : words(el).joined, 'ok');
       if (wantsRecording(el)) {
         startRecording(el, state);
       }
@@ -292,17 +294,17 @@
     on('videoConferenceLeft', function () {
       state.joined = false;
       clearTimeout(state.recordingTimer);
-      setStatus(el, TEXT.left);
+      setStatus(el, words(el).left);
     });
     on('participantJoined');
     on('participantLeft');
-    on('cameraError', function () { setStatus(el, TEXT.camera, 'danger'); });
-    on('micError', function () { setStatus(el, TEXT.mic, 'danger'); });
+    on('cameraError', function () { setStatus(el, words(el).camera, 'danger'); });
+    on('micError', function () { setStatus(el, words(el).mic, 'danger'); });
     on('recordingStatusChanged', function (event) { onRecordingStatus(el, state, event); });
     on('readyToClose');
     on('errorOccurred', function (event) {
       if (event.isFatal) {
-        setStatus(el, TEXT.fatal, 'danger');
+        setStatus(el, words(el).fatal, 'danger');
       }
     });
   }
@@ -339,7 +341,7 @@
     }
     const state = {api: null, joined: false, recording: null, recordingTimer: null};
     calls.set(el, state);
-    setStatus(el, TEXT.connecting);
+    setStatus(el, words(el).connecting);
     try {
       await loadApi(el.getAttribute('data-jitsi-api'));
     } catch (err) {

@@ -1,5 +1,10 @@
 """Interview Room: online structured interviews (结构化面试)."""
 
+# The one place the version is written: pyproject.toml reads it from here, staff pages' footer
+# and /healthz show it, CHANGELOG.md says what each one brought (tests/test_version.py).
+# Between releases it is the next release's number with .dev0 (PEP 440).
+__version__ = "0.6.0.dev0"
+
 import logging
 import os
 import secrets
@@ -118,6 +123,10 @@ def create_app(config_class: type = Config) -> Flask:
     from app.metrics import init_metrics
 
     init_metrics(app)
+
+    from app.static_files import init_static_files
+
+    init_static_files(app)  # every url_for('static') carries its content's fingerprint
 
     from app.templating import init_templating
 

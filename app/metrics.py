@@ -33,7 +33,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import db
+from app import __version__, db
 
 REQUESTS = Counter(
     "interview_room_requests_total", "HTTP requests answered", ["endpoint", "method", "status"]
@@ -140,6 +140,17 @@ class ExamDayCollector:
         yield lapses
         yield recordings
         yield from _queue_metrics()
+        yield _build_info()
+
+
+def _build_info() -> GaugeMetricFamily:
+    """Each node is scraped on its own: during a rolling upgrade the dashboard shows which nodes
+    already run the new release (the Prometheus `*_build_info` convention)."""
+    info = GaugeMetricFamily(
+        "interview_room_build_info", "The release this node runs", labels=["version"]
+    )
+    info.add_metric([__version__], 1)
+    return info
 
 
 def _queue_metrics():

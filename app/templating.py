@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from app import __version__
 from app.day.clock import DANGER_SECONDS, REMINDERS, WARN_SECONDS
 from app.day.overrides import OVERRIDE_NAMES
 from app.day.signals import AWAY_THRESHOLD_MS
@@ -18,6 +19,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["STATE_LABELS"] = STATE_LABELS
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.jinja_env.globals["OVERRIDE_NAMES"] = OVERRIDE_NAMES
+    # Staff pages' footer (staff_base.html): which release a bug report or a screenshot is from.
+    app.jinja_env.globals["APP_VERSION"] = __version__
     # The countdowns' amber and red thresholds, for the pages' data-warn-at / data-danger-at
     # (the scripts have no number of their own).
     app.jinja_env.globals["COUNTDOWN_WARN_AT"] = WARN_SECONDS

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.nginx_site import site_for_installed_nginx
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx" / "interview-room.conf"
 
@@ -45,7 +47,7 @@ def test_nginx_accepts_the_site(tmp_path):
         check=True,
         capture_output=True,
     )
-    site = SITE.read_text().replace("/etc/ssl/interview-room/", f"{ssl}/")
+    site = site_for_installed_nginx().replace("/etc/ssl/interview-room/", f"{ssl}/")
     (tmp_path / "site.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(
         f"events {{}}\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"

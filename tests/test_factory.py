@@ -78,6 +78,6 @@ def test_static_htmx_is_served_locally(client):
 
 def test_pages_load_htmx_from_the_app_not_a_cdn(client):
     html = client.get("/").get_data(as_text=True)
-    assert 'src="/static/js/htmx.min.js"' in html
+    assert 'src="/static/js/htmx.min.js?v=' in html
     assert "unpkg" not in html and "cdn" not in html.lower()
     assert '"includeIndicatorStyles": false' in html

@@ -1,4 +1,4 @@
-from app import create_app, db
+from app import __version__, create_app, db
 from app.redis_conn import close_redis
 
 
@@ -9,6 +9,7 @@ def test_healthz_reports_database_and_redis(client):
         "status": "ok",
         "database": {"ok": True},
         "redis": {"ok": True, "state": "ok", "breaker": "closed"},
+        "version": __version__,
     }
 
 
@@ -36,3 +37,4 @@ def test_healthz_says_when_redis_is_unreachable(config_class, _schema):
 def test_readyz_says_ready_while_the_database_answers(client):
     response = client.get("/readyz")
     assert response.status_code == 200 and response.json["status"] == "ready"
+    assert response.json["version"] == __version__  # which nodes a rolling upgrade has reached

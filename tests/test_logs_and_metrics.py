@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import db
+from app import __version__, db
 from app.models import Call, Recording
 from app.models.candidate import CandidateState as S
 from app.request_log import configure_logging
@@ -168,6 +168,7 @@ def test_metrics_count_requests_polls_code_refusals_and_read_the_day(app, client
     assert after[("interview_room_call_lapses", (("exam", str(exam.id)),))] == 1
     assert after[("interview_room_recordings", (("status", "failed"),))] == 1
     assert after[("interview_room_redis_up", ())] == 1
+    assert after[("interview_room_build_info", (("version", __version__),))] == 1
     assert ("interview_room_rq_jobs", (("queue", app.config["RQ_QUEUE"]),)) in after
     assert any(name == "interview_room_request_duration_seconds_bucket" for name, _ in after)
 

@@ -1,5 +1,6 @@
 """`GET /healthz` for monitoring: is the database there, is Redis there (503 if either is away).
 `GET /readyz` for load balancers: can this node serve (503 only if its database is away).
+Both name the version this node runs (app/__init__.py), for a rolling upgrade.
 
 Both say what this process's Redis breaker knows (app/redis_conn.py): `redis.state` is "ok",
 "hung" (it accepts but does not answer: a timeout) or "down" (refused, reset, loading).
@@ -21,7 +22,7 @@ from markupsafe import escape
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app import db, htmx, login
+from app import __version__, db, htmx, login
 from app.redis_conn import breaker_of, get_redis
 
 bp = Blueprint("health", __name__)
@@ -58,7 +59,8 @@ def _breaker_report(client) -> dict:
 def healthz():
     checks = {"database": _check_database(), "redis": _check_redis()}
     healthy = all(check["ok"] for check in checks.values())
-    body = {"status": "ok" if healthy else "degraded", **checks}
+    # The version tells a rolling upgrade which nodes already run the new release.
+    body = {"status": "ok" if healthy else "degraded", **checks, "version": __version__}
     return jsonify(body), 200 if healthy else 503
 
 
@@ -76,6 +78,7 @@ def readyz():
         "status": "ready" if database["ok"] else "not ready",
         "database": database,
         "redis": redis_seen,
+        "version": __version__,
     }
     return jsonify(body), 200 if database["ok"] else 503
 

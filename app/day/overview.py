@@ -375,6 +375,12 @@ KIND_LABELS = {
     "staff.login_locked": _l("Staff account temporarily locked"),
     "staff.login_unlocked": _l("Staff account unlocked"),
     "staff.logout": _l("Staff signed out"),
+    # Backups and retention (app/backup, app/retention)
+    "backup.created": _l("Backup created"),
+    "candidate.review_hold": _l("Held for review (open dispute)"),
+    "candidate.review_closed": _l("Review closed"),
+    "retention.purged": _l("Stored personal data deleted (retention period over)"),
+    "retention.purge_run": _l("Retention purge run"),
 }
 
 # Shown on every line of the event already (time, actor) or meaningless to a reader.

@@ -57,7 +57,7 @@ class StoredData:
         )
 
     def recording(self, room, kind, data: bytes, candidate=None, status=RecordingStatus.STORED):
-        folder = f"session-{room}"
+        folder = f"session-{room}-{len(data)}"
         recording = Recording(
             room=room,
             session_folder=folder,

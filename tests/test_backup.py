@@ -99,8 +99,10 @@ def test_verify_names_each_changed_or_missing_file_on_its_own_line(app, runner, 
     assert out.exit_code == 1
     lines = out.output.strip().splitlines()
     assert len(lines) == 2, lines
-    assert any(f"recording {scene.interview.id}" in l and "SHA-256 differs" in l for l in lines)
-    assert any(f"candidate {scene.second.id}" in l and "missing" in l for l in lines)
+    assert any(
+        f"recording {scene.interview.id}" in line and "SHA-256 differs" in line for line in lines
+    )
+    assert any(f"candidate {scene.second.id}" in line and "missing" in line for line in lines)
 
 
 def test_with_files_copies_them_and_verify_checks_the_copies(app, runner, tmp_path):

@@ -113,6 +113,8 @@ def test_with_files_copies_them_and_verify_checks_the_copies(app, runner, tmp_pa
     assert copy.read_bytes() == b"interview room video"
     scene.file_of(scene.interview).unlink()  # the live file may go: the copy is what counts
     assert runner.invoke(args=["backup", "verify", str(tmp_path / "b")]).exit_code == 0
+    live = runner.invoke(args=["backup", "verify", "--live", str(tmp_path / "b")])
+    assert live.exit_code == 1 and f"recording {scene.interview.id}" in live.output
     copy.write_bytes(b"x")
     out = runner.invoke(args=["backup", "verify", str(tmp_path / "b")])
     assert out.exit_code == 1 and "1 bytes, the manifest says 20" in out.output
@@ -207,3 +209,16 @@ def test_backup_restores_into_a_fresh_postgresql_database_with_every_row(app, ru
         with dropper.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{fresh.database}" WITH (FORCE)'))
         dropper.dispose()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="pg_dump: PostgreSQL only")
+def test_without_the_postgresql_client_tools_create_says_so_in_one_line(
+    app, runner, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    out = runner.invoke(args=["backup", "create", str(tmp_path / "b")])
+    assert out.exit_code == 1
+    assert out.output.strip() == (
+        "pg_dump not found: install the PostgreSQL client tools"
+        " (postgresql-client, the server's major version or newer)"
+    )

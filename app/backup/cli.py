@@ -99,7 +99,12 @@ def create_command(folder: Path, with_files: bool) -> None:
 
 @backup_cli.command("verify")
 @click.argument("folder", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
-def verify_command(folder: Path) -> None:
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Hash the files where they are stored now, even if DIR holds copies (after a restore).",
+)
+def verify_command(folder: Path, live: bool) -> None:
     """Check a backup: the manifest, the dump (its hash, and `pg_restore --list` or SQLite's
     integrity check), and every listed file hashed again (in DIR/files if copied, else where it
     lives now)."""
@@ -107,6 +112,8 @@ def verify_command(folder: Path) -> None:
         manifest = read_manifest(folder)
     except ValueError as problem:
         _fail([str(problem)])
+    if live:
+        manifest["files_copied"] = False
     problems = [f"at backup time: {line}" for line in manifest.get("problems", [])]
     database = manifest.get("database") or {}
     dump = folder / str(database.get("file", ""))

@@ -90,6 +90,15 @@ def test_a_recording_missing_on_disk_is_a_problem_at_create_and_at_verify(app, r
     assert "at backup time: recordings: recording" in verified.output
 
 
+def test_a_recording_changed_since_its_verified_pull_is_a_problem_at_create(app, runner, tmp_path):
+    scene = StoredData()
+    scene.file_of(scene.interview).write_bytes(b"interview room vidEo")
+    out = runner.invoke(args=["backup", "create", str(tmp_path / "b")])
+    assert out.exit_code == 1
+    assert f"recording {scene.interview.id}" in out.output
+    assert "SHA-256 differs from the one verified when it was stored" in out.output
+
+
 def test_verify_names_each_changed_or_missing_file_on_its_own_line(app, runner, tmp_path):
     scene = StoredData()
     assert runner.invoke(args=["backup", "create", str(tmp_path / "b")]).exit_code == 0

@@ -76,6 +76,10 @@ def collect_files(folder: Path, copy: bool) -> tuple[list[dict], list[str]]:
             except OSError as problem:
                 problems.append(f"{where}: unreadable: {problem}")
                 continue
+            if stored.expected_sha256 and sha256 != stored.expected_sha256.lower():
+                problems.append(
+                    f"{where}: SHA-256 differs from the one verified when it was stored"
+                )
             entries.append(_entry(stored, size, sha256))
     return entries, problems
 

@@ -33,6 +33,8 @@ class StoredFile:
     record: str  # the row that refers to it: "recording 12", "candidate 7"
     exam_id: int | None
     candidate_id: int | None
+    # What the file was verified against when it was stored (a recording's notice), if known.
+    expected_sha256: str | None = None
 
     @property
     def absolute(self) -> Path:
@@ -85,6 +87,7 @@ def _recording_files() -> Iterable[StoredFile]:
             f"recording {r.id}",
             r.exam_id,
             r.candidate_id,
+            r.expected_sha256,
         )
 
 

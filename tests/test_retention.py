@@ -278,3 +278,18 @@ def test_exam_option_limits_the_run_to_one_exam(app, runner):
     out = runner.invoke(args=["retention", "purge", "--exam", str(scene.exam.id + 1)])
     assert "purged 0 items" in out.output
     assert all(p.is_file() for p in scene.photos.values())
+
+
+def test_the_timeline_tells_holds_and_deletions_in_words_with_the_reason(app):
+    from app.day.overview import timeline
+
+    scene = StoredData(closed_days_ago=40)
+    _keep(scene, photos=30)
+    first = db.session.get(Candidate, scene.first.id)
+    hold_for_review(first, "考生申诉", scene.p.hr, utcnow())
+    close_review(first, "申诉已答复", scene.p.hr, utcnow())
+    purge(utcnow())
+    lines = [(e.label, e.details) for e in timeline(db.session.get(Candidate, first.id))]
+    assert ("暂停清理待复核（申诉处理中）", [("原因", "考生申诉")]) in lines
+    assert ("复核已结束", [("原因", "申诉已答复")]) in lines
+    assert ("保存期限已满，已删除：身份证照片", []) in lines

@@ -9,12 +9,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app import db
+from app.backup.cli import backup_cli
 from app.exports import csv_text
 from app.jitsi.cli import register_jitsi_cli
 from app.jobs.worker import run_worker
 from app.models import Exam
 from app.production_settings import enforce
 from app.recordings.cli import recordings_cli
+from app.retention.cli import retention_cli
 from app.scoring.results import results_csv, results_xlsx
 from app.setup.demo import DemoExists, seed_demo
 from app.setup.roster import import_candidates
@@ -113,4 +115,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(recordings_cli)
+    app.cli.add_command(backup_cli)
+    app.cli.add_command(retention_cli)
     register_jitsi_cli(app)

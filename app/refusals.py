@@ -207,6 +207,11 @@ MESSAGES: dict[str, Wording] = {
     ),
     "confirmed_no_recusal": _same(_l("The score is confirmed: too late to recuse.")),
     "already_recused": _same(_l("Already recused.")),
+    # --- under review (app/retention/review.py) ---
+    "review_already_held": _same(
+        _l("Already held for review since {since}: close that review first.")
+    ),
+    "review_nothing_open": _same(_l("Nothing is under review for this candidate.")),
     "chief_only": _same(_l("Only the panel's chief examiner confirms.")),
     "already_confirmed": _same(_l("Already confirmed.")),
     "sheets_missing": _same(_l("Examiners who have not submitted their scores yet: {names}")),

@@ -86,8 +86,9 @@ def test_nginx_buffers_the_app_and_streams_only_recordings():
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
 def test_systemd_units_parse():
-    units = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
-    assert units
+    folder = ROOT / "deploy" / "systemd"
+    units = sorted([*folder.glob("*.service"), *folder.glob("*.timer")])
+    assert len([u for u in units if u.suffix == ".timer"]) == 2  # the backup, the retention purge
     result = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", *map(str, units)], capture_output=True, text=True
     )

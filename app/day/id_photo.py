@@ -8,12 +8,27 @@ not by its name. The file is written whole or not at all.
 import os
 from pathlib import Path
 
+from flask import current_app
+
 from app.models import Candidate
 from app.models.candidate import BEFORE_DEBUG
 from app.refusals import Refused
 
 ID_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 ID_PHOTO_TYPES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"))
+PHOTO_FOLDER = "uploads/id_photos"
+# What the assistant's page may serve, and as what (older uploads had these names too).
+SERVED_SUFFIXES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
+
+
+def photo_root() -> Path:
+    """What candidate.id_photo_path is relative to: ID_PHOTO_DIR, else the instance folder."""
+    return Path(current_app.config.get("ID_PHOTO_DIR") or current_app.instance_path)
 
 
 def may_upload(candidate: Candidate) -> None:
@@ -39,7 +54,7 @@ def photo_type(data: bytes, max_bytes: int = ID_PHOTO_MAX_BYTES) -> str:
 
 def store_photo(instance: Path, candidate_id: int, ext: str, data: bytes) -> str:
     """Write the photo atomically and remove one of the other type; its path under instance/."""
-    relative = f"uploads/id_photos/{candidate_id}.{ext}"
+    relative = f"{PHOTO_FOLDER}/{candidate_id}.{ext}"
     target = instance / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(target.name + ".part")
@@ -50,3 +65,25 @@ def store_photo(instance: Path, candidate_id: int, ext: str, data: bytes) -> str
         if stale != target and stale.exists():
             stale.unlink()
     return relative
+
+
+def stored_photo(candidate: Candidate) -> Path | None:
+    """The photo's file, only if it lies inside the photo folder and is a JPG or PNG."""
+    if not candidate.id_photo_path:
+        return None
+    base = photo_root().resolve()
+    path = Path(candidate.id_photo_path)
+    path = (path if path.is_absolute() else base / path).resolve()
+    if not path.is_relative_to(base) or not path.is_file():
+        return None
+    if path.suffix.lower() not in SERVED_SUFFIXES:
+        return None
+    return path
+
+
+def photo_files_of(candidate_id: int) -> list[Path]:
+    """Every file on disk that holds or held this candidate's photo: the stored one, the other
+    type's and a `.part` a killed upload left. What retention deletes, whatever the row says."""
+    folder = photo_root() / PHOTO_FOLDER
+    names = [f"{candidate_id}.{ext}{tail}" for _, ext in ID_PHOTO_TYPES for tail in ("", ".part")]
+    return [folder / name for name in names if (folder / name).is_file()]

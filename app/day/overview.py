@@ -375,6 +375,12 @@ KIND_LABELS = {
     "staff.login_locked": _l("Staff account temporarily locked"),
     "staff.login_unlocked": _l("Staff account unlocked"),
     "staff.logout": _l("Staff signed out"),
+    # Backups and retention (app/backup, app/retention)
+    "backup.created": _l("Backup created"),
+    "candidate.review_hold": _l("Held for review (open dispute)"),
+    "candidate.review_closed": _l("Review closed"),
+    "retention.purged": _l("Stored personal data deleted (retention period over)"),
+    "retention.purge_run": _l("Retention purge run"),
 }
 
 # Shown on every line of the event already (time, actor) or meaningless to a reader.
@@ -583,6 +589,20 @@ def _spot_check_words(kind: str, data: dict) -> str | None:
     return None
 
 
+# What retention deleted, by the kind's name (app/retention/kinds.py names them the same).
+RETAINED_KINDS = {"recordings": _l("a recording"), "id_photos": _l("the ID card photo")}
+
+
+def _retention_words(kind: str, data: dict) -> str | None:
+    """A review hold, its closing, or what a purge deleted, in words; the reason is the detail."""
+    if kind in ("candidate.review_hold", "candidate.review_closed"):
+        return str(KIND_LABELS[kind])
+    if kind == "retention.purged":
+        what = RETAINED_KINDS.get(str(data.get("data_kind"))) or data.get("data_kind")
+        return _("Deleted at the end of its retention period: %(what)s", what=what)
+    return None
+
+
 def timeline(candidate: Candidate) -> list[TimelineEntry]:
     """Every audit event about the candidate, oldest first (the log is append-only)."""
     events = list(
@@ -608,6 +628,7 @@ def timeline(candidate: Candidate) -> list[TimelineEntry]:
             _override_words(event.kind, data)
             or _spot_check_words(event.kind, data)
             or _score_words(event.kind, data, people, dims)
+            or _retention_words(event.kind, data)
         )
         change = None
         # A change of state (before/after are states); a score's values are told in its words.

@@ -160,6 +160,13 @@ class Candidate(Model):
     switch_signals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     takeovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
+    # Under review (app/retention/review.py), which retention never purges: an open dispute or
+    # appeal (申诉/复核) held by HR, with its reason; and when HR last closed a review, which
+    # lets a disqualification or violation flags from before then go the way of the rest.
+    review_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_hold_reason: Mapped[str | None] = mapped_column(String(500))
+    review_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     exam: Mapped["Exam"] = relationship()

@@ -79,6 +79,13 @@ class Exam(Model):
     requires_id_photo: Mapped[bool] = mapped_column(Boolean, default=False)
     # Formal exams only: 未参加网络模拟面试的考生无法参加网络正式面试 (SEED 004).
     requires_mock: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Retention (PIPL: personal data no longer than needed): days after the login closes that
+    # `flask retention purge` deletes each kind of stored personal data (app/retention/kinds.py).
+    # None keeps it: nothing is deleted unless the exam office set a number.
+    retain_recordings_days: Mapped[int | None] = mapped_column(Integer)
+    retain_id_photos_days: Mapped[int | None] = mapped_column(Integer)
+    # Face-check stills and other evidence images (registered as kinds where they are stored).
+    retain_evidence_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     panels: Mapped[list["Panel"]] = relationship(

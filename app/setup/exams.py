@@ -24,6 +24,10 @@ SCHEDULE_FIELDS = (
     "confirm_deadline_at",
 )
 
+# Days after the login closes that `flask retention purge` deletes each kind of stored personal
+# data (app/retention/kinds.py); blank keeps it.
+RETENTION_FIELDS = ("retain_recordings_days", "retain_id_photos_days", "retain_evidence_days")
+
 # Exam attributes the form edits, in the order the audit log lists them.
 EXAM_FIELDS = [
     "name",
@@ -44,6 +48,7 @@ EXAM_FIELDS = [
     "requires_mock",
     "allow_early_finish",
     "record_waiting_room",
+    *RETENTION_FIELDS,
 ]
 
 # How a final score is computed. Once any examiner has scored, changing these would score the

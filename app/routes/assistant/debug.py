@@ -1,26 +1,17 @@
 """My debug call (one at a time) and the candidate's ID photo for the identity check."""
 
-from pathlib import Path
-
-from flask import abort, current_app, render_template, send_file
+from flask import abort, render_template, send_file
 from flask_login import current_user
 
 from app import audit, db
 from app.day.consoles import fragment, not_modified, settle_due
+from app.day.id_photo import SERVED_SUFFIXES, stored_photo
 from app.jitsi.embed import embed_for_staff
 from app.journey import live_debug_call
 from app.models import Call, Candidate, Panel
 from app.routes.assistant.blueprints import bp
 from app.routes.assistant.scope import my_candidate, my_panel
 from app.timeutil import utcnow
-
-PHOTO_TYPES = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-}
-
 
 # --- my debug call -----------------------------------------------------------------------------
 
@@ -63,26 +54,12 @@ def debug_call(panel_id: int):
 def id_photo(candidate_id: int):
     """The uploaded ID photo, for the identity check; assistants of the candidate's panel only."""
     candidate = my_candidate(candidate_id)
-    path = _id_photo_file(candidate)
+    path = stored_photo(candidate)
     if path is None:
         abort(404)
     audit.record("candidate.id_photo_viewed", candidate=candidate)
     db.session.commit()
-    response = send_file(path, mimetype=PHOTO_TYPES[path.suffix.lower()], max_age=0)
+    response = send_file(path, mimetype=SERVED_SUFFIXES[path.suffix.lower()], max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _id_photo_file(candidate: Candidate) -> Path | None:
-    """The photo's file, only if it lies inside the photo folder (instance folder by default)."""
-    if not candidate.id_photo_path:
-        return None
-    base = Path(current_app.config.get("ID_PHOTO_DIR") or current_app.instance_path).resolve()
-    path = Path(candidate.id_photo_path)
-    path = (path if path.is_absolute() else base / path).resolve()
-    if not path.is_relative_to(base) or not path.is_file():
-        return None
-    if path.suffix.lower() not in PHOTO_TYPES:
-        return None
-    return path

@@ -1,11 +1,8 @@
 """The stage page (`/me`) and the candidate's moves: confirm, decline, ID photo, notices,
 debug room, calls, lots, finishing and the score."""
 
-from pathlib import Path
-
 from flask import (
     abort,
-    current_app,
     flash,
     g,
     make_response,
@@ -86,7 +83,7 @@ def id_photo():
         ext = id_photo_rules.photo_type(data, max_bytes)
     except Refused as refusal:
         return refused(refusal.message, 409 if refusal.code in WHEN_NOT else 422)
-    relative = id_photo_rules.store_photo(Path(current_app.instance_path), candidate.id, ext, data)
+    relative = id_photo_rules.store_photo(id_photo_rules.photo_root(), candidate.id, ext, data)
     candidate.id_photo_path = relative
     audit.record("candidate.id_photo", candidate=candidate, bytes=len(data), type=ext)
     try:

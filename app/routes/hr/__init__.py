@@ -18,6 +18,7 @@ from app.routes.hr import (  # noqa: F401
     overview,
     panels,
     questions,
+    review,
     roster,
     scores,
     supervisors,

@@ -12,6 +12,8 @@ from app.day.schedule import waiting_opens_at
 from app.day.supervision import assignable_supervisors, supervisors_of
 from app.models import Candidate, Exam, ExamKind
 from app.refusals import message_of
+from app.retention.kinds import RETENTION_SETTINGS
+from app.retention.purge import due_at
 from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import NO_CHOICE, ExamForm
 from app.routes.hr.lookups import panels_with_staff
@@ -169,6 +171,12 @@ def exam_detail(exam_id: int):
         waiting_opens_at=waiting_opens_at(exam),
         supervisors=supervisors_of(exam),
         assignable_supervisors=assignable_supervisors(exam),
+        RETENTION_SETTINGS=RETENTION_SETTINGS,
+        purge_from={
+            name: due_at(exam, days)
+            for name in RETENTION_SETTINGS
+            if (days := getattr(exam, name)) is not None
+        },
     )
 
 

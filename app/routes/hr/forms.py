@@ -91,6 +91,8 @@ def _trim_basis(value) -> bool:
 
 
 REQUIRED = _l("Required.")
+# Ten years: longer is not a retention period, and a typo of 36500 would read as "for ever".
+RETENTION_MAX_DAYS = 3650
 
 
 def _required(message=REQUIRED):
@@ -178,6 +180,19 @@ class ExamForm(FlaskForm):
     allow_early_finish = BooleanField(_l("Candidates may end early"), default=True)
     # 候考随机检查 (SEED 003): the waiting room's supervision call, recorded from the console.
     record_waiting_room = BooleanField(_l("Record the waiting room"))
+    # Retention (PIPL): days after the login closes; blank keeps everything.
+    retain_recordings_days = IntegerField(
+        _l("Keep recordings (days after the login closes)"),
+        validators=[Optional(), NumberRange(min=0, max=RETENTION_MAX_DAYS)],
+    )
+    retain_id_photos_days = IntegerField(
+        _l("Keep ID photos (days after the login closes)"),
+        validators=[Optional(), NumberRange(min=0, max=RETENTION_MAX_DAYS)],
+    )
+    retain_evidence_days = IntegerField(
+        _l("Keep face-check and evidence images (days after the login closes)"),
+        validators=[Optional(), NumberRange(min=0, max=RETENTION_MAX_DAYS)],
+    )
     submit = SubmitField(_l("Save"))
 
     def validate(self, extra_validators=None) -> bool:

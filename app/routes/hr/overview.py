@@ -24,6 +24,7 @@ from app.journey import MOVES, Actor, Refused, perform
 from app.models import Candidate
 from app.models.candidate import STATE_LABELS, CandidateState
 from app.recordings.appearances import recordings_of
+from app.retention.review import REASON_WORDS, review_state
 from app.routes.hr.blueprints import overview_bp as bp
 from app.routes.hr.lookups import child_or_404
 from app.routes.hr.overrides import offered_overrides, other_panels
@@ -109,6 +110,8 @@ def candidate_timeline(exam_id: int, candidate_id: int):
         may_disqualify=candidate.state in MOVES["disqualify"].sources,
         overrides=offered_overrides(candidate, utcnow()),
         other_panels=other_panels(candidate),
+        under_review=review_state(candidate),
+        REVIEW_WORDS=REASON_WORDS,
     )
 
 

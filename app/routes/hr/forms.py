@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
 
+from app.faces.stills import INTERVAL_MIN as FACE_INTERVAL_MIN
 from app.models import ExamKind
 from app.setup.exams import SCHEDULE_FIELDS, schedule_problems
 from app.timeutil import format_beijing, parse_beijing
@@ -178,7 +179,26 @@ class ExamForm(FlaskForm):
     allow_early_finish = BooleanField(_l("Candidates may end early"), default=True)
     # 候考随机检查 (SEED 003): the waiting room's supervision call, recorded from the console.
     record_waiting_room = BooleanField(_l("Record the waiting room"))
+    # 人脸核验 (app/faces/): the purpose is what candidates read in the notice they accept.
+    face_checks = BooleanField(_l("Face checks (compare the camera with the ID photo)"))
+    face_check_purpose = TextAreaField(
+        _l("Purpose told to candidates"), validators=[Length(max=500)]
+    )
+    face_check_interval_seconds = IntegerField(
+        _l("A still every N seconds in the interview and the rest room (0 = off)"),
+        validators=[_required(), NumberRange(min=0, max=600)],
+        default=30,
+    )
     submit = SubmitField(_l("Save"))
+
+    def validate_face_check_interval_seconds(self, field):
+        if field.data and field.data < FACE_INTERVAL_MIN:
+            raise ValidationError(_l("At least %(n)s seconds, or 0 for none.", n=FACE_INTERVAL_MIN))
+
+    def validate_face_check_purpose(self, field):
+        field.data = plain_text(field.data)
+        if self.face_checks.data and not field.data:
+            raise ValidationError(_l("Say what the face checks are for: candidates read it."))
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):

@@ -66,3 +66,23 @@ def two_faces() -> bytes:
 
 def other_person() -> bytes:
     return jpeg(grace_hopper().resize((342, 400)))
+
+
+def write_y4m(image: Image.Image, path, frames: int = 5, size=(640, 480)) -> None:
+    """A Y4M clip of `image` for Chromium's --use-file-for-fake-video-capture (it loops it):
+    the fake camera then shows a real face instead of its green test pattern."""
+    width, height = size
+    frame = image.convert("RGB").resize(size)
+    y, cb, cr = frame.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F5:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + planes)
+
+
+def webcam_scene() -> Image.Image:
+    """The astronaut as a candidate in front of her webcam (640x480)."""
+    head = astronaut().crop((90, 0, 370, 330))  # head and shoulders, as a webcam frames her
+    return camera_frame(head, size=(640, 480), face_height=480, at=(116, 0))

@@ -274,9 +274,7 @@ def test_the_upload_endpoint_answers_the_page_and_never_a_500(world, client):
 # --- 身份已核验: the verdict beside the ID photo ----------------------------------------------------
 
 
-def test_the_assistant_sees_both_pictures_and_the_verdict_and_a_no_match_needs_a_note(
-    world, app
-):
+def test_the_assistant_sees_both_pictures_and_the_verdict_and_a_no_match_needs_a_note(world, app):
     c = world.candidates[0]
     in_debug_call(world, c)
     still = analysed(c, photos.other_person(), world.now)
@@ -346,9 +344,7 @@ def signals(candidate, kind="face.signal") -> list[AuditEvent]:
     )
 
 
-def test_periodic_stills_are_compared_with_the_reference_and_raise_signals_once_per_run(
-    world, app
-):
+def test_periodic_stills_are_compared_with_the_reference_and_raise_signals_once_per_run(world, app):
     app.config["FACE_ABSENT_SECONDS"] = 30
     c = world.candidates[0]
     in_debug_call(world, c)
@@ -399,9 +395,11 @@ def test_the_consoles_show_the_signals_and_the_latest_comparison(world, app):
     html = board.get_data(as_text=True)
     assert 'data-signal="face-others"' in html and "他人在场 1" in html
     assert 'data-face-latest="many_faces"' in html
-    room = signed_in_staff(app, "chief").get(
-        f"/examiner/panels/{world.panel.id}/room", headers=HX
-    ).get_data(as_text=True)
+    room = (
+        signed_in_staff(app, "chief")
+        .get(f"/examiner/panels/{world.panel.id}/room", headers=HX)
+        .get_data(as_text=True)
+    )
     assert 'data-signal="face-others"' in room and 'data-face-latest="many_faces"' in room
 
 

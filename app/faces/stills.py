@@ -39,6 +39,7 @@ MIN_GAP_SECONDS = 5
 # The shortest periodic interval the exam form takes (0 = off): each still costs the worker a
 # fifth of a second, and a face does not leave more often than this matters.
 INTERVAL_MIN = 10
+INTERVAL_DEFAULT = 30
 
 
 def purpose_now(candidate: Candidate, exam: Exam) -> str | None:

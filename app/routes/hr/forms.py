@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
 
+from app.faces.stills import INTERVAL_DEFAULT as FACE_INTERVAL_DEFAULT
 from app.faces.stills import INTERVAL_MIN as FACE_INTERVAL_MIN
 from app.models import ExamKind
 from app.setup.exams import SCHEDULE_FIELDS, schedule_problems
@@ -186,8 +187,9 @@ class ExamForm(FlaskForm):
     )
     face_check_interval_seconds = IntegerField(
         _l("A still every N seconds in the interview and the rest room (0 = off)"),
-        validators=[_required(), NumberRange(min=0, max=600)],
-        default=30,
+        # Optional: a form from before the setting (or a script) keeps the default.
+        validators=[Optional(), NumberRange(min=0, max=600)],
+        default=FACE_INTERVAL_DEFAULT,
     )
     submit = SubmitField(_l("Save"))
 
@@ -203,6 +205,8 @@ class ExamForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
+        if self.face_check_interval_seconds.data is None:
+            self.face_check_interval_seconds.data = FACE_INTERVAL_DEFAULT
         values = {name: getattr(self, name).data for name in SCHEDULE_FIELDS}
         kept = getattr(self, "stored_cutoff", None)
         for name, message in schedule_problems(values, stored_cutoff=kept).items():

@@ -1,0 +1,153 @@
+"""人脸核验 in Chromium (issue 19): a fake camera fed from a real face photo (a Y4M clip of
+scikit-image's astronaut through --use-file-for-fake-video-capture). The candidate accepts the
+notice before the device check; in the debug call her page sends stills from its own camera; an
+RQ worker compares them with the ID photo; the assistant sees both pictures side by side with the
+verdict and checks the identity; in the interview the page sends periodic stills, compared with
+that reference, and the examiners' console shows the comparison.
+"""
+
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from rq import SimpleWorker
+from sqlalchemy import func, select
+
+from app import db
+from app.day.id_photo import store_photo
+from app.jobs.queue import get_queue
+from app.journey import Actor, perform
+from app.models import Candidate, FaceStill
+from app.timeutil import utcnow
+from tests import face_photos as photos
+from tests.conftest import app_with, release_app
+from tests.e2e.actions import enter_code, read_all_notices, staff_sign_in, start_interview
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, EXPECT_TIMEOUT_MS, fresh, shot
+from tests.e2e.world import move_entry_cutoff_to_now, seed
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """This module's Chromium: its fake camera shows the astronaut, not the test pattern."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    clip = tmp_path_factory.mktemp("camera") / "astronaut.y4m"
+    photos.write_y4m(photos.webcam_scene(), clip)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={clip}"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def stills_of(candidate_id: int, purpose: str, at_least: int = 1, seconds: float = 30) -> int:
+    """Wait until the page has sent `at_least` stills of this purpose; how many there are."""
+    deadline = time.monotonic() + seconds
+    count = 0
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        count = db.session.scalar(
+            select(func.count(FaceStill.id)).where(
+                FaceStill.candidate_id == candidate_id, FaceStill.purpose == purpose
+            )
+        )
+        if count >= at_least:
+            return count
+        time.sleep(0.5)
+    raise AssertionError(f"{count} {purpose} stills after {seconds} s")
+
+
+def run_worker(worker_app) -> None:
+    """The RQ worker's burst, in an app whose instance folder is the live server's."""
+    with worker_app.app_context():
+        queue = get_queue()
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        db.session.remove()
+
+
+def test_the_candidates_camera_stills_are_compared_and_the_assistant_sees_the_verdict(
+    e2e, live_server, config_class
+):
+    world = seed(candidates=1, minutes_per_candidate=10)
+    exam = world.exam
+    exam.face_checks = True
+    exam.requires_id_photo = True
+    exam.face_check_purpose = "核验考生本人身份，防止替考。"
+    exam.face_check_interval_seconds = 10
+    me = world.candidates[0]
+    me.id_photo_path = store_photo(
+        Path(live_server.instance), me.id, "jpg", photos.astronaut_still()
+    )
+    db.session.commit()
+    perform(me.id, "confirm", Actor.of_candidate(me), utcnow())
+    read_all_notices(me)
+    worker_app = app_with(config_class, INSTANCE_PATH=str(live_server.instance))
+    try:
+        # The notice comes before the device check, and she must accept it.
+        candidate = e2e.new_page("candidate")
+        enter_code(candidate, me.code)
+        expect(candidate.locator("#face-consent")).to_contain_text("核验考生本人身份，防止替考。")
+        expect(candidate.locator("#device-check")).to_have_count(0)
+        candidate.locator("#face-consent input[name=accept]").check()
+        candidate.get_by_role("button", name="同意并继续").click()
+        expect(candidate.locator("#device-check")).to_be_visible()
+        candidate.get_by_role("button", name="下一步：进入调试等候间").click()
+        expect(candidate.locator("[data-stage=debug_waiting]")).to_be_visible()
+
+        assistant = e2e.new_page("assistant")
+        staff_sign_in(assistant, "assistant1")
+        perform(me.id, "call_debug", Actor.staff(world.assistant), utcnow())
+        perform(me.id, "accept_debug", Actor.of_candidate(fresh(Candidate, me.id)), utcnow())
+        expect(candidate.locator("#face-stills")).to_have_count(1)
+        assistant.goto(f"/assistant/panels/{world.panel.id}")
+
+        # Her page sends a still from its own camera; the worker compares it with the ID photo.
+        stills_of(me.id, "identity")
+        run_worker(worker_app)
+        check = assistant.locator("#face-check")
+        expect(check.locator("[data-verdict]")).to_have_attribute("data-verdict", "match")
+        expect(check).to_contain_text("一致")
+        expect(check).to_contain_text("距离")
+        expect(check.locator("img.id-photo")).to_be_visible()
+        expect(check.locator("img.face-still")).to_be_visible()
+        assert check.locator("img.face-still").evaluate("img => img.naturalWidth") == 480
+        shot(assistant, "assistant-face-check")
+        check.get_by_role("button", name="身份已核验").click()
+        expect(assistant.locator("#face-check")).to_contain_text("身份已核验")
+        checked = fresh(Candidate, me.id)
+        assert checked.identity_checked_at is not None
+        reference = db.session.scalars(
+            select(FaceStill).where(FaceStill.is_reference.is_(True))
+        ).one()
+        assert reference.verdict == "match"
+
+        # The interview: stills every 10 s, each compared with the reference.
+        staff = Actor.staff(world.assistant)
+        perform(me.id, "mark_debugged", staff, utcnow())
+        perform(me.id, "enter_waiting", Actor.of_candidate(fresh(Candidate, me.id)), utcnow())
+        perform(me.id, "draw_lot", Actor.of_candidate(fresh(Candidate, me.id)), utcnow())
+        move_entry_cutoff_to_now(exam.id)
+        chief = e2e.new_page("chief")
+        staff_sign_in(chief, "chief1")
+        start_interview(fresh(Candidate, me.id), world.chief, seconds_left=500, minutes=10)
+        chief.goto(f"/examiner/panels/{world.panel.id}")
+        expect(candidate.locator("[data-stage=interviewing]")).to_be_visible()
+        stills_of(me.id, "watch", at_least=2, seconds=40)
+        run_worker(worker_app)
+        watch = list(db.session.scalars(select(FaceStill).where(FaceStill.purpose == "watch")))
+        assert all(s.verdict == "match" and s.reference_still_id == reference.id for s in watch)
+        expect(chief.locator("#room [data-face-latest]")).to_have_attribute(
+            "data-face-latest", "match"
+        )
+        shot(chief, "examiner-face-latest")
+    finally:
+        release_app(worker_app)

@@ -8,7 +8,9 @@
  * 480x360 canvas and posted as a small JPEG. Nothing here ever blocks the page: a camera that
  * will not open, a refused or failed upload only means trying again at the next turn (the
  * consoles show stills that stopped arriving). A refusal that says "not now" ends the loop.
- * data-sent counts the stills accepted (for the browser tests).
+ * data-sent counts the stills accepted and data-state says what the loop does now (waiting,
+ * opening, sending, stopped, or the camera's error): what a browser test, or someone looking at
+ * a candidate's page, reads.
  */
 (function () {
   "use strict";
@@ -34,14 +36,20 @@
   var timer = null;
   var stopped = false;
 
+  function say(state) {
+    box.setAttribute("data-state", state);
+  }
+
   function schedule(seconds) {
     if (stopped) return;
+    say("waiting");
     clearTimeout(timer);
     timer = setTimeout(capture, Math.max(1, seconds) * 1000);
   }
 
   function stop() {
     stopped = true;
+    say("stopped");
     clearTimeout(timer);
     if (stream) {
       stream.getTracks().forEach(function (track) {
@@ -84,6 +92,7 @@
   }
 
   function capture() {
+    say("opening");
     open()
       .then(function () {
         if (!frameReady()) {
@@ -93,8 +102,9 @@
         draw();
         canvas.toBlob(send, "image/jpeg", QUALITY);
       })
-      .catch(function () {
+      .catch(function (err) {
         schedule(every);
+        say("camera: " + (err && err.name));
       });
   }
 
@@ -103,6 +113,7 @@
       schedule(every);
       return;
     }
+    say("sending");
     var body = new FormData();
     body.append("csrf_token", csrf);
     body.append("still", blob, "still.jpg");

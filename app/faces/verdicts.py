@@ -53,9 +53,9 @@ CHINESE = {
 TONE = {
     Verdict.MATCH: "ok",
     Verdict.DOUBT: "warn",
-    Verdict.MISMATCH: "bad",
+    Verdict.MISMATCH: "danger",
     Verdict.NO_FACE: "warn",
-    Verdict.MANY_FACES: "bad",
+    Verdict.MANY_FACES: "danger",
     Verdict.NO_REFERENCE: "",
     Verdict.FAILED: "warn",
     Verdict.PENDING: "",

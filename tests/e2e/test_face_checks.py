@@ -3,50 +3,71 @@ scikit-image's astronaut through --use-file-for-fake-video-capture). The candida
 notice before the device check; in the debug call her page sends stills from its own camera; an
 RQ worker compares them with the ID photo; the assistant sees both pictures side by side with the
 verdict and checks the identity; in the interview the page sends periodic stills, compared with
-that reference, and the examiners' console shows the comparison.
+that reference, and the examiners' console shows the comparison. A second Chromium whose camera
+shows an empty room makes 人像离屏 on the examiners' console.
 """
 
 import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from app import db
 from app.day.id_photo import store_photo
+from app.faces import engine
 from app.jobs.queue import get_queue
 from app.journey import Actor, perform
 from app.models import Candidate, FaceStill
 from app.timeutil import utcnow
 from tests import face_photos as photos
 from tests.conftest import app_with, release_app
-from tests.e2e.actions import enter_code, read_all_notices, staff_sign_in, start_interview
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, EXPECT_TIMEOUT_MS, fresh, shot
+from tests.e2e.actions import (
+    enter_code,
+    read_all_notices,
+    staff_sign_in,
+    start_interview,
+    walk_to_waiting,
+)
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, EXPECT_TIMEOUT_MS, Session, fresh, shot
 from tests.e2e.world import move_entry_cutoff_to_now, seed
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """This module's Chromium: its fake camera shows the astronaut, not the test pattern."""
+def cameras(tmp_path_factory):
+    """Two Chromiums whose fake cameras show a real face (the astronaut) and an empty room."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.sync_api import sync_playwright
 
-    clip = tmp_path_factory.mktemp("camera") / "astronaut.y4m"
-    photos.write_y4m(photos.webcam_scene(), clip)
+    folder = tmp_path_factory.mktemp("camera")
+    clips = {"face": folder / "astronaut.y4m", "empty": folder / "empty.y4m"}
+    photos.write_y4m(photos.webcam_scene(), clips["face"])
+    photos.write_y4m(Image.new("RGB", (640, 480), (96, 104, 112)), clips["empty"])
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={clip}"],
-        )
+        launched = {
+            name: playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={clip}"],
+            )
+            for name, clip in clips.items()
+        }
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            for chromium in launched.values():
+                chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser(cameras):
+    """This module's Chromium for `e2e`: its fake camera shows the astronaut."""
+    return cameras["face"]
 
 
 def stills_of(page, candidate_id: int, purpose: str, at_least: int = 1, seconds: float = 30) -> int:
@@ -153,4 +174,62 @@ def test_the_candidates_camera_stills_are_compared_and_the_assistant_sees_the_ve
         )
         shot(chief, "examiner-face-latest")
     finally:
+        release_app(worker_app)
+
+
+def test_a_face_that_leaves_the_frame_in_the_interview_is_a_signal_on_the_examiners_console(
+    e2e, cameras, live_server, config_class
+):
+    world = seed(candidates=1, minutes_per_candidate=10)
+    exam = world.exam
+    exam.face_checks = True
+    exam.face_check_purpose = "核验考生本人身份。"
+    exam.face_check_interval_seconds = 10
+    me = world.candidates[0]
+    me.face_consent_at = utcnow()
+    db.session.commit()
+    walk_to_waiting(me, world.assistant)
+    # The day's reference, as the identity check leaves it (its descriptor is what counts).
+    seen = engine.analyse(photos.astronaut_still())
+    db.session.add(
+        FaceStill(
+            exam_id=exam.id,
+            candidate_id=me.id,
+            purpose="identity",
+            state="debugging",
+            path="uploads/face_stills/reference.jpg",
+            size=1,
+            verdict="match",
+            faces=1,
+            descriptor=engine.to_bytes(seen.descriptor),
+            is_reference=True,
+        )
+    )
+    db.session.commit()
+    move_entry_cutoff_to_now(exam.id)
+    start_interview(fresh(Candidate, me.id), world.chief, seconds_left=500, minutes=10)
+    chief = e2e.new_page("chief")
+    staff_sign_in(chief, "chief1")
+    chief.goto(f"/examiner/panels/{world.panel.id}")
+
+    # Her camera now shows the room without her.
+    away = Session(browser=cameras["empty"], server=live_server)
+    worker_app = app_with(config_class, INSTANCE_PATH=str(live_server.instance))
+    try:
+        candidate = away.new_page("candidate, out of frame")
+        enter_code(candidate, me.code)
+        expect(candidate.locator("[data-stage=interviewing]")).to_be_visible()
+        # No face for FACE_ABSENT_SECONDS (30): the fourth still 10 s apart is the first to say so.
+        stills_of(candidate, me.id, "watch", at_least=4, seconds=60)
+        run_worker(worker_app)
+        watch = list(db.session.scalars(select(FaceStill).where(FaceStill.purpose == "watch")))
+        assert {s.verdict for s in watch} == {"no_face"}
+        expect(chief.locator("#room [data-signal=face-away]")).to_contain_text("人像离屏 1")
+        expect(chief.locator("#room [data-face-latest]")).to_have_attribute(
+            "data-face-latest", "no_face"
+        )
+        assert fresh(Candidate, me.id).face_away_signals == 1
+        shot(chief, "examiner-face-away")
+    finally:
+        away.close()
         release_app(worker_app)

@@ -378,6 +378,14 @@ def test_periodic_stills_are_compared_with_the_reference_and_raise_signals_once_
     c = fresh(c)
     assert (c.face_others_signals, c.face_mismatch_signals) == (1, 1)
     assert all(e.data["still_id"] for e in signals(c))
+    # HR's timeline tells each in words, with its still to look at after the exam.
+    page = signed_in_staff(app, "hr").get(f"/hr/exams/{c.exam_id}/candidates/{c.id}/timeline")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "人像离屏：30 秒未检测到人脸" in html and "他人在场：2 张人脸" in html
+    assert "疑似替考（人脸不一致）：距离" in html
+    for event in signals(c):
+        assert f"/staff/face-stills/{event.data['still_id']}.jpg" in html
 
 
 def test_the_consoles_show_the_signals_and_the_latest_comparison(world, app):

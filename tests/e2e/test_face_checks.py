@@ -32,42 +32,38 @@ from tests.e2e.actions import (
     start_interview,
     walk_to_waiting,
 )
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, EXPECT_TIMEOUT_MS, Session, fresh, shot
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, Session, fresh, shot
 from tests.e2e.world import move_entry_cutoff_to_now, seed
+
+# The second Chromium of this module (its camera shows an empty room), for `empty_camera`.
+_LAUNCHED: dict = {}
 
 
 @pytest.fixture(scope="module")
-def cameras(tmp_path_factory):
-    """Two Chromiums whose fake cameras show a real face (the astronaut) and an empty room."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
+def browser(browser, tmp_path_factory):
+    """This module's Chromium for `e2e`: its fake camera shows the astronaut. Launched through
+    the session's Chromium (one Playwright per process), with an empty-room twin beside it."""
     folder = tmp_path_factory.mktemp("camera")
     clips = {"face": folder / "astronaut.y4m", "empty": folder / "empty.y4m"}
     photos.write_y4m(photos.webcam_scene(), clips["face"])
     photos.write_y4m(Image.new("RGB", (640, 480), (96, 104, 112)), clips["empty"])
-    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        launched = {
-            name: playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={clip}"],
-            )
-            for name, clip in clips.items()
-        }
-        try:
-            yield launched
-        finally:
-            for chromium in launched.values():
-                chromium.close()
+    for name, clip in clips.items():
+        _LAUNCHED[name] = browser.browser_type.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={clip}"],
+        )
+    try:
+        yield _LAUNCHED["face"]
+    finally:
+        for chromium in _LAUNCHED.values():
+            chromium.close()
+        _LAUNCHED.clear()
 
 
-@pytest.fixture(scope="module")
-def browser(cameras):
-    """This module's Chromium for `e2e`: its fake camera shows the astronaut."""
-    return cameras["face"]
+@pytest.fixture
+def empty_camera(browser):
+    return _LAUNCHED["empty"]
 
 
 def stills_of(page, candidate_id: int, purpose: str, at_least: int = 1, seconds: float = 30) -> int:
@@ -178,7 +174,7 @@ def test_the_candidates_camera_stills_are_compared_and_the_assistant_sees_the_ve
 
 
 def test_a_face_that_leaves_the_frame_in_the_interview_is_a_signal_on_the_examiners_console(
-    e2e, cameras, live_server, config_class
+    e2e, empty_camera, live_server, config_class
 ):
     world = seed(candidates=1, minutes_per_candidate=10)
     exam = world.exam
@@ -213,7 +209,7 @@ def test_a_face_that_leaves_the_frame_in_the_interview_is_a_signal_on_the_examin
     chief.goto(f"/examiner/panels/{world.panel.id}")
 
     # Her camera now shows the room without her.
-    away = Session(browser=cameras["empty"], server=live_server)
+    away = Session(browser=empty_camera, server=live_server)
     worker_app = app_with(config_class, INSTANCE_PATH=str(live_server.instance))
     try:
         candidate = away.new_page("candidate, out of frame")

@@ -238,7 +238,7 @@ def test_the_page_is_refused_stills_faster_than_its_interval(world):
     still_of(c, photos.astronaut_still(), world.now + timedelta(seconds=16))
 
 
-def test_the_upload_endpoint_answers_the_page_and_never_a_500(world, client):
+def test_the_upload_endpoint_answers_the_page_and_never_a_500(world, client, app):
     c = world.candidates[0]
     in_debug_call(world, c)
     me = CandidateBrowser(client)
@@ -268,6 +268,18 @@ def test_the_upload_endpoint_answers_the_page_and_never_a_500(world, client):
         environ_base=me.environ,
     )
     assert no_token.status_code == 400  # CSRF
+    # Someone not signed in (or a page whose session was taken over) is told to stop.
+    stranger = app.test_client()
+    stranger_token = CandidateBrowser(stranger).token()
+    anonymous = stranger.post(
+        "/me/face-still",
+        data={
+            "csrf_token": stranger_token,
+            "still": (io.BytesIO(photos.astronaut_still()), "s.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert anonymous.status_code == 401 and anonymous.json["stop"] is True
     assert db.session.scalar(select(func.count(FaceStill.id))) == 1
 
 

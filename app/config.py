@@ -133,3 +133,9 @@ class Config:
     METRICS_ALLOW = os.environ.get("METRICS_ALLOW") or None
 
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
+
+    # 人脸核验 (app/faces/verdicts.py, signals.py): dlib's documented same-person distance, the
+    # band around it that says 存疑, and how long no face in the stills counts as 人像离屏.
+    FACE_MATCH_THRESHOLD = _float("FACE_MATCH_THRESHOLD", 0.6)
+    FACE_DOUBT_MARGIN = _float("FACE_DOUBT_MARGIN", 0.05)
+    FACE_ABSENT_SECONDS = _int("FACE_ABSENT_SECONDS", 30)

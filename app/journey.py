@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import audit, db
 from app.day.overrides import EXTEND_MINUTES, OVERRIDE_ROLES
 from app.day.schedule import waiting_opens_at
+from app.faces import stills as face_stills
 from app.jitsi.rooms import new_room_name
 from app.models import (
     AuditEvent,
@@ -355,8 +356,21 @@ def _decline(ctx: Context) -> None:
     ctx.candidate.declined_at = ctx.now
 
 
+def _face_verdict_noted(ctx: Context) -> None:
+    # 人脸核验 measures, the assistant decides: she may confirm against a 不一致, with a note on
+    # what she checked (the ID card held to the camera, a changed appearance...).
+    still = face_stills.still_for_identity_check(ctx.candidate.id, ctx.params.get("still_id"))
+    if still is not None and still.verdict == "mismatch" and not ctx.params.get("note"):
+        raise Refused("face_mismatch_note_required")
+
+
 def _check_identity(ctx: Context) -> None:
     ctx.candidate.identity_checked_at = ctx.now
+    # The still she saw becomes the day's reference for the interview and the rest room.
+    still = face_stills.still_for_identity_check(ctx.candidate.id, ctx.params.get("still_id"))
+    if still is not None:
+        still.is_reference = True
+        ctx.params.update(still_id=still.id, face_verdict=still.verdict, distance=still.distance)
 
 
 def _debugged(ctx: Context) -> None:
@@ -1042,6 +1056,7 @@ MOVES: dict[str, Move] = {
             frozenset({S.DEBUGGING}),
             None,
             frozenset({ASSISTANT}),
+            guard=_face_verdict_noted,
             effect=_check_identity,
         ),
         Move(
@@ -1336,6 +1351,7 @@ PHOTO_MISSING = Missing("上传身份证人像面照片", "id_photo_missing")
 NOTICES_UNREAD = Missing("阅读全部考试附件并点击“已阅”", "notices_unread")
 NO_PANEL = Missing("等待工作人员分配考场（可点击求助）", "no_panel")
 MOCK_NOT_TAKEN = Missing("参加模拟面试（完成设备调试）", "mock_missing")
+FACE_CONSENT_MISSING = Missing("阅读人脸核验告知并点击“同意”", "face_consent_needed")
 
 
 def missing_before_debug(
@@ -1352,6 +1368,8 @@ def missing_before_debug(
         missing.append(PHOTO_MISSING)
     if not all_notices_read:
         missing.append(NOTICES_UNREAD)
+    if face_stills.consent_needed(candidate, exam):
+        missing.append(FACE_CONSENT_MISSING)
     # Without a panel nobody's debug queue holds the candidate: HR must assign one first.
     if candidate.panel_id is None:
         missing.append(NO_PANEL)

@@ -112,6 +112,17 @@ MESSAGES: dict[str, Wording] = {
     "id_photo_no_file": _same(_l("Choose the photo to upload.")),
     "id_photo_too_large": _same(_l("The photo must be at most 5MB: compress it and upload again.")),
     "id_photo_wrong_type": _same(_l("Upload a JPG or PNG photo.")),
+    # --- 人脸核验 (app/faces/): the page's stills; only its script reads these ---
+    "face_consent_missing": _same("请先阅读并同意人脸核验告知。"),
+    "face_still_not_now": _same("当前环节无需上传人脸照片。"),
+    "face_still_empty": _same("未收到照片。"),
+    "face_still_too_large": _same("照片过大。"),
+    "face_still_not_jpeg": _same("照片格式不正确。"),
+    "face_still_too_soon": _same("照片上传过于频繁，请稍后。"),
+    "face_mismatch_note_required": _same(
+        _l("The face comparison says “no match”: write a note on what you checked to confirm.")
+    ),
+    "face_consent_needed": _same("本场面试需进行人脸核验：请先阅读告知并点击“同意”。"),
     "changed_for_you": _same(
         _l("Not done: the candidate's state has just changed; reload and retry.")
     ),

@@ -6,6 +6,8 @@ from app import __version__
 from app.day.clock import DANGER_SECONDS, REMINDERS, WARN_SECONDS
 from app.day.overrides import OVERRIDE_NAMES
 from app.day.signals import AWAY_THRESHOLD_MS
+from app.faces.verdicts import LABELS as FACE_LABELS
+from app.faces.verdicts import TONE as FACE_TONE
 from app.jitsi.embed import call_words
 from app.models.candidate import STATE_LABELS
 from app.models.staff import ROLE_LABELS
@@ -30,6 +32,9 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["call_words"] = call_words
     # 疑似切屏 counts after this long away (candidate.js reads it from data-away-threshold-ms).
     app.jinja_env.globals["AWAY_THRESHOLD_MS"] = AWAY_THRESHOLD_MS
+    # A face comparison's verdict in the reader's language and its badge colour (app/faces/).
+    app.jinja_env.globals["FACE_LABELS"] = FACE_LABELS
+    app.jinja_env.globals["FACE_TONE"] = FACE_TONE
 
     @app.after_request
     def _vary_on_htmx(response):

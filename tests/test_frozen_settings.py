@@ -99,7 +99,7 @@ def form_of(exam: Exam, **changes) -> dict:
     """The exam form as the browser posts it, unchanged but for `changes`."""
     data = {name: _typed(getattr(exam, name)) for name in EXAM_FIELDS}
     data["formal_exam_id"] = "0"
-    for name in ("requires_second_camera", "requires_id_photo", "requires_mock"):
+    for name in ("requires_second_camera", "requires_id_photo", "requires_mock", "face_checks"):
         if not getattr(exam, name):
             data.pop(name)  # an unticked box is not posted
     data["allow_early_finish"] = "y" if exam.allow_early_finish else None

@@ -27,7 +27,7 @@ from app.journey import (
     lot_assignment_clause,
     settle,
 )
-from app.models import Candidate, Exam, Panel
+from app.models import Candidate, Exam, FaceStill, Panel
 from app.models.candidate import CandidateState as S
 from app.refusals import DEFAULT_ACTION, Text
 
@@ -115,10 +115,26 @@ def panel_version(panel: Panel, now: datetime) -> str:
                 ),
                 0,
             ),
-            func.coalesce(func.sum(Candidate.switch_signals + Candidate.takeovers), 0),
+            func.coalesce(
+                func.sum(
+                    Candidate.switch_signals
+                    + Candidate.takeovers
+                    + Candidate.face_away_signals
+                    + Candidate.face_others_signals
+                    + Candidate.face_mismatch_signals
+                    + Candidate.stills_stopped_signals
+                ),
+                0,
+            ),
         ).where(Candidate.panel_id == panel.id)
     ).one()
-    return f"p{panel.id}-{panel.queue_version}-{count}-{total}-{phones}-s{signals}"
+    # The newest analysed face still (人脸核验): each periodic comparison shows at the next poll.
+    faces = db.session.scalar(
+        select(func.coalesce(func.max(FaceStill.id), 0))
+        .join(Candidate, Candidate.id == FaceStill.candidate_id)
+        .where(Candidate.panel_id == panel.id, FaceStill.verdict != "pending")
+    )
+    return f"p{panel.id}-{panel.queue_version}-{count}-{total}-{phones}-s{signals}-f{faces}"
 
 
 # --- answers -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 from app import db
 from app.day.signals import SWITCH_KIND, signal_words
 from app.exports import csv_bytes
+from app.faces.signals import face_words
 from app.models import (
     AuditEvent,
     Call,
@@ -273,6 +274,10 @@ KIND_LABELS = {
     "candidate.help": _l("Candidate asked for help"),
     "candidate.suspected_switch": _l("Suspected switch away from the page"),
     "candidate.taken_over": _l("Signed in in another window (took over)"),
+    "candidate.face_consent": _l("Accepted the face-check notice"),
+    "face.identity_compared": _l("Face compared with the ID photo"),
+    "face.signal": _l("Face check signal"),
+    "face.stills_stopped": _l("Camera stills stopped arriving"),
     "help.replied": _l("Staff replied to the help request"),
     "help.resolved": _l("Help request closed"),
     "supervisor.assigned": _l("Supervisor assigned"),
@@ -639,7 +644,7 @@ def timeline(candidate: Candidate) -> list[TimelineEntry]:
             and data["before"] != data["after"]
         ):
             change = (_state_label(data["before"]), _state_label(data["after"]))
-        signal = signal_words(event.kind, data)
+        signal = signal_words(event.kind, data) or face_words(event.kind, data)
         if words is not None:
             # The line says it all; the full values (a voided attempt) stay in the audit log.
             label = words

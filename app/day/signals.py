@@ -88,6 +88,18 @@ def record_takeover(candidate: Candidate) -> None:
     _bump(candidate.id, takeovers=Candidate.takeovers + 1)
 
 
+def has_signals(candidate: Candidate) -> bool:
+    """Any integrity signal to show: 疑似切屏, 多端登录, or a face check's (app/faces/signals.py)."""
+    return bool(
+        candidate.switch_signals
+        or candidate.takeovers
+        or candidate.face_away_signals
+        or candidate.face_others_signals
+        or candidate.face_mismatch_signals
+        or candidate.stills_stopped_signals
+    )
+
+
 def _bump(candidate_id: int, **values) -> None:
     # A plain UPDATE, not the unit of work: `version` (the compare-and-set) stays as it is, so
     # no journey move racing with the beacon is refused and no candidate page re-renders.

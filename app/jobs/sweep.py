@@ -24,6 +24,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from app import db, journey
+from app.faces.signals import flag_stopped_stills
 from app.jobs.queue import get_queue, job_app_context
 from app.models import Exam
 from app.timeutil import utcnow
@@ -45,7 +46,12 @@ def _exam_ids(now: datetime) -> list[int]:
 def sweep(now: datetime | None = None) -> dict[int, int]:
     """Settle every candidate of today's exams; returns {exam_id: candidates changed}."""
     now = now or utcnow()
-    return {exam_id: journey.settle_exam(exam_id, now) for exam_id in _exam_ids(now)}
+    changed = {}
+    for exam_id in _exam_ids(now):
+        changed[exam_id] = journey.settle_exam(exam_id, now)
+        # Stills that stopped arriving are a signal even when no console is looking.
+        flag_stopped_stills(exam_id, now)
+    return changed
 
 
 def _slot_key(run_at: datetime) -> str:

@@ -17,6 +17,7 @@ import redis
 from rq import Worker
 
 from app import db
+from app.faces import engine as face_engine
 from app.jobs.queue import app_object, get_queue
 from app.jobs.sweep import ensure_scheduled, restore_chain
 from app.recordings.pulls import recover_recordings
@@ -90,6 +91,8 @@ def run_worker(burst: bool = False) -> None:
     db.session.remove()
     db.engine.dispose()
     app.extensions["db_engine_pid"] = os.getpid()
+    # dlib's models (30 MB) once, here: every work horse RQ forks inherits them.
+    face_engine.models()
     queue = get_queue()
     # The periodic time-rule sweep (entry cut-off, lots, lapsed calls): see app/jobs/sweep.py.
     ensure_scheduled(queue)

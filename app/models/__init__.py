@@ -16,6 +16,7 @@ from app.models.exam import (
     PanelRole,
     QuestionSet,
 )
+from app.models.face import FaceStill
 from app.models.recording import Recording, RecordingStatus
 from app.models.scoring import CandidateResult, ExaminerScore, Recusal, ScoreDimension, ScoreItem
 from app.models.staff import Role, User
@@ -31,6 +32,7 @@ __all__ = [
     "ExamKind",
     "ExamSupervisor",
     "ExaminerScore",
+    "FaceStill",
     "HelpRequest",
     "Notice",
     "NoticeAck",

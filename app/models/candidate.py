@@ -159,6 +159,14 @@ class Candidate(Model):
     # leaves `version` alone: a signal never makes a staff move stale.
     switch_signals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     takeovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 人脸核验 signals (app/faces/signals.py), bumped the same way: 人像离屏, 他人在场, 疑似替考,
+    # and stills that stopped arriving (画面中断).
+    face_away_signals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    face_others_signals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    face_mismatch_signals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    stills_stopped_signals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 告知: accepted the exam's face-check notice (where the exam asks for face checks).
+    face_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Under review (app/retention/review.py), which retention never purges: an open dispute or
     # appeal (申诉/复核) held by HR, with its reason; and when HR last closed a review, which

@@ -77,6 +77,14 @@ class Exam(Model):
         Boolean, default=False, server_default=false()
     )
     requires_id_photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 人脸核验 (app/faces/): the candidate's camera stills are compared with the ID photo and the
+    # day's reference. Candidates must accept the notice (its purpose in the exam's words) first.
+    face_checks: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    face_check_purpose: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A still every N seconds in the interview and the rest room; 0 = only at the identity check.
+    face_check_interval_seconds: Mapped[int] = mapped_column(
+        Integer, default=30, server_default="30"
+    )
     # Formal exams only: 未参加网络模拟面试的考生无法参加网络正式面试 (SEED 004).
     requires_mock: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Retention (PIPL: personal data no longer than needed): days after the login closes that

@@ -18,11 +18,16 @@ from sqlalchemy import select
 
 from app import db
 from app.day.id_photo import photo_files_of, photo_root
-from app.models import Candidate, Exam, Recording, RecordingStatus
+from app.faces.stills import files_of_still, remove_still_row, stills_dir
+from app.models import Candidate, Exam, FaceStill, Recording, RecordingStatus
 from app.recordings.storage import recordings_dir
 
 # The folders stored paths are relative to, by the name a manifest uses for them.
-ROOTS: dict[str, Callable[[], Path]] = {"recordings": recordings_dir, "id_photos": photo_root}
+ROOTS: dict[str, Callable[[], Path]] = {
+    "recordings": recordings_dir,
+    "id_photos": photo_root,
+    "face_stills": stills_dir,
+}
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,36 @@ def _clear_id_photo(candidate_id: int) -> Callable[[], dict | None]:
     return remove
 
 
+def _face_still_files() -> Iterable[StoredFile]:
+    for still in db.session.scalars(select(FaceStill).order_by(FaceStill.id)):
+        yield StoredFile(
+            "face_stills",
+            "face_stills",
+            still.path,
+            f"face still {still.id}",
+            still.exam_id,
+            still.candidate_id,
+        )
+
+
+def _face_still_items(exam: Exam) -> Iterable[Item]:
+    # Each still with its descriptor, one by one: a still is one candidate's, kept while hers is
+    # under review (the signal it raised may be the evidence).
+    query = select(FaceStill).where(FaceStill.exam_id == exam.id).order_by(FaceStill.id)
+    for still in db.session.scalars(query):
+        files = files_of_still(still)
+        yield Item(
+            kind="face_stills",
+            record=f"face still {still.id}",
+            exam_id=exam.id,
+            candidate_id=still.candidate_id,
+            concerns=frozenset({still.candidate_id}),
+            files=files,
+            remove_rows=lambda still_id=still.id: remove_still_row(still_id),
+            size=_size(files),
+        )
+
+
 KINDS: list[DataKind] = [
     DataKind(
         "recordings",
@@ -214,7 +249,13 @@ KINDS: list[DataKind] = [
         _id_photo_files,
         _id_photo_items,
     ),
-    # Face-check stills and evidence images (issue 19) join here with "retain_evidence_days".
+    DataKind(
+        "face_stills",
+        "retain_evidence_days",
+        _l("Face-check stills"),
+        _face_still_files,
+        _face_still_items,
+    ),
 ]
 
 # Every Exam setting a kind may read, with its words (the exam form and page show all three,

@@ -7,6 +7,7 @@ from app.routes import (
     calls,
     candidate,
     examiner,
+    faces,
     favicon,
     health,
     hooks,
@@ -29,4 +30,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calls.bp)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(recordings.bp)
+    app.register_blueprint(faces.bp)
     app.register_blueprint(supervisor.bp)

@@ -15,8 +15,9 @@ bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 guard_blueprint(bp, read_only_roles=(Role.SUPERVISOR,))
 
 
-def _signals_by_panel(panel_ids: list[int]) -> dict[int, tuple[int, int, int]]:
-    """(candidates, 疑似切屏, 多屏登录) per panel: what a round of the rooms looks for first."""
+def _signals_by_panel(panel_ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
+    """(candidates, 疑似切屏, 多屏登录, face-check signals) per panel: what a round of the rooms
+    looks for first."""
     if not panel_ids:
         return {}
     rows = db.session.execute(
@@ -25,13 +26,22 @@ def _signals_by_panel(panel_ids: list[int]) -> dict[int, tuple[int, int, int]]:
             func.count(Candidate.id),
             func.coalesce(func.sum(Candidate.switch_signals), 0),
             func.coalesce(func.sum(Candidate.takeovers), 0),
+            func.coalesce(
+                func.sum(
+                    Candidate.face_away_signals
+                    + Candidate.face_others_signals
+                    + Candidate.face_mismatch_signals
+                    + Candidate.stills_stopped_signals
+                ),
+                0,
+            ),
         )
         .where(Candidate.panel_id.in_(panel_ids))
         .group_by(Candidate.panel_id)
     ).all()
     return {
-        panel_id: (count, switches, takeovers)
-        for panel_id, count, switches, takeovers in rows
+        panel_id: (count, switches, takeovers, faces)
+        for panel_id, count, switches, takeovers, faces in rows
         if panel_id is not None
     }
 

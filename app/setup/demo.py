@@ -163,11 +163,18 @@ def seed_demo() -> dict:
         starts_at=now + timedelta(minutes=10),
         **window,
     )
+    # The mock shows 人脸核验 (app/faces/): the candidate uploads an ID photo, accepts the notice,
+    # and her camera is compared in the debug call and every 15 s in the interview (README
+    # "Face checks" feeds Chromium's fake camera from a face photo).
     mock = Exam(
         name="2026年事业单位公开招聘模拟面试（演示）",
         kind=ExamKind.MOCK,
         minutes_per_candidate=5,
         starts_at=now + timedelta(minutes=5),
+        requires_id_photo=True,
+        face_checks=True,
+        face_check_purpose="核验考生本人身份，防止替考，并在面试和休息期间确认考生本人在镜头前。",
+        face_check_interval_seconds=15,
         **window,
     )
     derive_schedule(formal)

@@ -49,6 +49,9 @@ EXAM_FIELDS = [
     "allow_early_finish",
     "record_waiting_room",
     *RETENTION_FIELDS,
+    "face_checks",
+    "face_check_purpose",
+    "face_check_interval_seconds",
 ]
 
 # How a final score is computed. Once any examiner has scored, changing these would score the

@@ -5,6 +5,7 @@ nothing changed (see app/day/consoles.py). Every button is a form that works wit
 JavaScript and, with htmx, swaps the fresh fragment in place; a refused move says why.
 
 Modules: `console` (the page, the board and the moves), `debug` (my debug call, the ID photo),
+`face_check` (人脸比对 beside the ID photo, 身份已核验 with a note),
 `rest_room` (release, the rest-room call, call status), `help` (求助 queue), `violations`;
 `waiting_room` (the waiting-room call, spot checks and call-backs); `scope` says which panels
 and candidates are mine.
@@ -14,6 +15,7 @@ and candidates are mine.
 from app.routes.assistant import (  # noqa: F401
     console,
     debug,
+    face_check,
     help,
     observe,
     phone,

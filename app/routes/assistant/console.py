@@ -23,6 +23,8 @@ from app.day.consoles import (
     staff_user,
 )
 from app.day.help_replies import phone_for
+from app.day.signals import has_signals
+from app.faces.stills import WATCH_STATES, latest_stills
 from app.journey import (
     Actor,
     Refused,
@@ -147,7 +149,9 @@ def _board(panel: Panel, now) -> dict:
         ),
         "live_calls": live_calls,
         # Everyone of the panel with a 疑似切屏 or 多端登录 signal, whatever their stage.
-        "signalled": [c for c in candidates if c.switch_signals or c.takeovers],
+        "signalled": [c for c in candidates if has_signals(c)],
+        # The newest face comparison of whoever is watched now (人脸核验, app/faces/).
+        "face_latest": latest_stills([c.id for c in candidates if c.state in WATCH_STATES]),
         "longest_wait": max((seconds(now - c.state_changed_at) for c in waiting), default=None),
         # The newest accepted call: when it grows, a candidate just answered (chime).
         "accepted_marker": max(

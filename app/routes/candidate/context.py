@@ -10,6 +10,7 @@ from app import db, journey
 from app.day.clock import level_for
 from app.day.poll import STAGE_OF_STATE, interview_phase, lot_assignment_due, poll_etag
 from app.day.schedule import login_window_open, start_of, waiting_open, waiting_opens_at
+from app.faces import stills as face_stills
 from app.models import (
     AuditEvent,
     Broadcast,
@@ -276,6 +277,14 @@ def page_context(candidate: Candidate, stage: str, now: datetime) -> dict:
         call = journey.spot_check_shown(candidate)
         ctx["spot_check_kind"] = call.kind if call is not None else None
     ctx["final_message"] = final_message(candidate)
+    ctx["face_consent"] = stage in ("invited", "confirmed") and face_stills.consent_needed(
+        candidate, candidate.exam
+    )
+    # Where a still is expected now, how often the page sends one (app/faces/stills.py).
+    purpose = face_stills.purpose_now(candidate, candidate.exam)
+    ctx["face_stills_every"] = (
+        face_stills.every_seconds(purpose, candidate.exam) if purpose is not None else None
+    )
     return ctx
 
 

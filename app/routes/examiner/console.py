@@ -33,6 +33,7 @@ from app.day.consoles import (
 )
 from app.day.staff_scope import panels_of
 from app.decorators import guard_blueprint
+from app.faces.stills import WATCH, latest_still
 from app.jitsi.embed import embed_for_staff
 from app.journey import Actor, Refused, interview_queue_with_misses, next_to_call, perform
 from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
@@ -179,6 +180,7 @@ def _room(panel: Panel, now: datetime) -> dict:
         "etag": _room_etag(panel, now, current),
         "is_chief": is_chief(panel),
         "current": current,
+        "face_latest": latest_still(current.id, WATCH) if current is not None else None,
         "clock": clock_of(current, now),
         "call": call,
         "waiting": waiting,

@@ -28,6 +28,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
 
+from app.faces.stills import INTERVAL_DEFAULT as FACE_INTERVAL_DEFAULT
+from app.faces.stills import INTERVAL_MIN as FACE_INTERVAL_MIN
 from app.models import ExamKind
 from app.setup.exams import SCHEDULE_FIELDS, schedule_problems
 from app.timeutil import format_beijing, parse_beijing
@@ -193,11 +195,33 @@ class ExamForm(FlaskForm):
         _l("Keep face-check and evidence images (days after the login closes)"),
         validators=[Optional(), NumberRange(min=0, max=RETENTION_MAX_DAYS)],
     )
+    # 人脸核验 (app/faces/): the purpose is what candidates read in the notice they accept.
+    face_checks = BooleanField(_l("Face checks (compare the camera with the ID photo)"))
+    face_check_purpose = TextAreaField(
+        _l("Purpose told to candidates"), validators=[Length(max=500)]
+    )
+    face_check_interval_seconds = IntegerField(
+        _l("A still every N seconds in the interview and the rest room (0 = off)"),
+        # Optional: a form from before the setting (or a script) keeps the default.
+        validators=[Optional(), NumberRange(min=0, max=600)],
+        default=FACE_INTERVAL_DEFAULT,
+    )
     submit = SubmitField(_l("Save"))
+
+    def validate_face_check_interval_seconds(self, field):
+        if field.data and field.data < FACE_INTERVAL_MIN:
+            raise ValidationError(_l("At least %(n)s seconds, or 0 for none.", n=FACE_INTERVAL_MIN))
+
+    def validate_face_check_purpose(self, field):
+        field.data = plain_text(field.data)
+        if self.face_checks.data and not field.data:
+            raise ValidationError(_l("Say what the face checks are for: candidates read it."))
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
+        if self.face_check_interval_seconds.data is None:
+            self.face_check_interval_seconds.data = FACE_INTERVAL_DEFAULT
         values = {name: getattr(self, name).data for name in SCHEDULE_FIELDS}
         kept = getattr(self, "stored_cutoff", None)
         for name, message in schedule_problems(values, stored_cutoff=kept).items():

@@ -229,9 +229,13 @@ def _face_still_items(exam: Exam) -> Iterable[Item]:
             candidate_id=still.candidate_id,
             concerns=frozenset({still.candidate_id}),
             files=files,
-            remove_rows=lambda still_id=still.id: remove_still_row(still_id),
+            remove_rows=_remove_still(still.id),
             size=_size(files),
         )
+
+
+def _remove_still(still_id: int) -> Callable[[], dict | None]:
+    return lambda: remove_still_row(still_id)
 
 
 KINDS: list[DataKind] = [

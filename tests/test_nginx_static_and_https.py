@@ -149,11 +149,12 @@ def test_no_fingerprint_opens_a_way_out_of_static(site, path):
     [("css/app.css", "text/css"), ("js/htmx.min.js", "application/javascript")],
 )
 def test_text_static_files_are_gzipped(site, relative, content_type):
-    response, body = _get(site, f"/static/{relative}", **{"Accept-Encoding": "gzip"})
-    assert response.headers["Content-Type"].startswith(content_type)
-    assert response.headers["Content-Encoding"] == "gzip"
-    assert "Accept-Encoding" in response.headers["Vary"]
-    assert gzip.decompress(body) == (STATIC / relative).read_bytes()
+    for path in (f"/static/{relative}", _named(relative)):
+        response, body = _get(site, path, **{"Accept-Encoding": "gzip"})
+        assert response.headers["Content-Type"].startswith(content_type), path
+        assert response.headers["Content-Encoding"] == "gzip", path
+        assert "Accept-Encoding" in response.headers["Vary"], path
+        assert gzip.decompress(body) == (STATIC / relative).read_bytes(), path
     plain, _ = _get(site, f"/static/{relative}")
     assert plain.headers["Content-Encoding"] is None  # a client that did not ask gets it as is
 

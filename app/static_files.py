@@ -1,16 +1,20 @@
-"""Fingerprinted static URLs: every `url_for('static', filename=...)` carries `?v=<hash of the
-file's content>`, so a browser may keep the file for a year and still gets the new one the moment
-a release changes it (the URL changes with the content).
+"""Fingerprinted static file names: every `url_for('static', filename=...)` puts the hash of the
+file's content into the name, before the last extension (`js/candidate.js` is asked for as
+`/static/js/candidate.3f2a9c1b5d7e.js`; a name without an extension gets `.HASH` appended), so a
+browser may keep the file for a year and still gets the new one the moment a release changes it
+(the URL changes with the content).
 
-Why a query argument rather than a hash in the file name: the file keeps its one name on disk (no
-build step, no manifest to deploy), a URL without it (an old bookmark, a cached page from before
-the upgrade) still works, and nginx tells the two apart with a `map` on `$arg_v`
-(deploy/nginx/interview-room.conf): `immutable` for a year with a fingerprint, an hour without.
+Why in the name and not a query argument: caches and proxies that ignore or drop query strings
+still tell releases apart. The file keeps its one name on disk all the same: no build step, no
+manifest, no copies. The fingerprint is stripped when the file is served, here (the `static`
+view below) and in nginx (a regex location aliasing the real file, in
+deploy/nginx/interview-room.conf); both read a name with the same pattern, `FINGERPRINTED`.
+A URL without a fingerprint (an old bookmark, a hand-typed URL) still works, with a short cache.
 
 When the app serves the files itself (`make run`, tests, a node without nginx), the year is
 given only if the fingerprint is the one of the file it is serving now: a page from a node not
-yet upgraded asks for `?v=old` and gets the new content revalidated every time, never stuck
-under a URL that will not change again.
+yet upgraded asks for an old fingerprint and gets the current content revalidated every time,
+never a 404 and never stuck under a URL that will not change again.
 
 Hashes are computed once per file and kept (files do not change under a running release); in
 development (`make run`, FLASK_DEBUG) a changed file is noticed by its modification time.
@@ -18,14 +22,20 @@ development (`make run`, FLASK_DEBUG) a changed file is noticed by its modificat
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, send_from_directory
 from werkzeug.security import safe_join
 
-FINGERPRINT_ARG = "v"
-FINGERPRINT_LENGTH = 12  # hex digits of SHA-256; nginx's map matches exactly this many
+FINGERPRINT_LENGTH = 12  # hex digits of SHA-256; nginx's location matches exactly this many
 ONE_YEAR = 31536000
+
+# The same pattern as nginx's location (there anchored after `/static/`): the base name, a dot,
+# the fingerprint, and the last extension if the file has one.
+FINGERPRINTED = re.compile(
+    rf"^(?P<base>.+)\.(?P<digest>[0-9a-f]{{{FINGERPRINT_LENGTH}}})(?P<ext>\.[A-Za-z0-9]+)?$"
+)
 
 
 class Fingerprints:
@@ -57,36 +67,73 @@ class Fingerprints:
         return digest
 
 
+def fingerprinted_name(filename: str, digest: str) -> str | None:
+    """`js/candidate.js` → `js/candidate.<digest>.js`; `LICENSE` → `LICENSE.<digest>`.
+    None when the result would not read back as this file (an extension nginx's pattern does
+    not take, say): such a file is linked by its plain name rather than by one that 404s."""
+    folder, slash, name = filename.rpartition("/")
+    stem, dot, ext = name.rpartition(".")
+    if dot and stem and re.fullmatch(r"[A-Za-z0-9]+", ext):
+        candidate = f"{folder}{slash}{stem}.{digest}.{ext}"
+    else:
+        candidate = f"{filename}.{digest}"
+    return candidate if parse_fingerprinted(candidate) == (filename, digest) else None
+
+
+def parse_fingerprinted(name: str) -> tuple[str, str] | None:
+    """`js/candidate.3f2a9c1b5d7e.js` → (`js/candidate.js`, `3f2a9c1b5d7e`); None for a name
+    that carries no fingerprint."""
+    match = FINGERPRINTED.match(name)
+    if match is None or match["base"].endswith("/"):
+        return None
+    return match["base"] + (match["ext"] or ""), match["digest"]
+
+
 def init_static_files(app: Flask) -> None:
     assert app.static_folder is not None, "the app serves app/static"
     from app.production_settings import is_production
 
-    fingerprints = Fingerprints(app.static_folder, watch=app.debug or not is_production(app.config))
+    folder = app.static_folder
+    fingerprints = Fingerprints(folder, watch=app.debug or not is_production(app.config))
     app.extensions["static_fingerprints"] = fingerprints
 
     @app.url_defaults
     def _fingerprint(endpoint: str, values: dict) -> None:
-        if endpoint != "static" or FINGERPRINT_ARG in values or "filename" not in values:
+        if endpoint != "static" or "filename" not in values:
             return
         digest = fingerprints.of(values["filename"])
         if digest is not None:
-            values[FINGERPRINT_ARG] = digest
+            values["filename"] = (
+                fingerprinted_name(values["filename"], digest) or values["filename"]
+            )
 
-    @app.after_request
-    def _cache_fingerprinted(response: Response) -> Response:
-        if request.endpoint != "static" or response.status_code not in (200, 206, 304):
+    def serve_static(filename: str) -> Response:
+        # A real file by that name first, whatever it looks like; only then a fingerprint is
+        # read off the name. send_from_directory (safe_join) refuses anything outside the folder.
+        real = filename
+        asked = None
+        parsed = parse_fingerprinted(filename)
+        if parsed is not None and fingerprints.of(filename) is None:
+            real, asked = parsed
+        response = send_from_directory(folder, real, max_age=app.get_send_file_max_age(real))
+        if asked is None:
             return response
-        filename = (request.view_args or {}).get("filename", "")
-        asked = request.args.get(FINGERPRINT_ARG)
-        if asked is not None and asked == fingerprints.of(filename):
+        if asked == fingerprints.of(real):
             response.cache_control.no_cache = None
             response.cache_control.public = True
             response.cache_control.max_age = ONE_YEAR
             response.cache_control.immutable = True
+        else:
+            # A page from another release: this content, but asked again every time.
+            response.cache_control.max_age = None
+            response.cache_control.public = False
+            response.cache_control.no_cache = True
         return response
+
+    app.view_functions["static"] = serve_static
 
 
 def fingerprint_of(filename: str) -> str | None:
-    """For tests and scripts: the fingerprint the running app puts on a static file's URL."""
+    """For tests and scripts: the fingerprint the running app puts in a static file's URL."""
     fingerprints: Fingerprints = current_app.extensions["static_fingerprints"]
     return fingerprints.of(filename)

@@ -23,6 +23,7 @@ from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
 from tests.conftest import at_once, csrf_token_from, csrf_token_of, signed_in_staff
 from tests.factories import World, gen_user
+from tests.static_urls import static_url
 
 HX = {"HX-Request": "true"}
 
@@ -82,7 +83,7 @@ def test_console_shows_queue_help_rest_room_violations_and_notice_form(world, co
     assert "求助" in html and "休息室" in html and "违纪标记" in html and "通知候考考生" in html
     for kind in ("人像离屏", "接打电话", "与他人交流", "切屏", "其他"):
         assert f'value="{kind}"' in html
-    assert "js/staff.js" in html and "data-poll" in html and 'data-etag="p' in html
+    assert static_url("js/staff.js") in html and "data-poll" in html and 'data-etag="p' in html
 
 
 def test_home_goes_straight_to_the_only_current_panel(world, console):

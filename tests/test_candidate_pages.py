@@ -14,6 +14,7 @@ from app.models import AuditEvent, Candidate, CandidateResult, HelpRequest, Ques
 from app.models.candidate import CandidateState as S
 from tests.candidate_client import CandidateBrowser
 from tests.factories import World
+from tests.static_urls import static_url
 
 SECRET = "请谈谈你对基层治理中“最后一公里”问题的理解"
 
@@ -67,7 +68,7 @@ def test_every_stage_of_the_way_renders_its_page(world, me):
         html = me.html()
         for text in texts:
             assert text in html, text
-        assert "求助" in html and "js/candidate.js" in html
+        assert "求助" in html and static_url("js/candidate.js") in html
         assert 'hx-get="/me/state?stage=' in html  # every live stage polls
         return html
 

@@ -25,6 +25,7 @@ from app.models.candidate import CandidateState as S
 from tests.candidate_client import CandidateBrowser
 from tests.conftest import StaffActions, at_once, csrf_token_from
 from tests.factories import World, gen_user
+from tests.static_urls import static_url
 
 HX = {"HX-Request": "true"}
 QUESTION = "第一题：谈谈你对“一网通办”的看法。"
@@ -166,7 +167,11 @@ def test_console_shows_room_queue_questions_sheet_board_for_chief(world, chief):
     assert QUESTION in html and GUIDE in html
     assert "评分" in html and "成绩公布" in html and "通知候考考生" in html
     assert 'id="broadcast-form"' in html
-    assert "js/staff.js" in html and "js/examiner.js" in html and 'data-etag="p' in html
+    assert (
+        static_url("js/staff.js") in html
+        and static_url("js/examiner.js") in html
+        and 'data-etag="p' in html
+    )
     # Before the cut-off the lot order is not final: no call button yet.
     assert "入场截止" in html and "call-next" not in html
     with time_machine.travel(after_cutoff(world), tick=False):
@@ -196,7 +201,9 @@ def test_the_console_is_laid_out_as_one_screen_with_views_one_click_away(world, 
     other views, each naming the panel it shows."""
     in_room(world)
     html = chief.page().get_data(as_text=True)
-    assert "css/examiner.css" in html and 'data-console-workspace data-view="work"' in html
+    assert (
+        static_url("css/examiner.css") in html and 'data-console-workspace data-view="work"' in html
+    )
     work = html.index('id="console-work"')
     assert html.index('id="questions"', work) < html.index('id="scoring"', work)
     for view, panel in (

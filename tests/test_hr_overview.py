@@ -12,6 +12,7 @@ from app.models.candidate import CandidateState
 from app.timeutil import utcnow
 from tests.conftest import csrf_token_from, csrf_token_of, signed_in_staff
 from tests.factories import World, gen_exam, gen_user
+from tests.static_urls import static_url
 
 HX = {"HX-Request": "true"}
 
@@ -71,7 +72,7 @@ def test_overview_shows_state_times_and_every_count(world, hr):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     _c0, _c1, c2 = world.candidates
-    assert "实时总览" in html and "js/staff.js" in html
+    assert "实时总览" in html and static_url("js/staff.js") in html
     for name in ("考生0", "考生1", "考生2"):
         assert name in html
     assert "调试中" in html and "调试等候" in html and "已邀请" in html

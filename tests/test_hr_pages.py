@@ -30,6 +30,7 @@ from app.setup.slips import SLIP_HEADER_FOR_HR
 from app.timeutil import format_beijing, utcnow
 from tests.conftest import csrf_token_from
 from tests.factories import gen_candidate, gen_exam, gen_panel, gen_user, id_number
+from tests.static_urls import static_url
 
 CODE = re.compile(r"^\d{6}$")
 
@@ -629,7 +630,9 @@ def test_live_list_full_page_and_polled_fragment(hr):
     full = hr.get(url)
     html = full.get_data(as_text=True)
     assert "<html" in html and 'hx-trigger="every 5s' in html and f'hx-get="{url}"' in html
-    assert "js/staff.js" in html and "data-poll" in html  # staff.js sends the version back
+    assert (
+        static_url("js/staff.js") in html and "data-poll" in html
+    )  # staff.js sends the version back
     for text in ("王晓明", id_number(7), "13912345678", panel.name, "面试等待", "03"):
         assert text in html
     assert "HX-Request" in full.headers["Vary"]

@@ -21,6 +21,7 @@ from app.jitsi.embed import (
     waiting_room,
 )
 from app.models.candidate import CandidateState as S
+from app.static_files import parse_fingerprinted
 from app.timeutil import utcnow
 from tests.factories import World
 from tests.jitsi_rules import TokenRefused, verify
@@ -70,10 +71,11 @@ def test_embed_partial_carries_a_valid_token_for_its_room_only(hosted, role):
     assert attrs["data-jitsi-record"] == ("true" if role in ("chief", "assistant") else "false")
     assert DEV_BANNER not in html
     assert 'role="status"' in html and 'aria-live="polite"' in html and "正在连接…" in html
-    # The path; its ?v= fingerprint is tests/test_static_files.py's.
-    assert [s.get("src").partition("?")[0] for s in parse_embeds(html).scripts] == [
-        "/static/js/jitsi-embed.js"
-    ]
+    # The file; the fingerprint in its name is tests/test_static_files.py's.
+    assert [
+        (parse_fingerprinted(s.get("src").removeprefix("/static/")) or ("",))[0]
+        for s in parse_embeds(html).scripts
+    ] == ["js/jitsi-embed.js"]
 
     token = attrs["data-jitsi-jwt"]
     now_ts = int(datetime.now(UTC).timestamp())

@@ -9,6 +9,7 @@ from app.models.candidate import CandidateState as S
 from tests.candidate_client import CandidateBrowser
 from tests.conftest import signed_in_staff
 from tests.factories import gen_candidate, gen_exam, gen_user
+from tests.static_urls import static_url
 
 
 def test_the_favicon_is_served_at_the_root_and_linked_from_every_page(app, client):
@@ -67,7 +68,11 @@ def test_the_import_says_it_is_working_and_then_what_comes_next(app):
     gen_user("hr")
     hr = signed_in_staff(app, "hr")
     form = hr.get(f"/hr/exams/{exam.id}/import").get_data(as_text=True)
-    assert 'data-busy="正在导入' in form and "data-busy-status" in form and "js/staff.js" in form
+    assert (
+        'data-busy="正在导入' in form
+        and "data-busy-status" in form
+        and static_url("js/staff.js") in form
+    )
     gen_candidate(exam, "王晓明")
     listing = hr.get(f"/hr/exams/{exam.id}/candidates").get_data(as_text=True)
     assert "1 名考生尚未分配考场" in listing

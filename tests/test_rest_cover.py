@@ -15,6 +15,7 @@ from app.redis_conn import get_redis
 from app.timeutil import utcnow
 from tests.conftest import app_with, csrf_token_from, release_app, signed_in_staff
 from tests.factories import World, gen_candidate
+from tests.static_urls import static_url
 
 HX = {"HX-Request": "true"}
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
@@ -137,7 +138,7 @@ def _assistant(app, world):
 def test_every_staff_console_of_the_panel_warns_until_a_page_beats(app, world):
     _in(world, S.RESTING, 5)
     assistant, token, page = _assistant(app, world)
-    assert WARNING in page and 'id="rest-cover"' in page and "js/rest-room.js" in page
+    assert WARNING in page and 'id="rest-cover"' in page and static_url("js/rest-room.js") in page
     for username in ("chief", "examiner2"):
         html = signed_in_staff(app, username).get(f"/examiner/panels/{world.panel.id}").text
         assert WARNING in html and "/rest-cover" in html

@@ -208,6 +208,8 @@ class Session:
     requests: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    # (url, status, Cache-Control) of every /static/ answer: a page must get all its files.
+    static: list[tuple[str, int, str]] = field(default_factory=list)
     expected_console: list[str] = field(
         default_factory=list
     )  # a test that breaks things on purpose
@@ -222,6 +224,12 @@ class Session:
         else:
             self.foreign.append(url)
             route.abort("blockedbyclient")
+
+    def _record_static(self, response) -> None:
+        parts = urlsplit(response.url)
+        if parts.netloc == self.server.netloc and parts.path.startswith("/static/"):
+            cache = response.headers.get("cache-control", "")
+            self.static.append((parts.path, response.status, cache))
 
     def new_page(
         self, name: str, *, viewport: dict | None = None, chrome: bool = True, mobile: bool = False
@@ -243,6 +251,7 @@ class Session:
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
         context.route("**/*", self._route)
         context.on("request", lambda request: self.requests.append(request.url))
+        context.on("response", self._record_static)
         context.add_init_script(script=_COUNT_SOUNDS)
         if chrome and not mobile:
             context.add_init_script(script=_LOOKS_LIKE_CHROME)
@@ -312,6 +321,9 @@ def e2e(browser, app, live_server):
         f"requests to hosts other than the app and the stand-in: {session.foreign}"
     )
     assert session.hosts() <= {live_server.netloc, JITSI_DOMAIN}, session.hosts()
+    # "Failed to load resource" is expected in the console (refusals): a missing script is not.
+    missing = [answer for answer in session.static if answer[1] >= 400]
+    assert not missing, f"static files the pages could not load: {missing}"
     # A CSP violation (inline script or style), a script error: the console says so.
     # Refusals are 409/422 answers by design; Chromium and htmx log each of them.
     # A poll cut short by a click (hx-sync replace) is logged too, as sendAbort + afterRequest.

@@ -8,6 +8,7 @@ from app import db
 from app.jitsi.rooms import derived_room_name
 from app.journey import live_spot_check
 from app.models import Call, Candidate, Exam
+from app.static_files import parse_fingerprinted
 from tests.e2e.actions import (
     assert_call,
     enter_code,
@@ -37,6 +38,17 @@ def _commands(page) -> list[str]:
     return page.evaluate("() => (window.__jitsiCommands || []).map(c => c.name)")
 
 
+def _assert_files_fingerprinted_and_kept(answers) -> None:
+    # Every script and style the page loaded: by a fingerprinted name, for a year (issue 18).
+    paths = {path for path, _, _ in answers}
+    assert {"js/candidate.js", "js/htmx.min.js", "css/app.css"} <= {
+        (parse_fingerprinted(path.removeprefix("/static/")) or ("",))[0] for path in paths
+    }, paths
+    for path, status, cache in answers:
+        assert parse_fingerprinted(path.removeprefix("/static/")) is not None, path
+        assert status == 200 and cache == "public, max-age=31536000, immutable", (path, cache)
+
+
 def test_the_waiting_room_is_watched_and_a_spot_check_comes_and_goes(e2e):
     world = seed(candidates=2)
     exam = db.session.get(Exam, world.exam.id)
@@ -52,6 +64,7 @@ def test_the_waiting_room_is_watched_and_a_spot_check_comes_and_goes(e2e):
     candidate = e2e.new_page("candidate")
     enter_code(candidate, me.code)
     wait_for_stage(candidate, "waiting")
+    _assert_files_fingerprinted_and_kept(e2e.static)
     label = fresh(Candidate, me.id).display_name_for_examiners
     call = stand_in_call(candidate)
     assert_call(call, room=room, name=label, moderator=False)

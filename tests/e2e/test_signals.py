@@ -129,13 +129,18 @@ def test_the_apps_own_pages_the_call_and_the_permission_prompt_raise_no_signal(e
     expect(assistant.locator("#board")).not_to_contain_text("疑似切屏")
 
 
+def _to_debug_waiting(me, now) -> None:
+    """Confirmed, notices read, in the debug queue: a page that is watched for switches."""
+    now_me = Actor.of_candidate(me)
+    perform(me.id, "confirm", now_me, now)
+    read_all_notices(me)
+    perform(me.id, "enter_debug", now_me, now)
+
+
 def test_a_real_switch_away_is_one_signal_on_the_assistants_board(e2e):
     world = seed(candidates=2)
     me = world.candidates[0]
-    now_me = Actor.of_candidate(me)
-    perform(me.id, "confirm", now_me, world.now)
-    read_all_notices(me)
-    perform(me.id, "enter_debug", now_me, world.now)
+    _to_debug_waiting(me, world.now)
 
     assistant = e2e.new_page("assistant")
     staff_sign_in(assistant, "assistant1")
@@ -185,10 +190,7 @@ if (location.pathname === '/me') {
 def test_a_page_that_loads_in_a_tab_already_left_counts_the_time_away(e2e):
     world = seed(candidates=1)
     me = world.candidates[0]
-    now_me = Actor.of_candidate(me)
-    perform(me.id, "confirm", now_me, world.now)
-    read_all_notices(me)
-    perform(me.id, "enter_debug", now_me, world.now)
+    _to_debug_waiting(me, world.now)
 
     candidate = e2e.new_page("candidate")
     candidate.context.add_init_script(script=_LOADS_HIDDEN)

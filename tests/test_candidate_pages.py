@@ -474,7 +474,7 @@ def test_released_page_keeps_looking_for_a_held_score_then_for_corrections(world
     perform(c.id, "enter_rest", world.as_candidate(c), after + timedelta(minutes=9))
     perform(c.id, "release", Actor.staff(world.assistant), after + timedelta(minutes=20))
     html = me.html()
-    assert "成绩待公布" in html and "every 10s" in html
+    assert "成绩待公布" in html and 'data-poll-seconds="10"' in html
     db.session.add(
         CandidateResult(
             candidate_id=c.id, final_score=Decimal("80"), published_at=after + timedelta(minutes=30)
@@ -483,7 +483,7 @@ def test_released_page_keeps_looking_for_a_held_score_then_for_corrections(world
     db.session.commit()
     html = me.html()
     # Published: still looking, more slowly, for a correction (issue 15).
-    assert "80.00" in html and "every 30s" in html
+    assert "80.00" in html and 'data-poll-seconds="30"' in html
 
 
 def test_score_of_another_candidate_is_not_reachable(world, me):

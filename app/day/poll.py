@@ -1,6 +1,6 @@
-"""What the candidate page's 2-second poll compares, and its quick answer.
+"""What the candidate page's poll compares, and its quick answer.
 
-On an exam day every candidate's page asks `/me/state` every 2 s and nearly every answer is
+On an exam day every candidate's page asks `/me/state` every 2 s (app/day/poll_interval.py) and nearly every answer is
 "nothing changed" (304). Those answers are most of the site's load, so they come from one
 plain SELECT of the few columns the poll reads, in autocommit (no BEGIN/ROLLBACK round trips),
 without building ORM objects (`make bench` measures it).
@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from app import db, journey
+from app.day.poll_interval import poll_seconds
 from app.day.poll_versions import EXTRAS_COLUMNS, candidate_etag
 from app.day.schedule import login_window_open, waiting_open
 from app.journey import lot_assignment_due
@@ -187,6 +188,15 @@ def quick_not_modified(
     candidate_id, nonce, asked_stage: str | None, if_none_match, now: datetime
 ) -> str | None:
     """The ETag to answer 304 with, when the full path would answer exactly that; else None."""
+    answer = quick_answer(candidate_id, nonce, asked_stage, if_none_match, now)
+    return answer[0] if answer is not None else None
+
+
+def quick_answer(
+    candidate_id, nonce, asked_stage: str | None, if_none_match, now: datetime
+) -> tuple[str, int | None] | None:
+    """The 304's ETag and the next poll's interval (`poll_interval`), from the same one
+    statement; None when the full path must answer."""
     if candidate_id is None or nonce is None:
         return None
     if redis_known_bad():  # the ETag's fallback needs the extras: still the one statement
@@ -203,4 +213,7 @@ def quick_not_modified(
     if asked_stage != stage:
         return None
     etag = poll_etag(view, stage, now)
-    return etag if if_none_match.contains(etag) else None
+    if not if_none_match.contains(etag):
+        return None
+    # The view does not read the score: a released page keeps its last full answer's interval.
+    return etag, poll_seconds(stage, view.exam, now, score_shown=None)

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from app import db, journey
 from app.day.clock import level_for
 from app.day.poll import STAGE_OF_STATE, interview_phase, lot_assignment_due, poll_etag
+from app.day.poll_interval import FAST, poll_seconds
 from app.day.schedule import login_window_open, start_of, waiting_open, waiting_opens_at
 from app.faces import stills as face_stills
 from app.models import (
@@ -142,7 +143,6 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         "score": None,
         "score_seen_at": None,
         "score_corrected_from": None,
-        "poll_every": "2s",
         "timing": None,
         "questions": [],
         "ahead": None,
@@ -193,15 +193,15 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
                 # A published score may still be corrected (HR's paper entry): keep looking,
                 # slowly, so that the new score and its 确认成绩 appear without a reload.
                 ctx["final"] = False
-                ctx["poll_every"] = "30s"
         elif stage == "released":
             # Released before the score was published (HR may hold publication): keep looking,
             # slowly, so that it still appears without a reload; polling stops once it has.
             ctx["final"] = False
-            ctx["poll_every"] = "10s"
     if exam.requires_second_camera and stage in ("interviewing", "resting"):
         ctx["second_camera"] = journey.second_camera_connected(candidate, now)
     ctx.update(schedule_gates(exam, stage, now))
+    score_shown = ctx["score"] is not None if stage == "released" else None
+    ctx["poll_seconds"] = poll_seconds(stage, exam, now, score_shown) or FAST
     return ctx
 
 

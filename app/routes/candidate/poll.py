@@ -5,7 +5,7 @@ from datetime import datetime
 from flask import g, make_response, redirect, render_template, request, session, url_for
 
 from app import htmx
-from app.day.poll import page_stage, poll_etag, quick_not_modified
+from app.day.poll import page_stage, poll_etag, quick_answer
 from app.day.session import load_signed_in_candidate, reads_candidate_itself
 from app.routes.candidate.access import go, signed_in
 from app.routes.candidate.blueprints import bp
@@ -22,17 +22,18 @@ def state():
     plain SELECT. Everything else (and every page that is not htmx's) takes the full way."""
     now = utcnow()
     if htmx and request.if_none_match:  # a page's first poll has nothing to compare
-        etag = quick_not_modified(
+        answer = quick_answer(
             session.get("candidate_id"),
             session.get("candidate_nonce"),
             request.args.get("stage"),
             request.if_none_match,
             now,
         )
-        if etag is not None:
+        if answer is not None:
+            etag, seconds = answer
             response = make_response("", 304)
             response.set_etag(etag)
-            return _poll_headers(response, now)
+            return _poll_headers(response, now, seconds)
     load_signed_in_candidate()
     return _state_in_full(now)
 
@@ -44,23 +45,25 @@ def _state_in_full(now: datetime):
     candidate = g.candidate
     bring_up_to_date(candidate, now)
     stage = page_stage(candidate)
+    seconds: int | None = None
     if request.args.get("stage") != stage:
         response = go(url_for("candidate.home"))
     else:
         etag = poll_etag(candidate, stage, now)
+        ctx = poll_context(candidate, stage, now, etag)
+        seconds = ctx["poll_seconds"]
         if request.if_none_match.contains(etag):
             response = make_response("", 304)
         else:
-            response = make_response(
-                render_template(
-                    "candidate/_status.html", **poll_context(candidate, stage, now, etag)
-                )
-            )
+            response = make_response(render_template("candidate/_status.html", **ctx))
         response.set_etag(etag)
-    return _poll_headers(response, now)
+    return _poll_headers(response, now, seconds)
 
 
-def _poll_headers(response, now: datetime):
+def _poll_headers(response, now: datetime, seconds: int | None = None):
+    # When to ask next (app/day/poll_interval.py), on 304s too: a 304 carries no body.
+    if seconds is not None:
+        response.headers["X-Poll-Interval"] = str(seconds)
     # The countdowns re-sync to this on every poll, 304 included: the browser's clock is
     # never trusted, only its elapsed time between two polls.
     response.headers["X-Server-Now-Ms"] = str(ms(now))

@@ -5,6 +5,9 @@
  *
  *   #status (htmx-polled)       If-None-Match from its data-etag; a 304 swaps nothing; the
  *                               X-Server-Now-Ms header of every poll re-syncs the clocks.
+ *                               The next poll (`ir:poll`) fires after the X-Poll-Interval of
+ *                               the last answer (seconds), else the fragment's
+ *                               data-poll-seconds, else 2 s (app/day/poll_interval.py).
  *   [data-countdown]            counts down to data-until-ms (server epoch ms) using only the
  *                               browser's elapsed time since the last server timestamp (never
  *                               its wall clock); data-seconds-left is the fallback. Classes
@@ -184,11 +187,45 @@
     if (banner) banner.hidden = true;
   }
 
+  // --- when to poll next: the server says (htmx's `every` is fixed when the markup is parsed) --
+
+  var FALLBACK_SECONDS = 2;
+  var pollSeconds = null; // the last answer's X-Poll-Interval; a 304 without it keeps this
+  var pollTimer = null;
+
+  function secondsFrom(value) {
+    var n = parseInt(value, 10);
+    // A bad value never stops the polls nor floods the server.
+    return n >= 1 && n <= 300 ? n : null;
+  }
+
+  function nextPollSeconds() {
+    if (pollSeconds) return pollSeconds;
+    var el = statusEl();
+    return (el && secondsFrom(el.getAttribute("data-poll-seconds"))) || FALLBACK_SECONDS;
+  }
+
+  function schedulePoll(seconds) {
+    window.clearTimeout(pollTimer);
+    pollTimer = window.setTimeout(function () {
+      var el = statusEl();
+      if (!el || !window.htmx || !el.hasAttribute("hx-get")) return; // a final page: done
+      window.htmx.trigger(el, "ir:poll");
+      // Should htmx drop the request (one already in flight), keep the chain alive anyway;
+      // the answer's afterRequest replaces this timer.
+      schedulePoll(nextPollSeconds() + FALLBACK_SECONDS);
+    }, seconds * 1000);
+  }
+
   document.addEventListener("htmx:afterRequest", function (event) {
     if (!isPoll(event.detail.elt)) return;
     var xhr = event.detail.xhr;
     var serverNowMs = xhr && xhr.getResponseHeader("X-Server-Now-Ms");
     if (serverNowMs) syncClock(serverNowMs);
+    var told = xhr && xhr.status > 0 && xhr.status < 500 ? secondsFrom(xhr.getResponseHeader("X-Poll-Interval")) : null;
+    if (told) pollSeconds = told;
+    else if (xhr && xhr.status === 200) pollSeconds = null; // the new fragment's own value
+    schedulePoll(nextPollSeconds());
     if (!xhr || xhr.status === 0 || xhr.status >= 500) pollFailed();
     else pollSucceeded();
   });
@@ -586,6 +623,7 @@
     browserCheck();
     setupDeviceCheck();
     onContent();
+    schedulePoll(nextPollSeconds());
     window.setInterval(function () { tick(); updateRinging(); }, 250);
   }
 

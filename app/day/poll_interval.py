@@ -3,8 +3,9 @@
 The promise (issue 20): a staff action that concerns a candidate (a call, a broadcast, a
 release) reaches her page within 3 s, and a call rings with its accept window intact. Without a
 push channel that means: every page a call, a broadcast or a release can reach polls every 2 s.
-A broadcast reaches every page of the exam that is not final, and the chief may call or
-re-call anyone waiting, so queue position alone buys nothing without breaking the promise.
+A broadcast reaches every page of the exam that is not final, and the assistant may spot-check
+anyone in the waiting room (the chief's call goes by lot, but that is not the only call), so
+queue position buys nothing without breaking the promise.
 
 What is left for slower polls is where no such action can land within seconds:
 

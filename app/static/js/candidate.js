@@ -217,8 +217,14 @@
     }, seconds * 1000);
   }
 
+  // After an outerHTML swap htmx announces the request on #status's parent (the old element has
+  // left the page): the request's own element says it was the poll.
+  function isPollRequest(detail) {
+    return isPoll(detail.elt) || isPoll(detail.requestConfig && detail.requestConfig.elt);
+  }
+
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (!isPoll(event.detail.elt)) return;
+    if (!isPollRequest(event.detail)) return;
     var xhr = event.detail.xhr;
     var serverNowMs = xhr && xhr.getResponseHeader("X-Server-Now-Ms");
     if (serverNowMs) syncClock(serverNowMs);

@@ -109,6 +109,19 @@ def _time_pull(base_url: str, work: Path, size: int, sha256: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. /proc's VmHWM belongs to this program alone; getrusage's
+    ru_maxrss survives exec on Linux, so it would count the forking parent (bench/run.py)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child() -> None:
     """In its own process: one real pull, timed, with this process's peak RSS."""
     from app import create_app, db
@@ -132,11 +145,11 @@ def child() -> None:
         db.session.add(rec)
         db.session.commit()
         rid = rec.id
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_before = _peak_rss_mb()
         started = time.perf_counter()
         outcome = pull_recording(rid)
         elapsed = time.perf_counter() - started
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = _peak_rss_mb()
     print(
         json.dumps(
             {

@@ -7,6 +7,9 @@ Everything runs on this machine, on loopback only, and stops by itself. Settings
 - BENCH_SECONDS       length of each saturation phase (default 15)
 - BENCH_HELD_SECONDS  length of the held 1,000-candidate load (default 30)
 - BENCH_CANDIDATES / BENCH_SIGNED_IN / BENCH_SMALL  sizes (default 2000 / 1000 / 200)
+- BENCH_PULL_MB       size of the recording pulled against curl (default 200; bench/pull.py)
+- BENCH_IMPORT_ROWS / BENCH_EXPORT_CANDIDATES  candidate import and results export (default
+  10000 / 5000; bench/imports.py, on the bench database)
 
 The app runs with generous code-entry budgets (CODE_FAILURES_*), because 1,000 sign-ins come
 from one address here; correct codes never count against them anyway (only refusals do).
@@ -277,7 +280,24 @@ def main() -> int:
     finally:
         stop(server)
 
-    print(json.dumps(summarise(load, staff, plan, sizes, workers), indent=2, ensure_ascii=False))
+    from bench.pull import measure as measure_pull
+
+    log("recording pull against curl -o FILE && sha256sum FILE && sync (bench/pull.py)")
+    log("10,000-row candidate import and 5,000-candidate results export (bench/imports.py)")
+    imports = subprocess.run(
+        [sys.executable, "-m", "bench.imports"],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_IMPORT_DATABASE_URL": os.environ["DATABASE_URL"]},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = {
+        **summarise(load, staff, plan, sizes, workers),
+        **measure_pull(),
+        **json.loads(imports.stdout),
+    }
+    print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
 

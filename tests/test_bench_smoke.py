@@ -37,6 +37,9 @@ def test_make_bench_prints_its_json_with_the_ratio():
         "BENCH_SIGNED_IN": "20",
         "BENCH_SECONDS": "1",
         "BENCH_HELD_SECONDS": "3",
+        "BENCH_PULL_MB": "8",
+        "BENCH_IMPORT_ROWS": "300",
+        "BENCH_EXPORT_CANDIDATES": "100",
         # Two workers start faster on a busy CI machine; the config file is still the production one.
         "GUNICORN_WORKERS": "2",
     }
@@ -78,4 +81,17 @@ def test_make_bench_prints_its_json_with_the_ratio():
     for name, page in pages.items():
         assert page["queries_constant"] and page["all_200"], (name, page)
         assert set(page) == {"60_candidates", "20_candidates", "queries_constant", "all_200"}
+    # The recording pull was really timed against curl on the same file (bench/pull.py).
+    assert result["pull_setup"]["file_mb"] == 8
+    assert result["pull_mb_per_s"] > 0 and result["curl_mb_per_s"] > 0
+    assert result["pull_ratio"] == pytest.approx(
+        result["pull_mb_per_s"] / result["curl_mb_per_s"], rel=0.05
+    )
+    assert 0 < result["pull_worker_max_rss_mb"] < 1000
+    assert isinstance(result["pull_target_met"], bool)
+    # The import (all rows, then none for a file with one bad row) and the export really ran.
+    assert result["import_rows"] == 300 and result["import_ok"] and result["import_refused_ok"]
+    assert result["export_candidates"] == 100 and result["export_bytes"] > 0
+    assert result["import_export_setup"]["database"] == "postgresql"
+    assert isinstance(result["import_export_target_met"], bool)
     assert result["setup"]["gunicorn_workers"] == 2

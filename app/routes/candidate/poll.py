@@ -6,6 +6,7 @@ from flask import g, make_response, redirect, render_template, request, session,
 
 from app import htmx
 from app.day.poll import page_stage, poll_etag, quick_answer
+from app.day.poll_interval import poll_seconds
 from app.day.session import load_signed_in_candidate, reads_candidate_itself
 from app.routes.candidate.access import go, signed_in
 from app.routes.candidate.blueprints import bp
@@ -50,11 +51,14 @@ def _state_in_full(now: datetime):
         response = go(url_for("candidate.home"))
     else:
         etag = poll_etag(candidate, stage, now)
-        ctx = poll_context(candidate, stage, now, etag)
-        seconds = ctx["poll_seconds"]
         if request.if_none_match.contains(etag):
+            # Unchanged: no fragment to build (its context costs queries); the interval as the
+            # quick path gives it (a released page keeps its last full answer's).
             response = make_response("", 304)
+            seconds = poll_seconds(stage, candidate.exam, now, score_shown=None)
         else:
+            ctx = poll_context(candidate, stage, now, etag)
+            seconds = ctx["poll_seconds"]
             response = make_response(render_template("candidate/_status.html", **ctx))
         response.set_etag(etag)
     return _poll_headers(response, now, seconds)

@@ -18,8 +18,8 @@ from app.timeutil import utcnow
 NOTE_MAX = 300
 
 
-def face_check_context(candidate: Candidate) -> dict:
-    still = stills.latest_still(candidate.id, stills.IDENTITY)
+def face_check_context(candidate: Candidate, still: FaceStill | None) -> dict:
+    """`still`: the newest identity still (`stills.latest_still`), read once by the caller."""
     verdict = Verdict(still.verdict) if still is not None else None
     threshold, margin = thresholds()
     return {
@@ -43,12 +43,14 @@ def face_check_etag(candidate: Candidate, still: FaceStill | None) -> str:
 @bp.get("/candidates/<int:candidate_id>/face-check")
 def face_check(candidate_id: int):
     candidate = my_candidate(candidate_id)
-    etag = face_check_etag(candidate, stills.latest_still(candidate.id, stills.IDENTITY))
+    still = stills.latest_still(candidate.id, stills.IDENTITY)
+    etag = face_check_etag(candidate, still)
     cached = not_modified(etag)
     if cached is not None:
         return cached
     return fragment(
-        render_template("assistant/_face_check.html", fc=face_check_context(candidate)), etag
+        render_template("assistant/_face_check.html", fc=face_check_context(candidate, still)),
+        etag,
     )
 
 

@@ -256,7 +256,7 @@ class World:
             exam_id=self.exam.id,
             panel_id=self.panel.id,
             name=PERSONAL[0],
-            id_number=PERSONAL[1],
+            id_number=kw.pop("id_number", PERSONAL[1]),
             phone=PERSONAL[2],
             position="综合管理岗",
             code=f"{100000 + lot}",
@@ -357,8 +357,10 @@ class World:
             person = Candidate(
                 exam_id=exam.id,
                 panel_id=panel.id,
-                name=["王晓明", "李婷", "张伟", "刘洋"][index],
-                id_number=ID_NUMBERS[index],
+                name=(["王晓明", "李婷", "张伟", "刘洋"] + [f"考生{n}" for n in range(4, 20)])[
+                    index
+                ],
+                id_number=(ID_NUMBERS + [f"1101051990010{n:04d}" for n in range(4, 20)])[index],
                 phone=f"1390000{index:04d}",
                 position="综合管理岗",
                 code=codes[index],

@@ -7,6 +7,7 @@ shipped.
 """
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -53,6 +54,12 @@ class _Echo(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if self.path.startswith("/pulse/"):
+            # What Flask adds to every answer, the pulse's included: nginx must not keep a copy
+            # per cookie, nor pass a cookie on.
+            self.send_header("Vary", "Cookie")
+            self.send_header("Set-Cookie", "session=someone; HttpOnly")
+            self.send_header("X-Accel-Expires", f"@{int(time.time())}")  # as the app says
         self.end_headers()
         self.wfile.write(body)
 
@@ -94,6 +101,7 @@ def running_site(tmp_path: Path) -> Iterator[Ports]:
         .replace("server 127.0.0.1:8000", f"server 127.0.0.1:{backend.server_port}")
         .replace("listen 443 ssl", f"listen 127.0.0.1:{port} ssl")
         .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+        .replace("/var/lib/nginx/interview-room-pulse", f"{tmp_path}/pulse-cache")
     )
     (tmp_path / "site.conf").write_text(conf)
     temp = "".join(
@@ -101,8 +109,11 @@ def running_site(tmp_path: Path) -> Iterator[Ports]:
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     # As Debian's /etc/nginx/nginx.conf does: the types, without which CSS is text/plain.
+    # Started as root (CI), nginx's workers would run as nobody and could not write the pulse's
+    # cache under this root-only temporary folder.
+    user = "user root; " if os.geteuid() == 0 else ""
     (tmp_path / "nginx.conf").write_text(
-        f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
+        f"daemon off; {user}pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
         f"events {{}}\nhttp {{ access_log off; {temp} include {MIME_TYPES};\n"
         f"default_type application/octet-stream; include {tmp_path}/site.conf; }}\n"
     )

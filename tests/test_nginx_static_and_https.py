@@ -181,3 +181,22 @@ def test_hsts_on_nginx_own_answers_too_and_never_over_http(site):
     assert redirect.status == 301
     assert redirect.headers["Location"] == "https://interview.example.org/staff/login"
     assert redirect.headers["Strict-Transport-Security"] is None  # RFC 6797: HTTPS only
+
+
+def test_the_pulse_is_one_copy_a_second_for_every_page_with_no_cookie_either_way(site):
+    import json
+    import time
+
+    path = "/pulse/1/2/0123456789abcdef"
+    first, body = _get(site, path, Cookie="session=candidate-a")
+    assert first.status == 200 and first.headers["X-Cache"] in ("MISS", "EXPIRED")
+    # The app never sees a candidate's cookie here, and no cookie comes back.
+    assert "cookie" not in json.loads(body)
+    assert first.headers.get("Set-Cookie") is None
+    # Another candidate's page within the second: the same copy, whatever its cookie.
+    second, again = _get(site, path, Cookie="session=candidate-b")
+    assert second.headers["X-Cache"] == "HIT" and again == body
+    assert second.headers.get_all("Strict-Transport-Security") == [HSTS]
+    time.sleep(1.1)
+    third, _ = _get(site, path, Cookie="session=candidate-c")
+    assert third.headers["X-Cache"] in ("MISS", "EXPIRED")

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from app import db
-from app.day.poll_interval import FAR, FAST, SCORED, poll_seconds
+from app.day.poll_interval import FAR, FAST, NEAR, SCORED, poll_seconds
 from app.models import Candidate, CandidateResult
 from app.models.candidate import CandidateState as S
 from app.timeutil import utcnow
@@ -17,34 +17,43 @@ from tests.candidate_client import CandidateBrowser
 from tests.factories import World
 
 NOW = utcnow().replace(microsecond=0)
-OPEN = SimpleNamespace(login_opens_at=NOW - timedelta(hours=1))
-TOMORROW = SimpleNamespace(login_opens_at=NOW + timedelta(days=1))
+OPEN = SimpleNamespace(login_opens_at=NOW - timedelta(hours=1), waiting_opens_minutes=None)
+TOMORROW = SimpleNamespace(login_opens_at=NOW + timedelta(days=1), waiting_opens_minutes=None)
 
-# Every stage a call, a broadcast, a release or a spot check can reach: 2 s, however far back
-# in the queue, so that any of them shows within 3 s.
-REACHABLE = (
-    "invited",
-    "confirmed",
-    "debug_waiting",
-    "debugging",
-    "debugged",
-    "waiting",
-    "interviewing",
-    "spot_check",
-    "finished",
-    "resting",
-)
+# Where seconds matter on their own (a call rings, a clock runs): 2 s, pulse or not.
+FAST_STAGES = ("debug_waiting", "debugging", "interviewing", "spot_check", "resting")
+# Where only a staff action changes the page, and the pulse wakes it for that: 10 s.
+SLOW_STAGES = ("invited", "confirmed", "debugged", "finished")
 
 
-@pytest.mark.parametrize("stage", REACHABLE)
-def test_every_stage_a_staff_action_reaches_polls_fast(stage):
+@pytest.mark.parametrize("stage", FAST_STAGES)
+def test_stages_where_seconds_matter_poll_fast(stage):
     assert poll_seconds(stage, OPEN, NOW, None) == FAST
 
 
-@pytest.mark.parametrize("stage", ("waiting", "debug_waiting", "finished", "resting"))
-def test_the_day_s_stages_stay_fast_even_before_the_login_window(stage):
+@pytest.mark.parametrize("stage", SLOW_STAGES)
+def test_stages_only_a_staff_action_changes_poll_slowly_and_the_pulse_wakes_them(stage):
+    assert poll_seconds(stage, OPEN, NOW, None) == FAR
+
+
+def test_the_next_few_in_the_queue_poll_fast_and_the_rest_slowly():
+    assert poll_seconds("waiting", OPEN, NOW, None, ahead=0) == FAST
+    assert poll_seconds("waiting", OPEN, NOW, None, ahead=NEAR) == FAST
+    assert poll_seconds("waiting", OPEN, NOW, None, ahead=NEAR + 1) == FAR
+    assert poll_seconds("waiting", OPEN, NOW, None, ahead=400) == FAR
+    # Without a lot yet (she draws it herself; the cut-off's draw wakes her).
+    assert poll_seconds("waiting", OPEN, NOW, None, ahead=None) == FAR
+
+
+@pytest.mark.parametrize("stage", (*SLOW_STAGES, "waiting"))
+def test_without_redis_there_is_no_pulse_and_every_page_of_the_day_polls_fast(stage):
+    assert poll_seconds(stage, OPEN, NOW, None, ahead=300, pulse_ok=False) == FAST
+
+
+@pytest.mark.parametrize("stage", ("waiting", "debug_waiting", "resting"))
+def test_the_day_s_stages_keep_their_rule_even_before_the_login_window(stage):
     # A test day, a reinstated candidate: whatever the schedule says, these can be called.
-    assert poll_seconds(stage, TOMORROW, NOW, None) == FAST
+    assert poll_seconds(stage, TOMORROW, NOW, None, ahead=0) == FAST
 
 
 @pytest.mark.parametrize("stage", ("invited", "confirmed"))
@@ -54,6 +63,15 @@ def test_before_the_login_window_the_page_polls_slowly_but_never_past_its_openin
     assert poll_seconds(stage, soon, NOW, None) == 5
     now_open = SimpleNamespace(login_opens_at=NOW + timedelta(milliseconds=300))
     assert poll_seconds(stage, now_open, NOW, None) == FAST
+
+
+def test_a_debugged_page_never_waits_past_the_waiting_room_s_opening(monkeypatch):
+    import app.day.poll_interval as rule
+
+    monkeypatch.setattr(rule, "waiting_opens_at", lambda exam: NOW + timedelta(seconds=4))
+    assert poll_seconds("debugged", OPEN, NOW, None) == 4
+    monkeypatch.setattr(rule, "waiting_opens_at", lambda exam: NOW - timedelta(seconds=4))
+    assert poll_seconds("debugged", OPEN, NOW, None) == FAR
 
 
 def test_a_released_page_waits_for_its_score_then_for_corrections():
@@ -85,17 +103,6 @@ def test_the_header_comes_on_the_full_answer_and_on_the_quick_304(app, client):
     assert 'data-poll-seconds="10"' in full.get_data(as_text=True)
     quick = me.poll("invited", full.headers["ETag"].strip('"'))
     assert quick.status_code == 304 and quick.headers["X-Poll-Interval"] == str(FAR)
-
-
-def test_the_header_is_two_seconds_once_the_day_has_begun(app, client):
-    world = World()
-    c = world.candidates[0]
-    me = CandidateBrowser(client)
-    me.enter_code(c.code)
-    full = me.poll("invited")
-    assert full.headers["X-Poll-Interval"] == str(FAST)
-    quick = me.poll("invited", full.headers["ETag"].strip('"'))
-    assert quick.status_code == 304 and quick.headers["X-Poll-Interval"] == str(FAST)
 
 
 def test_a_released_page_s_full_answer_carries_its_slow_interval(app, client):

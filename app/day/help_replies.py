@@ -163,5 +163,5 @@ def answer_help(
         by_role=staff.role,
     )
     db.session.commit()
-    bump_candidate(candidate.id)  # the candidate's page shows the reply at its next poll
+    bump_candidate(candidate)  # the candidate's page shows the reply at its next poll
     return HelpAnswer(help_request, candidate, replied=bool(reply), resolved=resolve)

@@ -16,7 +16,8 @@ full way, which settles, writes and renders.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from app import db, journey
 from app.day.poll_interval import poll_seconds
@@ -136,6 +137,8 @@ class PollView:
     reinstated_at: datetime | None  # the cut-off spares the reinstated (journey.due_move)
     exam: ExamTimes
     panel: PanelQueue | None
+    # How many wait before her in her panel (None without a lot): the interval's `ahead`.
+    ahead: int | None = None
     # The database's version of what else the page shows, read only while Redis is away
     # (app/day/poll_versions.py: the ETag's fallback).
     extras: tuple | None = None
@@ -144,19 +147,33 @@ class PollView:
 _CANDIDATE_COLUMNS = [
     c.name
     for c in PollView.__dataclass_fields__.values()
-    if c.name not in ("exam", "panel", "extras")
+    if c.name not in ("exam", "panel", "ahead", "extras")
 ]
 _EXAM_COLUMNS = list(ExamTimes.__dataclass_fields__)
 _N = len(_CANDIDATE_COLUMNS)
 _PANEL_ID = _CANDIDATE_COLUMNS.index("panel_id")
+_LOT = _CANDIDATE_COLUMNS.index("lot_number")
 
 # Table columns, not ORM attributes: a Core statement, compiled once and cached.
 _candidate, _exam, _panel = Candidate.__table__, Exam.__table__, Panel.__table__
+_before = aliased(_candidate)
+# As the waiting page counts them (context._ahead_of); NULL lot: NULL comparison, no rows.
+_AHEAD = (
+    select(func.count(_before.c.id))
+    .where(
+        _before.c.panel_id == _candidate.c.panel_id,
+        _before.c.state == S.WAITING,
+        _before.c.lot_number < _candidate.c.lot_number,
+    )
+    .correlate(_candidate)
+    .scalar_subquery()
+)
 _STATEMENT = (
     select(
         *(_candidate.c[name] for name in _CANDIDATE_COLUMNS),
         *(_exam.c[name] for name in _EXAM_COLUMNS),
         _panel.c.queue_version,
+        _AHEAD,
     )
     .select_from(
         _candidate.join(_exam, _exam.c.id == _candidate.c.exam_id).outerjoin(
@@ -179,9 +196,12 @@ def read_poll_view(candidate_id: int, with_extras: bool = False) -> PollView | N
         return None
     exam = ExamTimes(*row[_N:_QUEUE])
     panel = PanelQueue(row[_QUEUE]) if row[_PANEL_ID] is not None else None
-    extras = tuple(row[_QUEUE + 1 :]) if with_extras else None
+    ahead = row[_QUEUE + 1] if row[_LOT] is not None else None
+    extras = tuple(row[_QUEUE + 2 :]) if with_extras else None
     # mypy cannot tell that the unpacked slice stops before exam, panel and extras.
-    return PollView(*row[:_N], exam=exam, panel=panel, extras=extras)  # type: ignore[misc]
+    return PollView(  # type: ignore[misc]
+        *row[:_N], exam=exam, panel=panel, ahead=ahead, extras=extras
+    )
 
 
 def quick_not_modified(
@@ -216,4 +236,6 @@ def quick_answer(
     if not if_none_match.contains(etag):
         return None
     # The view does not read the score: a released page keeps its last full answer's interval.
-    return etag, poll_seconds(stage, view.exam, now, score_shown=None)
+    return etag, poll_seconds(
+        stage, view.exam, now, score_shown=None, ahead=view.ahead, pulse_ok=not redis_known_bad()
+    )

@@ -19,6 +19,7 @@ import redis
 from sqlalchemy import func, or_, select
 
 from app import db
+from app.day.pulse import wake
 from app.models import Broadcast, Candidate, CandidateResult, Exam, HelpRequest
 from app.redis_conn import get_redis, redis_known_bad
 
@@ -79,8 +80,14 @@ def _key_panel(panel_id: int) -> str:
     return f"ir:v:panel:{panel_id}"
 
 
-def bump_candidate(candidate_id: int) -> None:
-    _incr(_key_candidate(candidate_id))
+def bump_candidate(candidate) -> None:
+    """Her page shows something new (a help reply, a score): its ETag moves, and the panel's
+    pulse wakes it (app/day/pulse.py). `candidate`: a Candidate, or just its id (no wake)."""
+    if isinstance(candidate, int):
+        _incr(_key_candidate(candidate))
+        return
+    _incr(_key_candidate(candidate.id))
+    wake(candidate.exam_id, {candidate.panel_id}, candidate.id)
 
 
 def bump_exam(exam_id: int) -> None:

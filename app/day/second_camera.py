@@ -382,7 +382,7 @@ def _phone_left(candidate: Candidate, room: str, pid: str, staff, now: datetime)
     )
     db.session.commit()
     if was:
-        bump_candidate(candidate.id)
+        bump_candidate(candidate)
 
 
 def _clear_present(candidate_id: int) -> None:
@@ -437,7 +437,7 @@ def refresh(candidate: Candidate, now: datetime) -> bool:
         audit.record("second_camera.video_off", candidate=candidate, device="second_camera")
     db.session.commit()
     if ok != was:
-        bump_candidate(candidate.id)
+        bump_candidate(candidate)
     return ok
 
 

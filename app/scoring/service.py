@@ -359,7 +359,7 @@ def change_submitted(
     if result is not None:
         # After the commit: a poll between the bump and the commit would keep the old page
         # under the new ETag.
-        bump_candidate(candidate.id)
+        bump_candidate(candidate)
     return sheet
 
 
@@ -495,7 +495,7 @@ def confirm(candidate: Candidate, chief: User, now: datetime | None = None) -> C
         published=result.published_at is not None,
     )
     _commit()
-    bump_candidate(candidate.id)
+    bump_candidate(candidate)
     assert candidate.panel_id is not None, "checked above: only the panel's chief confirms"
     bump_panel(candidate.panel_id)
     return result
@@ -529,5 +529,5 @@ def acknowledge(candidate: Candidate, now: datetime | None = None) -> CandidateR
         result.seen_by_candidate_at = now or utcnow()
         audit.record("score.seen_by_candidate", candidate=candidate, final=str(result.final_score))
         _commit()
-        bump_candidate(candidate.id)
+        bump_candidate(candidate)
     return result

@@ -95,6 +95,18 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: floa
 
 
 @pytest.fixture(scope="session")
+def config_class(config_class):
+    """The tests' own app (which seeds and acts as staff) shares the server's SECRET_KEY, as every
+    node of a deployment must: what it keys (a pulse's wake tag, app/day/pulse.py) then matches
+    what the pages were given."""
+
+    class E2EConfig(config_class):
+        SECRET_KEY = E2E_SECRET_KEY
+
+    return E2EConfig
+
+
+@pytest.fixture(scope="session")
 def live_server(database_uri, _schema, tmp_path_factory):
     """The app under gunicorn, as in production, on 127.0.0.1:<free port>."""
     instance = tmp_path_factory.mktemp("e2e-instance")

@@ -8,11 +8,19 @@ is a POST that calls the journey; a refusal is a Chinese message, never a 500.
 
 Modules: `entry` (code page, sign-in, rest-room code), `stages` (the stage page and the
 candidate's moves), `poll` (the polled fragment), `help` (求助), `visibility` (疑似切屏), `faces` (人脸核验: the notice and the stills);
-`context` builds what the pages show, `access` holds the sign-in check and the refusal answer.
+`pulse` (the shared "poll now" of a panel); `context` builds what the pages show, `access` holds the sign-in check and the refusal answer.
 """
 
 # The views register themselves on the blueprint when imported.
-from app.routes.candidate import entry, faces, help, poll, stages, visibility  # noqa: F401
+from app.routes.candidate import (  # noqa: F401
+    entry,
+    faces,
+    help,
+    poll,
+    pulse,
+    stages,
+    visibility,
+)
 from app.routes.candidate.blueprints import bp
 
 __all__ = ["bp"]

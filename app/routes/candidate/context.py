@@ -25,6 +25,7 @@ from app.models import (
 from app.models.candidate import FINAL, INTERVIEWED, RINGING
 from app.models.candidate import CandidateState as S
 from app.models.exam import Exam, ExamKind
+from app.redis_conn import redis_known_bad
 
 FINAL_STAGES = frozenset(STAGE_OF_STATE[s] for s in FINAL)
 TEMPLATE_OF_STAGE = {"declined": "final", "absent": "final", "disqualified": "final"}
@@ -163,8 +164,8 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
             "seconds": seconds_until(call.accept_by, now),
             "accept_by_ms": ms(call.accept_by),
         }
-    if stage == "waiting":
-        ctx["ahead"] = _ahead_of(candidate)
+    ahead = ahead_in_queue(candidate, stage)
+    ctx["ahead"] = ahead
     if stage == "interviewing":
         phase = interview_phase(candidate, now)
         timing: dict[str, object] = {"phase": phase}
@@ -201,8 +202,31 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
         ctx["second_camera"] = journey.second_camera_connected(candidate, now)
     ctx.update(schedule_gates(exam, stage, now))
     score_shown = ctx["score"] is not None if stage == "released" else None
-    ctx["poll_seconds"] = poll_seconds(stage, exam, now, score_shown) or FAST
+    ctx["poll_seconds"] = next_poll_seconds(
+        candidate, stage, now, score_shown, ahead, ringing=call is not None
+    )
     return ctx
+
+
+def next_poll_seconds(
+    candidate: Candidate,
+    stage: str,
+    now: datetime,
+    score_shown: bool | None,
+    ahead: int | None,
+    ringing: bool,
+) -> int:
+    """The full answer's interval (app/day/poll_interval.py); a ringing call polls fast."""
+    if ringing or candidate.state in RINGING:
+        return FAST
+    seconds = poll_seconds(
+        stage, candidate.exam, now, score_shown, ahead=ahead, pulse_ok=not redis_known_bad()
+    )
+    return seconds or FAST
+
+
+def ahead_in_queue(candidate: Candidate, stage: str) -> int | None:
+    return _ahead_of(candidate) if stage == "waiting" else None
 
 
 def schedule_gates(exam: Exam, stage: str, now: datetime) -> dict:

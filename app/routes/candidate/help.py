@@ -40,7 +40,7 @@ def ask_for_help():
     db.session.add(HelpRequest(candidate_id=candidate.id, message=message, created_at=now))
     audit.record("candidate.help", candidate=candidate, message=message, state=candidate.state)
     db.session.commit()
-    bump_candidate(candidate.id)
+    bump_candidate(candidate)
     if htmx:
         return render_template("candidate/_help_form.html", help_sent=True)
     flash("求助已发送，工作人员会尽快联系您，回复将显示在页面上。", "success")

@@ -6,11 +6,16 @@ from flask import g, make_response, redirect, render_template, request, session,
 
 from app import htmx
 from app.day.poll import page_stage, poll_etag, quick_answer
-from app.day.poll_interval import poll_seconds
 from app.day.session import load_signed_in_candidate, reads_candidate_itself
 from app.routes.candidate.access import go, signed_in
 from app.routes.candidate.blueprints import bp
-from app.routes.candidate.context import bring_up_to_date, ms, poll_context
+from app.routes.candidate.context import (
+    ahead_in_queue,
+    bring_up_to_date,
+    ms,
+    next_poll_seconds,
+    poll_context,
+)
 from app.timeutil import utcnow
 
 
@@ -55,7 +60,10 @@ def _state_in_full(now: datetime):
             # Unchanged: no fragment to build (its context costs queries); the interval as the
             # quick path gives it (a released page keeps its last full answer's).
             response = make_response("", 304)
-            seconds = poll_seconds(stage, candidate.exam, now, score_shown=None)
+            seconds = None
+            if stage != "released":  # a released page keeps its last full answer's interval
+                ahead = ahead_in_queue(candidate, stage)
+                seconds = next_poll_seconds(candidate, stage, now, None, ahead, ringing=False)
         else:
             ctx = poll_context(candidate, stage, now, etag)
             seconds = ctx["poll_seconds"]

@@ -41,6 +41,6 @@ def override(panel_id: int, candidate_id: int, move: str):
     except Refused as refusal:
         return refused(f"{label}：{refusal.message}", console_url(panel))
     bump_panel(panel.id)
-    bump_candidate(candidate.id)
+    bump_candidate(candidate)
     message = _answer(move, label, params.get("minutes"))
     return done(message, console_url(panel), lambda: render_room(panel))

@@ -80,6 +80,6 @@ def override(exam_id: int, candidate_id: int, move: str):
     # The consoles of both panels and her own page show it at their next poll.
     for panel_id in {panel_before, moved.panel_id} - {None}:
         bump_panel(panel_id)
-    bump_candidate(moved.id)
+    bump_candidate(moved)
     flash(str(DONE[move]) % {"name": moved.name, "minutes": params.get("minutes")}, "success")
     return redirect(back, 303)

@@ -8,6 +8,10 @@
  *                               The next poll (`ir:poll`) fires after the X-Poll-Interval of
  *                               the last answer (seconds), else the fragment's
  *                               data-poll-seconds, else 2 s (app/day/poll_interval.py).
+ *   #candidate-context pulse    data-pulse-url, data-wake-tag, data-pulse-seconds: the panel's
+ *                               pulse, read every few seconds; a broadcast or a wake for this
+ *                               candidate polls at once (app/day/pulse.py). Without a pulse
+ *                               (two failed reads) the page polls every 2 s.
  *   [data-countdown]            counts down to data-until-ms (server epoch ms) using only the
  *                               browser's elapsed time since the last server timestamp (never
  *                               its wall clock); data-seconds-left is the fallback. Classes
@@ -200,21 +204,120 @@
   }
 
   function nextPollSeconds() {
-    if (pollSeconds) return pollSeconds;
     var el = statusEl();
-    return (el && secondsFrom(el.getAttribute("data-poll-seconds"))) || FALLBACK_SECONDS;
+    var seconds = pollSeconds || (el && secondsFrom(el.getAttribute("data-poll-seconds"))) || FALLBACK_SECONDS;
+    // A slow interval counts on the pulse to wake the page: without one, poll fast.
+    return pulse.broken() ? Math.min(seconds, FALLBACK_SECONDS) : seconds;
   }
 
   function schedulePoll(seconds) {
     window.clearTimeout(pollTimer);
+    pollTimer = window.setTimeout(firePoll, seconds * 1000);
+  }
+
+  // A poll already on its way may have left before the change: poll again once it answered.
+  var pollInFlight = false;
+  var wokenInFlight = false;
+  var pollsSent = 0;
+
+  function firePoll() {
+    var el = statusEl();
+    if (!el || !window.htmx || !el.hasAttribute("hx-get")) return; // a final page: done
+    if (pollInFlight) {
+      wokenInFlight = true; // its answer schedules the next at once
+      return;
+    }
+    var sent = pollsSent;
+    window.htmx.trigger(el, "ir:poll");
+    if (pollsSent === sent) {
+      // htmx dropped it (the element still busy with the answer just swapped in): soon again.
+      pollTimer = window.setTimeout(firePoll, 300);
+      return;
+    }
+    // Should the request never answer (no afterRequest), keep the chain alive anyway.
     pollTimer = window.setTimeout(function () {
-      var el = statusEl();
-      if (!el || !window.htmx || !el.hasAttribute("hx-get")) return; // a final page: done
-      window.htmx.trigger(el, "ir:poll");
-      // Should htmx drop the request (one already in flight), keep the chain alive anyway;
-      // the answer's afterRequest replaces this timer.
-      schedulePoll(nextPollSeconds() + FALLBACK_SECONDS);
-    }, seconds * 1000);
+      if (pollsSent === sent + 1 && pollInFlight) {
+        pollInFlight = false;
+        firePoll();
+      }
+    }, (nextPollSeconds() + FALLBACK_SECONDS) * 1000);
+  }
+
+  function pollNow() {
+    if (pollInFlight) wokenInFlight = true;
+    else schedulePoll(0);
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!isPollRequest(event.detail)) return;
+    pollInFlight = true;
+    pollsSent += 1;
+  });
+
+  // --- the pulse: the panel's shared "poll now" (app/day/pulse.py) --------------------------
+  // Every few seconds the page reads its panel's pulse (the same bytes for every page of the
+  // panel, kept a second by nginx) and polls at once when the exam's or panel's counters moved
+  // (a broadcast) or a wake carries this candidate's tag with a time newer than the last acted
+  // on (her row changed: a call, a release, a spot check). The first answer always polls once:
+  // whatever happened between the page's render and now is then seen.
+
+  var pulse = {
+    version: null,
+    actedMs: 0,
+    failures: 0,
+    started: false,
+    broken: function () {
+      // Two failed reads in a row (Redis away answers 503): the page must not rely on it.
+      return pulse.failures >= 2 && !!pulseUrl();
+    }
+  };
+
+  function pulseUrl() {
+    var ctx = document.getElementById("candidate-context");
+    return ctx && ctx.getAttribute("data-pulse-url");
+  }
+
+  function pulseSeconds() {
+    var ctx = document.getElementById("candidate-context");
+    return (ctx && secondsFrom(ctx.getAttribute("data-pulse-seconds"))) || FALLBACK_SECONDS;
+  }
+
+  function wokenBy(answer) {
+    var ctx = document.getElementById("candidate-context");
+    var tag = ctx && ctx.getAttribute("data-wake-tag");
+    var woken = !pulse.started || answer.v !== pulse.version;
+    (answer.w || []).forEach(function (wake) {
+      var dot = wake.lastIndexOf(".");
+      var at = parseInt(wake.slice(dot + 1), 10);
+      if (wake.slice(0, dot) === tag && at > pulse.actedMs) {
+        woken = true;
+        pulse.actedMs = at;
+      }
+    });
+    pulse.started = true;
+    pulse.version = answer.v;
+    return woken;
+  }
+
+  function readPulse() {
+    var url = pulseUrl();
+    var el = statusEl();
+    if (!url || !window.fetch || !el || !el.hasAttribute("hx-get")) return; // final: done
+    // No cookie: the answer is the panel's, never the candidate's (and nginx may share it).
+    window.fetch(url, { credentials: "omit" }).then(function (response) {
+      if (!response.ok) throw new Error("pulse " + response.status);
+      return response.json();
+    }).then(function (answer) {
+      var wasBroken = pulse.broken();
+      pulse.failures = 0;
+      if (wokenBy(answer)) pollNow();
+      else if (wasBroken) schedulePoll(nextPollSeconds());
+    }).catch(function () {
+      pulse.failures += 1;
+      if (pulse.broken()) schedulePoll(Math.min(nextPollSeconds(), FALLBACK_SECONDS));
+    }).then(function () {
+      window.setTimeout(readPulse, pulseSeconds() * 1000);
+    });
   }
 
   // After an outerHTML swap htmx announces the request on #status's parent (the old element has
@@ -231,15 +334,17 @@
     var told = xhr && xhr.status > 0 && xhr.status < 500 ? secondsFrom(xhr.getResponseHeader("X-Poll-Interval")) : null;
     if (told) pollSeconds = told;
     else if (xhr && xhr.status === 200) pollSeconds = null; // the new fragment's own value
-    schedulePoll(nextPollSeconds());
+    pollInFlight = false;
+    schedulePoll(wokenInFlight ? 0 : nextPollSeconds());
+    wokenInFlight = false;
     if (!xhr || xhr.status === 0 || xhr.status >= 500) pollFailed();
     else pollSucceeded();
   });
   document.addEventListener("htmx:sendError", function (event) {
-    if (isPoll(event.detail.elt)) pollFailed();
+    if (isPoll(event.detail.elt)) { pollInFlight = false; pollFailed(); }
   });
   document.addEventListener("htmx:timeout", function (event) {
-    if (isPoll(event.detail.elt)) pollFailed();
+    if (isPoll(event.detail.elt)) { pollInFlight = false; pollFailed(); }
   });
 
   // The clock is re-synced from the poll's header only: a fragment's data-server-now-ms may be
@@ -630,6 +735,7 @@
     setupDeviceCheck();
     onContent();
     schedulePoll(nextPollSeconds());
+    if (pulseUrl()) window.setTimeout(readPulse, pulseSeconds() * 1000);
     window.setInterval(function () { tick(); updateRinging(); }, 250);
   }
 

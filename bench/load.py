@@ -35,12 +35,15 @@ class Stats:
         self.error_samples: list[str] = []
         self.status: dict[str, int] = {}
         self.sql: dict[str, list[int]] = {}
+        self.cache: dict[str, int] = {}
 
     def ok(self, status: int, seconds: float, sql: str | None) -> None:
         self.latencies.append(seconds)
         self.status[str(status)] = self.status.get(str(status), 0) + 1
-        if sql is not None:
+        if sql is not None and sql.isdigit():
             self.sql.setdefault(str(status), []).append(int(sql))
+        elif sql is not None:  # nginx's X-Cache for the pulses: HIT, MISS, EXPIRED...
+            self.cache[sql] = self.cache.get(sql, 0) + 1
 
     def error(self, what: str) -> None:
         self.errors += 1
@@ -67,15 +70,26 @@ class Stats:
                 status: {"min": min(v), "max": max(v), "mean": round(sum(v) / len(v), 2)}
                 for status, v in self.sql.items()
             },
+            **({"cache": self.cache} if self.cache else {}),
         }
 
 
 class Candidate:
-    def __init__(self, code: str, stage: str) -> None:
+    def __init__(
+        self, code: str, stage: str, pulse: str = "", tag: str = "", panel: int = 0, cid: int = 0
+    ) -> None:
         self.code = code
         self.stage = stage
         self.cookie: str | None = None
         self.etag: str | None = None
+        self.pulse_url = pulse
+        self.tag = tag
+        self.panel = panel
+        self.id = cid
+        self.interval = 2.0  # what the last answer's X-Poll-Interval said
+        self.pulse_version: str | None = None
+        self.acted_ms = 0
+        self.ringing = False
 
 
 async def sign_in(http: aiohttp.ClientSession, base: str, who: Candidate, stats: Stats) -> None:
@@ -104,7 +118,8 @@ async def sign_in(http: aiohttp.ClientSession, base: str, who: Candidate, stats:
         stats.error(f"sign-in {type(exc).__name__}")
 
 
-async def poll(http: aiohttp.ClientSession, base: str, who: Candidate, stats: Stats) -> None:
+async def poll(http: aiohttp.ClientSession, base: str, who: Candidate, stats: Stats) -> bytes:
+    """One poll as the page sends it; returns the fragment (b"" for a 304 or a failure)."""
     headers = {**HTMX_HEADERS, "Cookie": f"session={who.cookie}"}
     if who.etag:
         headers["If-None-Match"] = who.etag
@@ -113,15 +128,43 @@ async def poll(http: aiohttp.ClientSession, base: str, who: Candidate, stats: St
         async with http.get(
             f"{base}/me/state?stage={who.stage}", headers=headers, allow_redirects=False
         ) as response:
-            await response.read()
+            body = await response.read()
             elapsed = time.perf_counter() - started
             if response.status not in (200, 304) or "HX-Redirect" in response.headers:
                 stats.error(f"poll {response.status} {response.headers.get('HX-Redirect', '')}")
-                return
+                return b""
             who.etag = response.headers.get("ETag", who.etag)
+            told = response.headers.get("X-Poll-Interval")
+            if told and told.isdigit():
+                who.interval = float(told)
             stats.ok(response.status, elapsed, response.headers.get(SQL_HEADER))
+            return body
     except (TimeoutError, aiohttp.ClientError) as exc:
         stats.error(f"poll {type(exc).__name__}")
+    return b""
+
+
+async def read_pulse(http: aiohttp.ClientSession, base: str, who: Candidate, stats: Stats) -> bool:
+    """The page's pulse read (candidate.js readPulse): True when it says "poll now"."""
+    started = time.perf_counter()
+    try:
+        async with http.get(base + who.pulse_url) as response:
+            answer = await response.json(content_type=None)
+            elapsed = time.perf_counter() - started
+            if response.status != 200:
+                stats.error(f"pulse {response.status}")
+                return True  # a page without its pulse polls (fast) instead
+            stats.ok(response.status, elapsed, response.headers.get("X-Cache"))
+    except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+        stats.error(f"pulse {type(exc).__name__}")
+        return True
+    woken = who.pulse_version is None or answer["v"] != who.pulse_version
+    who.pulse_version = answer["v"]
+    for wake in answer["w"]:
+        tag, _, at = wake.rpartition(".")
+        if tag == who.tag and int(at) > who.acted_ms:
+            woken, who.acted_ms = True, int(at)
+    return woken
 
 
 async def get_plain(http: aiohttp.ClientSession, url: str, stats: Stats) -> None:
@@ -176,9 +219,219 @@ async def held_load(
     return seconds
 
 
+# --- staff: their pages' polls, the chiefs' calls and the assistants' spot checks -------------
+
+POLLED = re.compile(r"<[^>]*\bhx-get=\"([^\"]+)\"[^>]*\bhx-trigger=\"[^\"]*every (\d+)s[^>]*>")
+ANY_CSRF = re.compile(r'(?:name="csrf_token"[^>]*value|name="csrf-token"[^>]*content)="([^"]+)"')
+
+
+class Staff:
+    def __init__(self, username: str, page: str, panel: int = 0) -> None:
+        self.username = username
+        self.page = page  # the console this person keeps open
+        self.panel = panel
+        self.cookie: str | None = None
+        self.csrf: str | None = None
+        self.fragments: list[list] = []  # [url, seconds, etag]
+
+
+async def staff_sign_in(http, base: str, who: Staff, password: str, stats: Stats) -> None:
+    try:
+        async with http.get(base + "/staff/login") as page:
+            html = await page.text()
+            cookie = page.cookies.get("session")
+        token = CSRF.search(html)
+        if token is None or cookie is None:
+            stats.error(f"staff login page {page.status}")
+            return
+        async with http.post(
+            base + "/staff/login",
+            data={"username": who.username, "password": password, "csrf_token": token.group(1)},
+            headers={"Cookie": f"session={cookie.value}"},
+            allow_redirects=False,
+        ) as response:
+            signed = response.cookies.get("session")
+            if response.status != 302 or signed is None:
+                stats.error(f"staff login {who.username} {response.status}")
+                return
+            who.cookie = signed.value
+        async with http.get(base + who.page, headers={"Cookie": f"session={who.cookie}"}) as page:
+            html = await page.text()
+            if page.status != 200:
+                stats.error(f"{who.page} {page.status}")
+                return
+        token = ANY_CSRF.search(html)
+        who.csrf = token.group(1) if token else None
+        seen = set()
+        for url, seconds in POLLED.findall(html):
+            url = url.replace("&amp;", "&")
+            if url not in seen:
+                seen.add(url)
+                who.fragments.append([url, float(seconds), None])
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        stats.error(f"staff {type(exc).__name__}")
+
+
+async def staff_poll(http, base: str, who: Staff, fragment: list, stats: Stats) -> None:
+    headers = {"HX-Request": "true", "Cookie": f"session={who.cookie}"}
+    if fragment[2]:
+        headers["If-None-Match"] = fragment[2]
+    started = time.perf_counter()
+    try:
+        async with http.get(base + fragment[0], headers=headers, allow_redirects=False) as response:
+            await response.read()
+            # 204: a fragment with nothing to show yet (the rest-room call not joined).
+            if response.status not in (200, 204, 304):
+                stats.error(f"staff poll {fragment[0]} {response.status}")
+                return
+            fragment[2] = response.headers.get("ETag", fragment[2])
+            stats.ok(
+                response.status, time.perf_counter() - started, response.headers.get(SQL_HEADER)
+            )
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        stats.error(f"staff poll {type(exc).__name__}")
+
+
+async def staff_post(http, base: str, who: Staff, url: str, stats: Stats) -> bool:
+    try:
+        async with http.post(
+            base + url,
+            data={"csrf_token": who.csrf or ""},
+            headers={"HX-Request": "true", "Cookie": f"session={who.cookie}"},
+            allow_redirects=False,
+        ) as response:
+            await response.read()
+            if response.status >= 400:
+                stats.error(f"POST {url} {response.status}")
+                return False
+            return True
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        stats.error(f"POST {url} {type(exc).__name__}")
+        return False
+
+
+class Rings:
+    """When a call or spot check was made, and when the candidate's page first showed it."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, tuple[str, float]] = {}  # candidate id -> (kind, sent at)
+        self.seen: dict[str, list[float]] = {"call": [], "spot_check": []}
+        self.missed: dict[str, int] = {"call": 0, "spot_check": 0}
+
+    def shown(self, who: Candidate) -> None:
+        if who.id in self.waiting:
+            kind, sent = self.waiting.pop(who.id)
+            self.seen[kind].append(time.perf_counter() - sent)
+
+    def summary(self) -> dict:
+        for kind, _sent in self.waiting.values():
+            self.missed[kind] += 1
+        out = {}
+        for kind, times in self.seen.items():
+            ordered = sorted(times)
+            out[kind] = {
+                "count": len(ordered),
+                "not_shown": self.missed[kind],
+                "p50_ms": round(ordered[len(ordered) // 2] * 1000) if ordered else None,
+                "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000)
+                if ordered
+                else None,
+                "max_ms": round(ordered[-1] * 1000) if ordered else None,
+            }
+        return out
+
+
+async def held_adaptive(http, front: str, people, staff, plan: dict, stats: dict) -> float:
+    """Every signed-in page as candidate.js runs it: polls at its server-given interval, reads its
+    pulse every `pulse_seconds` and polls at once when the pulse says so; staff keep their
+    consoles open (every polled fragment at its own interval); each chief calls the next
+    candidate once and each assistant spot-checks far-back candidates one after another."""
+    seconds, pulse_every = plan["held_seconds"], plan.get("pulse_seconds", 2.0)
+    started = time.perf_counter()
+    deadline = started + seconds
+    rings = Rings()
+    by_id = {who.id: who for who in people}
+
+    async def page(who: Candidate) -> None:
+        next_poll = started + random.uniform(0, who.interval)
+        next_pulse = started + random.uniform(0, pulse_every)
+        while True:
+            at = min(next_poll, next_pulse)
+            if at >= deadline:
+                return
+            delay = at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if time.perf_counter() >= next_pulse:
+                if await read_pulse(http, front, who, stats["pulse"]):
+                    next_poll = time.perf_counter()
+                next_pulse = time.perf_counter() + pulse_every
+            if time.perf_counter() >= next_poll:
+                body = await poll(http, front, who, stats["held"])
+                if b"data-incoming-call" in body:
+                    rings.shown(who)
+                next_poll = time.perf_counter() + who.interval
+
+    async def console(who: Staff) -> None:
+        async def fragment_loop(fragment: list) -> None:
+            next_at = started + random.uniform(0, fragment[1])
+            while next_at < deadline:
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await staff_poll(http, front, who, fragment, stats["staff"])
+                next_at = time.perf_counter() + fragment[1]
+
+        await asyncio.gather(*(fragment_loop(f) for f in who.fragments))
+
+    async def chief_calls(who: Staff, at: float) -> None:
+        await asyncio.sleep(max(0, started + at - time.perf_counter()))
+        first = plan["first_in_queue"].get(str(who.panel))
+        if first is None or first not in by_id:
+            return
+        rings.waiting[first] = ("call", time.perf_counter())
+        if not await staff_post(
+            http, front, who, f"/examiner/panels/{who.panel}/call-next", stats["staff_actions"]
+        ):
+            rings.waiting.pop(first, None)
+
+    async def spot_checks(who: Staff) -> None:
+        far = [c for c in plan["far_back"].get(str(who.panel), []) if c in by_id]
+        random.shuffle(far)
+        await asyncio.sleep(random.uniform(1, 4))
+        for cid in far:
+            if time.perf_counter() > deadline - 8:
+                return
+            base = f"/assistant/candidates/{cid}/spot-check"
+            rings.waiting[cid] = ("spot_check", time.perf_counter())
+            if not await staff_post(
+                http, front, who, f"{base}/call_spot_check", stats["staff_actions"]
+            ):
+                rings.waiting.pop(cid, None)
+                continue
+            # Hang up once the page rang (or after 6 s), then the next.
+            until = time.perf_counter() + 6
+            while cid in rings.waiting and time.perf_counter() < until:
+                await asyncio.sleep(0.1)
+            await staff_post(http, front, who, f"{base}/end_spot_check", stats["staff_actions"])
+            await asyncio.sleep(2)
+
+    chiefs = [w for w in staff if w.page.startswith("/examiner/")]
+    assistants = [w for w in staff if w.page.startswith("/assistant/")]
+    spacing = seconds / (len(chiefs) + 1)
+    await asyncio.gather(
+        *(page(who) for who in people),
+        *(console(who) for who in staff if who.cookie),
+        *(chief_calls(w, spacing * (n + 1)) for n, w in enumerate(chiefs) if w.cookie),
+        *(spot_checks(w) for w in assistants if w.cookie),
+    )
+    stats["rings"] = rings.summary()
+    return seconds
+
+
 async def run(plan: dict) -> dict:
     base = plan["base_url"]
-    people = [Candidate(code, stage) for code, stage in plan["candidates"]]
+    people = [Candidate(*entry) for entry in plan["candidates"]]
     connector = aiohttp.TCPConnector(limit=plan["connections"])
     timeout = aiohttp.ClientTimeout(total=plan.get("timeout", 10))
     result: dict = {}
@@ -231,10 +484,52 @@ async def run(plan: dict) -> dict:
         )
         result["poll_saturated"] = saturated.summary(elapsed)
 
-        held = Stats()
-        elapsed = await held_load(http, base, people, plan["held_seconds"], plan["interval"], held)
-        result["held"] = held.summary(elapsed)
-        result["held"]["offered_per_s"] = round(len(people) / plan["interval"], 1)
+        if not plan.get("adaptive"):
+            held = Stats()
+            elapsed = await held_load(
+                http, base, people, plan["held_seconds"], plan["interval"], held
+            )
+            result["held"] = held.summary(elapsed)
+            result["held"]["offered_per_s"] = round(len(people) / plan["interval"], 1)
+            return result
+
+        front = plan.get("front_url", base)
+        # The pages have been open a while: each has read its pulse once (candidate.js polls
+        # once on its first pulse, which a page just loaded does; these are not just loaded).
+        settle = Stats()
+        for chunk in range(0, len(people), plan["concurrency"]):
+            await asyncio.gather(
+                *(
+                    read_pulse(http, front, who, settle)
+                    for who in people[chunk : chunk + plan["concurrency"]]
+                )
+            )
+        staff_signin = Stats()
+        staff = [Staff(**s) for s in plan["staff"]]
+        for who in staff:
+            await staff_sign_in(http, front, who, plan["staff_password"], staff_signin)
+        result["staff_sign_in"] = {
+            "signed_in": sum(1 for w in staff if w.cookie),
+            "fragments_polled": sum(len(w.fragments) for w in staff),
+            "errors": staff_signin.errors,
+            "error_samples": staff_signin.error_samples,
+        }
+        stats = {"held": Stats(), "pulse": Stats(), "staff": Stats(), "staff_actions": Stats()}
+        intervals: dict[str, int] = {}
+        for who in people:
+            intervals[str(int(who.interval))] = intervals.get(str(int(who.interval)), 0) + 1
+        elapsed = await held_adaptive(http, front, people, staff, plan, stats)
+        result["held"] = stats["held"].summary(elapsed)
+        result["held"]["intervals_at_start"] = intervals
+        result["held"]["offered"] = result["held"]["requests"] + stats["held"].errors
+        result["held"]["offered_per_s"] = round(result["held"]["offered"] / elapsed, 1)
+        result["pulse"] = stats["pulse"].summary(elapsed)
+        result["staff_polls"] = stats["staff"].summary(elapsed)
+        result["staff_actions"] = {
+            "errors": stats["staff_actions"].errors,
+            "error_samples": stats["staff_actions"].error_samples,
+        }
+        result["rings"] = stats["rings"]
     return result
 
 

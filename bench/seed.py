@@ -1,10 +1,11 @@
-"""The benchmark's data: one big exam (2,000 candidates) and one small (200), same shape.
+"""The benchmark's data: one big exam (5,000 candidates) and one small (500), same shape.
 
 Candidates go in with one bulk INSERT (the HTTP import validates and audits every row, which
 is not what is measured here). Each exam has 10 panels with a chief examiner and an assistant;
-candidates are spread over the panels and over the states a polling candidate is usually in
-during the exam day's busiest minutes: half waiting with a lot number (the poll also reads the
-panel's queue version), the rest confirmed or just invited.
+candidates are spread over the panels and, within each panel, over the states a polling
+candidate is usually in during the exam day's busiest minutes: half waiting with a lot number
+(the poll also reads the panel's queue version), the rest confirmed or just invited. Every
+panel has its own chief examiner and assistant, who call and spot-check during the load.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,10 @@ class SeededExam:
     codes: list[tuple[str, str]] = field(repr=False)
     chief: str = ""
     assistant: str = ""
+    # Per candidate, in the order of `codes`: (id, panel_id); per panel: its chief, assistant.
+    people: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    chiefs: list[str] = field(default_factory=list)
+    assistants: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -63,7 +68,8 @@ def _staff(username: str, role: str) -> User:
 
 
 def _state_for(index: int) -> str:
-    return (S.WAITING, S.CONFIRMED, S.WAITING, S.INVITED)[index % 4]
+    # By the row's place within its panel: every panel has waiting candidates to call.
+    return (S.WAITING, S.CONFIRMED, S.WAITING, S.INVITED)[(index // PANELS_PER_EXAM) % 4]
 
 
 def seed_exam(label: str, size: int, now) -> SeededExam:
@@ -77,13 +83,16 @@ def seed_exam(label: str, size: int, now) -> SeededExam:
     db.session.flush()
     chief = _staff(f"chief-{label}", Role.EXAMINER)
     assistant = _staff(f"assistant-{label}", Role.ASSISTANT)
-    panels = []
+    panels, chiefs, assistants = [], [], []
     for n in range(PANELS_PER_EXAM):
         panel = create_panel(exam, f"第{n + 1}考场")
         examiner = chief if n == 0 else _staff(f"examiner-{label}-{n}", Role.EXAMINER)
+        helper = assistant if n == 0 else _staff(f"assistant-{label}-{n}", Role.ASSISTANT)
         db.session.flush()
-        set_panel_staff(panel, [examiner], [assistant] if n == 0 else [], examiner)
+        set_panel_staff(panel, [examiner], [helper], examiner)
         panels.append(panel)
+        chiefs.append(examiner.username)
+        assistants.append(helper.username)
     for position, title in enumerate(("考生须知", "面试纪律")):
         db.session.add(Notice(exam_id=exam.id, title=title, body="请仔细阅读。", position=position))
     db.session.add(
@@ -127,7 +136,9 @@ def seed_exam(label: str, size: int, now) -> SeededExam:
                 waiting_since=now - timedelta(minutes=20),
             )
         rows.append(row)
-    db.session.execute(insert(Candidate), rows)
+    ids = db.session.scalars(
+        insert(Candidate).returning(Candidate.id, sort_by_parameter_order=True), rows
+    ).all()
     return SeededExam(
         exam_id=exam.id,
         candidates=size,
@@ -135,6 +146,9 @@ def seed_exam(label: str, size: int, now) -> SeededExam:
         codes=[(row["code"], row["state"]) for row in rows],
         chief=chief.username,
         assistant=assistant.username,
+        people=[(i, row["panel_id"]) for i, row in zip(ids, rows, strict=True)],
+        chiefs=chiefs,
+        assistants=assistants,
     )
 
 

@@ -1,4 +1,5 @@
-"""The production app (`wsgi:app`) plus, with BENCH_COUNT_SQL=1, the per-request SQL counter."""
+"""The production app (`wsgi:app`) plus, with BENCH_COUNT_SQL=1, the per-request SQL counter and
+the server's own time per request (`X-Bench-Server-Ms`)."""
 
 import os
 

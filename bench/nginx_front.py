@@ -46,24 +46,34 @@ def plain_http_site(listen_port: int, upstream_port: int, folder: Path) -> str:
     return site
 
 
+def write_main_conf(folder: Path, main: str = "", events: str = "") -> Path:
+    """`folder`/nginx.conf around `folder`/site.conf, everything nginx writes kept in `folder`
+    (also what tests/nginx_site.py runs the site with)."""
+    temp = "".join(
+        f"{kind}_temp_path {folder}/{kind}; "
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # Started as root (CI), nginx's workers would run as nobody and could not write the pulse's
+    # cache under a root-only temporary folder.
+    user = "user root; " if os.geteuid() == 0 else ""
+    conf = folder / "nginx.conf"
+    # As Debian's /etc/nginx/nginx.conf does: the types, without which CSS is text/plain.
+    conf.write_text(
+        f"daemon off; {user}{main} pid {folder}/nginx.pid; error_log {folder}/nginx-error.log;\n"
+        f"events {{ {events} }}\n"
+        f"http {{ access_log off; {temp} include {MIME_TYPES};\n"
+        f"default_type application/octet-stream; include {folder}/site.conf; }}\n"
+    )
+    return conf
+
+
 def start(upstream_port: int, folder: Path) -> tuple[subprocess.Popen, int]:
     """nginx (2 workers, as `worker_processes auto` gives here) on a free port; (process, port)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     (folder / "site.conf").write_text(plain_http_site(port, upstream_port, folder))
-    temp = "".join(
-        f"{kind}_temp_path {folder}/{kind}; "
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    user = "user root; " if os.geteuid() == 0 else ""
-    (folder / "nginx.conf").write_text(
-        f"daemon off; {user}worker_processes auto; pid {folder}/nginx.pid; "
-        f"error_log {folder}/nginx-error.log;\n"
-        "events { worker_connections 8192; }\n"
-        f"http {{ access_log off; {temp} include {MIME_TYPES}; "
-        f"default_type application/octet-stream; include {folder}/site.conf; }}\n"
-    )
+    write_main_conf(folder, "worker_processes auto;", "worker_connections 8192;")
     process = subprocess.Popen(
         [_nginx(), "-c", str(folder / "nginx.conf"), "-p", str(folder)],
         stderr=subprocess.DEVNULL,

@@ -7,7 +7,6 @@ shipped.
 """
 
 import json
-import os
 import re
 import socket
 import subprocess
@@ -19,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
+
+from bench.nginx_front import write_main_conf
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx" / "interview-room.conf"
@@ -104,19 +105,7 @@ def running_site(tmp_path: Path) -> Iterator[Ports]:
         .replace("/var/lib/nginx/interview-room-pulse", f"{tmp_path}/pulse-cache")
     )
     (tmp_path / "site.conf").write_text(conf)
-    temp = "".join(
-        f"{kind}_temp_path {tmp_path}/{kind}; "
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    # As Debian's /etc/nginx/nginx.conf does: the types, without which CSS is text/plain.
-    # Started as root (CI), nginx's workers would run as nobody and could not write the pulse's
-    # cache under this root-only temporary folder.
-    user = "user root; " if os.geteuid() == 0 else ""
-    (tmp_path / "nginx.conf").write_text(
-        f"daemon off; {user}pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
-        f"events {{}}\nhttp {{ access_log off; {temp} include {MIME_TYPES};\n"
-        f"default_type application/octet-stream; include {tmp_path}/site.conf; }}\n"
-    )
+    write_main_conf(tmp_path)
     nginx = subprocess.Popen(
         ["nginx", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
         stderr=subprocess.DEVNULL,
@@ -129,7 +118,8 @@ def running_site(tmp_path: Path) -> Iterator[Ports]:
             except OSError:
                 time.sleep(0.05)
         else:
-            raise AssertionError(f"nginx did not start: {(tmp_path / 'error.log').read_text()}")
+            error = (tmp_path / "nginx-error.log").read_text()
+            raise AssertionError(f"nginx did not start: {error}")
         yield Ports(https=port, http=http_port)
     finally:
         nginx.terminate()

@@ -188,16 +188,20 @@ def test_the_pulse_is_one_copy_a_second_for_every_page_with_no_cookie_either_way
     import time
 
     path = "/pulse/1/2/0123456789abcdef"
-    # A copy lives to the end of the second it was made in (X-Accel-Expires: @second): begin
-    # at the start of one, so that the second request surely falls in the same.
-    time.sleep(1 - time.time() % 1)
-    first, body = _get(site, path, Cookie="session=candidate-a")
+    # A copy lives to the end of the second it was made in (X-Accel-Expires: @second): both
+    # requests must fall in one second, which a busy machine may miss; then try again.
+    for _attempt in range(5):
+        time.sleep(1 - time.time() % 1)
+        began = int(time.time())
+        first, body = _get(site, path, Cookie="session=candidate-a")
+        second, again = _get(site, path, Cookie="session=candidate-b")
+        if int(time.time()) == began:
+            break
     assert first.status == 200 and first.headers["X-Cache"] in ("MISS", "EXPIRED")
     # The app never sees a candidate's cookie here, and no cookie comes back.
     assert "cookie" not in json.loads(body)
     assert first.headers.get("Set-Cookie") is None
     # Another candidate's page within the second: the same copy, whatever its cookie.
-    second, again = _get(site, path, Cookie="session=candidate-b")
     assert second.headers["X-Cache"] == "HIT" and again == body
     assert second.headers.get_all("Strict-Transport-Security") == [HSTS]
     time.sleep(1.1)

@@ -140,6 +140,12 @@ def create_app(config_class: type = Config) -> Flask:
 
     init_security(app)
 
+    from app.compression import init_compression
+
+    # Registered last, so its after_request hook runs first (Flask runs them in reverse): the
+    # others only add headers, and the request log's and metrics' durations include compressing.
+    init_compression(app)
+
     from app.cli import register_cli
 
     register_cli(app)

@@ -132,6 +132,12 @@ class Config:
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     METRICS_ALLOW = os.environ.get("METRICS_ALLOW") or None
 
+    # Compress text answers in the app (app/compression.py): on for `make run`, for a node without
+    # nginx and behind nginx alike (deploy/nginx/ passes the app's compression through and
+    # compresses only the static files it serves). Off only where something in front compresses
+    # and applies the same BREACH rule (no compression for cross-site requests).
+    COMPRESS_RESPONSES = _bool("COMPRESS_RESPONSES", True)
+
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
 
     # 人脸核验 (app/faces/verdicts.py, signals.py): dlib's documented same-person distance, the

@@ -28,6 +28,8 @@ from pathlib import Path
 from flask import Flask, Response, current_app, send_from_directory
 from werkzeug.security import safe_join
 
+from app.compression import compressed_static, is_text, static_encoding
+
 FINGERPRINT_LENGTH = 12  # hex digits of SHA-256; nginx's location matches exactly this many
 ONE_YEAR = 31536000
 
@@ -115,7 +117,7 @@ def init_static_files(app: Flask) -> None:
         parsed = parse_fingerprinted(filename)
         if parsed is not None and fingerprints.of(filename) is None:
             real, asked = parsed
-        response = send_from_directory(folder, real, max_age=app.get_send_file_max_age(real))
+        response = _compressed_or_plain(folder, real)
         if asked is None:
             return response
         if asked == fingerprints.of(real):
@@ -128,6 +130,24 @@ def init_static_files(app: Flask) -> None:
             response.cache_control.max_age = None
             response.cache_control.public = False
             response.cache_control.no_cache = True
+        return response
+
+    def _compressed_or_plain(folder: str, real: str) -> Response:
+        encoding = static_encoding(real)
+        response = compressed_static(folder, real, encoding) if encoding else None
+        if response is None:
+            response = send_from_directory(folder, real, max_age=app.get_send_file_max_age(real))
+            if encoding is not None or is_text(real):
+                response.vary.add("Accept-Encoding")  # the compressed copy is another answer
+        else:
+            # As send_file would (SEND_FILE_MAX_AGE_DEFAULT); a fingerprint then overrides it.
+            response.cache_control.no_cache = True
+            max_age = app.get_send_file_max_age(real)
+            if max_age is not None:
+                if max_age > 0:
+                    response.cache_control.no_cache = None
+                    response.cache_control.public = True
+                response.cache_control.max_age = max_age
         return response
 
     app.view_functions["static"] = serve_static

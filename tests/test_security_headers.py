@@ -21,6 +21,30 @@ def test_headers_on_every_page(client):
     assert "Strict-Transport-Security" not in response.headers  # plain http
 
 
+def test_scripts_and_styles_go_without_the_document_policies(app, client):
+    # They are under the policy of the page that loads them; an SVG or an error page is a
+    # document of its own and keeps them. nosniff stays on everything.
+    with app.test_request_context():
+        from flask import url_for
+
+        urls = {
+            name: url_for("static", filename=name)
+            for name in ("js/htmx.min.js", "css/app.css", "favicon.svg")
+        }
+    for name in ("js/htmx.min.js", "css/app.css"):
+        response = client.get(urls[name])
+        assert response.status_code == 200
+        assert "Content-Security-Policy" not in response.headers, name
+        assert "Permissions-Policy" not in response.headers, name
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        response.close()
+    svg = client.get(urls["favicon.svg"])
+    assert "default-src 'self'" in svg.headers["Content-Security-Policy"]
+    svg.close()
+    missing = client.get("/static/js/nothing-here.js")
+    assert missing.status_code == 404 and "Content-Security-Policy" in missing.headers
+
+
 def test_hsts_behind_https(client):
     response = client.get("/", base_url="https://interview.example.org")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")

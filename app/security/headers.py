@@ -10,6 +10,9 @@ from flask import Flask, request
 
 from app.jitsi.tokens import JitsiSettings
 
+# Static files that a page loads and that are never a document of their own.
+SUBRESOURCE_TYPES = frozenset({"text/css", "text/javascript", "application/javascript"})
+
 
 def content_security_policy(jitsi_origin: str) -> str:
     directives = {
@@ -42,8 +45,12 @@ def init_security(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers.setdefault("Permissions-Policy", permissions)
+        # Both policies govern documents; a script or a style sheet loaded by a page is under
+        # the page's. Left off those (as nginx serves them): 0.5 kB less on each, which is 3 kB
+        # of a candidate's first visit (tests/e2e/test_page_weight.py).
+        if not (request.endpoint == "static" and response.mimetype in SUBRESOURCE_TYPES):
+            response.headers.setdefault("Content-Security-Policy", csp)
+            response.headers.setdefault("Permissions-Policy", permissions)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -6,6 +6,7 @@ the old way, exactly as the site's comment tells operators to, and everything el
 shipped.
 """
 
+import gzip
 import json
 import re
 import socket
@@ -45,15 +46,24 @@ def site_for_installed_nginx() -> str:
 
 class _Echo(BaseHTTPRequestHandler):
     """The app's stand-in: answers with the headers it received, as JSON. Like the app behind
-    HTTPS it sends its own HSTS; `?pad=N` makes the answer N bytes longer (to be worth gzip)."""
+    HTTPS it sends its own HSTS; `?pad=N` makes the answer N bytes longer (to be worth gzip),
+    `?gzip=1` sends it gzipped to a client that accepts gzip."""
 
     def do_GET(self):
         seen = {k.lower(): v for k, v in self.headers.items()}
-        pad = parse_qs(urlsplit(self.path).query).get("pad", ["0"])[0]
+        query = parse_qs(urlsplit(self.path).query)
+        pad = query.get("pad", ["0"])[0]
         body = json.dumps({**seen, "padding": "x" * int(pad)}).encode()
+        # `?gzip=1`: compressed as the app compresses (app/compression.py), when asked.
+        compressed = "gzip" in query and "gzip" in seen.get("accept-encoding", "")
+        if compressed:
+            body = gzip.compress(body, mtime=0)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("Vary", "Accept-Encoding")
+        if compressed:
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if self.path.startswith("/pulse/"):
             # What Flask adds to every answer, the pulse's included: nginx must not keep a copy
@@ -80,9 +90,10 @@ class Ports(NamedTuple):
 
 
 @contextmanager
-def running_site(tmp_path: Path) -> Iterator[Ports]:
+def running_site(tmp_path: Path, edit=None) -> Iterator[Ports]:
     """The site on free local ports (yielded) in front of the echoing stand-in, serving the
-    repository's app/static as /static/, with a throwaway certificate."""
+    repository's app/static as /static/, with a throwaway certificate. `edit`, if given, changes
+    the site's text first (an operator's change to test)."""
     backend = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
     threading.Thread(target=backend.serve_forever, daemon=True).start()
     subprocess.run(
@@ -104,7 +115,7 @@ def running_site(tmp_path: Path) -> Iterator[Ports]:
         .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
         .replace("/var/lib/nginx/interview-room-pulse", f"{tmp_path}/pulse-cache")
     )
-    (tmp_path / "site.conf").write_text(conf)
+    (tmp_path / "site.conf").write_text(edit(conf) if edit else conf)
     write_main_conf(tmp_path)
     nginx = subprocess.Popen(
         ["nginx", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],

@@ -159,12 +159,51 @@ def test_text_static_files_are_gzipped(site, relative, content_type):
     assert plain.headers["Content-Encoding"] is None  # a client that did not ask gets it as is
 
 
-def test_the_apps_json_is_gzipped_and_hsts_sent_once(site):
-    response, body = _get(site, "/healthz?pad=4000", **{"Accept-Encoding": "gzip"})
+def test_the_apps_gzip_passes_through_once_and_hsts_is_sent_once(site):
+    response, body = _get(site, "/healthz?pad=4000&gzip=1", **{"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
-    assert b'"padding"' in gzip.decompress(body)
+    assert b'"padding"' in gzip.decompress(body)  # one layer: decompressed once, it is JSON
     # The stand-in sends HSTS as the app does behind HTTPS: the browser sees nginx's only.
     assert response.headers.get_all("Strict-Transport-Security") == [HSTS]
+
+
+def test_nginx_does_not_compress_what_the_app_left_plain(site):
+    # The app leaves pages plain for requests another site made (BREACH, app/compression.py):
+    # nginx must not compress them in its place.
+    response, body = _get(site, "/healthz?pad=4000", **{"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] is None
+    assert b'"padding"' in body
+
+
+def test_gzip_turned_back_on_for_the_app_still_compresses_once(tmp_path):
+    # An operator who deletes `gzip off;` loses the BREACH rule, but never gets a body
+    # compressed twice: nginx leaves an answer that has a Content-Encoding alone.
+    with running_site(tmp_path, edit=lambda site: site.replace("gzip off;", "gzip on;")) as ports:
+        response, body = _get(ports, "/healthz?pad=4000&gzip=1", **{"Accept-Encoding": "gzip"})
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert b'"padding"' in gzip.decompress(body)
+        plain, plain_body = _get(ports, "/healthz?pad=4000", **{"Accept-Encoding": "gzip"})
+        assert plain.headers["Content-Encoding"] == "gzip"  # what the rule is there to stop
+        assert b'"padding"' in gzip.decompress(plain_body)
+
+
+def test_the_pulse_cache_keeps_one_uncompressed_copy():
+    # Cached by URL alone for every browser: a copy the app compressed for one browser would
+    # reach browsers that cannot read it. The app is never asked to compress it.
+    text = SITE.read_text()
+    block = text[text.index("location /pulse/ {") :]
+    block = block[: block.index("}")]
+    lines = [line.split("#")[0].strip() for line in block.splitlines()]
+    assert 'proxy_set_header Accept-Encoding "";' in lines
+    assert "gzip off;" not in lines  # nginx compresses it on the way out
+
+
+def test_the_site_leaves_the_apps_answers_to_the_app():
+    text = SITE.read_text()
+    for location in ("location / {", "location /staff/recordings/ {"):
+        block = text[text.index(location) :]
+        block = block[: block.index("}")]
+        assert "gzip off;" in [line.split("#")[0].strip() for line in block.splitlines()], location
 
 
 def test_hsts_on_nginx_own_answers_too_and_never_over_http(site):

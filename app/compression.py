@@ -33,6 +33,7 @@ import gzip
 import hashlib
 import mimetypes
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -143,6 +144,7 @@ class CompressedFiles:
     def __init__(self, folder: str, min_size: int):
         self._folder = folder
         self._min_size = min_size
+        self._lock = threading.Lock()
         self._known: dict[
             tuple[str, str], tuple[tuple[int, int], tuple[bytes, str, int] | None]
         ] = {}
@@ -160,6 +162,15 @@ class CompressedFiles:
         known = self._known.get((filename, encoding))
         if known is not None and known[0] == stamp:
             return known[1]
+        # Brotli's best quality takes a few hundred milliseconds for htmx: the threads of a
+        # worker that all ask at once at the start of the day compress it once, not each.
+        with self._lock:
+            known = self._known.get((filename, encoding))
+            if known is not None and known[0] == stamp:
+                return known[1]
+            return self._make(filename, encoding, path, stat, stamp)
+
+    def _make(self, filename, encoding, path, stat, stamp) -> tuple[bytes, str, int] | None:
         if not os.path.isfile(path) or stat.st_size < self._min_size:
             found = None
         else:

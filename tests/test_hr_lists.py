@@ -5,13 +5,14 @@ number of SQL statements at any size (issue 20, item 3)."""
 import csv
 import io
 import re
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from app import db
 from app.listing import PAGE_SIZE, SLIPS_PAGE_SIZE
-from app.models import Candidate, Role
+from app.models import Candidate, CandidateResult, Exam, Role
 from app.timeutil import utcnow
 from bench.seed import seed_exam
 from tests.conftest import signed_in_staff
@@ -191,3 +192,45 @@ def test_live_list_etag_covers_page_and_filters(hr, big):
     # The poll keeps the page it shows.
     html = hr.get(url + "?state=waiting&page=2").get_data(as_text=True)
     assert f'hx-get="{url}?state=waiting&amp;page=2"' in html
+
+
+@pytest.mark.parametrize("tie_rule", ["tied", "first_dimension"])
+def test_a_results_page_ranks_as_the_files_do(hr, big, tie_rule):
+    """Ranks are per 岗位 over the whole exam: page 2, or a search, shows the rank the CSV
+    gives, not one within the page."""
+    exam = db.session.get(Exam, big.exam_id)
+    exam.tie_rule = tie_rule
+    scored = db.session.scalars(
+        sa.select(Candidate).where(Candidate.exam_id == exam.id).order_by(Candidate.id)
+    ).all()
+    for i, candidate in enumerate(scored[::2]):
+        db.session.add(
+            CandidateResult(
+                candidate_id=candidate.id,
+                final_score=Decimal(60 + i % 37),
+                published_at=utcnow() if i % 3 else None,
+            )
+        )
+    db.session.commit()
+    base = f"/hr/exams/{exam.id}/results"
+    data = hr.get(base + ".csv").get_data(as_text=True).lstrip("\ufeff")
+    table = list(csv.DictReader(io.StringIO(data)))
+    assert len(table) == 250
+    in_file = {r["姓名 name"]: r["岗位排名 rank"] for r in table}
+    for query in ("?page=2", "?page=3", f"?q={scored[100].name}", "?state=waiting&page=2"):
+        html = hr.get(base + query).get_data(as_text=True)
+        page_ranks = dict(
+            re.findall(
+                r'data-candidate="\d+">\s*<td>[^<]*</td>\s*<td>([^<]+)</td>'
+                r"(?:(?!</tr>).)*?</strong>(?:(?!</tr>).)*?</td>\s*<td>([^<]+)</td>",
+                html,
+                re.S,
+            )
+        )
+        assert page_ranks and any(rank.isdigit() for rank in page_ranks.values()), query
+        for name, rank in page_ranks.items():
+            assert (in_file[name] or "—") == rank, (query, name)
+    # Confirmed and published count the whole exam, not the page.
+    page = hr.get(base + "?page=3").get_data(as_text=True)
+    published = sum(1 for i in range(125) if i % 3)
+    assert f"已确认 125 · 已公布 {published} · 待公布 {125 - published}" in page

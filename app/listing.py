@@ -15,7 +15,9 @@ from app.models import Candidate
 from app.models.candidate import STATE_LABELS
 
 PAGE_SIZE = 100
-SLIPS_PAGE_SIZE = 200  # a printing run: about 150 kB of slips, a few sheets per panel
+# A printing run: about 80 kB of slips (1 kB each with every deadline on the slip), five runs
+# for a panel of 500.
+SLIPS_PAGE_SIZE = 100
 SEARCH_MAX = 40  # longer than any name, ID number, phone or code
 # Past this, a "page" is a typo: it still reads as the last page.
 PAGE_MAX = 10**6
@@ -91,7 +93,7 @@ class CandidateFilters:
         if state not in STATE_LABELS:
             state = ""
         panel = args.get("panel", "")
-        if not (panel == "none" or (panel.isdigit() and int(panel) in set(panel_ids))):
+        if not (panel == "none" or (_is_number(panel) and int(panel) in set(panel_ids))):
             panel = ""
         return cls(q=q, state=state, panel=panel)
 
@@ -119,6 +121,11 @@ class CandidateFilters:
         return query
 
 
+def _is_number(text: str) -> bool:
+    # str.isdigit alone takes superscripts ("²"), which int() refuses: a 500, not a filter.
+    return text.isascii() and text.isdigit()
+
+
 def search_clause(text: str):
     """Rows whose name, ID number, phone or code contain `text`, or whose lot it is."""
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -126,6 +133,6 @@ def search_clause(text: str):
         column.ilike(pattern, escape="\\")
         for column in (Candidate.name, Candidate.id_number, Candidate.phone, Candidate.code)
     ]
-    if text.isdigit() and len(text) <= 4:
+    if _is_number(text) and len(text) <= 4:
         matches.append(Candidate.lot_number == int(text))
     return or_(*matches)

@@ -1,5 +1,5 @@
 """HR's long lists at exam-day scale: candidates, codes, slips and results are paged on the
-server (100 rows; slips 200 a printed page), searched and filtered there, and cost the same
+server (100 rows a page, slips too), searched and filtered there, and cost the same
 number of SQL statements at any size (issue 20, item 3)."""
 
 import csv
@@ -128,6 +128,8 @@ def test_search_finds_by_name_id_number_phone_code_and_lot(hr, big, name):
     found = _shown(hr, f"{url}?q={target.lot_number}&panel={target.panel_id}")
     assert target.name in found
     assert _shown(hr, f"{url}?q=%25") == set()  # LIKE's wildcards are plain characters
+    for odd in ("²", "١٢", "１", "0" * 50, "\\", "_"):
+        assert hr.get(f"{url}?q={odd}&panel={odd}&state={odd}&page={odd}").status_code == 200
     assert _shown(hr, f"{url}?q=没有这个人") == set()
 
 
@@ -234,3 +236,15 @@ def test_a_results_page_ranks_as_the_files_do(hr, big, tie_rule):
     page = hr.get(base + "?page=3").get_data(as_text=True)
     published = sum(1 for i in range(125) if i % 3)
     assert f"已确认 125 · 已公布 {published} · 待公布 {125 - published}" in page
+
+
+def test_a_new_code_brings_hr_back_to_the_page_and_filters_she_was_on(hr, big):
+    url = PAGES["codes"].format(exam=big.exam_id)
+    html = hr.get(f"{url}?state=waiting&q=考生&page=2").get_data(as_text=True)
+    action = re.search(r'action="([^"]+/code\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "state=waiting" in action and "page=2" in action
+    page = hr.get(url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = hr.post(action, data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{url}?state=waiting&q=%E8%80%83%E7%94%9F&page=2"

@@ -25,6 +25,7 @@ from app.models import (
     PanelRole,
     Recusal,
     ScoreDimension,
+    ScoreItem,
     User,
 )
 from app.models.candidate import OUT, STATE_LABELS, CandidateState
@@ -64,19 +65,80 @@ MARKED: dict[str, LazyString] = {
 }
 
 
-def results_cells(exam: Exam, panel_id: int | None = None) -> tuple[list[str], list[list]]:
+def exam_ranks(exam: Exam) -> dict[int, int]:
+    """Each scored candidate's rank within her 岗位 over the whole exam, by candidate id: from
+    light rows (id, position, state, final score), so one page of results ranks as the files do.
+    """
+    entries = db.session.execute(
+        select(Candidate.id, Candidate.position, Candidate.state, CandidateResult.final_score)
+        .outerjoin(CandidateResult, CandidateResult.candidate_id == Candidate.id)
+        .where(Candidate.exam_id == exam.id)
+        .order_by(Candidate.position, Candidate.lot_number, Candidate.id)
+    ).all()
+    first_dimension = None
+    if exam.tie_rule == "first_dimension":
+        first_dimension = db.session.scalar(
+            select(ScoreDimension.id)
+            .where(ScoreDimension.exam_id == exam.id)
+            .order_by(ScoreDimension.position, ScoreDimension.id)
+            .limit(1)
+        )
+    firsts: dict[int, list[Decimal]] = defaultdict(list)
+    if first_dimension is not None:
+        for candidate_id, value in db.session.execute(
+            select(ExaminerScore.candidate_id, ScoreItem.value)
+            .join(ScoreItem, ScoreItem.examiner_score_id == ExaminerScore.id)
+            .where(
+                ExaminerScore.candidate_id.in_(_exam_candidate_ids(exam)),
+                ExaminerScore.status == "submitted",
+                ScoreItem.dimension_id == first_dimension,
+                ScoreItem.value.is_not(None),
+            )
+        ):
+            if value is not None:  # filtered above; the column is nullable
+                firsts[candidate_id].append(value)
+
+    def breakers(candidate_id: int) -> tuple:
+        if first_dimension is None:
+            return ()
+        values = firsts.get(candidate_id)
+        return (sum(values, Decimal(0)) / len(values),) if values else (Decimal(-1),)
+
+    by_position: dict[str, list] = defaultdict(list)
+    for candidate_id, position, state, final_score in entries:
+        score = final_score if state not in OUT else None
+        by_position[position].append((candidate_id, score, breakers(candidate_id)))
+    ranks: dict[int, int] = {}
+    for scored in by_position.values():
+        ranks.update(rank(scored, exam.tie_rule))
+    return ranks
+
+
+def _exam_candidate_ids(exam: Exam):
+    return select(Candidate.id).where(Candidate.exam_id == exam.id).scalar_subquery()
+
+
+def results_cells(
+    exam: Exam, panel_id: int | None = None, *, candidates: list[Candidate] | None = None
+) -> tuple[list[str], list[list]]:
     """The table with typed cells: totals and final scores as Decimal, lot and rank as int, and
     None where there is nothing, so the XLSX holds numbers HR can sort and sum.
 
-    With `panel_id`, only that panel's rows (ranks stay those of the whole exam's 岗位)."""
-    candidates = list(
-        db.session.scalars(
-            select(Candidate)
-            .where(Candidate.exam_id == exam.id)
-            .order_by(Candidate.position, Candidate.lot_number, Candidate.id)
+    With `panel_id`, only that panel's rows; with `candidates` (one page of the results page),
+    only theirs, in their order. Ranks stay those of the whole exam's 岗位 either way."""
+    if candidates is None:
+        candidates = list(
+            db.session.scalars(
+                select(Candidate)
+                .where(Candidate.exam_id == exam.id)
+                .order_by(Candidate.position, Candidate.lot_number, Candidate.id)
+            )
         )
-    )
-    ids = [c.id for c in candidates]
+        # The exam's candidates as a subquery: thousands of ids as bind parameters cost more
+        # to send than the rows they fetch.
+        scope = _exam_candidate_ids(exam)
+    else:
+        scope = [c.id for c in candidates]
     panels = {p.id: p for p in db.session.scalars(select(Panel).where(Panel.exam_id == exam.id))}
     examiners_by_panel = seats_by_panel(panels)
     sheets = {
@@ -84,46 +146,20 @@ def results_cells(exam: Exam, panel_id: int | None = None) -> tuple[list[str], l
         for s in db.session.scalars(
             select(ExaminerScore)
             .options(selectinload(ExaminerScore.items))
-            .where(ExaminerScore.candidate_id.in_(ids), ExaminerScore.status == "submitted")
+            .where(ExaminerScore.candidate_id.in_(scope), ExaminerScore.status == "submitted")
         )
     }
     recused = {
         (r.candidate_id, r.examiner_id)
-        for r in db.session.scalars(select(Recusal).where(Recusal.candidate_id.in_(ids)))
+        for r in db.session.scalars(select(Recusal).where(Recusal.candidate_id.in_(scope)))
     }
     results = {
         r.candidate_id: r
         for r in db.session.scalars(
-            select(CandidateResult).where(CandidateResult.candidate_id.in_(ids))
+            select(CandidateResult).where(CandidateResult.candidate_id.in_(scope))
         )
     }
-    first_dimension = db.session.scalar(
-        select(ScoreDimension.id)
-        .where(ScoreDimension.exam_id == exam.id)
-        .order_by(ScoreDimension.position, ScoreDimension.id)
-        .limit(1)
-    )
-
-    def breakers(candidate_id: int) -> tuple:
-        if exam.tie_rule != "first_dimension" or first_dimension is None:
-            return ()
-        values = [
-            item.value
-            for (cid, _), sheet in sheets.items()
-            if cid == candidate_id
-            for item in sheet.items
-            if item.dimension_id == first_dimension and item.value is not None
-        ]
-        return (sum(values, Decimal(0)) / len(values),) if values else (Decimal(-1),)
-
-    by_position: dict[str, list] = defaultdict(list)
-    for c in candidates:
-        result = results.get(c.id)
-        score = result.final_score if result and c.state not in OUT else None
-        by_position[c.position].append((c.id, score, breakers(c.id)))
-    ranks = {}
-    for entries in by_position.values():
-        ranks.update(rank(entries, exam.tie_rule))
+    ranks = exam_ranks(exam)
 
     width = max((len(v) for v in examiners_by_panel.values()), default=0)
     header = (
@@ -132,6 +168,9 @@ def results_cells(exam: Exam, panel_id: int | None = None) -> tuple[list[str], l
         + [FINAL, PUBLISHED, RANK]
         + [CANDIDATE_CONFIRMED, CONFIRMED_AT]
     )
+    # In the request's language on the page; the files render under FILE_LOCALE. Each state's
+    # word is looked up once, not once a row.
+    states: dict[str, str] = {}
     rows = []
     for c in candidates:
         if panel_id is not None and c.panel_id != panel_id:
@@ -147,8 +186,10 @@ def results_cells(exam: Exam, panel_id: int | None = None) -> tuple[list[str], l
                 cells.append(None)
         cells += [None] * (width - len(cells))
         result = results.get(c.id)
-        # In the request's language on the page; the files render under FILE_LOCALE.
-        state = str(MARKED.get(c.state) or STATE_LABELS.get(CandidateState(c.state), c.state))
+        if c.state not in states:
+            states[c.state] = str(
+                MARKED.get(c.state) or STATE_LABELS.get(CandidateState(c.state), c.state)
+            )
         rows.append(
             [
                 c.name,
@@ -157,7 +198,7 @@ def results_cells(exam: Exam, panel_id: int | None = None) -> tuple[list[str], l
                 c.position,
                 panels[c.panel_id].name if c.panel_id in panels else "",
                 c.lot_number,
-                state,
+                states[c.state],
                 *cells,
                 result.final_score if result and c.state not in OUT else None,
                 "是" if result and result.published_at else "否",
@@ -227,10 +268,12 @@ def _confirmation(result: CandidateResult | None) -> tuple[str, str | None]:
     return "是", format_beijing(seen, "%Y-%m-%d %H:%M")
 
 
-def results_table(exam: Exam) -> tuple[list[str], list[list]]:
+def results_table(
+    exam: Exam, candidates: list[Candidate] | None = None
+) -> tuple[list[str], list[list]]:
     """The table as the results page shows it: scores as text ("85.00"), "" where there is
     nothing; lot and rank stay int."""
-    header, rows = results_cells(exam)
+    header, rows = results_cells(exam, candidates=candidates)
     return header, [[_shown(value) for value in row] for row in rows]
 
 

@@ -3,16 +3,18 @@
 The totals, final scores and ranks come from `results_export.results_table`, so the page and the
 downloaded files can never disagree. The page adds, per candidate, the examiners who have not
 submitted yet (only for candidates who have been interviewed: nobody owes a sheet for a candidate
-still waiting) and the exam's publication state. A fixed number of queries.
+still waiting) and the exam's publication state. One page of candidates at a time (the files
+hold them all), in a fixed number of queries.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import db
+from app.listing import CandidateFilters, Page, paginate
 from app.models import (
     Candidate,
     CandidateResult,
@@ -25,7 +27,7 @@ from app.models import (
     User,
 )
 from app.models.candidate import SCORABLE
-from app.scoring.results import ID_NUMBER, MARKED, RECUSED, results_table
+from app.scoring.results import MARKED, RECUSED, results_table
 
 
 @dataclass
@@ -49,22 +51,34 @@ class ResultsPage:
     panels: list[tuple[int, str, list[str]]]
     confirmed: int
     published: int
+    page: Page
+    filters: CandidateFilters
+    panel_rows: list[Panel]  # for the filter form
 
     @property
     def held(self) -> int:
         return self.confirmed - self.published
 
 
-def results_page(exam: Exam) -> ResultsPage:
-    header, table = results_table(exam)
-    candidates = {
-        c.id_number: c
-        for c in db.session.scalars(select(Candidate).where(Candidate.exam_id == exam.id))
-    }
-    ids = [c.id for c in candidates.values()]
+def results_page(exam: Exam, args=None) -> ResultsPage:
+    """One page (app.listing) of the results, searched and filtered by the URL's `args`; the
+    ranks, and the confirmed and published counts, are the whole exam's."""
+    args = args or {}
     panels = list(
         db.session.scalars(select(Panel).where(Panel.exam_id == exam.id).order_by(Panel.id))
     )
+    filters = CandidateFilters.from_args(args, [p.id for p in panels])
+    # The files' order (app.scoring.results), ending with the id so every page is stable.
+    listed, page_rows = paginate(
+        filters.apply(
+            select(Candidate)
+            .where(Candidate.exam_id == exam.id)
+            .order_by(Candidate.position, Candidate.lot_number, Candidate.id)
+        ),
+        args.get("page"),
+    )
+    header, table = results_table(exam, page_rows)
+    ids = [c.id for c in page_rows]
     # Keyed by panel id; a candidate without a panel (None) finds no examiners.
     examiners: dict[int | None, list[User]] = defaultdict(list)
     for member, user in db.session.execute(
@@ -95,12 +109,16 @@ def results_page(exam: Exam) -> ResultsPage:
             select(CandidateResult).where(CandidateResult.candidate_id.in_(ids))
         )
     }
+    confirmed, published = db.session.execute(
+        select(func.count(CandidateResult.id), func.count(CandidateResult.published_at))
+        .join(Candidate, Candidate.id == CandidateResult.candidate_id)
+        .where(Candidate.exam_id == exam.id)
+    ).one()
 
     examiner_columns = [h for h in header if h.startswith("考官")]
     rows = []
-    for values in table:
+    for candidate, values in zip(page_rows, table, strict=True):
         cells = dict(zip(header, values, strict=True))
-        candidate = candidates[cells[ID_NUMBER]]
         result = results.get(candidate.id)
         marked = MARKED.get(candidate.state)
         missing = []
@@ -134,6 +152,9 @@ def results_page(exam: Exam) -> ResultsPage:
         examiner_columns=examiner_columns,
         rows=rows,
         panels=[(p.id, p.name, [u.display_name for u in examiners.get(p.id, [])]) for p in panels],
-        confirmed=len(results),
-        published=sum(1 for r in results.values() if r.published_at is not None),
+        confirmed=confirmed,
+        published=published,
+        page=listed,
+        filters=filters,
+        panel_rows=panels,
     )

@@ -1,5 +1,7 @@
 """HR's candidates: importing the list, assigning them to panels, the live candidate list."""
 
+import hashlib
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -9,8 +11,8 @@ from sqlalchemy.orm import joinedload
 from app import db, htmx
 from app.day.consoles import fragment, not_modified
 from app.day.overview import candidate_list_version
+from app.listing import CandidateFilters, page_number, paginate
 from app.models import Candidate
-from app.models.candidate import STATE_LABELS
 from app.routes.hr.blueprints import bp
 from app.routes.hr.forms import ImportForm
 from app.routes.hr.lookups import panel_list, saved_or_flash_stale
@@ -126,31 +128,23 @@ def distribute(exam_id: int):
 def candidates(exam_id: int):
     exam = g.exam
     panels = panel_list(exam)
-    state = request.args.get("state", "")
-    if state not in STATE_LABELS:
-        state = ""
-    panel_filter = request.args.get("panel", "")
-    query = (
+    filters = CandidateFilters.from_args(request.args, [p.id for p in panels])
+    raw_page = request.args.get("page")
+    # Polled every 5 s by every HR browser: an unchanged list is a 304 after one aggregate.
+    # The version covers what this browser shows: the page and the filters asked for.
+    shown = hashlib.sha1(repr((filters.args(), page_number(raw_page))).encode()).hexdigest()[:8]
+    etag = f"{candidate_list_version(exam.id, panels)}-{shown}"
+    if htmx:
+        cached = not_modified(etag)
+        if cached is not None:
+            return cached
+    query = filters.apply(
         select(Candidate)
         .where(Candidate.exam_id == exam.id)
         .options(joinedload(Candidate.panel))
         .order_by(Candidate.panel_id, Candidate.lot_number, Candidate.position, Candidate.id)
     )
-    if state:
-        query = query.where(Candidate.state == state)
-    if panel_filter == "none":
-        query = query.where(Candidate.panel_id.is_(None))
-    elif panel_filter.isdigit() and int(panel_filter) in {p.id for p in panels}:
-        query = query.where(Candidate.panel_id == int(panel_filter))
-    else:
-        panel_filter = ""
-    # Polled every 5 s by every HR browser: an unchanged list is a 304 after one aggregate.
-    etag = candidate_list_version(exam.id, panels)
-    if htmx:
-        cached = not_modified(etag)
-        if cached is not None:
-            return cached
-    rows = list(db.session.scalars(query).unique())
+    page, rows = paginate(query, raw_page)
     unassigned = db.session.scalar(
         select(func.count(Candidate.id)).where(
             Candidate.exam_id == exam.id, Candidate.panel_id.is_(None)
@@ -162,11 +156,9 @@ def candidates(exam_id: int):
         "exam": exam,
         "panels": panels,
         "candidates": rows,
-        "state": state,
-        "panel_filter": panel_filter,
-        "poll_url": url_for(
-            "hr.candidates", exam_id=exam.id, state=state or None, panel=panel_filter or None
-        ),
+        "page": page,
+        "filters": filters,
+        "poll_url": url_for("hr.candidates", exam_id=exam.id, **filters.with_page(page.number)),
     }
     if htmx:
         return fragment(render_template("hr/_candidate_table.html", **context), etag)

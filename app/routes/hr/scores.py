@@ -299,7 +299,7 @@ def save_paper_entry(exam_id: int, candidate_id: int, examiner_id: int):
 def results(exam_id: int):
     exam = g.exam
     return render_template(
-        "hr/results.html", exam=exam, page=results_page(exam), rule=Rule.of_exam(exam)
+        "hr/results.html", exam=exam, page=results_page(exam, request.args), rule=Rule.of_exam(exam)
     )
 
 

@@ -97,7 +97,9 @@ def main() -> int:
                     .where(Candidate.exam_id == exam["exam_id"], Candidate.state == "waiting")
                     .values(session_nonce="probe")
                 )
-                for cid in ids[::50]:
+                # One in 47 asks for help and is flagged: spread over the panels (47 is prime
+                # to the 10 panels), about 10 open help requests per panel of 500.
+                for cid in ids[::47]:
                     db.session.add(HelpRequest(candidate_id=cid, message="求助"))
                     db.session.add(Violation(candidate_id=cid, kind="切屏", note=""))
                 # One candidate with a long trail (a day of reconnects and switches).

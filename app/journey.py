@@ -1448,6 +1448,17 @@ def interview_queue_with_misses(panel_id: int) -> list[tuple[Candidate, int]]:
     return [(candidate, missed) for candidate, missed in db.session.execute(_queue_query(panel_id))]
 
 
+def interview_queue_front(panel_id: int, shown: int) -> list[tuple[Candidate, int]]:
+    """The first `shown` of interview_queue_with_misses, then every later one who missed a
+    call (顺延: the chief may mark them absent wherever they are): a long queue in two short
+    reads."""
+    front = [(c, missed) for c, missed in db.session.execute(_queue_query(panel_id).limit(shown))]
+    missed = _missed_calls()
+    deferred = db.session.execute(_queue_query(panel_id).where(missed > 0)).all()
+    seen = {c.id for c, _ in front}
+    return front + [(c, n) for c, n in deferred if c.id not in seen]
+
+
 def interview_queue(panel_id: int) -> list[Candidate]:
     return [candidate for candidate, _ in interview_queue_with_misses(panel_id)]
 

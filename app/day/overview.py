@@ -1,12 +1,16 @@
 """HR's live overview of one exam, and one candidate's timeline from the audit log.
 
 The overview is read every few seconds by every HR browser during an exam of thousands of
-candidates, so it costs a constant number of queries whatever the size: the candidates in one
-query, then one GROUP BY per kind of count (calls, violations, help, suspected switches),
-merged in Python. Nothing here may touch a lazy relationship per row.
+candidates, so it costs a constant number of queries whatever the size, and a page of the
+table at most: the whole exam's counts are GROUP BYs (per panel and state, the help,
+violation and switch totals, who needs attention); the table is one page (PAGE_SIZE) of the
+filtered and searched candidates, then one GROUP BY per kind of count (calls, violations,
+help, suspected switches) over that page's ids, merged in Python. Nothing here may touch a
+lazy relationship per row.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,7 +18,7 @@ from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from app import db
 from app.day.signals import SWITCH_KIND, signal_words
@@ -39,6 +43,7 @@ from app.timeutil import format_beijing
 
 CODE_REFUSED_KIND = "candidate.code_refused"
 CODE_WINDOW_MINUTES = 5
+PAGE_SIZE = 100  # candidates per page of the overview table
 DEFAULT_CODE_ALERT_THRESHOLD = (
     30  # as app.security.code_alerts: CODE_FAILURE_ALERT_THRESHOLD overrides
 )
@@ -78,10 +83,75 @@ class Row:
 @dataclass
 class Overview:
     exam: Exam
-    rows: list[Row]
-    by_state: dict[str, int]
+    rows: list[Row]  # the candidates of this page, with their counts
+    by_state: dict[str, int]  # the whole exam, whatever the filters
     panels: list[tuple[int, str]]
     code_alert: dict
+    # The whole exam's counts per panel and state: {panel id or None: {state: n}}.
+    by_panel: dict[int | None, dict[str, int]] = field(default_factory=dict)
+    # The whole exam's help, violations and switches (the alerts ring for any page).
+    totals: dict[str, int] = field(default_factory=dict)
+    attention_total: int = 0
+    attention: list[tuple[int, str, str | None]] = field(default_factory=list)
+    matching: int = 0  # candidates matching the filters and search, over every page
+    page: int = 1
+    pages: int = 1
+    per_page: int = PAGE_SIZE
+
+    @property
+    def first_shown(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last_shown(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.rows)
+
+
+SEARCH_MAX = 50
+LOT_TYPED = re.compile(r"[0-9]{1,4}")
+
+
+def search_clause(query: str):
+    """What HR types in the overview's search: part of a name, ID number, phone or invitation
+    code, or a lot number (exact). None when nothing was typed."""
+    query = query.strip()[:SEARCH_MAX]
+    if not query:
+        return None
+    # autoescape: a % or _ typed is a letter, not a wildcard.
+    matches = [
+        Candidate.name.contains(query, autoescape=True),
+        func.upper(Candidate.id_number).contains(query.upper(), autoescape=True),
+        Candidate.phone.contains(query, autoescape=True),
+        func.upper(Candidate.code).contains(query.upper(), autoescape=True),
+    ]
+    if LOT_TYPED.fullmatch(query):
+        matches.append(Candidate.lot_number == int(query))
+    return or_(*matches)
+
+
+def attention_clause(exam_id: int):
+    """SQL twin of Row.needs_attention: a violation, a suspected switch, a help request nobody
+    answered, or a missed call."""
+    violation = select(Violation.id).where(Violation.candidate_id == Candidate.id).exists()
+    switched = (
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.candidate_id == Candidate.id,
+            AuditEvent.kind == SWITCH_KIND,
+            AuditEvent.exam_id == exam_id,
+        )
+        .exists()
+    )
+    unreplied = (
+        select(HelpRequest.id)
+        .where(
+            HelpRequest.candidate_id == Candidate.id,
+            HelpRequest.reply.is_(None),
+            HelpRequest.resolved_at.is_(None),
+        )
+        .exists()
+    )
+    return or_(violation, switched, unreplied, Candidate.missed_calls > 0)
 
 
 def _candidate_rows_version(exam_id: int) -> str:
@@ -122,15 +192,26 @@ def build_overview(
     panel_id: int | None = None,
     state: str | None = None,
     attention_only: bool = False,
+    query: str = "",
+    page: int = 1,
+    per_page: int | None = None,
     code_alert: dict | None = None,
 ) -> Overview:
-    """Every candidate of the exam (or of one panel / state) with their counts; see module doc."""
+    """One page of the exam's candidates (filtered, searched) with their counts, and the whole
+    exam's counts; see module doc. A page number past the end shows the last page."""
+    per_page = per_page or PAGE_SIZE
     in_scope = Candidate.exam_id == exam.id
     scoped = [in_scope]
     if panel_id is not None:
         scoped.append(Candidate.panel_id == panel_id)
     if state:
         scoped.append(Candidate.state == state)
+    searched = search_clause(query)
+    if searched is not None:
+        scoped.append(searched)
+    needs_attention = attention_clause(exam.id)
+    if attention_only:
+        scoped.append(needs_attention)
 
     panels = [
         (pid, name)
@@ -138,91 +219,154 @@ def build_overview(
             select(Panel.id, Panel.name).where(Panel.exam_id == exam.id).order_by(Panel.name)
         )
     ]
-    by_state = dict(
-        db.session.execute(
-            select(Candidate.state, func.count(Candidate.id))
-            .where(in_scope)
-            .group_by(Candidate.state)
-        ).all()
-    )
+    by_state: dict[str, int] = {}
+    by_panel: dict[int | None, dict[str, int]] = {}
+    for pid, cand_state, n in db.session.execute(
+        select(Candidate.panel_id, Candidate.state, func.count(Candidate.id))
+        .where(in_scope)
+        .group_by(Candidate.panel_id, Candidate.state)
+    ):
+        by_state[cand_state] = by_state.get(cand_state, 0) + n
+        by_panel.setdefault(pid, {})[cand_state] = n
+
+    totals = _exam_totals(exam.id, scoped, needs_attention)
+    matching = totals.pop("matching")
+    pages = max(1, -(-matching // per_page))
+    page = min(max(1, page), pages)
     rows: dict[int, Row] = {}
     for candidate, panel_name in db.session.execute(
         select(Candidate, Panel.name)
         .outerjoin(Panel, Panel.id == Candidate.panel_id)
         .where(*scoped)
         .order_by(Panel.name, Candidate.lot_number.is_(None), Candidate.lot_number, Candidate.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ):
         rows[candidate.id] = Row(candidate=candidate, panel_name=panel_name)
-
-    # Each aggregate joins back to the same candidate filter, so the database never gets a
-    # list of thousands of ids and every count is one GROUP BY.
-    def of_scope(query, column):
-        return query.join(Candidate, Candidate.id == column).where(*scoped)
+    shown = list(rows) or [0]  # at most one page of ids: the counts below are for those only
 
     for cid, calls, last_called, lapsed in db.session.execute(
-        of_scope(
-            select(
-                Call.candidate_id,
-                func.count(Call.id),
-                func.max(Call.called_at),
-                func.coalesce(func.sum(case((Call.outcome == "lapsed", 1), else_=0)), 0),
-            ),
+        select(
             Call.candidate_id,
-        ).group_by(Call.candidate_id)
+            func.count(Call.id),
+            func.max(Call.called_at),
+            func.coalesce(func.sum(case((Call.outcome == "lapsed", 1), else_=0)), 0),
+        )
+        .where(Call.candidate_id.in_(shown))
+        .group_by(Call.candidate_id)
     ):
-        row = rows.get(cid)
-        if row is not None:
-            row.calls, row.last_called_at, row.lapsed_calls = calls, last_called, lapsed
+        rows[cid].calls, rows[cid].last_called_at, rows[cid].lapsed_calls = (
+            calls,
+            last_called,
+            lapsed,
+        )
 
     for cid, kind, n in db.session.execute(
-        of_scope(
-            select(Violation.candidate_id, Violation.kind, func.count(Violation.id)),
-            Violation.candidate_id,
-        ).group_by(Violation.candidate_id, Violation.kind)
+        select(Violation.candidate_id, Violation.kind, func.count(Violation.id))
+        .where(Violation.candidate_id.in_(shown))
+        .group_by(Violation.candidate_id, Violation.kind)
     ):
-        if cid in rows:
-            rows[cid].violations[kind] = n
+        rows[cid].violations[kind] = n
 
     waiting_for_reply = HelpRequest.reply.is_(None) & HelpRequest.resolved_at.is_(None)
     for cid, total, still_open, unreplied in db.session.execute(
-        of_scope(
-            select(
-                HelpRequest.candidate_id,
-                func.count(HelpRequest.id),
-                func.coalesce(func.sum(case((HelpRequest.resolved_at.is_(None), 1), else_=0)), 0),
-                func.coalesce(func.sum(case((waiting_for_reply, 1), else_=0)), 0),
-            ),
+        select(
             HelpRequest.candidate_id,
-        ).group_by(HelpRequest.candidate_id)
+            func.count(HelpRequest.id),
+            func.coalesce(func.sum(case((HelpRequest.resolved_at.is_(None), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((waiting_for_reply, 1), else_=0)), 0),
+        )
+        .where(HelpRequest.candidate_id.in_(shown))
+        .group_by(HelpRequest.candidate_id)
     ):
-        if cid in rows:
-            rows[cid].help_total, rows[cid].help_open, rows[cid].help_unreplied = (
-                total,
-                still_open,
-                unreplied,
-            )
+        rows[cid].help_total, rows[cid].help_open, rows[cid].help_unreplied = (
+            total,
+            still_open,
+            unreplied,
+        )
 
     for cid, n, last in db.session.execute(
-        of_scope(
-            select(AuditEvent.candidate_id, func.count(AuditEvent.id), func.max(AuditEvent.at)),
-            AuditEvent.candidate_id,
+        select(AuditEvent.candidate_id, func.count(AuditEvent.id), func.max(AuditEvent.at))
+        .where(
+            AuditEvent.candidate_id.in_(shown),
+            AuditEvent.kind == SWITCH_KIND,
+            AuditEvent.exam_id == exam.id,
         )
-        .where(AuditEvent.kind == SWITCH_KIND, AuditEvent.exam_id == exam.id)
         .group_by(AuditEvent.candidate_id)
     ):
-        if cid in rows:
+        if cid is not None:
             rows[cid].switches, rows[cid].last_switch_at = n, last
 
-    result = list(rows.values())
-    if attention_only:
-        result = [row for row in result if row.needs_attention]
     return Overview(
         exam=exam,
-        rows=result,
+        rows=list(rows.values()),
         by_state=by_state,
+        by_panel=by_panel,
         panels=panels,
         code_alert=code_alert if code_alert is not None else code_guess_alert(exam, now),
+        totals=totals,
+        attention_total=totals.pop("attention"),
+        attention=_attention_names(exam.id, needs_attention),
+        matching=matching,
+        page=page,
+        pages=pages,
+        per_page=per_page,
     )
+
+
+ATTENTION_SHOWN = 12
+
+
+def _exam_totals(exam_id: int, scoped: list, needs_attention) -> dict[str, int]:
+    """Help (all and unreplied), violations, suspected switches and who needs attention in the
+    whole exam, and how many match the filters: one statement of scalar subqueries."""
+    of_exam = select(Candidate.id).where(Candidate.exam_id == exam_id)
+    waiting_for_reply = HelpRequest.reply.is_(None) & HelpRequest.resolved_at.is_(None)
+    matching, attention, help_total, help_unreplied, violations, switches = db.session.execute(
+        select(
+            select(func.count(Candidate.id)).where(*scoped).scalar_subquery(),
+            select(func.count(Candidate.id))
+            .where(Candidate.exam_id == exam_id, needs_attention)
+            .scalar_subquery(),
+            select(func.count(HelpRequest.id))
+            .where(HelpRequest.candidate_id.in_(of_exam))
+            .scalar_subquery(),
+            select(func.count(HelpRequest.id))
+            .where(HelpRequest.candidate_id.in_(of_exam), waiting_for_reply)
+            .scalar_subquery(),
+            select(func.count(Violation.id))
+            .where(Violation.candidate_id.in_(of_exam))
+            .scalar_subquery(),
+            select(func.count(AuditEvent.id))
+            .where(AuditEvent.exam_id == exam_id, AuditEvent.kind == SWITCH_KIND)
+            .where(AuditEvent.candidate_id.is_not(None))
+            .scalar_subquery(),
+        )
+    ).one()
+    return {
+        "matching": matching or 0,
+        "attention": attention or 0,
+        "help_total": help_total or 0,
+        "help_unreplied": help_unreplied or 0,
+        "violations": violations or 0,
+        "switches": switches or 0,
+    }
+
+
+def _attention_names(exam_id: int, needs_attention) -> list[tuple[int, str, str | None]]:
+    """The first few who need attention, for the box above the table: (id, name, panel)."""
+    return [
+        (cid, name, panel_name)
+        for cid, name, panel_name in db.session.execute(
+            select(Candidate.id, Candidate.name, Panel.name)
+            .outerjoin(Panel, Panel.id == Candidate.panel_id)
+            .where(Candidate.exam_id == exam_id, needs_attention)
+            .order_by(
+                Panel.name, Candidate.lot_number.is_(None), Candidate.lot_number, Candidate.id
+            )
+            .limit(ATTENTION_SHOWN)
+        )
+    ]
 
 
 # --- code guessing -------------------------------------------------------------------------------
@@ -608,15 +752,31 @@ def _retention_words(kind: str, data: dict) -> str | None:
     return None
 
 
-def timeline(candidate: Candidate) -> list[TimelineEntry]:
-    """Every audit event about the candidate, oldest first (the log is append-only)."""
-    events = list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.candidate_id == candidate.id)
-            .order_by(AuditEvent.at, AuditEvent.id)
+TIMELINE_PAGE_SIZE = 200  # events per page of the timeline; the CSV has them all
+
+
+def timeline_count(candidate: Candidate) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.candidate_id == candidate.id)
         )
+        or 0
     )
+
+
+def timeline(
+    candidate: Candidate, *, limit: int | None = None, offset: int = 0
+) -> list[TimelineEntry]:
+    """The audit events about the candidate, oldest first (the log is append-only): all of
+    them, or `limit` from `offset` (a page)."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.candidate_id == candidate.id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    events = list(db.session.scalars(query))
     people = _people_of(events)
     dims = dict(
         db.session.execute(

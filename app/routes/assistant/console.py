@@ -6,7 +6,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from app import db, htmx
 from app.day.broadcasts import recent_broadcasts
@@ -55,6 +55,10 @@ DEBUG_STATES = (S.DEBUGGING, S.DEBUG_CALLED, S.DEBUG_WAITING)
 # After the cut-off the debugged who never came in are listed too: they hold the rest rooms
 # until they enter or are marked absent.
 DEBUG_STATES_AFTER_CUTOFF = (*DEBUG_STATES, S.DEBUGGED)
+# A panel of hundreds (issue 20): how many of the debug queue's waiting and of the rest room
+# the board lists; the others are counted (release-all still releases everyone).
+DEBUG_WAITING_SHOWN = 30
+RESTING_SHOWN = 50
 # The moves an assistant makes from this console, with what the console says when done.
 MOVES = {
     "call_debug": _l("Called; waiting for the candidate to accept."),
@@ -109,18 +113,62 @@ def board_etag(panel: Panel, now) -> tuple[str, ReleaseHold | None]:
 
 
 def _board(panel: Panel, now) -> dict:
+    """The board of a panel of any size in a fixed number of queries: the counts are a GROUP BY;
+    only the rows shown are loaded (the front of the debug queue, everyone being called or in a
+    call, the front of the rest room, the interviewed and the signalled)."""
     etag, hold = board_etag(panel, now)
     after_cutoff = past_cutoff(panel.exam, now)
-    candidates = list(
-        db.session.scalars(
-            select(Candidate)
-            .where(Candidate.panel_id == panel.id)
-            .order_by(Candidate.state_changed_at, Candidate.id)
+    of_panel = Candidate.panel_id == panel.id
+    counts = Counter(
+        dict(
+            db.session.execute(
+                select(Candidate.state, func.count(Candidate.id))
+                .where(of_panel)
+                .group_by(Candidate.state)
+            ).all()
         )
     )
     states = DEBUG_STATES_AFTER_CUTOFF if after_cutoff else DEBUG_STATES
+    signalled_clause = or_(
+        Candidate.switch_signals > 0,
+        Candidate.takeovers > 0,
+        Candidate.face_away_signals > 0,
+        Candidate.face_others_signals > 0,
+        Candidate.face_mismatch_signals > 0,
+        Candidate.stills_stopped_signals > 0,
+    )
+    # Always listed: being called or in a call (and, after the cut-off, the debugged), those in
+    # the interview, and anyone with a signal; the long queues are read a page at a time below.
+    always = [s for s in states if s != S.DEBUG_WAITING] + [S.INTERVIEWING]
+    listed = list(
+        db.session.scalars(
+            select(Candidate)
+            .where(of_panel, or_(Candidate.state.in_(always), signalled_clause))
+            .order_by(Candidate.state_changed_at, Candidate.id)
+        )
+    )
+    # The assistant calls one at a time from the front of the queue: a long queue lists its
+    # first DEBUG_WAITING_SHOWN (longest waiting first) and counts the rest.
+    waiting = list(
+        db.session.scalars(
+            select(Candidate)
+            .where(of_panel, Candidate.state == S.DEBUG_WAITING)
+            .order_by(Candidate.state_changed_at, Candidate.id)
+            .limit(DEBUG_WAITING_SHOWN)
+        )
+    )
+    resting = list(
+        db.session.scalars(
+            select(Candidate)
+            .where(of_panel, Candidate.state == S.RESTING)
+            .order_by(Candidate.lot_number.is_(None), Candidate.lot_number, Candidate.id)
+            .limit(RESTING_SHOWN)
+        )
+    )
+    loaded = {c.id: c for c in [*listed, *waiting, *resting]}
     order: dict[str, int] = {state: i for i, state in enumerate(states)}
-    debug = sorted((c for c in candidates if c.state in order), key=lambda c: order[c.state])
+    called = [c for c in listed if c.state in order and c.state != S.DEBUG_WAITING]
+    debug = sorted([*waiting, *called], key=lambda c: (order[c.state], c.state_changed_at, c.id))
     live_calls: dict[int, Call] = {}
     if debug:
         for call in db.session.scalars(
@@ -133,7 +181,6 @@ def _board(panel: Panel, now) -> dict:
             .order_by(Call.id)
         ):
             live_calls[call.candidate_id] = call
-    waiting = [c for c in debug if c.state == S.DEBUG_WAITING]
     return {
         "panel": panel,
         "etag": etag,
@@ -141,18 +188,18 @@ def _board(panel: Panel, now) -> dict:
         "after_cutoff": after_cutoff,
         # Who keeps the rest room closed (this panel, or one sharing its 题本), said before a click.
         "release_hold": hold.refusal.message if hold is not None else None,
-        "counts": Counter(c.state for c in candidates),
+        "counts": counts,
         "debug": debug,
-        "resting": sorted(
-            (c for c in candidates if c.state == S.RESTING),
-            key=lambda c: (c.lot_number is None, c.lot_number or 0, c.id),
-        ),
+        "debug_more": counts[S.DEBUG_WAITING] - len(waiting),
+        "resting": resting,
+        "resting_count": counts[S.RESTING],
         "live_calls": live_calls,
         # Everyone of the panel with a 疑似切屏 or 多端登录 signal, whatever their stage.
-        "signalled": [c for c in candidates if has_signals(c)],
-        # The newest face comparison of whoever is watched now (人脸核验, app/faces/).
-        "face_latest": latest_stills([c.id for c in candidates if c.state in WATCH_STATES]),
-        "longest_wait": max((seconds(now - c.state_changed_at) for c in waiting), default=None),
+        "signalled": [c for c in listed if has_signals(c)],
+        # The newest face comparison of whoever is watched now and shown (人脸核验, app/faces/).
+        "face_latest": latest_stills([c.id for c in loaded.values() if c.state in WATCH_STATES]),
+        # The queue is read longest waiting first: its first is the longest wait.
+        "longest_wait": seconds(now - waiting[0].state_changed_at) if waiting else None,
         # The newest accepted call: when it grows, a candidate just answered (chime).
         "accepted_marker": max(
             (call.id for call in live_calls.values() if call.outcome == "accepted"), default=0

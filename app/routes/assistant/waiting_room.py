@@ -59,6 +59,9 @@ MOVES = {
 }
 # The list: waiting candidates first (lot order), then the debugged, then everyone else.
 LIST_ORDER = {S.WAITING: 0, S.DEBUGGED: 1}
+# A panel of hundreds signed in: the list shows every live call and the first ROWS_SHOWN of the
+# others, and counts the rest (a spot check is a sample, anyone can be found by the finder).
+ROWS_SHOWN = 40
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class WaitingRoomView:
     joined: bool
     embed: CallEmbed | None
     rows: list[Row]
+    rows_more: int
     list_etag: str
     my_call: MyCall
     now: object
@@ -158,13 +162,20 @@ class WaitingRoomView:
         return max(0, seconds(moment - self.now)) if moment else 0
 
 
+def _shown(rows: list[Row]) -> list[Row]:
+    return [r for i, r in enumerate(rows) if i < ROWS_SHOWN or r.call is not None]
+
+
 def waiting_room_view(panel: Panel, joined: bool = True) -> WaitingRoomView:
     now = utcnow()
+    rows = _rows(panel)
+    shown = _shown(rows)
     return WaitingRoomView(
         panel=panel,
         joined=joined,
         embed=embed_for_waiting_room(current_user, panel) if joined else None,
-        rows=_rows(panel),
+        rows=shown,
+        rows_more=len(rows) - len(shown),
         list_etag=_list_etag(panel, now),
         my_call=_my_call(panel, now),
         now=now,

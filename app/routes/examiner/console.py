@@ -14,7 +14,7 @@ from datetime import datetime
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import db, htmx
 from app.day.broadcasts import recent_broadcasts
@@ -35,7 +35,7 @@ from app.day.staff_scope import panels_of
 from app.decorators import guard_blueprint
 from app.faces.stills import WATCH, latest_still
 from app.jitsi.embed import embed_for_staff
-from app.journey import Actor, Refused, interview_queue_with_misses, next_to_call, perform
+from app.journey import Actor, Refused, interview_queue_front, next_to_call, perform
 from app.models import Call, Candidate, Panel, PanelRole, QuestionSet, Role
 from app.models.candidate import IN_INTERVIEW, INTERVIEWED, PRE_ENTRY
 from app.models.candidate import CandidateState as S
@@ -55,6 +55,10 @@ guard_blueprint(bp, Role.EXAMINER, read_only_roles=(Role.SUPERVISOR,))
 # While a countdown runs the room fragment re-renders at least this often, so that every
 # examiner's clock re-syncs with the server's even when nothing else changes.
 RESYNC_SECONDS = 15
+# A panel of hundreds: the queue lists the next QUEUE_SHOWN (and every deferred one), the done
+# list the last DONE_SHOWN; the others are counted.
+QUEUE_SHOWN = 30
+DONE_SHOWN = 20
 CHIEF_ACTIONS = {
     "send-back": "send_back",
     "start-timer": "start_timer",
@@ -145,23 +149,49 @@ def _room_etag(panel: Panel, now: datetime, current: Candidate | None) -> str:
 
 
 def _room(panel: Panel, now: datetime) -> dict:
-    candidates = list(
-        db.session.scalars(
-            select(Candidate).where(Candidate.panel_id == panel.id).order_by(Candidate.id)
+    """The room and the queue of a panel of any size in a fixed number of queries: counts by
+    state in one GROUP BY, and only the rows shown are read (the front of the queue and every
+    deferred one, then those without a lot yet; the last few done)."""
+    of_panel = Candidate.panel_id == panel.id
+    counts = Counter(
+        dict(
+            db.session.execute(
+                select(Candidate.state, func.count(Candidate.id))
+                .where(of_panel)
+                .group_by(Candidate.state)
+            ).all()
         )
     )
-    current = next((c for c in candidates if c.state in IN_INTERVIEW), None)
+    current = db.session.scalar(
+        select(Candidate)
+        .where(of_panel, Candidate.state.in_(IN_INTERVIEW))
+        .order_by(Candidate.id)
+        .limit(1)
+    )
     # The order the chief calls in (missed calls go to the back), then those without a lot yet.
-    queue = interview_queue_with_misses(panel.id)
-    place = {c.id: i for i, (c, _) in enumerate(queue)}
-    waiting = sorted(
-        (c for c in candidates if c.state == S.WAITING),
-        key=lambda c: (place.get(c.id, len(place)), c.waiting_since or now),
+    queue = interview_queue_front(panel.id, QUEUE_SHOWN)
+    missed_interview = {c.id: missed for c, missed in queue if missed}
+    no_lot = list(
+        db.session.scalars(
+            select(Candidate)
+            .where(of_panel, Candidate.state == S.WAITING, Candidate.lot_number.is_(None))
+            .order_by(Candidate.waiting_since, Candidate.id)
+            .limit(QUEUE_SHOWN)
+        )
     )
-    done_list = sorted(
-        (c for c in candidates if c.state in INTERVIEWED),
-        key=lambda c: c.finished_at or c.state_changed_at,
-    )
+    # The next few are whom the chief calls; the deferred (顺延) may need "Mark absent" wherever
+    # they are: those rows always show, the rest of a long queue is a count.
+    waiting_shown = [c for c, _ in queue]
+    waiting_shown += no_lot[: max(0, QUEUE_SHOWN - len(waiting_shown))]
+    finished_at = func.coalesce(Candidate.finished_at, Candidate.state_changed_at)
+    done_shown = list(
+        db.session.scalars(
+            select(Candidate)
+            .where(of_panel, Candidate.state.in_(INTERVIEWED))
+            .order_by(finished_at.desc(), Candidate.id.desc())
+            .limit(DONE_SHOWN)
+        )
+    )[::-1]
     call = None
     if current is not None:
         call = db.session.scalar(
@@ -170,7 +200,6 @@ def _room(panel: Panel, now: datetime) -> dict:
             .order_by(Call.id.desc())
             .limit(1)
         )
-    counts = Counter(c.state for c in candidates)
     exam = panel.exam
     cutoff = exam.entry_cutoff_at
     return {
@@ -183,12 +212,16 @@ def _room(panel: Panel, now: datetime) -> dict:
         "face_latest": latest_still(current.id, WATCH) if current is not None else None,
         "clock": clock_of(current, now),
         "call": call,
-        "waiting": waiting,
+        "waiting_count": counts[S.WAITING],
+        "waiting_shown": waiting_shown,
+        "waiting_more": counts[S.WAITING] - len(waiting_shown),
         "next_up": queue[0][0] if queue else None,
         # Waiting candidates who missed an interview call: shown as deferred (顺延), and the
         # chief may record them as absent (缺考) once they are clearly gone.
-        "missed_interview": {c.id: missed for c, missed in queue if missed},
-        "done": done_list,
+        "missed_interview": missed_interview,
+        "done_count": sum(counts[state] for state in INTERVIEWED),
+        # The most recent are the ones a platform fault may send back (re-interview).
+        "done_shown": done_shown,
         "counts": counts,
         "before_waiting": sum(counts[s] for s in PRE_ENTRY),
         "entry_open": cutoff is not None and now < cutoff,

@@ -4,6 +4,8 @@ The overview table polls every few seconds and answers 304 while nothing changed
 (app.day.overview.overview_version); the rules live in app/day/overview.py.
 """
 
+import hashlib
+
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,10 +14,13 @@ from markupsafe import Markup
 from app import htmx
 from app.day.consoles import fragment, not_modified, refusal_for_staff, settle_due
 from app.day.overview import (
+    SEARCH_MAX,
+    TIMELINE_PAGE_SIZE,
     build_overview,
     code_guess_alert,
     overview_version,
     timeline,
+    timeline_count,
     timeline_csv,
 )
 from app.day.poll_versions import bump_panel
@@ -42,7 +47,14 @@ def _filters(panel_ids: set[int]) -> dict:
         "panel_id": panel if panel in panel_ids else None,
         "state": state if state in {s.value for s in CandidateState} else None,
         "attention_only": request.args.get("attention") == "1",
+        "query": (request.args.get("q") or "").strip()[:SEARCH_MAX],
     }
+
+
+def _page() -> int:
+    """?page=N; nonsense is the first page, and build_overview clamps past the last."""
+    page = request.args.get("page", type=database_id)
+    return page or 1
 
 
 @bp.get("/exams/<int:exam_id>/overview")
@@ -53,14 +65,20 @@ def overview(exam_id: int):
     settle_due(now, exam_id=exam.id)
     filters = _filters({p.id for p in exam.panels})
     code_alert = code_guess_alert(exam, now)
-    # The code-guessing count lives in Redis, the filters in the URL: both are in the version.
-    shown = f"{filters['panel_id'] or ''}.{filters['state'] or ''}.{int(filters['attention_only'])}"
+    page = _page()
+    # The code-guessing count lives in Redis, the filters, search and page in the URL: all are
+    # in the version (the search as a digest: an ETag is ASCII).
+    typed = hashlib.sha1(filters["query"].encode()).hexdigest()[:10] if filters["query"] else ""
+    shown = (
+        f"{filters['panel_id'] or ''}.{filters['state'] or ''}.{int(filters['attention_only'])}"
+        f".{typed}.{page}"
+    )
     etag = f"{overview_version(exam.id)}-{code_alert['failures']}-{shown}"
     if htmx:
         cached = not_modified(etag)
         if cached is not None:
             return cached
-    data = build_overview(exam, now, code_alert=code_alert, **filters)
+    data = build_overview(exam, now, code_alert=code_alert, page=page, **filters)
     table = _render_table(data, filters, etag)
     if htmx:
         return fragment(table, etag)
@@ -76,7 +94,13 @@ def _render_table(data, filters, etag: str) -> Markup:
             data=data,
             filters=filters,
             etag=etag,
-            poll_url=url_for("hr_overview.overview", exam_id=data.exam.id, **_query(filters)),
+            poll_url=url_for(
+                "hr_overview.overview", exam_id=data.exam.id, **_query(filters), page=data.page
+            ),
+            page_url=lambda n: url_for(
+                "hr_overview.overview", exam_id=data.exam.id, **_query(filters), page=n
+            ),
+            panel_names=dict(data.panels),
             poll_every=f"{POLL_SECONDS}s",
             state_labels=STATE_LABELS,
         )
@@ -91,6 +115,8 @@ def _query(filters: dict) -> dict:
         query["state"] = filters["state"]
     if filters["attention_only"]:
         query["attention"] = 1
+    if filters["query"]:
+        query["q"] = filters["query"]
     return query
 
 
@@ -100,12 +126,21 @@ def candidate_timeline(exam_id: int, candidate_id: int):
     candidate = child_or_404(Candidate, candidate_id)
     if request.args.get("format") == "csv":
         return download(timeline_csv(candidate), f"timeline-{candidate.exam_id}-{candidate.id}.csv")
-    entries = timeline(candidate)
+    # A candidate of a long day (reconnects, switches) has thousands of events: one page here,
+    # all of them in the CSV.
+    total = timeline_count(candidate)
+    pages = max(1, -(-total // TIMELINE_PAGE_SIZE))
+    page = min(_page(), pages)
+    entries = timeline(candidate, limit=TIMELINE_PAGE_SIZE, offset=(page - 1) * TIMELINE_PAGE_SIZE)
     return render_template(
         "hr/timeline.html",
         exam=exam,
         candidate=candidate,
         entries=entries,
+        events_total=total,
+        page=page,
+        pages=pages,
+        first_shown=(page - 1) * TIMELINE_PAGE_SIZE + 1 if entries else 0,
         recordings=recordings_of(candidate),
         may_disqualify=candidate.state in MOVES["disqualify"].sources,
         overrides=offered_overrides(candidate, utcnow()),

@@ -74,6 +74,34 @@ class Stats:
         }
 
 
+# The app's own time per kind of request in the held load (X-Bench-Server-Ms), by path with
+# its numbers and tokens blanked: where the app's CPU goes.
+SERVER_TIME: dict[str, list[float]] = {}
+_ID = re.compile(r"/[0-9a-f]{12,}|/\d+|\?.*$")
+
+
+def note_server_time(url: str, headers) -> None:
+    value = headers.get("X-Bench-Server-Ms")
+    if value is not None:
+        kind = _ID.sub(lambda m: "/N" if m.group(0).startswith("/") else "", url)
+        entry = SERVER_TIME.setdefault(kind, [0, 0.0])
+        entry[0] += 1
+        entry[1] += float(value)
+
+
+def server_time_summary(seconds: float) -> dict:
+    """The heaviest kinds first: requests, the app's milliseconds per second of load, mean."""
+    ranked = sorted(SERVER_TIME.items(), key=lambda item: -item[1][1])
+    return {
+        kind: {
+            "requests": n,
+            "ms_per_s": round(total / seconds, 1),
+            "mean_ms": round(total / n, 1),
+        }
+        for kind, (n, total) in ranked[:15]
+    }
+
+
 class Candidate:
     def __init__(
         self, code: str, stage: str, pulse: str = "", tag: str = "", panel: int = 0, cid: int = 0
@@ -130,6 +158,7 @@ async def poll(http: aiohttp.ClientSession, base: str, who: Candidate, stats: St
         ) as response:
             body = await response.read()
             elapsed = time.perf_counter() - started
+            note_server_time("/me/state", response.headers)
             if response.status not in (200, 304) or "HX-Redirect" in response.headers:
                 stats.error(f"poll {response.status} {response.headers.get('HX-Redirect', '')}")
                 return b""
@@ -151,6 +180,7 @@ async def read_pulse(http: aiohttp.ClientSession, base: str, who: Candidate, sta
         async with http.get(base + who.pulse_url) as response:
             answer = await response.json(content_type=None)
             elapsed = time.perf_counter() - started
+            note_server_time(who.pulse_url, response.headers)
             if response.status != 200:
                 stats.error(f"pulse {response.status}")
                 return True  # a page without its pulse polls (fast) instead
@@ -280,6 +310,7 @@ async def staff_poll(http, base: str, who: Staff, fragment: list, stats: Stats) 
     try:
         async with http.get(base + fragment[0], headers=headers, allow_redirects=False) as response:
             await response.read()
+            note_server_time(fragment[0], response.headers)
             # 204: a fragment with nothing to show yet (the rest-room call not joined).
             if response.status not in (200, 204, 304):
                 stats.error(f"staff poll {fragment[0]} {response.status}")
@@ -347,6 +378,7 @@ async def held_adaptive(http, front: str, people, staff, plan: dict, stats: dict
     consoles open (every polled fragment at its own interval); each chief calls the next
     candidate once and each assistant spot-checks far-back candidates one after another."""
     seconds, pulse_every = plan["held_seconds"], plan.get("pulse_seconds", 2.0)
+    SERVER_TIME.clear()  # the held load's only, not the phases before it
     started = time.perf_counter()
     deadline = started + seconds
     rings = Rings()
@@ -494,43 +526,57 @@ async def run(plan: dict) -> dict:
             return result
 
         front = plan.get("front_url", base)
-        # The pages have been open a while: each has read its pulse once (candidate.js polls
-        # once on its first pulse, which a page just loaded does; these are not just loaded).
-        settle = Stats()
-        for chunk in range(0, len(people), plan["concurrency"]):
-            await asyncio.gather(
-                *(
-                    read_pulse(http, front, who, settle)
-                    for who in people[chunk : chunk + plan["concurrency"]]
-                )
-            )
-        staff_signin = Stats()
-        staff = [Staff(**s) for s in plan["staff"]]
-        for who in staff:
-            await staff_sign_in(http, front, who, plan["staff_password"], staff_signin)
-        result["staff_sign_in"] = {
-            "signed_in": sum(1 for w in staff if w.cookie),
-            "fragments_polled": sum(len(w.fragments) for w in staff),
-            "errors": staff_signin.errors,
-            "error_samples": staff_signin.error_samples,
-        }
-        stats = {"held": Stats(), "pulse": Stats(), "staff": Stats(), "staff_actions": Stats()}
-        intervals: dict[str, int] = {}
-        for who in people:
-            intervals[str(int(who.interval))] = intervals.get(str(int(who.interval)), 0) + 1
-        elapsed = await held_adaptive(http, front, people, staff, plan, stats)
-        result["held"] = stats["held"].summary(elapsed)
-        result["held"]["intervals_at_start"] = intervals
-        result["held"]["offered"] = result["held"]["requests"] + stats["held"].errors
-        result["held"]["offered_per_s"] = round(result["held"]["offered"] / elapsed, 1)
-        result["pulse"] = stats["pulse"].summary(elapsed)
-        result["staff_polls"] = stats["staff"].summary(elapsed)
-        result["staff_actions"] = {
-            "errors": stats["staff_actions"].errors,
-            "error_samples": stats["staff_actions"].error_samples,
-        }
-        result["rings"] = stats["rings"]
+        if front != base:
+            # Through nginx every browser has connections of its own (nginx pools its own to
+            # the app: `keepalive 64`), so the 64 above would queue the pages in this process.
+            browsers = aiohttp.TCPConnector(limit=plan.get("front_connections", 1000))
+            async with aiohttp.ClientSession(
+                connector=browsers, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
+            ) as pages:
+                await _held_through(pages, front, people, plan, result)
+        else:
+            await _held_through(http, front, people, plan, result)
     return result
+
+
+async def _held_through(http, front: str, people, plan: dict, result: dict) -> None:
+    # The pages have been open a while: each has read its pulse once (candidate.js polls
+    # once on its first pulse, which a page just loaded does; these are not just loaded).
+    settle = Stats()
+    for chunk in range(0, len(people), plan["concurrency"]):
+        await asyncio.gather(
+            *(
+                read_pulse(http, front, who, settle)
+                for who in people[chunk : chunk + plan["concurrency"]]
+            )
+        )
+    staff_signin = Stats()
+    staff = [Staff(**s) for s in plan["staff"]]
+    for who in staff:
+        await staff_sign_in(http, front, who, plan["staff_password"], staff_signin)
+    result["staff_sign_in"] = {
+        "signed_in": sum(1 for w in staff if w.cookie),
+        "fragments_polled": sum(len(w.fragments) for w in staff),
+        "errors": staff_signin.errors,
+        "error_samples": staff_signin.error_samples,
+    }
+    stats = {"held": Stats(), "pulse": Stats(), "staff": Stats(), "staff_actions": Stats()}
+    intervals: dict[str, int] = {}
+    for who in people:
+        intervals[str(int(who.interval))] = intervals.get(str(int(who.interval)), 0) + 1
+    elapsed = await held_adaptive(http, front, people, staff, plan, stats)
+    result["held"] = stats["held"].summary(elapsed)
+    result["held"]["intervals_at_start"] = intervals
+    result["held"]["offered"] = result["held"]["requests"] + stats["held"].errors
+    result["held"]["offered_per_s"] = round(result["held"]["offered"] / elapsed, 1)
+    result["pulse"] = stats["pulse"].summary(elapsed)
+    result["staff_polls"] = stats["staff"].summary(elapsed)
+    result["staff_actions"] = {
+        "errors": stats["staff_actions"].errors,
+        "error_samples": stats["staff_actions"].error_samples,
+    }
+    result["rings"] = stats["rings"]
+    result["server_time"] = server_time_summary(elapsed)
 
 
 def main() -> None:

@@ -345,6 +345,8 @@ def main() -> int:
         "first_in_queue": first,
         "far_back": far,
     }
+    if os.environ.get("BENCH_STAFF") == "0":  # to see what the staff's consoles cost
+        plan["staff"] = []
     try:
         # Before the load: it calls and spot-checks in the big exam, and the pages are compared
         # at two sizes of the same shape.
@@ -466,6 +468,7 @@ def summarise(load: dict, staff: dict, plan: dict, sizes: dict, workers: int) ->
         },
         "pulse": load.get("pulse"),
         "rings": rings,
+        "held_server_time": load.get("server_time"),
         "staff_consoles_open": {
             **(load.get("staff_sign_in") or {}),
             "polls": load.get("staff_polls"),

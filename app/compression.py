@@ -151,14 +151,10 @@ class CompressedFiles:
 
     def get(self, filename: str, encoding: str) -> tuple[bytes, str, int] | None:
         """(compressed bytes, ETag, modification time in seconds), or None."""
-        path = safe_join(self._folder, filename)
-        if path is None:
+        found = file_stamp(self._folder, filename)
+        if found is None:
             return None
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        path, stamp = found
         known = self._known.get((filename, encoding))
         if known is not None and known[0] == stamp:
             return known[1]
@@ -168,17 +164,17 @@ class CompressedFiles:
             known = self._known.get((filename, encoding))
             if known is not None and known[0] == stamp:
                 return known[1]
-            return self._make(filename, encoding, path, stat, stamp)
+            return self._make(filename, encoding, path, stamp)
 
-    def _make(self, filename, encoding, path, stat, stamp) -> tuple[bytes, str, int] | None:
-        if not os.path.isfile(path) or stat.st_size < self._min_size:
+    def _make(self, filename, encoding, path, stamp) -> tuple[bytes, str, int] | None:
+        if not os.path.isfile(path) or stamp[1] < self._min_size:
             found = None
         else:
             data = Path(path).read_bytes()
             body = _compress(data, encoding)
             digest = hashlib.sha256(data).hexdigest()[:16]
             found = (
-                (body, f"{digest}-{encoding}", int(stat.st_mtime))
+                (body, f"{digest}-{encoding}", stamp[0] // 1_000_000_000)
                 if len(body) < len(data)
                 else None
             )
@@ -192,3 +188,16 @@ def _compress(data: bytes, encoding: str) -> bytes:
         return brotli.compress(data, quality=11)
     # mtime=0: the same bytes from every node and every start.
     return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def file_stamp(folder: str, filename: str) -> tuple[str, tuple[int, int]] | None:
+    """The file's path under `folder` and what says it changed (modification time, size); None
+    for a name outside the folder or no such file."""
+    path = safe_join(folder, filename)
+    if path is None:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return path, (stat.st_mtime_ns, stat.st_size)

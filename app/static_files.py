@@ -26,9 +26,8 @@ import re
 from pathlib import Path
 
 from flask import Flask, Response, current_app, send_from_directory
-from werkzeug.security import safe_join
 
-from app.compression import compressed_static, is_text, static_encoding
+from app.compression import compressed_static, file_stamp, is_text, static_encoding
 
 FINGERPRINT_LENGTH = 12  # hex digits of SHA-256; nginx's location matches exactly this many
 ONE_YEAR = 31536000
@@ -51,14 +50,10 @@ class Fingerprints:
         known = self._known.get(filename)
         if known is not None and not self._watch:
             return known[1]
-        path = safe_join(self._folder, filename)
-        if path is None:
+        found = file_stamp(self._folder, filename)
+        if found is None:
             return None
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        path, stamp = found
         if known is not None and known[0] == stamp:
             return known[1]
         if not os.path.isfile(path):

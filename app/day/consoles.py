@@ -5,6 +5,7 @@ Polled fragments are answered in three steps, cheapest first: apply the time rul
 aggregate query, and only if the browser does not have that version render the template.
 """
 
+from collections import Counter
 from datetime import datetime
 
 from flask import abort, flash, make_response, redirect, render_template, request
@@ -224,3 +225,16 @@ def broadcast_answer(panel: Panel, post_url: str, back_url: str):
         draft=request.form.get("message", "") if error else "",
     )
     return fragment(html, None, 422 if error else 200)
+
+
+def state_counts(panel_id: int) -> Counter:
+    """How many of the panel's candidates are in each state: one GROUP BY, whatever its size."""
+    return Counter(
+        dict(
+            db.session.execute(
+                select(Candidate.state, func.count(Candidate.id))
+                .where(Candidate.panel_id == panel_id)
+                .group_by(Candidate.state)
+            ).all()
+        )
+    )

@@ -1,12 +1,10 @@
 """The assistant's console page, the board (debug queue, counts, rest room) and the moves."""
 
-from collections import Counter
-
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from app import db, htmx
 from app.day.broadcasts import recent_broadcasts
@@ -21,6 +19,7 @@ from app.day.consoles import (
     refused,
     settle_due,
     staff_user,
+    state_counts,
 )
 from app.day.help_replies import phone_for
 from app.day.signals import has_signals
@@ -119,15 +118,7 @@ def _board(panel: Panel, now) -> dict:
     etag, hold = board_etag(panel, now)
     after_cutoff = past_cutoff(panel.exam, now)
     of_panel = Candidate.panel_id == panel.id
-    counts = Counter(
-        dict(
-            db.session.execute(
-                select(Candidate.state, func.count(Candidate.id))
-                .where(of_panel)
-                .group_by(Candidate.state)
-            ).all()
-        )
-    )
+    counts = state_counts(panel.id)
     states = DEBUG_STATES_AFTER_CUTOFF if after_cutoff else DEBUG_STATES
     signalled_clause = or_(
         Candidate.switch_signals > 0,

@@ -8,7 +8,6 @@ those moves to them (403) whatever they post (app/routes/examiner/access.py). Sc
 app/routes/examiner/scoring.py, on the same page.
 """
 
-from collections import Counter
 from datetime import datetime
 
 from flask import Blueprint, abort, redirect, render_template, url_for
@@ -30,6 +29,7 @@ from app.day.consoles import (
     room_status,
     settle_due,
     staff_user,
+    state_counts,
 )
 from app.day.staff_scope import panels_of
 from app.decorators import guard_blueprint
@@ -153,15 +153,7 @@ def _room(panel: Panel, now: datetime) -> dict:
     state in one GROUP BY, and only the rows shown are read (the front of the queue and every
     deferred one, then those without a lot yet; the last few done)."""
     of_panel = Candidate.panel_id == panel.id
-    counts = Counter(
-        dict(
-            db.session.execute(
-                select(Candidate.state, func.count(Candidate.id))
-                .where(of_panel)
-                .group_by(Candidate.state)
-            ).all()
-        )
-    )
+    counts = state_counts(panel.id)
     current = db.session.scalar(
         select(Candidate)
         .where(of_panel, Candidate.state.in_(IN_INTERVIEW))

@@ -23,10 +23,7 @@ from app.models import Candidate, HelpRequest
 from app.models.candidate import CandidateState as S
 from app.refusals import Refused
 from tests.candidate_client import CandidateBrowser
-from tests.conftest import app_with, release_app
 from tests.factories import World, move_entry_cutoff_to_now
-
-CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 
 
 def _url(candidate) -> str:
@@ -205,19 +202,27 @@ def test_on_exam_day_a_confirmed_page_polls_every_10_s(app, client):
 
 
 @pytest.fixture
-def down_app(app, config_class):
-    other = app_with(config_class, REDIS_URL=CLOSED_PORT_REDIS, REDIS_BREAKER_SECONDS=120)
-    yield other
-    release_app(other)
+def redis_away(monkeypatch):
+    """Redis down and the breaker open, as app/redis_conn.py reports it: without a second app
+    (whose dead connections would be collected in some later test)."""
+    import redis
+
+    import app.day.poll as poll_module
+    import app.day.pulse as pulse_module
+    import app.routes.candidate.context as context_module
+
+    def refused():
+        raise redis.ConnectionError("Redis down (test)")
+
+    monkeypatch.setattr(pulse_module, "get_redis", refused)
+    monkeypatch.setattr(poll_module, "redis_known_bad", lambda: True)
+    monkeypatch.setattr(context_module, "redis_known_bad", lambda: True)
 
 
-def test_without_redis_the_pulse_says_503_and_every_page_polls_every_2_s(app, down_app):
+def test_without_redis_the_pulse_says_503_and_every_page_polls_every_2_s(app, client, redis_away):
     world = World.for_calls()
     far = _waiting_line(world, NEAR + 3)[-1]
-    client = down_app.test_client()
-    with down_app.app_context():
-        url = _url(far)
-    pulse = client.get(url)
+    pulse = client.get(_url(far))
     assert pulse.status_code == 503 and pulse.headers["Cache-Control"] == "no-store"
     me = CandidateBrowser(client)
     me.enter_code(far.code)

@@ -7,8 +7,9 @@ Reads a JSON plan on stdin, prints a JSON result on stdout. Phases, in order:
 2. ceiling: `concurrency` clients request the trivial endpoint back to back for `seconds`;
 3. poll saturation: the same number of clients poll `/me/state` back to back (each request as
    a different signed-in candidate, with that candidate's ETag), for `seconds`;
-4. held load: every signed-in candidate polls every `interval` seconds, as the page does, for
-   `held_seconds`: what the candidates actually see (latency, errors).
+4. held load (`held_adaptive`), through `front_url` (nginx): every signed-in page at its own
+   X-Poll-Interval with its pulse, staff consoles open, calls and spot checks, for
+   `held_seconds`: what the candidates actually see (latency, errors, rings).
 
 Connections are pooled (`connections`), as nginx pools its upstream connections: the
 benchmark measures the app, not TCP handshakes.
@@ -225,28 +226,6 @@ async def closed_loop(seconds: float, concurrency: int, one_request) -> float:
 
     await asyncio.gather(*(client(n) for n in range(concurrency)))
     return time.perf_counter() - started
-
-
-async def held_load(
-    http, base: str, people: list[Candidate], seconds: float, interval: float, stats: Stats
-) -> float:
-    """Every candidate polls every `interval` s, starting at a random moment of the first one."""
-    started = time.perf_counter()
-    deadline = started + seconds
-
-    async def page(who: Candidate) -> None:
-        next_at = started + random.uniform(0, interval)
-        while next_at < deadline:
-            delay = next_at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await poll(http, base, who, stats)
-            # htmx's `every 2s` waits 2 s after each answer, not on a fixed grid.
-            next_at = time.perf_counter() + interval
-
-    await asyncio.gather(*(page(who) for who in people))
-    # Polls started in the window, over the window (the last answers may land just after it).
-    return seconds
 
 
 # --- staff: their pages' polls, the chiefs' calls and the assistants' spot checks -------------
@@ -515,15 +494,6 @@ async def run(plan: dict) -> dict:
             lambda i: poll(http, base, people[i % len(people)], saturated),
         )
         result["poll_saturated"] = saturated.summary(elapsed)
-
-        if not plan.get("adaptive"):
-            held = Stats()
-            elapsed = await held_load(
-                http, base, people, plan["held_seconds"], plan["interval"], held
-            )
-            result["held"] = held.summary(elapsed)
-            result["held"]["offered_per_s"] = round(len(people) / plan["interval"], 1)
-            return result
 
         front = plan.get("front_url", base)
         if front != base:

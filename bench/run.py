@@ -326,8 +326,6 @@ def main() -> int:
         "connections": 64,  # deploy/nginx: `keepalive 64` upstream connections
         "seconds": _env_int("BENCH_SECONDS", 15),
         "held_seconds": _env_int("BENCH_HELD_SECONDS", 60),
-        "interval": 2.0,
-        "adaptive": True,
         "pulse_seconds": 2.0,
         "ceiling_path": "/healthz",
         "staff_password": STAFF_PASSWORD,

@@ -16,7 +16,7 @@ full way, which settles, writes and renders.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
 from app import db, journey
@@ -168,12 +168,14 @@ _AHEAD = (
     .correlate(_candidate)
     .scalar_subquery()
 )
+# Counted only for the waiting: the other stages' polls (most of them) skip the subquery.
+_AHEAD_IF_WAITING = case((_candidate.c.state == S.WAITING, _AHEAD), else_=None)
 _STATEMENT = (
     select(
         *(_candidate.c[name] for name in _CANDIDATE_COLUMNS),
         *(_exam.c[name] for name in _EXAM_COLUMNS),
         _panel.c.queue_version,
-        _AHEAD,
+        _AHEAD_IF_WAITING,
     )
     .select_from(
         _candidate.join(_exam, _exam.c.id == _candidate.c.exam_id).outerjoin(
@@ -219,10 +221,14 @@ def quick_answer(
     statement; None when the full path must answer."""
     if candidate_id is None or nonce is None:
         return None
-    if redis_known_bad():  # the ETag's fallback needs the extras: still the one statement
-        view = read_poll_view(candidate_id, with_extras=True)
-    else:
-        view = read_poll_view(candidate_id)
+    # Redis away: the ETag's fallback needs the extras (still the one statement), and there is
+    # no pulse to wake a slow page.
+    redis_away = redis_known_bad()
+    view = (
+        read_poll_view(candidate_id, with_extras=True)
+        if redis_away
+        else read_poll_view(candidate_id)
+    )
     # A ringing call's lapse depends on the call row, which the view does not read: those few
     # seconds go the full way.
     if view is None or view.session_nonce != nonce or view.state in RINGING:
@@ -237,5 +243,5 @@ def quick_answer(
         return None
     # The view does not read the score: a released page keeps its last full answer's interval.
     return etag, poll_seconds(
-        stage, view.exam, now, score_shown=None, ahead=view.ahead, pulse_ok=not redis_known_bad()
+        stage, view.exam, now, score_shown=None, ahead=view.ahead, pulse_ok=not redis_away
     )

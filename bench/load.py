@@ -24,9 +24,15 @@ import time
 
 import aiohttp
 
+from bench import cpu
+
 SQL_HEADER = "X-Bench-SQL-Queries"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 HTMX_HEADERS = {"HX-Request": "true", "HX-Current-URL": "/me"}
+
+
+def log(message: str) -> None:
+    print(f"[bench.load] {message}", file=sys.stderr, flush=True)
 
 
 class Stats:
@@ -449,6 +455,7 @@ async def run(plan: dict) -> dict:
     async with aiohttp.ClientSession(
         connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
     ) as http:
+        log(f"sign-in: {len(people)} candidates")
         signin = Stats()
         started = time.perf_counter()
         gate = asyncio.Semaphore(plan["concurrency"])
@@ -479,6 +486,7 @@ async def run(plan: dict) -> dict:
             )
         result["first_poll"] = warm.summary(0)
 
+        log(f"ceiling: {plan['ceiling_path']} flat out, {plan['seconds']} s")
         ceiling = Stats()
         elapsed = await closed_loop(
             plan["seconds"],
@@ -487,6 +495,7 @@ async def run(plan: dict) -> dict:
         )
         result["ceiling"] = ceiling.summary(elapsed)
 
+        log(f"polls flat out, {plan['seconds']} s")
         saturated = Stats()
         elapsed = await closed_loop(
             plan["seconds"],
@@ -534,7 +543,10 @@ async def _held_through(http, front: str, people, plan: dict, result: dict) -> N
     intervals: dict[str, int] = {}
     for who in people:
         intervals[str(int(who.interval))] = intervals.get(str(int(who.interval)), 0) + 1
+    log(f"held load: {len(people)} pages, {len(staff)} staff, {plan['held_seconds']} s")
+    before = cpu.snapshot()
     elapsed = await held_adaptive(http, front, people, staff, plan, stats)
+    result["held_cpu_cores"] = cpu.cores_used(before, cpu.snapshot(), elapsed)
     result["held"] = stats["held"].summary(elapsed)
     result["held"]["intervals_at_start"] = intervals
     result["held"]["offered"] = result["held"]["requests"] + stats["held"].errors
@@ -550,6 +562,13 @@ async def _held_through(http, front: str, people, plan: dict, result: dict) -> N
 
 
 def main() -> None:
+    import os
+
+    if os.environ.get("BENCH_LOAD_NICE"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, int(os.environ["BENCH_LOAD_NICE"]))
+        except PermissionError:
+            log("no permission to raise the load generator's priority")
     plan = json.load(sys.stdin)
     random.seed(plan.get("seed", 2026))
     try:

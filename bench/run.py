@@ -11,6 +11,10 @@ Everything runs on this machine, on loopback only, and stops by itself. Settings
 - BENCH_PULL_MB       size of the recording pulled against curl (default 200; bench/pull.py)
 - BENCH_IMPORT_ROWS / BENCH_EXPORT_CANDIDATES  candidate import and results export (default
   10000 / 5000; bench/imports.py, on the bench database)
+- BENCH_STAFF=0       no staff consoles in the held load (to see what they cost)
+- BENCH_LOAD_ONLY=1   the load alone: no staff pages before it, no pull, no import or export
+  (to iterate on the held load; `target_met` is then false, as not everything was measured)
+- BENCH_ACCESS_LOG=1  gunicorn's access log, in the run's folder (off, as in production)
 
 The app runs with generous code-entry budgets (CODE_FAILURES_*), because 1,000 sign-ins come
 from one address here; correct codes never count against them anyway (only refusals do).
@@ -236,11 +240,10 @@ def measure_staff(base: str, seeded: dict, pages: dict) -> dict:
 
 
 def start_gunicorn(port: int, instance: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_ACCESS_LOG": str(Path(instance) / "access.log"),
-    }
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    # Off in production (gunicorn.conf.py), so off here: a line per poll costs the app CPU.
+    if os.environ.get("BENCH_ACCESS_LOG") == "1":
+        env["GUNICORN_ACCESS_LOG"] = str(Path(instance) / "access.log")
     # The child keeps its own copy of the log's descriptor: ours can close at once.
     with open(Path(instance) / "gunicorn.log", "w") as log:
         process = subprocess.Popen(
@@ -282,6 +285,7 @@ def stop(process: subprocess.Popen) -> None:
 def main() -> int:
     sizes = {"big": _env_int("BENCH_CANDIDATES", 5000), "small": _env_int("BENCH_SMALL", 500)}
     signed_in = _env_int("BENCH_SIGNED_IN", 3000)
+    load_only = os.environ.get("BENCH_LOAD_ONLY") == "1"
     instance = tempfile.mkdtemp(prefix="ir-bench-")
     os.environ.update(app_environment(instance))
     log(
@@ -348,8 +352,9 @@ def main() -> int:
     try:
         # Before the load: it calls and spot-checks in the big exam, and the pages are compared
         # at two sizes of the same shape.
-        log(f"staff pages at {sizes['small']} and {sizes['big']} candidates")
-        staff = measure_staff(base, seeded, pages)
+        if not load_only:
+            log(f"staff pages at {sizes['small']} and {sizes['big']} candidates")
+        staff = {} if load_only else measure_staff(base, seeded, pages)
         log(
             f"load: sign in {len(plan['candidates'])}, ceiling /healthz {plan['seconds']} s, "
             f"polls flat out {plan['seconds']} s, then every page at its own interval with its "
@@ -360,7 +365,7 @@ def main() -> int:
             cwd=ROOT,
             check=True,
             input=json.dumps(plan),
-            capture_output=True,
+            stdout=subprocess.PIPE,  # its phases are logged on stderr as they start
             text=True,
         )
         load = json.loads(load.stdout)
@@ -368,6 +373,13 @@ def main() -> int:
         if front_process is not None:
             stop(front_process)
         stop(server)
+
+    if load_only:
+        result = summarise(load, staff, plan, sizes, workers)
+        result["setup"]["front"] = "nginx" if front_process else "gunicorn only (nginx not found)"
+        result["target_met"], result["load_only"] = False, True
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
 
     from bench.pull import measure as measure_pull
 
@@ -467,6 +479,7 @@ def summarise(load: dict, staff: dict, plan: dict, sizes: dict, workers: int) ->
         "pulse": load.get("pulse"),
         "rings": rings,
         "held_server_time": load.get("server_time"),
+        "held_cpu_cores": load.get("held_cpu_cores"),
         "staff_consoles_open": {
             **(load.get("staff_sign_in") or {}),
             "polls": load.get("staff_polls"),

@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app import db
 from app.day.consoles import settle_due
@@ -452,3 +452,51 @@ def test_while_the_chiefs_call_rings_her_page_stays_in_the_waiting_room(app, wor
     assert "面试考官正在呼叫您" in html
     assert f'data-jitsi-room="{waiting_room(world.panel)}"' in html
     assert world.panel.interview_room not in html  # not before she accepts
+
+
+def test_a_long_list_shows_its_front_in_lot_order_every_live_call_and_counts_the_rest(
+    app, monkeypatch
+):
+    """The list is cut in SQL (a panel has hundreds signed in): the first ROWS_SHOWN of the
+    signed-in waiting in lot order, then the debugged, plus a live spot check from further
+    back; nobody without a page open; "… and N more" counts the others."""
+    monkeypatch.setattr("app.routes.assistant.waiting_room.ROWS_SHOWN", 3)
+    world = World(candidates=8)
+    people = world.candidates
+    for c in people[:6]:
+        world.to_waiting(c)
+    world.to_debug_waiting(people[6])
+    lots = {}
+    for n, c in enumerate(reversed(people[:6]), start=1):  # lots in the reverse of ids
+        row = fresh(c)
+        row.lot_number, row.session_nonce = n, f"nonce-{c.id}"
+        lots[c.id] = n
+    fresh(people[6]).session_nonce = "nonce-debug-waiting"
+    db.session.commit()
+    far = people[0]  # lot 6: beyond the first three
+    perform(far.id, "call_spot_check", Actor.staff(world.assistant), world.now)
+    fresh(people[1]).session_nonce = None  # lot 5: no page open, not listed
+    db.session.commit()
+
+    assistant = signed_in_staff(app, world.assistant.username)
+    loaded = []
+
+    def note(target, *_):
+        loaded.append(target.id)
+
+    event.listen(Candidate, "load", note)
+    event.listen(Candidate, "refresh", note)
+    try:
+        html = assistant.get(
+            f"/assistant/panels/{world.panel.id}/spot-checks", headers=HX
+        ).get_data(as_text=True)
+    finally:
+        event.remove(Candidate, "load", note)
+        event.remove(Candidate, "refresh", note)
+    # Only the rows shown are read from the database, not all eight of the panel.
+    assert sorted(set(loaded)) == sorted(c.id for c in people if lots.get(c.id) in (1, 2, 3, 6))
+    shown = sorted((c for c in people if c.name in html), key=lambda c: html.index(c.name))
+    assert [lots.get(c.id) for c in shown] == [1, 2, 3, 6]
+    # Listed and not shown: lot 4, and the debug-waiting one (a call-back candidate, after the
+    # waiting); lot 5 has no page open and is not listed at all.
+    assert "另有 2 人已登录" in html

@@ -10,11 +10,12 @@ are the journey's (`call_spot_check`, `call_back`, `end_spot_check`; the candida
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 
 from app import db
 from app.day.consoles import (
@@ -72,13 +73,8 @@ class Row:
     may_call_back: bool
 
 
-def _rows(panel: Panel) -> list[Row]:
-    candidates = db.session.scalars(
-        select(Candidate).where(
-            Candidate.panel_id == panel.id, Candidate.state.in_(list(CALL_BACK_STATES))
-        )
-    ).all()
-    live = {
+def _live_calls(panel: Panel) -> dict[int, Call]:
+    return {
         call.candidate_id: call
         for call in db.session.scalars(
             select(Call)
@@ -90,29 +86,53 @@ def _rows(panel: Panel) -> list[Row]:
             .order_by(Call.id)
         )
     }
-    rows = []
-    for c in candidates:
-        call = live.get(c.id)
-        # No page open, no call: only those signed in (or already in a call with us) are listed.
-        if c.session_nonce is None and call is None:
-            continue
-        rows.append(
-            Row(
-                candidate=c,
-                call=call,
-                may_spot_check=call is None and c.state in SPOT_CHECK_STATES,
-                may_call_back=call is None,
-            )
-        )
-    rows.sort(
-        key=lambda r: (
-            LIST_ORDER.get(S(r.candidate.state), 2),
-            r.candidate.lot_number is None,
-            r.candidate.lot_number or 0,
-            r.candidate.id,
+
+
+def _rows(panel: Panel) -> tuple[list[Row], int]:
+    """The rows shown and how many more are listed: every live call, and the first ROWS_SHOWN
+    of the others in list order. Filtered, ordered and cut in SQL: a panel has hundreds
+    signed in, and loading them all to show 40 was most of what the assistant's polls cost."""
+    live = _live_calls(panel)
+    listed = and_(Candidate.panel_id == panel.id, Candidate.state.in_(list(CALL_BACK_STATES)))
+    # No page open, no call: only those signed in (or already in a call with us) are listed.
+    shown_at_all = or_(Candidate.session_nonce.is_not(None), Candidate.id.in_(list(live)))
+    order = (
+        case(*((Candidate.state == state, n) for state, n in LIST_ORDER.items()), else_=2),
+        Candidate.lot_number.is_(None),
+        Candidate.lot_number,
+        Candidate.id,
+    )
+    front = list(
+        db.session.scalars(
+            select(Candidate).where(listed, shown_at_all).order_by(*order).limit(ROWS_SHOWN)
         )
     )
-    return rows
+    beyond = [cid for cid in live if cid not in {c.id for c in front}]
+    in_calls = (
+        list(db.session.scalars(select(Candidate).where(listed, Candidate.id.in_(beyond))))
+        if beyond
+        else []
+    )
+    total = db.session.scalar(select(func.count(Candidate.id)).where(listed, shown_at_all)) or 0
+    candidates = sorted(
+        [*front, *in_calls],
+        key=lambda c: (
+            LIST_ORDER.get(S(c.state), 2),
+            c.lot_number is None,
+            c.lot_number or 0,
+            c.id,
+        ),
+    )
+    rows = [
+        Row(
+            candidate=c,
+            call=live.get(c.id),
+            may_spot_check=live.get(c.id) is None and c.state in SPOT_CHECK_STATES,
+            may_call_back=live.get(c.id) is None,
+        )
+        for c in candidates
+    ]
+    return rows, total - len(rows)
 
 
 def _list_etag(panel: Panel, now) -> str:
@@ -147,39 +167,42 @@ def _my_call(panel: Panel, now) -> MyCall:
     return MyCall(panel, call, candidate, embed, _my_call_etag(panel, call.id if call else None))
 
 
-@dataclass(frozen=True)
 class WaitingRoomView:
-    panel: Panel
-    joined: bool
-    embed: CallEmbed | None
-    rows: list[Row]
-    rows_more: int
-    list_etag: str
-    my_call: MyCall
-    now: object
+    """What the waiting-room templates show; the list and my call are read when a template asks
+    for them (the call fragment never shows the list, the list never the call)."""
+
+    def __init__(self, panel: Panel, joined: bool, now) -> None:
+        self.panel, self.joined, self.now = panel, joined, now
+        self.embed: CallEmbed | None = (
+            embed_for_waiting_room(current_user, panel) if joined else None
+        )
+
+    @cached_property
+    def _listed(self) -> tuple[list[Row], int]:
+        return _rows(self.panel)
+
+    @property
+    def rows(self) -> list[Row]:
+        return self._listed[0]
+
+    @property
+    def rows_more(self) -> int:
+        return self._listed[1]
+
+    @cached_property
+    def list_etag(self) -> str:
+        return _list_etag(self.panel, self.now)
+
+    @cached_property
+    def my_call(self) -> MyCall:
+        return _my_call(self.panel, self.now)
 
     def seconds_until(self, moment) -> int:
         return max(0, seconds(moment - self.now)) if moment else 0
 
 
-def _shown(rows: list[Row]) -> list[Row]:
-    return [r for i, r in enumerate(rows) if i < ROWS_SHOWN or r.call is not None]
-
-
 def waiting_room_view(panel: Panel, joined: bool = True) -> WaitingRoomView:
-    now = utcnow()
-    rows = _rows(panel)
-    shown = _shown(rows)
-    return WaitingRoomView(
-        panel=panel,
-        joined=joined,
-        embed=embed_for_waiting_room(current_user, panel) if joined else None,
-        rows=shown,
-        rows_more=len(rows) - len(shown),
-        list_etag=_list_etag(panel, now),
-        my_call=_my_call(panel, now),
-        now=now,
-    )
+    return WaitingRoomView(panel, joined, utcnow())
 
 
 @bp.app_template_global("assistant_waiting_room")

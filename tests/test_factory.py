@@ -15,7 +15,8 @@ def _development(monkeypatch):
 
 def test_testing_config_is_applied(app):
     assert app.testing
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    # Idle connections are pinged before use (app/db_ping.py, tests/test_db_ping.py).
+    assert "pool_pre_ping" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
 
 
 def test_default_config_is_not_testing_and_so_is_held_to_production_rules(tmp_path, monkeypatch):

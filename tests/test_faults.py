@@ -301,8 +301,8 @@ def test_database_restart_fails_requests_cleanly_and_recovers(app, config_class,
         assert other.test_client().get("/readyz").status_code == 503  # out of the pool
 
         proxy.restore()
-        # pool_pre_ping: the dead pooled connections are replaced before use, so the very
-        # first request after the restart succeeds.
+        # The failures invalidated the pool (and a connection idle since is pinged first:
+        # app/db_ping.py), so the very first request after the restart succeeds.
         assert staff.get("/hr/exams").status_code == 200
         assert _poll(browser, "invited", etag).status_code == 304
         assert other.test_client().get("/healthz").status_code == 200

@@ -11,7 +11,7 @@ take every node out of the pool at once for a fault no node can fix.
 Also the page every request gets while the database is away (a PostgreSQL restart or failover):
 503 with a sentence to retry, instead of a 500 and a stack trace in the log for each of a
 thousand polls. Nothing is lost: the request's transaction is rolled back, and the pool
-(`pool_pre_ping`) replaces the dead connections as soon as the database answers again.
+(app/db_ping.py) replaces the dead connections as soon as the database answers again.
 Redis being away needs no page: every use of it falls back (see app/day/poll_versions.py,
 app/security/limits.py, app/security/code_alerts.py) and only /healthz says so.
 """

@@ -85,3 +85,23 @@ def test_recent_failures_per_exam_and_the_spike_alert(app, client):
     refused = db.session.scalars(select(AuditEvent).filter_by(kind="candidate.code_refused")).all()
     assert {e.data["address"] for e in refused} == {"203.0.113.40"}
     assert [e.exam_id for e in refused] == [later.id, None, None]
+
+
+def test_the_poll_and_the_pulse_skip_the_limiter_and_the_code_page_does_not(app, monkeypatch):
+    """The two requests every page sends every 2 s carry no limit: Flask-Limiter is told so up
+    front instead of walking its limits for each (app/security/limits.py)."""
+    from app.security.limits import limiter
+
+    walked = []
+    real = limiter.limit_manager.resolve_limits
+    monkeypatch.setattr(
+        limiter.limit_manager,
+        "resolve_limits",
+        lambda app_, endpoint, *rest: walked.append(endpoint) or real(app_, endpoint, *rest),
+    )
+    client = app.test_client()
+    client.get("/me/state?stage=invited", headers={"HX-Request": "true"})
+    client.get("/pulse/1/1/x")
+    assert walked == []
+    client.get("/")
+    assert walked and walked[0] == "candidate.index"

@@ -15,10 +15,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Protocol
 
 from flask_babel import gettext
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -956,6 +957,24 @@ def _spot_check_gives_way(ctx: Context, kind: str) -> None:
     )
 
 
+@cache
+def _lapsed_spot_checks_query(scope: tuple[str, ...]):
+    """lapse_spot_checks' statement for a scope (Candidate columns), built once: every console
+    poll and every candidate's full poll asks it (the clock is a bound parameter)."""
+    query = (
+        select(Call.candidate_id)
+        .join(Candidate, Candidate.id == Call.candidate_id)
+        .where(
+            Call.kind.in_(SPOT_CHECK_KINDS),
+            Call.outcome == "ringing",
+            Call.accept_by <= bindparam("now"),
+        )
+    )
+    for name in scope:
+        query = query.where(getattr(Candidate, name) == bindparam(name))
+    return query
+
+
 def lapse_spot_checks(
     now: datetime,
     *,
@@ -965,18 +984,10 @@ def lapse_spot_checks(
 ) -> int:
     """Spot checks nobody accepted in time lapse (as debug calls do at `settle`): one query
     for those due in scope, one move each."""
-    query = (
-        select(Call.candidate_id)
-        .join(Candidate, Candidate.id == Call.candidate_id)
-        .where(Call.kind.in_(SPOT_CHECK_KINDS), Call.outcome == "ringing", Call.accept_by <= now)
-    )
-    if panel_id is not None:
-        query = query.where(Candidate.panel_id == panel_id)
-    if exam_id is not None:
-        query = query.where(Candidate.exam_id == exam_id)
-    if candidate_id is not None:
-        query = query.where(Call.candidate_id == candidate_id)
-    due = sorted(set(db.session.scalars(query)))
+    scope = {"panel_id": panel_id, "exam_id": exam_id, "id": candidate_id}
+    scope = {name: value for name, value in scope.items() if value is not None}
+    query = _lapsed_spot_checks_query(tuple(scope))
+    due = sorted(set(db.session.scalars(query, {"now": now, **scope})))
     lapsed = 0
     for due_id in due:
         try:
@@ -1690,7 +1701,7 @@ def due_move(candidate: CandidateClock, exam: ExamDeadlines, now: datetime) -> s
     return None
 
 
-def due_clause(now: datetime):
+def due_clause(now: "datetime | ColumnElement[datetime]"):
     """`due_move(...) is not None` as SQL, for a SELECT over Candidate joined to Exam."""
     call, later = aliased(Call), aliased(Call)
     # ringing_call(): the newest ringing-or-accepted call, if it is the ringing one.
@@ -1727,7 +1738,7 @@ def lot_assignment_due(candidate, now: datetime) -> bool:
     )
 
 
-def lot_assignment_clause(now: datetime):
+def lot_assignment_clause(now: "datetime | ColumnElement[datetime]"):
     """`lot_assignment_due` as SQL, for a SELECT over Candidate joined to Exam."""
     return and_(
         Candidate.state == S.WAITING, Candidate.lot_number.is_(None), Exam.entry_cutoff_at <= now

@@ -7,13 +7,14 @@ aggregate query, and only if the browser does not have that version render the t
 
 from collections import Counter
 from datetime import datetime
+from functools import cache
 
 from flask import abort, flash, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from markupsafe import escape
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, case, func, or_, select
 
 from app import db, htmx
 from app.day.broadcasts import post_broadcast, recent_broadcasts
@@ -59,13 +60,12 @@ def current_and_past(panels: list[Panel], now: datetime) -> tuple[list[Panel], l
 # --- time rules, applied when a console looks ----------------------------------------------------
 
 
-def settle_due(now: datetime, *, panel_id: int | None = None, exam_id: int | None = None) -> int:
-    """Apply the time rules that are due for the candidates in scope; returns how many were.
-
-    One query with journey's own SQL twins of its rules (`due_clause`, `lot_assignment_clause`),
-    so that a poll settles the few candidates whose call lapsed or whose time ran out without
-    loading everyone else.
-    """
+@cache
+def _due_query(scope: tuple[str, ...]):
+    """settle_due's statement for a scope (panel, exam, both or none), built once: the time
+    rules' SQL is a dozen clauses, and building it anew for every console poll cost more of
+    the app's time than PostgreSQL's answer did (the clock is a bound parameter)."""
+    now: ColumnElement[datetime] = bindparam("now")
     # Waiting without a lot after the cut-off: the system draws for them (未抽签者系统分配).
     due = or_(due_clause(now), lot_assignment_clause(now))
     query = (
@@ -73,11 +73,22 @@ def settle_due(now: datetime, *, panel_id: int | None = None, exam_id: int | Non
         .join(Exam, Exam.id == Candidate.exam_id)
         .where(due)
     )
-    if panel_id is not None:
-        query = query.where(Candidate.panel_id == panel_id)
-    if exam_id is not None:
-        query = query.where(Candidate.exam_id == exam_id)
-    rows = db.session.execute(query).all()
+    for name in scope:
+        query = query.where(getattr(Candidate, name) == bindparam(name))
+    return query
+
+
+def settle_due(now: datetime, *, panel_id: int | None = None, exam_id: int | None = None) -> int:
+    """Apply the time rules that are due for the candidates in scope; returns how many were.
+
+    One query with journey's own SQL twins of its rules (`due_clause`, `lot_assignment_clause`),
+    so that a poll settles the few candidates whose call lapsed or whose time ran out without
+    loading everyone else.
+    """
+    scope = {"panel_id": panel_id, "exam_id": exam_id}
+    scope = {name: value for name, value in scope.items() if value is not None}
+    query = _due_query(tuple(scope))
+    rows = db.session.execute(query, {"now": now, **scope}).all()
     lots_for = set()
     for candidate_id, cand_exam_id, state in rows:
         if state == S.WAITING:

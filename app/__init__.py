@@ -79,6 +79,9 @@ def create_app(config_class: type = Config) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    from app.day.poll_lane import install_poll_lane
+
+    install_poll_lane(app)  # inside ProxyFix, below: the lane sees the client's scheme
     if app.config.get("PROXY_COUNT"):
         n = app.config["PROXY_COUNT"]
         # X-Forwarded-Prefix moves every URL the app makes (redirects, forms, invitation

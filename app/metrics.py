@@ -173,6 +173,18 @@ def _queue_metrics():
     yield up
 
 
+def count_request(
+    endpoint: str, method: str, status: int, seconds: float | None, poll_kind: str | None = None
+) -> None:
+    """One answered request in the metrics; `poll_kind` for a poll (it sent If-None-Match).
+    Also called by the poll's own lane (app/day/poll_lane.py), which Flask's hooks never see."""
+    REQUESTS.labels(endpoint, method, str(status)).inc()
+    if seconds is not None:
+        LATENCY.labels(endpoint).observe(seconds)
+    if poll_kind is not None:
+        POLLS.labels(poll_kind, "unchanged" if status == 304 else "changed").inc()
+
+
 def init_metrics(app: Flask) -> None:
     app.register_blueprint(bp)
 
@@ -181,15 +193,16 @@ def init_metrics(app: Flask) -> None:
         endpoint = request.endpoint or "unmatched"
         if endpoint == "metrics.metrics":
             return response
-        REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
         # The request's one clock, started by app/request_log.py (registered before this).
         started = g.get("request_started")
-        if started is not None:
-            LATENCY.labels(endpoint).observe(time.perf_counter() - started)
-        if request.method == "GET" and request.if_none_match:
-            kind = POLL_KINDS.get(request.blueprint or "", "staff")
-            outcome = "unchanged" if response.status_code == 304 else "changed"
-            POLLS.labels(kind, outcome).inc()
+        polled = request.method == "GET" and bool(request.if_none_match)
+        count_request(
+            endpoint,
+            request.method,
+            response.status_code,
+            time.perf_counter() - started if started is not None else None,
+            POLL_KINDS.get(request.blueprint or "", "staff") if polled else None,
+        )
         checked = CODE_ENDPOINTS.get(endpoint)
         if checked is not None and request.method == checked[1]:
             if response.status_code == 429:

@@ -49,7 +49,10 @@ class RequestContext(logging.Filter):
     """Adds request_id, staff_id and candidate_id to every record (``-`` outside a request)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = record.staff_id = record.candidate_id = "-"
+        # A line logged outside Flask's request context may name them itself (the poll's lane).
+        for name in ("request_id", "staff_id", "candidate_id"):
+            if not hasattr(record, name):
+                setattr(record, name, "-")
         if has_request_context():
             record.request_id = g.get("request_id", "-")
             # The user flask_login already loaded, if any: a log line never queries the database.
@@ -90,14 +93,45 @@ def configure_logging(
     return handler
 
 
+def log_answer(
+    method: str, path: str, endpoint: str | None, status: int, took_ms: float, **names
+) -> None:
+    """The one line per answered request: at DEBUG for an unchanged poll (304), INFO otherwise.
+    `names` (request_id, candidate_id) for a line logged outside Flask's request context."""
+    level = logging.DEBUG if status == 304 else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(
+            level,
+            "%s %s %s %.1f ms",
+            method,
+            path,
+            status,
+            took_ms,
+            extra={
+                "method": method,
+                "path": path,
+                "endpoint": endpoint,
+                "status": status,
+                "duration_ms": round(took_ms, 1),
+                **names,
+            },
+        )
+
+
+def sane_request_id(incoming: str) -> str | None:
+    """The proxy's request id, if it looks like one (it goes into every log line)."""
+    return incoming if _SANE_ID.fullmatch(incoming) else None
+
+
 def init_request_log(app: Flask) -> None:
     if not app.testing:
         configure_logging()
 
     @app.before_request
     def _start():
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SANE_ID.fullmatch(incoming) else uuid.uuid4().hex
+        g.request_id = sane_request_id(request.headers.get(REQUEST_ID_HEADER, "")) or (
+            uuid.uuid4().hex
+        )
         g.request_started = time.perf_counter()
 
     @app.after_request
@@ -107,21 +141,5 @@ def init_request_log(app: Flask) -> None:
             return response
         response.headers[REQUEST_ID_HEADER] = request_id
         took_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-        level = logging.DEBUG if response.status_code == 304 else logging.INFO
-        if log.isEnabledFor(level):
-            log.log(
-                level,
-                "%s %s %s %.1f ms",
-                request.method,
-                request.path,
-                response.status_code,
-                took_ms,
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "endpoint": request.endpoint,
-                    "status": response.status_code,
-                    "duration_ms": round(took_ms, 1),
-                },
-            )
+        log_answer(request.method, request.path, request.endpoint, response.status_code, took_ms)
         return response

@@ -37,25 +37,31 @@ def permissions_policy(jitsi_origin: str) -> str:
     return f"camera={allowed}, microphone={allowed}, display-capture=(), geolocation=(), fullscreen={allowed}"
 
 
+def security_headers(response, secure: bool, policies: tuple[str, str] | None) -> None:
+    """The headers every answer carries; the two policies (CSP, Permissions-Policy) only on
+    what can be a document. Also used by the poll's own lane (app/day/poll_lane.py)."""
+    headers = response.headers
+    if policies is not None:
+        headers.setdefault("Content-Security-Policy", policies[0])
+        headers.setdefault("Permissions-Policy", policies[1])
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def init_security(app: Flask) -> None:
     settings = JitsiSettings.from_config(app.config)
     jitsi_origin = f"https://{settings.domain}"
-    csp = content_security_policy(jitsi_origin)
-    permissions = permissions_policy(jitsi_origin)
+    policies = (content_security_policy(jitsi_origin), permissions_policy(jitsi_origin))
+    app.extensions["security_policies"] = policies
 
     @app.after_request
     def _headers(response):
         # Both policies govern documents; a script or a style sheet loaded by a page is under
         # the page's. Left off those (as nginx serves them): 0.5 kB less on each, which is 3 kB
         # of a candidate's first visit (tests/e2e/test_page_weight.py).
-        if not (request.endpoint == "static" and response.mimetype in SUBRESOURCE_TYPES):
-            response.headers.setdefault("Content-Security-Policy", csp)
-            response.headers.setdefault("Permissions-Policy", permissions)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.is_secure:
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
+        subresource = request.endpoint == "static" and response.mimetype in SUBRESOURCE_TYPES
+        security_headers(response, request.is_secure, None if subresource else policies)
         return response

@@ -39,7 +39,7 @@ def state():
             etag, seconds = answer
             response = make_response("", 304)
             response.set_etag(etag)
-            return _poll_headers(response, now, seconds)
+            return poll_headers(response, now, seconds)
     load_signed_in_candidate()
     return _state_in_full(now)
 
@@ -69,10 +69,11 @@ def _state_in_full(now: datetime):
             seconds = ctx["poll_seconds"]
             response = make_response(render_template("candidate/_status.html", **ctx))
         response.set_etag(etag)
-    return _poll_headers(response, now, seconds)
+    return poll_headers(response, now, seconds)
 
 
-def _poll_headers(response, now: datetime, seconds: int | None = None):
+def poll_headers(response, now: datetime, seconds: int | None = None):
+    """The poll's own headers, on every answer of it (also app/day/poll_lane.py's 304)."""
     # When to ask next (app/day/poll_interval.py), on 304s too: a 304 carries no body.
     if seconds is not None:
         response.headers["X-Poll-Interval"] = str(seconds)

@@ -205,3 +205,22 @@ def test_a_first_poll_without_an_etag_goes_straight_the_full_way(world, client, 
     assert first.status_code == 200 and reads == []  # nothing to compare: no quick SELECT
     assert me.poll("invited", first.headers["ETag"].strip('"')).status_code == 304
     assert reads == [c.id]
+
+
+def test_a_changed_poll_reads_the_quick_view_once_then_goes_the_full_way(
+    world, client, monkeypatch
+):
+    """The lane's quick SELECT steps aside (the ETag moved); the view does not ask it again."""
+    from app.day import poll as candidate_poll
+
+    reads = []
+    real = candidate_poll.read_poll_view
+    monkeypatch.setattr(candidate_poll, "read_poll_view", lambda i: reads.append(i) or real(i))
+    c = world.candidates[0]
+    me = CandidateBrowser(client)
+    me.enter_code(c.code)
+    etag = me.poll("invited").headers["ETag"].strip('"')
+    perform(c.id, "confirm", world.as_candidate(c), world.now)
+    changed = me.poll("invited", etag)
+    assert changed.status_code == 200 and changed.headers["HX-Redirect"]  # a stage further on
+    assert reads == [c.id]

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from flask import g, make_response, redirect, render_template, request, session, url_for
+from flask import g, make_response, redirect, render_template, request, url_for
 
 from app import htmx
-from app.day.poll import page_stage, poll_etag, quick_answer
+from app.day.poll import page_stage, poll_etag
 from app.day.session import load_signed_in_candidate, reads_candidate_itself
 from app.routes.candidate.access import go, signed_in
 from app.routes.candidate.blueprints import bp
@@ -22,24 +22,14 @@ from app.timeutil import utcnow
 @bp.get("/me/state")
 @reads_candidate_itself
 def state():
-    """The polled fragment. Cheap when nothing changed: settle, compare, 304.
+    """The polled fragment, the full way: settle, compare, 304 or the fragment.
 
-    Most polls change nothing; `candidate_poll.quick_not_modified` answers those from one
-    plain SELECT. Everything else (and every page that is not htmx's) takes the full way."""
+    Most polls change nothing: the poll's own lane in front of Flask (app/day/poll_lane.py)
+    answers those from one plain SELECT before they get here. What reaches this view is a
+    page's first poll, a poll the quick answer stepped aside from (something is due or has
+    changed), or one that is not htmx's; asking the quick answer again would only repeat its
+    SELECT."""
     now = utcnow()
-    if htmx and request.if_none_match:  # a page's first poll has nothing to compare
-        answer = quick_answer(
-            session.get("candidate_id"),
-            session.get("candidate_nonce"),
-            request.args.get("stage"),
-            request.if_none_match,
-            now,
-        )
-        if answer is not None:
-            etag, seconds = answer
-            response = make_response("", 304)
-            response.set_etag(etag)
-            return poll_headers(response, now, seconds)
     load_signed_in_candidate()
     return _state_in_full(now)
 

@@ -192,12 +192,18 @@ def test_a_lot_due_at_the_cut_off_takes_the_full_way_which_assigns_it(world, cli
     assert candidate.lot_number is not None and candidate.lot_assigned
 
 
-def test_a_first_poll_without_an_etag_goes_straight_the_full_way(world, client, monkeypatch):
+@pytest.fixture
+def reads(monkeypatch) -> list[int]:
+    """The candidates whose quick view (the one SELECT) was read, in order."""
     from app.day import poll as candidate_poll
 
-    reads = []
+    seen: list[int] = []
     real = candidate_poll.read_poll_view
-    monkeypatch.setattr(candidate_poll, "read_poll_view", lambda i: reads.append(i) or real(i))
+    monkeypatch.setattr(candidate_poll, "read_poll_view", lambda i: seen.append(i) or real(i))
+    return seen
+
+
+def test_a_first_poll_without_an_etag_goes_straight_the_full_way(world, client, reads):
     c = world.candidates[0]
     me = CandidateBrowser(client)
     me.enter_code(c.code)
@@ -207,15 +213,8 @@ def test_a_first_poll_without_an_etag_goes_straight_the_full_way(world, client, 
     assert reads == [c.id]
 
 
-def test_a_changed_poll_reads_the_quick_view_once_then_goes_the_full_way(
-    world, client, monkeypatch
-):
+def test_a_changed_poll_reads_the_quick_view_once_then_goes_the_full_way(world, client, reads):
     """The lane's quick SELECT steps aside (the ETag moved); the view does not ask it again."""
-    from app.day import poll as candidate_poll
-
-    reads = []
-    real = candidate_poll.read_poll_view
-    monkeypatch.setattr(candidate_poll, "read_poll_view", lambda i: reads.append(i) or real(i))
     c = world.candidates[0]
     me = CandidateBrowser(client)
     me.enter_code(c.code)

@@ -98,7 +98,8 @@ def demo_summary(summary: dict) -> str:
 
 def main() -> int:
     os.environ[ENVIRONMENT_VARIABLE] = DEVELOPMENT
-    children: list[subprocess.Popen] = []
+    children: list[subprocess.Popen] = []  # the web server and the worker
+    redis: subprocess.Popen | None = None
     stopping = False
 
     def stop(*_):
@@ -109,7 +110,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     try:
         if not os.environ.get("REDIS_URL"):
-            children.append(_start_embedded_redis())
+            redis = _start_embedded_redis()
         _prepare_database()
         port = os.environ.get("PORT", "5000")
         python = sys.executable
@@ -121,20 +122,33 @@ def main() -> int:
             f"\nInterview Room: http://127.0.0.1:{port}/  "
             f"(staff: http://127.0.0.1:{port}/staff/login)  Ctrl-C stops everything.\n"
         )
-        while not stopping and all(child.poll() is None for child in children):
+        watched = [*children, *([redis] if redis is not None else [])]
+        while not stopping and all(child.poll() is None for child in watched):
             time.sleep(0.2)
     finally:
-        _stop_all(children)
-    return max((child.returncode or 0) for child in children) if children else 0
+        _stop_all(children, redis)
+    everyone = [*children, *([redis] if redis is not None else [])]
+    return max((child.returncode or 0) for child in everyone) if everyone else 0
 
 
-def _stop_all(children: list[subprocess.Popen]) -> None:
-    """The web server and worker first, Redis last (they may still write to it)."""
-    for child in reversed(children):
+def _stop_all(children: list[subprocess.Popen], redis: subprocess.Popen | None) -> None:
+    """The web server and worker first, together, Redis last (they may still write to it).
+
+    Each group shares one deadline: one after the other, three children that each took their
+    20 s (a worker caught by Ctrl-C while it loads dlib, gunicorn finishing its requests) kept
+    the terminal a minute after Ctrl-C."""
+    _stop_group(children, seconds=20)
+    _stop_group([redis] if redis is not None else [], seconds=10)
+
+
+def _stop_group(group: list[subprocess.Popen], seconds: float) -> None:
+    for child in group:
         if child.poll() is None:
             child.terminate()
+    deadline = time.monotonic() + seconds
+    for child in group:
         try:
-            child.wait(timeout=20)
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()

@@ -40,6 +40,11 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def ms(moment: datetime | None) -> int | None:
+    """Milliseconds since the epoch, as the pages' scripts count time."""
+    return int(moment.timestamp() * 1000) if moment is not None else None
+
+
 def beijing(value: datetime | None) -> datetime | None:
     return value.astimezone(BEIJING) if value is not None else None
 

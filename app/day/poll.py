@@ -28,6 +28,7 @@ from app.models import Candidate, Exam, Panel
 from app.models.candidate import RINGING
 from app.models.candidate import CandidateState as S
 from app.redis_conn import redis_known_bad
+from app.timeutil import ms
 
 # The page a state is shown on. A ringing call is shown inside the waiting page (by the polled
 # fragment), so an incoming call never reloads the page under the candidate.
@@ -245,3 +246,15 @@ def quick_answer(
     return etag, poll_seconds(
         stage, view.exam, now, score_shown=None, ahead=view.ahead, pulse_ok=not redis_away
     )
+
+
+def poll_headers(response, now: datetime, seconds: int | None = None):
+    """The poll's own headers, on every answer of it (also app/day/poll_lane.py's 304)."""
+    # When to ask next (app/day/poll_interval.py), on 304s too: a 304 carries no body.
+    if seconds is not None:
+        response.headers["X-Poll-Interval"] = str(seconds)
+    # The countdowns re-sync to this on every poll, 304 included: the browser's clock is
+    # never trusted, only its elapsed time between two polls.
+    response.headers["X-Server-Now-Ms"] = str(ms(now))
+    response.headers["Cache-Control"] = "no-store"
+    return response

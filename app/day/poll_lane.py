@@ -20,7 +20,10 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from app.day.poll import quick_answer
+from app.day.poll import poll_headers, quick_answer
+from app.metrics import count_request
+from app.request_log import REQUEST_ID_HEADER, log_answer, sane_request_id
+from app.security.headers import security_headers
 from app.timeutil import utcnow
 
 PATH = "/me/state"
@@ -45,11 +48,6 @@ class PollLane:
         return self.wsgi_app(environ, start_response)
 
     def _answer(self, environ) -> Response | None:
-        from app.metrics import count_request
-        from app.request_log import REQUEST_ID_HEADER, log_answer, sane_request_id
-        from app.routes.candidate.poll import poll_headers
-        from app.security.headers import security_headers
-
         started = time.perf_counter()
         app = self.app
         with app.app_context():
@@ -81,8 +79,9 @@ class PollLane:
             # app/compression.py), and the security headers of every answer.
             response.vary.update(("Accept-Encoding", "Sec-Fetch-Site", "HX-Request", "Cookie"))
             security_headers(response, request.is_secure, app.extensions["security_policies"])
-            incoming = environ.get("HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_"), "")
-            request_id = sane_request_id(incoming) or uuid.uuid4().hex
+            request_id = (
+                sane_request_id(request.headers.get(REQUEST_ID_HEADER, "")) or uuid.uuid4().hex
+            )
             response.headers[REQUEST_ID_HEADER] = request_id
             took = time.perf_counter() - started
             count_request(ENDPOINT, "GET", 304, took, poll_kind="candidate")

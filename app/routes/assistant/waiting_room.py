@@ -73,6 +73,15 @@ class Row:
     may_call_back: bool
 
 
+def _row(candidate: Candidate, call: Call | None) -> Row:
+    return Row(
+        candidate=candidate,
+        call=call,
+        may_spot_check=call is None and candidate.state in SPOT_CHECK_STATES,
+        may_call_back=call is None,
+    )
+
+
 def _live_calls(panel: Panel) -> dict[int, Call]:
     return {
         call.candidate_id: call
@@ -123,15 +132,7 @@ def _rows(panel: Panel) -> tuple[list[Row], int]:
             c.id,
         ),
     )
-    rows = [
-        Row(
-            candidate=c,
-            call=live.get(c.id),
-            may_spot_check=live.get(c.id) is None and c.state in SPOT_CHECK_STATES,
-            may_call_back=live.get(c.id) is None,
-        )
-        for c in candidates
-    ]
+    rows = [_row(c, live.get(c.id)) for c in candidates]
     return rows, total - len(rows)
 
 

@@ -26,6 +26,7 @@ from app.models.candidate import FINAL, INTERVIEWED, RINGING
 from app.models.candidate import CandidateState as S
 from app.models.exam import Exam, ExamKind
 from app.redis_conn import redis_known_bad
+from app.timeutil import ms
 
 FINAL_STAGES = frozenset(STAGE_OF_STATE[s] for s in FINAL)
 TEMPLATE_OF_STAGE = {"declined": "final", "absent": "final", "disqualified": "final"}
@@ -52,10 +53,6 @@ def bring_up_to_date(candidate: Candidate, now: datetime) -> Candidate:
         journey.assign_missing_lots(candidate.exam_id, now)
         db.session.refresh(candidate)
     return candidate
-
-
-def ms(moment: datetime | None) -> int | None:
-    return int(moment.timestamp() * 1000) if moment is not None else None
 
 
 def seconds_until(moment: datetime | None, now: datetime) -> int:

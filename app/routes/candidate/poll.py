@@ -5,14 +5,12 @@ from datetime import datetime
 from flask import g, make_response, redirect, render_template, request, url_for
 
 from app import htmx
-from app.day.poll import page_stage, poll_etag
-from app.day.session import load_signed_in_candidate, reads_candidate_itself
+from app.day.poll import page_stage, poll_etag, poll_headers
 from app.routes.candidate.access import go, signed_in
 from app.routes.candidate.blueprints import bp
 from app.routes.candidate.context import (
     ahead_in_queue,
     bring_up_to_date,
-    ms,
     next_poll_seconds,
     poll_context,
 )
@@ -20,7 +18,6 @@ from app.timeutil import utcnow
 
 
 @bp.get("/me/state")
-@reads_candidate_itself
 def state():
     """The polled fragment, the full way: settle, compare, 304 or the fragment.
 
@@ -28,10 +25,8 @@ def state():
     answers those from one plain SELECT before they get here. What reaches this view is a
     page's first poll, a poll the quick answer stepped aside from (something is due or has
     changed), or one that is not htmx's; asking the quick answer again would only repeat its
-    SELECT."""
-    now = utcnow()
-    load_signed_in_candidate()
-    return _state_in_full(now)
+    SELECT. The signed-in candidate is loaded by `load_candidate`, as for every page."""
+    return _state_in_full(utcnow())
 
 
 @signed_in
@@ -60,15 +55,3 @@ def _state_in_full(now: datetime):
             response = make_response(render_template("candidate/_status.html", **ctx))
         response.set_etag(etag)
     return poll_headers(response, now, seconds)
-
-
-def poll_headers(response, now: datetime, seconds: int | None = None):
-    """The poll's own headers, on every answer of it (also app/day/poll_lane.py's 304)."""
-    # When to ask next (app/day/poll_interval.py), on 304s too: a 304 carries no body.
-    if seconds is not None:
-        response.headers["X-Poll-Interval"] = str(seconds)
-    # The countdowns re-sync to this on every poll, 304 included: the browser's clock is
-    # never trusted, only its elapsed time between two polls.
-    response.headers["X-Server-Now-Ms"] = str(ms(now))
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -12,7 +12,14 @@ import time_machine
 from werkzeug.datastructures import ETags
 
 from app import db
-from app.day.poll import PollView, poll_etag, quick_not_modified, read_poll_view, stage_of
+from app.day.poll import (
+    PollView,
+    ahead_in_queue,
+    poll_etag,
+    quick_not_modified,
+    read_poll_view,
+    stage_of,
+)
 from app.journey import Actor, perform
 from app.models import Candidate
 from app.models.candidate import CandidateState as S
@@ -30,7 +37,8 @@ def both_etags(candidate, now) -> tuple[str, str]:
     view = read_poll_view(candidate.id)
     assert isinstance(view, PollView) and stage_of(view) == stage_of(loaded)
     stage = stage_of(loaded)
-    return poll_etag(loaded, stage, now), poll_etag(view, stage, now)
+    full = poll_etag(loaded, stage, now, ahead_in_queue(loaded, stage))
+    return full, poll_etag(view, stage, now, view.ahead)
 
 
 def quick(candidate, now, etag: str, stage: str | None = None, nonce: str | None = None):
@@ -223,3 +231,44 @@ def test_a_changed_poll_reads_the_quick_view_once_then_goes_the_full_way(world, 
     changed = me.poll("invited", etag)
     assert changed.status_code == 200 and changed.headers["HX-Redirect"]  # a stage further on
     assert reads == [c.id]
+
+
+def test_a_waiting_page_refetches_when_its_count_ahead_moves_not_for_every_queue_move(
+    world, client
+):
+    """The waiting fragment shows "您前面还有 N 位考生": its ETag follows N, not the panel's queue
+    counter, which every spot check, lot and call of the panel bumps (at 3,000 candidates those
+    were most of the full answers, `make bench`)."""
+    ahead, me_c, behind = world.candidates
+    me = CandidateBrowser(client)
+    me.enter_code(me_c.code)
+    for lot, c in enumerate((ahead, me_c), start=1):
+        world.to_waiting(c)
+        fresh(c).lot_number = lot
+    db.session.commit()
+    at = world.now + timedelta(minutes=1)
+    with time_machine.travel(at, tick=False):
+        first = me.poll("waiting")
+    etag = first.headers["ETag"].strip('"')
+    assert "您前面还有 <strong>1</strong> 位考生" in first.text
+
+    # Behind her: a lot drawn (the third and last: 3); ahead of her: a spot check in the waiting
+    # room. The panel's queue moves, what her page shows does not.
+    world.to_waiting(behind)
+    perform(behind.id, "draw_lot", world.as_candidate(behind), at)
+    assert fresh(behind).lot_number == 3
+    perform(ahead.id, "call_spot_check", Actor.staff(world.assistant), at)
+    perform(ahead.id, "accept_spot_check", world.as_candidate(ahead), at)
+    perform(ahead.id, "end_spot_check", Actor.staff(world.assistant), at)
+    assert quick(me_c, at, etag) == etag
+    with time_machine.travel(at, tick=False):
+        assert me.poll("waiting", etag).status_code == 304
+
+    # The one ahead of her is called into the room: nobody ahead now, and her page says so.
+    called = world.now + timedelta(minutes=31)
+    perform(ahead.id, "call_interview", Actor.staff(world.chief), called)
+    assert quick(me_c, called, etag) is None
+    with time_machine.travel(called, tick=False):
+        moved = me.poll("waiting", etag)
+    assert moved.status_code == 200 and "您前面没有等待的考生" in moved.text
+    assert moved.headers["ETag"].strip('"') != etag

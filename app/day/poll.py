@@ -24,7 +24,7 @@ from app.day.poll_interval import poll_seconds
 from app.day.poll_versions import EXTRAS_COLUMNS, candidate_etag
 from app.day.schedule import login_window_open, waiting_open
 from app.journey import lot_assignment_due
-from app.models import Candidate, Exam, Panel
+from app.models import Candidate, Exam
 from app.models.candidate import RINGING
 from app.models.candidate import CandidateState as S
 from app.redis_conn import redis_known_bad
@@ -71,22 +71,42 @@ def interview_phase(candidate, now: datetime) -> str:
     return "reading" if now < candidate.timer_started_at else "answering"
 
 
-def poll_etag(candidate, stage: str, now: datetime) -> str:
+def poll_etag(candidate, stage: str, now: datetime, ahead: int | None) -> str:
     """Everything the fragment shows, as a cheap version: the candidate's counters, plus what
     changes with time alone (reading → answering, a second camera going quiet) or with others
-    (the panel's queue, for 'how many are ahead')."""
+    (`ahead`, how many wait before her: `ahead_in_queue`, or the quick view's own count).
+
+    The count itself, not the panel's queue counter: every lot drawn, call and spot check of
+    the panel bumps that, and each bump sent every waiting page of the panel the whole fragment
+    again for the same "您前面还有 N 位考生" (most of the full answers at 3,000, `make bench`)."""
     parts = [candidate_etag(candidate), stage]
     if stage == "interviewing":
         parts.append(interview_phase(candidate, now)[0])
-    if stage == "waiting" and candidate.panel_id is not None:
-        # The panel row was read with the candidate in this request: no second statement.
-        parts.append(f"q{candidate.panel.queue_version}")
+    if stage == "waiting" and ahead is not None:
+        parts.append(f"a{ahead}")
     if candidate.exam.requires_second_camera and stage in ("interviewing", "resting"):
         parts.append("2" if journey.second_camera_connected(candidate, now) else "1")
     gate = schedule_gate(candidate.exam, stage, now)
     if gate:
         parts.append(gate)
     return ".".join(parts)
+
+
+def ahead_in_queue(candidate, stage: str) -> int | None:
+    """How many wait before a loaded candidate in her panel (the waiting page's number); None
+    off the waiting page, while a call rings (the fragment shows the call instead) or without a
+    lot. The quick view counts the same in its statement (`_AHEAD_IF_WAITING`)."""
+    if stage != "waiting" or candidate.state != S.WAITING:
+        return None
+    if candidate.lot_number is None or candidate.panel_id is None:
+        return None
+    return db.session.scalar(
+        select(func.count(Candidate.id)).where(
+            Candidate.panel_id == candidate.panel_id,
+            Candidate.state == S.WAITING,
+            Candidate.lot_number < candidate.lot_number,
+        )
+    )
 
 
 def schedule_gate(exam, stage: str, now: datetime) -> str:
@@ -115,11 +135,6 @@ class ExamTimes:
 
 
 @dataclass(frozen=True, slots=True)
-class PanelQueue:
-    queue_version: int
-
-
-@dataclass(frozen=True, slots=True)
 class PollView:
     """The columns of a candidate (and their exam and panel) that the poll reads, read-only.
     Attribute names are the models' own, so the functions above take either."""
@@ -137,7 +152,6 @@ class PollView:
     second_camera_seen_at: datetime | None
     reinstated_at: datetime | None  # the cut-off spares the reinstated (journey.due_move)
     exam: ExamTimes
-    panel: PanelQueue | None
     # How many wait before her in her panel (None without a lot): the interval's `ahead`.
     ahead: int | None = None
     # The database's version of what else the page shows, read only while Redis is away
@@ -148,7 +162,7 @@ class PollView:
 _CANDIDATE_COLUMNS = [
     c.name
     for c in PollView.__dataclass_fields__.values()
-    if c.name not in ("exam", "panel", "ahead", "extras")
+    if c.name not in ("exam", "ahead", "extras")
 ]
 _EXAM_COLUMNS = list(ExamTimes.__dataclass_fields__)
 _N = len(_CANDIDATE_COLUMNS)
@@ -156,9 +170,9 @@ _PANEL_ID = _CANDIDATE_COLUMNS.index("panel_id")
 _LOT = _CANDIDATE_COLUMNS.index("lot_number")
 
 # Table columns, not ORM attributes: a Core statement, compiled once and cached.
-_candidate, _exam, _panel = Candidate.__table__, Exam.__table__, Panel.__table__
+_candidate, _exam = Candidate.__table__, Exam.__table__
 _before = aliased(_candidate)
-# As the waiting page counts them (context._ahead_of); NULL lot: NULL comparison, no rows.
+# As `ahead_in_queue` counts them; NULL lot: NULL comparison, no rows.
 _AHEAD = (
     select(func.count(_before.c.id))
     .where(
@@ -175,19 +189,14 @@ _STATEMENT = (
     select(
         *(_candidate.c[name] for name in _CANDIDATE_COLUMNS),
         *(_exam.c[name] for name in _EXAM_COLUMNS),
-        _panel.c.queue_version,
         _AHEAD_IF_WAITING,
     )
-    .select_from(
-        _candidate.join(_exam, _exam.c.id == _candidate.c.exam_id).outerjoin(
-            _panel, _panel.c.id == _candidate.c.panel_id
-        )
-    )
+    .select_from(_candidate.join(_exam, _exam.c.id == _candidate.c.exam_id))
     .where(_candidate.c.id == bindparam("candidate_id"))
 )
 # While Redis is away: the same row plus the extras' database version, still one statement.
 _STATEMENT_WITH_EXTRAS = _STATEMENT.add_columns(*EXTRAS_COLUMNS)
-_QUEUE = _N + len(_EXAM_COLUMNS)
+_AHEAD_AT = _N + len(_EXAM_COLUMNS)
 
 
 def read_poll_view(candidate_id: int, with_extras: bool = False) -> PollView | None:
@@ -197,14 +206,11 @@ def read_poll_view(candidate_id: int, with_extras: bool = False) -> PollView | N
         row = conn.execute(statement, {"candidate_id": candidate_id}).one_or_none()
     if row is None:
         return None
-    exam = ExamTimes(*row[_N:_QUEUE])
-    panel = PanelQueue(row[_QUEUE]) if row[_PANEL_ID] is not None else None
-    ahead = row[_QUEUE + 1] if row[_LOT] is not None else None
-    extras = tuple(row[_QUEUE + 2 :]) if with_extras else None
-    # mypy cannot tell that the unpacked slice stops before exam, panel and extras.
-    return PollView(  # type: ignore[misc]
-        *row[:_N], exam=exam, panel=panel, ahead=ahead, extras=extras
-    )
+    exam = ExamTimes(*row[_N:_AHEAD_AT])
+    ahead = row[_AHEAD_AT] if row[_LOT] is not None and row[_PANEL_ID] is not None else None
+    extras = tuple(row[_AHEAD_AT + 1 :]) if with_extras else None
+    # mypy cannot tell that the unpacked slice stops before exam and extras.
+    return PollView(*row[:_N], exam=exam, ahead=ahead, extras=extras)  # type: ignore[misc]
 
 
 def quick_not_modified(
@@ -239,7 +245,7 @@ def quick_answer(
     stage = stage_of(view)
     if asked_stage != stage:
         return None
-    etag = poll_etag(view, stage, now)
+    etag = poll_etag(view, stage, now, view.ahead)
     if not if_none_match.contains(etag):
         return None
     # The view does not read the score: a released page keeps its last full answer's interval.

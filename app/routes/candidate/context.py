@@ -4,11 +4,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from app import db, journey
 from app.day.clock import level_for
-from app.day.poll import STAGE_OF_STATE, interview_phase, lot_assignment_due, poll_etag
+from app.day.poll import (
+    STAGE_OF_STATE,
+    ahead_in_queue,
+    interview_phase,
+    lot_assignment_due,
+    poll_etag,
+)
 from app.day.poll_interval import FAST, poll_seconds
 from app.day.schedule import login_window_open, start_of, waiting_open, waiting_opens_at
 from app.faces import stills as face_stills
@@ -113,20 +119,11 @@ def _published_result(candidate: Candidate) -> CandidateResult | None:
     )
 
 
-def _ahead_of(candidate: Candidate) -> int | None:
-    if candidate.lot_number is None or candidate.panel_id is None:
-        return None
-    return db.session.scalar(
-        select(func.count(Candidate.id)).where(
-            Candidate.panel_id == candidate.panel_id,
-            Candidate.state == S.WAITING,
-            Candidate.lot_number < candidate.lot_number,
-        )
-    )
-
-
-def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -> dict:
-    """What the polled fragment shows; the page includes the same fragment on first render."""
+def status_context(
+    candidate: Candidate, stage: str, now: datetime, etag: str, ahead: int | None
+) -> dict:
+    """What the polled fragment shows; the page includes the same fragment on first render.
+    `ahead`: `ahead_in_queue`, counted once for the ETag and the fragment."""
     exam = candidate.exam
     ctx = {
         "candidate": candidate,
@@ -161,7 +158,6 @@ def status_context(candidate: Candidate, stage: str, now: datetime, etag: str) -
             "seconds": seconds_until(call.accept_by, now),
             "accept_by_ms": ms(call.accept_by),
         }
-    ahead = ahead_in_queue(candidate, stage)
     ctx["ahead"] = ahead
     if stage == "interviewing":
         phase = interview_phase(candidate, now)
@@ -222,10 +218,6 @@ def next_poll_seconds(
     return seconds or FAST
 
 
-def ahead_in_queue(candidate: Candidate, stage: str) -> int | None:
-    return _ahead_of(candidate) if stage == "waiting" else None
-
-
 def schedule_gates(exam: Exam, stage: str, now: datetime) -> dict:
     """The buttons the clock opens (poll.schedule_gate puts the same in the ETag): the debug room
     with the exam-day login, 进入面试等待室 N minutes before the start."""
@@ -240,10 +232,12 @@ def schedule_gates(exam: Exam, stage: str, now: datetime) -> dict:
     return gates
 
 
-def poll_context(candidate: Candidate, stage: str, now: datetime, etag: str) -> dict:
+def poll_context(
+    candidate: Candidate, stage: str, now: datetime, etag: str, ahead: int | None
+) -> dict:
     """The polled fragment's context: the gated buttons outside it come along out of band, so
     that a button the clock has just enabled is enabled without a reload."""
-    ctx = status_context(candidate, stage, now, etag)
+    ctx = status_context(candidate, stage, now, etag, ahead)
     if stage in ("confirmed", "debugged"):
         ctx["oob_gate"] = True
     if stage == "confirmed":
@@ -277,7 +271,8 @@ def notice_state(candidate: Candidate) -> tuple[Sequence[Notice], set[int]]:
 
 
 def page_context(candidate: Candidate, stage: str, now: datetime) -> dict:
-    ctx = status_context(candidate, stage, now, poll_etag(candidate, stage, now))
+    ahead = ahead_in_queue(candidate, stage)
+    ctx = status_context(candidate, stage, now, poll_etag(candidate, stage, now, ahead), ahead)
     if stage in ("invited", "confirmed"):
         notices, read = notice_state(candidate)
         ctx.update(notices=notices, read=read)

@@ -5,15 +5,10 @@ from datetime import datetime
 from flask import g, make_response, redirect, render_template, request, url_for
 
 from app import htmx
-from app.day.poll import page_stage, poll_etag, poll_headers
+from app.day.poll import ahead_in_queue, page_stage, poll_etag, poll_headers
 from app.routes.candidate.access import go, signed_in
 from app.routes.candidate.blueprints import bp
-from app.routes.candidate.context import (
-    ahead_in_queue,
-    bring_up_to_date,
-    next_poll_seconds,
-    poll_context,
-)
+from app.routes.candidate.context import bring_up_to_date, next_poll_seconds, poll_context
 from app.timeutil import utcnow
 
 
@@ -40,17 +35,17 @@ def _state_in_full(now: datetime):
     if request.args.get("stage") != stage:
         response = go(url_for("candidate.home"))
     else:
-        etag = poll_etag(candidate, stage, now)
+        ahead = ahead_in_queue(candidate, stage)
+        etag = poll_etag(candidate, stage, now, ahead)
         if request.if_none_match.contains(etag):
             # Unchanged: no fragment to build (its context costs queries); the interval as the
             # quick path gives it (a released page keeps its last full answer's).
             response = make_response("", 304)
             seconds = None
             if stage != "released":  # a released page keeps its last full answer's interval
-                ahead = ahead_in_queue(candidate, stage)
                 seconds = next_poll_seconds(candidate, stage, now, None, ahead, ringing=False)
         else:
-            ctx = poll_context(candidate, stage, now, etag)
+            ctx = poll_context(candidate, stage, now, etag, ahead)
             seconds = ctx["poll_seconds"]
             response = make_response(render_template("candidate/_status.html", **ctx))
         response.set_etag(etag)

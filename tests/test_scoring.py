@@ -336,3 +336,29 @@ def test_the_last_autosave_and_submit_at_once_never_overwrite_a_submitted_sheet(
         db.session.commit()
         if sheet_exists:
             save_draft(p5.candidate, p5.examiners[1], p5.form(16, 15, 12, 12, 16, 1))
+
+
+def test_scoring_wakes_no_candidate_page_but_the_scored_one_s(p5):
+    """Candidates' pages see none of the examiners' sheets, only their own published score:
+    a sheet saved, submitted, changed or recused must not change the panel's pulse, which
+    would send every waiting and resting page of the panel polling at once for nothing (its
+    ETag moved with it: a whole fragment each). Publication wakes the scored candidate alone."""
+    from app.day.pulse import read_pulse, wake_tag
+
+    c = p5.candidate
+    before = read_pulse(c.exam_id, c.panel_id)
+    assert before is not None, "these tests run with Redis"
+    save_draft(c, p5.examiners[4], p5.form(1, 1, 1, 1, 1, 1))
+    recuse(c, p5.examiners[4], "亲属关系")
+    from app.scoring.paper_entry import enter_from_paper
+
+    for examiner in p5.examiners[:3]:
+        submit(c, examiner, p5.form(15, 15, 12, 12, 15, 8))
+    enter_from_paper(c, p5.examiners[3], p5.form(16, 15, 12, 12, 15, 8), p5.hr)
+    change_submitted(c, p5.examiners[2], p5.form(14, 15, 12, 12, 15, 8), "笔误", p5.examiners[2])
+    after_sheets = read_pulse(c.exam_id, c.panel_id)
+    assert after_sheets == before
+    confirm(c, p5.chief)
+    published = read_pulse(c.exam_id, c.panel_id)
+    assert published["v"] == before["v"]
+    assert [w.rsplit(".", 1)[0] for w in published["w"]] == [wake_tag(c.id)]

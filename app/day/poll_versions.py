@@ -95,6 +95,10 @@ def bump_exam(exam_id: int) -> None:
 
 
 def bump_panel(panel_id: int) -> None:
+    """News every candidate page of the panel shows (a broadcast): each one's ETag moves and
+    the pulse sends them all polling at once. Not for staff-only news (a score sheet, a move of
+    one candidate): the consoles compare the rows themselves (app/day/consoles.py), and the one
+    candidate concerned is woken by her own row's change or `bump_candidate`."""
     _incr(_key_panel(panel_id))
 
 

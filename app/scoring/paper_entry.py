@@ -12,7 +12,6 @@ A sheet that is already submitted (online or from paper) changes only with a rea
 from sqlalchemy.exc import IntegrityError
 
 from app import audit, db
-from app.day.poll_versions import bump_panel
 from app.models import Candidate, ExaminerScore, ScoreItem, User
 from app.scoring.rules import sheet_total
 from app.scoring.service import (
@@ -82,6 +81,4 @@ def enter_from_paper(
         # constraint keeps theirs, and HR sees it on reload.
         db.session.rollback()
         raise ScoreError("paper_conflict") from None
-    if candidate.panel_id is not None:
-        bump_panel(candidate.panel_id)
     return sheet

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import audit, db
-from app.day.poll_versions import bump_candidate, bump_panel
+from app.day.poll_versions import bump_candidate
 from app.models import (
     Candidate,
     CandidateResult,
@@ -296,8 +296,6 @@ def submit(
         total=str(sheet_total(dict(values.items()))),
     )
     _commit()
-    if candidate.panel_id is not None:
-        bump_panel(candidate.panel_id)
     return sheet
 
 
@@ -495,9 +493,7 @@ def confirm(candidate: Candidate, chief: User, now: datetime | None = None) -> C
         published=result.published_at is not None,
     )
     _commit()
-    bump_candidate(candidate)
-    assert candidate.panel_id is not None, "checked above: only the panel's chief confirms"
-    bump_panel(candidate.panel_id)
+    bump_candidate(candidate)  # her page alone shows it
     return result
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from app.day.consoles import done, refused, staff_user
 from app.day.overrides import override_params
-from app.day.poll_versions import bump_candidate, bump_panel
+from app.day.poll_versions import bump_candidate
 from app.journey import Actor, Refused, perform
 from app.routes.examiner.access import chief_panel, console_url, panel_candidate
 from app.routes.examiner.console import bp, render_room
@@ -40,7 +40,6 @@ def override(panel_id: int, candidate_id: int, move: str):
         perform(candidate.id, move, Actor.staff(staff_user()), utcnow(), **params)
     except Refused as refusal:
         return refused(f"{label}：{refusal.message}", console_url(panel))
-    bump_panel(panel.id)
     bump_candidate(candidate)
     message = _answer(move, label, params.get("minutes"))
     return done(message, console_url(panel), lambda: render_room(panel))

@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 
 from app import db, htmx
 from app.day.consoles import done, fragment, not_modified, refused, staff_user
-from app.day.poll_versions import bump_panel
 from app.decorators import guard_blueprint
 from app.models import Candidate, Role
 from app.routes.examiner.access import console_url, examiner_panel, is_chief, panel_candidate
@@ -132,7 +131,6 @@ def change_sheet(panel_id: int, candidate_id: int):
         change_submitted(candidate, me, _raw_values(candidate), request.form.get("reason", ""), me)
     except ScoreError as problem:
         return refused(problem.message, console_url(panel), 422)
-    bump_panel(panel.id)
     label = candidate.display_name_for_examiners
     return done(
         _("%(candidate)s: scores corrected.", candidate=label),
@@ -157,7 +155,6 @@ def recuse_me(panel_id: int, candidate_id: int):
         recuse(candidate, staff_user(), reason)
     except ScoreError as problem:
         return refused(problem.message, console_url(panel), 422)
-    bump_panel(panel.id)
     label = candidate.display_name_for_examiners
     return done(
         _("%(candidate)s: recused, not scoring.", candidate=label),

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from app.day.consoles import refusal_for_staff
 from app.day.overrides import OVERRIDE_NAMES, OVERRIDE_ROLES, override_params
-from app.day.poll_versions import bump_candidate, bump_panel
+from app.day.poll_versions import bump_candidate
 from app.journey import HR, MOVES, Actor, Refused, perform
 from app.models import Candidate, Panel
 from app.models.candidate import CandidateState as S
@@ -70,16 +70,13 @@ def override(exam_id: int, candidate_id: int, move: str):
         abort(404)
     candidate = child_or_404(Candidate, candidate_id)
     back = url_for("hr_overview.candidate_timeline", exam_id=g.exam.id, candidate_id=candidate.id)
-    panel_before = candidate.panel_id
     params = override_params(move, request.form)
     try:
         moved = perform(candidate.id, move, Actor.staff(current_user), utcnow(), **params)
     except Refused as refusal:
         flash(refusal_for_staff(refusal, candidate.name, OVERRIDE_NAMES[move]), "error")
         return redirect(back, 303)
-    # The consoles of both panels and her own page show it at their next poll.
-    for panel_id in {panel_before, moved.panel_id} - {None}:
-        bump_panel(panel_id)
+    # Her own page shows it at once (the consoles compare the candidates' rows themselves).
     bump_candidate(moved)
     flash(str(DONE[move]) % {"name": moved.name, "minutes": params.get("minutes")}, "success")
     return redirect(back, 303)

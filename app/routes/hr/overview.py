@@ -23,7 +23,6 @@ from app.day.overview import (
     timeline_count,
     timeline_csv,
 )
-from app.day.poll_versions import bump_panel
 from app.exports import download
 from app.journey import MOVES, Actor, Refused, perform
 from app.models import Candidate
@@ -166,7 +165,5 @@ def disqualify(exam_id: int, candidate_id: int):
     except Refused as refusal:
         flash(refusal_for_staff(refusal, candidate.name, _("disqualify")), "error")
         return redirect(back)
-    if candidate.panel_id is not None:
-        bump_panel(candidate.panel_id)  # the examiners' queue and board show it
     flash(_("%(name)s is disqualified.", name=candidate.name), "success")
     return redirect(back)

@@ -233,16 +233,17 @@ def test_a_changed_poll_reads_the_quick_view_once_then_goes_the_full_way(world, 
     assert reads == [c.id]
 
 
-def test_a_waiting_page_refetches_when_its_count_ahead_moves_not_for_every_queue_move(
-    world, client
-):
-    """The waiting fragment shows "您前面还有 N 位考生": its ETag follows N, not the panel's queue
-    counter, which every spot check, lot and call of the panel bumps (at 3,000 candidates those
-    were most of the full answers, `make bench`)."""
-    ahead, me_c, behind = world.candidates
+def test_a_waiting_page_learns_its_count_ahead_from_a_304_and_refetches_only_at_none(app, client):
+    """The waiting fragment shows "您前面还有 N 位考生". Each call from the front moves N for every
+    page behind: a whole fragment each time for one number (at 3,000 candidates most of the
+    full answers, `make bench`). So every answer carries N in `X-Queue-Ahead` (candidate.js
+    writes it into the page), and the ETag moves only when N reaches 0 (another sentence);
+    nor does the panel's queue moving behind her (a lot drawn, a spot check) move it."""
+    world = World(candidates=4)
+    first_c, second_c, me_c, behind = world.candidates
     me = CandidateBrowser(client)
     me.enter_code(me_c.code)
-    for lot, c in enumerate((ahead, me_c), start=1):
+    for lot, c in enumerate((first_c, second_c, me_c), start=1):
         world.to_waiting(c)
         fresh(c).lot_number = lot
     db.session.commit()
@@ -250,25 +251,34 @@ def test_a_waiting_page_refetches_when_its_count_ahead_moves_not_for_every_queue
     with time_machine.travel(at, tick=False):
         first = me.poll("waiting")
     etag = first.headers["ETag"].strip('"')
-    assert "您前面还有 <strong>1</strong> 位考生" in first.text
+    assert "您前面还有 <strong data-queue-ahead>2</strong> 位考生" in first.text
+    assert first.headers["X-Queue-Ahead"] == "2"
 
-    # Behind her: a lot drawn (the third and last: 3); ahead of her: a spot check in the waiting
-    # room. The panel's queue moves, what her page shows does not.
+    # Behind her: a lot drawn; ahead of her: a spot check in the waiting room.
     world.to_waiting(behind)
     perform(behind.id, "draw_lot", world.as_candidate(behind), at)
-    assert fresh(behind).lot_number == 3
-    perform(ahead.id, "call_spot_check", Actor.staff(world.assistant), at)
-    perform(ahead.id, "accept_spot_check", world.as_candidate(ahead), at)
-    perform(ahead.id, "end_spot_check", Actor.staff(world.assistant), at)
-    assert quick(me_c, at, etag) == etag
+    assert fresh(behind).lot_number == 4
+    perform(first_c.id, "call_spot_check", Actor.staff(world.assistant), at)
+    perform(first_c.id, "accept_spot_check", world.as_candidate(first_c), at)
+    perform(first_c.id, "end_spot_check", Actor.staff(world.assistant), at)
     with time_machine.travel(at, tick=False):
-        assert me.poll("waiting", etag).status_code == 304
+        same = me.poll("waiting", etag)
+    assert same.status_code == 304 and same.headers["X-Queue-Ahead"] == "2"
 
-    # The one ahead of her is called into the room: nobody ahead now, and her page says so.
+    # The first is called into the room: one ahead now, said by the quick 304.
     called = world.now + timedelta(minutes=31)
-    perform(ahead.id, "call_interview", Actor.staff(world.chief), called)
+    perform(first_c.id, "call_interview", Actor.staff(world.chief), called)
+    assert quick(me_c, called, etag) == etag
+    with time_machine.travel(called, tick=False):
+        one = me.poll("waiting", etag)
+    assert one.status_code == 304 and one.headers["X-Queue-Ahead"] == "1"
+    assert one.headers["ETag"].strip('"') == etag
+
+    # The second leaves the queue (disqualified): nobody ahead, another sentence, the whole
+    # fragment.
+    perform(second_c.id, "disqualify", Actor.staff(world.hr), called, reason="替考")
     assert quick(me_c, called, etag) is None
     with time_machine.travel(called, tick=False):
-        moved = me.poll("waiting", etag)
-    assert moved.status_code == 200 and "您前面没有等待的考生" in moved.text
-    assert moved.headers["ETag"].strip('"') != etag
+        none = me.poll("waiting", etag)
+    assert none.status_code == 200 and "您前面没有等待的考生" in none.text
+    assert none.headers["X-Queue-Ahead"] == "0" and none.headers["ETag"].strip('"') != etag

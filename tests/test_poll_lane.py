@@ -4,7 +4,9 @@ header, without Flask's request machinery; every other request goes to Flask as 
 import pytest
 from flask import request_started
 
+from app import db
 from app.day import poll_lane
+from app.models import Candidate
 from tests.candidate_client import CandidateBrowser
 from tests.conftest import csrf_token_from
 from tests.factories import World
@@ -52,6 +54,25 @@ def test_the_lane_answers_the_unchanged_poll_as_the_route_does(world, client, mo
     assert set(by_lane.headers.keys()) == set(by_route.headers.keys())
     assert by_lane.headers["X-Server-Now-Ms"].isdigit()
     assert len(by_lane.headers["X-Request-ID"]) == 32
+
+
+def test_a_waiting_page_gets_its_count_ahead_from_the_lane_as_from_the_route(
+    world, client, monkeypatch
+):
+    ahead, c = world.candidates[:2]
+    me = CandidateBrowser(client)
+    me.enter_code(c.code)
+    for lot, who in enumerate((ahead, c), start=1):
+        world.to_waiting(who)
+        db.session.get(Candidate, who.id).lot_number = lot
+    db.session.commit()
+    etag = me.poll("waiting").headers["ETag"].strip('"')
+    by_lane = me.poll("waiting", etag)
+    monkeypatch.setattr(poll_lane.PollLane, "_answer", lambda self, environ: None)
+    by_route = me.poll("waiting", etag)
+    assert by_lane.status_code == by_route.status_code == 304
+    assert by_lane.headers["X-Queue-Ahead"] == "1"
+    assert _headers(by_lane) == _headers(by_route)
 
 
 def test_over_https_both_send_hsts(world, app, monkeypatch):

@@ -15,6 +15,7 @@ full way, which settles, writes and renders.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import aliased
@@ -76,14 +77,17 @@ def poll_etag(candidate, stage: str, now: datetime, ahead: int | None) -> str:
     changes with time alone (reading → answering, a second camera going quiet) or with others
     (`ahead`, how many wait before her: `ahead_in_queue`, or the quick view's own count).
 
-    The count itself, not the panel's queue counter: every lot drawn, call and spot check of
-    the panel bumps that, and each bump sent every waiting page of the panel the whole fragment
-    again for the same "您前面还有 N 位考生" (most of the full answers at 3,000, `make bench`)."""
+    Of `ahead` only whether it is 0 (the fragment's sentence changes): the number itself goes
+    with every answer, 304 included, in `X-Queue-Ahead` (`poll_headers`), and candidate.js
+    writes it into the page. Each call from the front of a queue moves the number for every
+    page behind, and a version of it sent each of them the whole fragment for one digit (most
+    of the full answers at 3,000 candidates, `make bench`); the panel's queue counter, which
+    every lot drawn and spot check bumps too, sent them even more."""
     parts = [candidate_etag(candidate), stage]
     if stage == "interviewing":
         parts.append(interview_phase(candidate, now)[0])
     if stage == "waiting" and ahead is not None:
-        parts.append(f"a{ahead}")
+        parts.append("a0" if ahead == 0 else "a")
     if candidate.exam.requires_second_camera and stage in ("interviewing", "resting"):
         parts.append("2" if journey.second_camera_connected(candidate, now) else "1")
     gate = schedule_gate(candidate.exam, stage, now)
@@ -213,19 +217,25 @@ def read_poll_view(candidate_id: int, with_extras: bool = False) -> PollView | N
     return PollView(*row[:_N], exam=exam, ahead=ahead, extras=extras)  # type: ignore[misc]
 
 
+class QuickAnswer(NamedTuple):
+    etag: str
+    seconds: int | None  # the next poll's interval (`poll_interval`)
+    ahead: int | None  # `X-Queue-Ahead`
+
+
 def quick_not_modified(
     candidate_id, nonce, asked_stage: str | None, if_none_match, now: datetime
 ) -> str | None:
     """The ETag to answer 304 with, when the full path would answer exactly that; else None."""
     answer = quick_answer(candidate_id, nonce, asked_stage, if_none_match, now)
-    return answer[0] if answer is not None else None
+    return answer.etag if answer is not None else None
 
 
 def quick_answer(
     candidate_id, nonce, asked_stage: str | None, if_none_match, now: datetime
-) -> tuple[str, int | None] | None:
-    """The 304's ETag and the next poll's interval (`poll_interval`), from the same one
-    statement; None when the full path must answer."""
+) -> QuickAnswer | None:
+    """The 304's ETag, interval and count ahead, from the same one statement; None when the
+    full path must answer."""
     if candidate_id is None or nonce is None:
         return None
     # Redis away: the ETag's fallback needs the extras (still the one statement), and there is
@@ -249,16 +259,20 @@ def quick_answer(
     if not if_none_match.contains(etag):
         return None
     # The view does not read the score: a released page keeps its last full answer's interval.
-    return etag, poll_seconds(
+    seconds = poll_seconds(
         stage, view.exam, now, score_shown=None, ahead=view.ahead, pulse_ok=not redis_away
     )
+    return QuickAnswer(etag, seconds, view.ahead if stage == "waiting" else None)
 
 
-def poll_headers(response, now: datetime, seconds: int | None = None):
+def poll_headers(response, now: datetime, seconds: int | None = None, ahead: int | None = None):
     """The poll's own headers, on every answer of it (also app/day/poll_lane.py's 304)."""
     # When to ask next (app/day/poll_interval.py), on 304s too: a 304 carries no body.
     if seconds is not None:
         response.headers["X-Poll-Interval"] = str(seconds)
+    # How many wait before her (the waiting page's number, which the ETag leaves out).
+    if ahead is not None:
+        response.headers["X-Queue-Ahead"] = str(ahead)
     # The countdowns re-sync to this on every poll, 304 included: the browser's clock is
     # never trusted, only its elapsed time between two polls.
     response.headers["X-Server-Now-Ms"] = str(ms(now))

@@ -70,10 +70,9 @@ class PollLane:
                 return None
             if answer is None:
                 return None
-            etag, seconds = answer
             response = app.response_class(status=304)
-            response.set_etag(etag)
-            poll_headers(response, now, seconds)
+            response.set_etag(answer.etag)
+            poll_headers(response, now, answer.seconds, answer.ahead)
             # What the hooks add to the route's 304: the session was read (Flask's Vary), the
             # answer differs for htmx and the BREACH rule's (app/templating.py,
             # app/compression.py), and the security headers of every answer.

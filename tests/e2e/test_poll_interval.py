@@ -158,3 +158,32 @@ def test_a_call_a_broadcast_and_a_release_show_within_three_seconds(e2e):
 
 def start_interview_clock(candidate, world) -> None:
     perform(candidate.id, "start_timer", Actor.staff(world.chief), utcnow() - timedelta(minutes=3))
+
+
+def test_a_call_ahead_moves_the_count_on_the_page_with_a_304_not_a_new_fragment(e2e):
+    # Three waiting, lots 1-3; the third page says 2 ahead. The chief calls the first: the number
+    # on her page becomes 1 from the poll's X-Queue-Ahead (app/day/poll.py), nothing re-sent.
+    world = seed(candidates=3, minutes_per_candidate=4)
+    for candidate in world.candidates:
+        walk_to_waiting(candidate, world.assistant)
+    move_entry_cutoff_to_now(world.exam.id)
+    by_lot = sorted((fresh(Candidate, c.id) for c in world.candidates), key=lambda c: c.lot_number)
+    page = e2e.new_page("candidate")
+    answers: list[int] = []
+    page.on("response", lambda r: "/me/state" in r.url and answers.append(r.status))
+    enter_code(page, by_lot[2].code)
+    wait_for_stage(page, "waiting")
+    ahead = page.locator("#status [data-queue-ahead]")
+    expect(ahead).to_have_text("2")
+    expect(page.locator("#status")).to_contain_text("您前面还有 2 位考生等待面试。")
+    page.wait_for_timeout(2_500)  # a poll or two: 304s
+    seen = len(answers)
+
+    _within_promise(
+        page,
+        lambda: perform(by_lot[0].id, "call_interview", Actor.staff(world.chief), utcnow()),
+        lambda: expect(ahead).to_have_text("1"),
+    )
+    expect(page.locator("#status")).to_contain_text("您前面还有 1 位考生等待面试。")
+    assert answers[seen:] and set(answers[seen:]) == {304}, answers
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1

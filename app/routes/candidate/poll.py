@@ -32,6 +32,7 @@ def _state_in_full(now: datetime):
     bring_up_to_date(candidate, now)
     stage = page_stage(candidate)
     seconds: int | None = None
+    ahead: int | None = None
     if request.args.get("stage") != stage:
         response = go(url_for("candidate.home"))
     else:
@@ -49,4 +50,4 @@ def _state_in_full(now: datetime):
             seconds = ctx["poll_seconds"]
             response = make_response(render_template("candidate/_status.html", **ctx))
         response.set_etag(etag)
-    return poll_headers(response, now, seconds)
+    return poll_headers(response, now, seconds, ahead)

@@ -8,6 +8,8 @@
  *                               The next poll (`ir:poll`) fires after the X-Poll-Interval of
  *                               the last answer (seconds), else the fragment's
  *                               data-poll-seconds, else 2 s (app/day/poll_interval.py).
+ *   [data-queue-ahead]          the waiting page's "N ahead of you": the X-Queue-Ahead
+ *                               header of every poll, 304 included (app/day/poll.py).
  *   #candidate-context pulse    data-pulse-url, data-wake-tag, data-pulse-seconds: the panel's
  *                               pulse, read every few seconds; a broadcast or a wake for this
  *                               candidate polls at once (app/day/pulse.py). Without a pulse
@@ -326,6 +328,16 @@
     return isPoll(detail.elt) || isPoll(detail.requestConfig && detail.requestConfig.elt);
   }
 
+  // "您前面还有 N 位考生": the poll's ETag leaves N out (app/day/poll.py: a call from the front
+  // moves it for every page behind), so every answer, 304 included, says it in X-Queue-Ahead.
+  function showQueueAhead(xhr) {
+    var ahead = xhr && xhr.status > 0 && xhr.status < 500 ? xhr.getResponseHeader("X-Queue-Ahead") : null;
+    if (!ahead || !/^[0-9]+$/.test(ahead)) return;
+    document.querySelectorAll("[data-queue-ahead]").forEach(function (el) {
+      if (el.textContent !== ahead) el.textContent = ahead;
+    });
+  }
+
   document.addEventListener("htmx:afterRequest", function (event) {
     if (!isPollRequest(event.detail)) return;
     var xhr = event.detail.xhr;
@@ -334,6 +346,7 @@
     var told = xhr && xhr.status > 0 && xhr.status < 500 ? secondsFrom(xhr.getResponseHeader("X-Poll-Interval")) : null;
     if (told) pollSeconds = told;
     else if (xhr && xhr.status === 200) pollSeconds = null; // the new fragment's own value
+    showQueueAhead(xhr);
     pollInFlight = false;
     schedulePoll(wokenInFlight ? 0 : nextPollSeconds());
     wokenInFlight = false;

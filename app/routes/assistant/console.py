@@ -111,11 +111,12 @@ def board_etag(panel: Panel, now) -> tuple[str, ReleaseHold | None]:
     return f"{panel_version(panel, now)}-{held}-{after}", hold
 
 
-def _board(panel: Panel, now) -> dict:
+def _board(panel: Panel, now, versioned: tuple[str, ReleaseHold | None] | None = None) -> dict:
     """The board of a panel of any size in a fixed number of queries: the counts are a GROUP BY;
     only the rows shown are loaded (the front of the debug queue, everyone being called or in a
-    call, the front of the rest room, the interviewed and the signalled)."""
-    etag, hold = board_etag(panel, now)
+    call, the front of the rest room, the interviewed and the signalled). `versioned`:
+    `board_etag`'s answer, when the poll has just asked it (the version is two statements)."""
+    etag, hold = versioned if versioned is not None else board_etag(panel, now)
     after_cutoff = past_cutoff(panel.exam, now)
     of_panel = Candidate.panel_id == panel.id
     counts = state_counts(panel.id)
@@ -212,9 +213,10 @@ def board(panel_id: int):
     panel = my_panel(panel_id)
     now = utcnow()
     settle_due(now, panel_id=panel.id)
-    etag, _ = board_etag(panel, now)
+    versioned = board_etag(panel, now)
+    etag = versioned[0]
     return not_modified(etag) or fragment(
-        render_template("assistant/_board.html", board=_board(panel, now)), etag
+        render_template("assistant/_board.html", board=_board(panel, now, versioned)), etag
     )
 
 

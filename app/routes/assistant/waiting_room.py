@@ -217,6 +217,10 @@ def _render(template: str, panel: Panel, joined: bool = False) -> str:
     return render_template(template, w=waiting_room_view(panel, joined))
 
 
+def _render_view(template: str, view: WaitingRoomView) -> str:
+    return render_template(template, w=view)
+
+
 # --- fragments ---------------------------------------------------------------------------------
 
 
@@ -233,8 +237,10 @@ def spot_checks(panel_id: int):
     panel = my_panel(panel_id)
     now = utcnow()
     settle_due(now, panel_id=panel.id)  # lapses the spot checks nobody accepted
-    etag = _list_etag(panel, now)
-    return not_modified(etag) or fragment(_render("assistant/_spot_checks.html", panel), etag)
+    # One view for the ETag and the list (the template shows its ETag: asked once).
+    view = WaitingRoomView(panel, False, now)
+    etag = view.list_etag
+    return not_modified(etag) or fragment(_render_view("assistant/_spot_checks.html", view), etag)
 
 
 @bp.get("/panels/<int:panel_id>/spot-check-call")

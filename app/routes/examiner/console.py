@@ -148,18 +148,24 @@ def _room_etag(panel: Panel, now: datetime, current: Candidate | None) -> str:
     return etag
 
 
-def _room(panel: Panel, now: datetime) -> dict:
-    """The room and the queue of a panel of any size in a fixed number of queries: counts by
-    state in one GROUP BY, and only the rows shown are read (the front of the queue and every
-    deferred one, then those without a lot yet; the last few done)."""
-    of_panel = Candidate.panel_id == panel.id
-    counts = state_counts(panel.id)
-    current = db.session.scalar(
+def _current(panel: Panel) -> Candidate | None:
+    """Who is in the room (called, or being interviewed)."""
+    return db.session.scalar(
         select(Candidate)
-        .where(of_panel, Candidate.state.in_(IN_INTERVIEW))
+        .where(Candidate.panel_id == panel.id, Candidate.state.in_(IN_INTERVIEW))
         .order_by(Candidate.id)
         .limit(1)
     )
+
+
+def _room(panel: Panel, now: datetime, seen: tuple[Candidate | None, str] | None = None) -> dict:
+    """The room and the queue of a panel of any size in a fixed number of queries: counts by
+    state in one GROUP BY, and only the rows shown are read (the front of the queue and every
+    deferred one, then those without a lot yet; the last few done). `seen`: who is in the
+    room and the ETag, when the poll has just read them (the version is two statements)."""
+    of_panel = Candidate.panel_id == panel.id
+    counts = state_counts(panel.id)
+    current = seen[0] if seen is not None else _current(panel)
     # The order the chief calls in (missed calls go to the back), then those without a lot yet.
     queue = interview_queue_front(panel.id, QUEUE_SHOWN)
     missed_interview = {c.id: missed for c, missed in queue if missed}
@@ -198,7 +204,7 @@ def _room(panel: Panel, now: datetime) -> dict:
         "panel": panel,
         "exam": exam,
         "now": now,
-        "etag": _room_etag(panel, now, current),
+        "etag": seen[1] if seen is not None else _room_etag(panel, now, current),
         "is_chief": is_chief(panel),
         "current": current,
         "face_latest": latest_still(current.id, WATCH) if current is not None else None,
@@ -227,8 +233,10 @@ def _room(panel: Panel, now: datetime) -> dict:
     }
 
 
-def render_room(panel: Panel, now: datetime | None = None) -> str:
-    return render_template("examiner/_room.html", room=_room(panel, now or utcnow()))
+def render_room(
+    panel: Panel, now: datetime | None = None, seen: tuple[Candidate | None, str] | None = None
+) -> str:
+    return render_template("examiner/_room.html", room=_room(panel, now or utcnow(), seen))
 
 
 @bp.get("/panels/<int:panel_id>/room")
@@ -236,11 +244,9 @@ def room(panel_id: int):
     panel = examiner_panel(panel_id)
     now = utcnow()
     settle_due(now, panel_id=panel.id)
-    current = db.session.scalar(
-        select(Candidate).where(Candidate.panel_id == panel.id, Candidate.state.in_(IN_INTERVIEW))
-    )
+    current = _current(panel)
     etag = _room_etag(panel, now, current)
-    return not_modified(etag) or fragment(render_room(panel, now), etag)
+    return not_modified(etag) or fragment(render_room(panel, now, (current, etag)), etag)
 
 
 @bp.get("/panels/<int:panel_id>/call-status")

@@ -500,3 +500,45 @@ def test_a_long_list_shows_its_front_in_lot_order_every_live_call_and_counts_the
     # Listed and not shown: lot 4, and the debug-waiting one (a call-back candidate, after the
     # waiting); lot 5 has no page open and is not listed at all.
     assert "另有 2 人已登录" in html
+
+
+def test_a_spot_check_re_renders_the_spot_check_list_not_the_board_or_the_room(world):
+    """A spot check changes nothing the assistant's board or the examiners' room shows (the
+    state stays; the call is on the list and in the call fragment). Both compared the panel's
+    whole version, which every spot-check move bumps, and re-rendered for every open console
+    at each ring, accept and hang-up (`make bench`: most of the staff fragments' full renders).
+    A move they do show still moves them."""
+    from app.models import Panel
+    from app.routes.assistant.console import board_etag
+    from app.routes.assistant.waiting_room import _list_etag
+    from app.routes.examiner.console import _current, _room_etag
+
+    c, other = world.candidates[:2]
+    world.to_waiting(c)
+    world.to_debug_waiting(other)
+    at = world.now + timedelta(minutes=2)
+
+    def etags():
+        db.session.expire_all()
+        panel = db.session.get(Panel, world.panel.id)
+        return {
+            "board": board_etag(panel, at)[0],
+            "room": _room_etag(panel, at, _current(panel)),
+            "list": _list_etag(panel, at),
+        }
+
+    before = etags()
+    perform(c.id, "call_spot_check", Actor.staff(world.assistant), at)
+    rung = etags()
+    assert (rung["board"], rung["room"]) == (before["board"], before["room"])
+    assert rung["list"] != before["list"]
+    perform(c.id, "accept_spot_check", world.as_candidate(c), at)
+    perform(c.id, "end_spot_check", Actor.staff(world.assistant), at)
+    ended = etags()
+    assert (ended["board"], ended["room"]) == (before["board"], before["room"])
+    assert ended["list"] not in (before["list"], rung["list"])
+
+    perform(other.id, "call_debug", Actor.staff(world.assistant), at)
+    called = etags()
+    assert called["board"] != ended["board"] and called["room"] != ended["room"]
+    assert called["list"] != ended["list"]

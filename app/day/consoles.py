@@ -109,18 +109,23 @@ def settle_due(now: datetime, *, panel_id: int | None = None, exam_id: int | Non
 # --- versions: what a poll compares before rendering -------------------------------------------
 
 
-def panel_version(panel: Panel, now: datetime) -> str:
+def panel_version(panel: Panel, now: datetime, spot_checks: bool = False) -> str:
     """Changes whenever any candidate of the panel changes, or a phone connects or drops.
 
     Every ORM update of a candidate bumps its `version` (compare-and-set), so the sum over the
     panel moves with each change; the count catches candidates moved in or out; the phones'
     pings leave `version` alone on purpose, so who is connected right now is counted apart; so
     do the signal counters (疑似切屏, 多端登录: app/day/signals.py), summed apart for the badges.
+
+    Spot-check moves (`Candidate.spot_check_moves`) count only with `spot_checks`: the
+    spot-check list shows them, the board and the room do not, and every ring, accept and
+    hang-up re-rendered those for every console of the panel.
     """
+    versions = Candidate.version if spot_checks else Candidate.version - Candidate.spot_check_moves
     count, total, phones, signals = db.session.execute(
         select(
             func.count(Candidate.id),
-            func.coalesce(func.sum(Candidate.version), 0),
+            func.coalesce(func.sum(versions), 0),
             func.coalesce(
                 func.sum(
                     case((Candidate.second_camera_seen_at > now - SECOND_CAMERA_WINDOW, 1), else_=0)

@@ -165,6 +165,10 @@ class Candidate(Model):
     face_others_signals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     face_mismatch_signals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     stills_stopped_signals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How many of the row's `version` bumps were spot-check moves (ring, accept, hang up, lapse:
+    # app/journey.py). The assistant's board and the examiners' room show nothing of a spot
+    # check, so their version leaves these out (app/day/consoles.py, `panel_version`).
+    spot_check_moves: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # 告知: accepted the exam's face-check notice (where the exam asks for face checks).
     face_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

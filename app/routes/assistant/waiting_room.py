@@ -138,7 +138,7 @@ def _rows(panel: Panel) -> tuple[list[Row], int]:
 
 def _list_etag(panel: Panel, now) -> str:
     # Every spot-check move bumps the candidate's version, so the panel's version covers them.
-    return f"sc{panel_version(panel, now)}"
+    return f"sc{panel_version(panel, now, spot_checks=True)}"
 
 
 def _my_call_etag(panel: Panel, call_id: int | None) -> str:

@@ -333,6 +333,12 @@ class Rings:
         self.waiting: dict[int, tuple[str, float]] = {}  # candidate id -> (kind, sent at)
         self.seen: dict[str, list[float]] = {"call": [], "spot_check": []}
         self.missed: dict[str, int] = {"call": 0, "spot_check": 0}
+        # How long the staff member's POST itself took (to its answer): the ring is that part,
+        # then the way to the page (its pulse, nginx's copy, its poll).
+        self.posts: dict[str, list[float]] = {"call": [], "spot_check": []}
+
+    def posted(self, kind: str, seconds: float) -> None:
+        self.posts[kind].append(seconds)
 
     def shown(self, who: Candidate) -> None:
         if who.id in self.waiting:
@@ -353,8 +359,19 @@ class Rings:
                 if ordered
                 else None,
                 "max_ms": round(ordered[-1] * 1000) if ordered else None,
+                **_post_times(self.posts[kind]),
             }
         return out
+
+
+def _post_times(times: list[float]) -> dict:
+    ordered = sorted(times)
+    if not ordered:
+        return {"post_p50_ms": None, "post_p99_ms": None}
+    return {
+        "post_p50_ms": round(ordered[len(ordered) // 2] * 1000),
+        "post_p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000),
+    }
 
 
 async def held_adaptive(http, front: str, people, staff, plan: dict, stats: dict) -> float:
@@ -406,11 +423,14 @@ async def held_adaptive(http, front: str, people, staff, plan: dict, stats: dict
         first = plan["first_in_queue"].get(str(who.panel))
         if first is None or first not in by_id:
             return
-        rings.waiting[first] = ("call", time.perf_counter())
+        sent = time.perf_counter()
+        rings.waiting[first] = ("call", sent)
         if not await staff_post(
             http, front, who, f"/examiner/panels/{who.panel}/call-next", stats["staff_actions"]
         ):
             rings.waiting.pop(first, None)
+            return
+        rings.posted("call", time.perf_counter() - sent)
 
     async def spot_checks(who: Staff) -> None:
         far = [c for c in plan["far_back"].get(str(who.panel), []) if c in by_id]
@@ -420,12 +440,14 @@ async def held_adaptive(http, front: str, people, staff, plan: dict, stats: dict
             if time.perf_counter() > deadline - 8:
                 return
             base = f"/assistant/candidates/{cid}/spot-check"
-            rings.waiting[cid] = ("spot_check", time.perf_counter())
+            sent = time.perf_counter()
+            rings.waiting[cid] = ("spot_check", sent)
             if not await staff_post(
                 http, front, who, f"{base}/call_spot_check", stats["staff_actions"]
             ):
                 rings.waiting.pop(cid, None)
                 continue
+            rings.posted("spot_check", time.perf_counter() - sent)
             # Hang up once the page rang (or after 6 s), then the next.
             until = time.perf_counter() + 6
             while cid in rings.waiting and time.perf_counter() < until:

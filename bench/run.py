@@ -303,6 +303,7 @@ def main() -> int:
     big = seeded["exams"]["big"]
     first, far = queue_of(big, signed_in)
 
+    from app.day.pulse import PULSE_SECONDS
     from bench import nginx_front
     from bench.seed import STAFF_PASSWORD
 
@@ -330,7 +331,7 @@ def main() -> int:
         "connections": 64,  # deploy/nginx: `keepalive 64` upstream connections
         "seconds": _env_int("BENCH_SECONDS", 15),
         "held_seconds": _env_int("BENCH_HELD_SECONDS", 60),
-        "pulse_seconds": 2.0,
+        "pulse_seconds": float(PULSE_SECONDS),  # as candidate.js is told (app/day/pulse.py)
         "ceiling_path": "/healthz",
         "staff_password": STAFF_PASSWORD,
         "staff": [
@@ -498,7 +499,8 @@ def summarise(load: dict, staff: dict, plan: dict, sizes: dict, workers: int) ->
             "its X-Poll-Interval, woken by its pulse, through nginx)",
             "answered_ratio": "held-load polls answered 200/304 / polls the pages sent",
             "rings": "a chief's call (the first in the queue) or an assistant's spot check (a "
-            "candidate further back than the fast pages): POST sent to the ring on her page",
+            "candidate further back than the fast pages): POST sent to the ring on her page; "
+            "post_p50_ms, post_p99_ms: the POST alone, to its answer",
             "staff_pages": "median of 5 GETs; server_ms is the app's own time "
             "(X-Bench-Server-Ms); target at the biggest exam: <= 300 ms and <= 200 kB",
             "sql_queries_per_poll": "statements per unchanged poll (X-Bench-SQL-Queries)",

@@ -102,6 +102,15 @@ def walk_to_waiting(candidate: Candidate, assistant, now: datetime | None = None
     perform(candidate.id, "draw_lot", me, now)
 
 
+def all_waiting_in_lot_order(world) -> list[Candidate]:
+    """Everyone seeded debugged and waiting with a lot, after the cut-off, in the order the
+    chief calls."""
+    for person in world.candidates:
+        walk_to_waiting(person, world.assistant)
+    move_entry_cutoff_to_now(world.exam.id)
+    return sorted((fresh(Candidate, c.id) for c in world.candidates), key=lambda c: c.lot_number)
+
+
 def start_interview(candidate: Candidate, chief, *, seconds_left: int, minutes: int) -> None:
     """Call, accept and start the clock so that `seconds_left` remain now (the server's clock
     runs the test: the timer is started in the past rather than the clock moved)."""

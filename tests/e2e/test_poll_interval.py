@@ -13,7 +13,7 @@ from app.day.broadcasts import post_broadcast
 from app.journey import Actor, perform
 from app.models import Candidate, Exam, Panel, User
 from app.timeutil import utcnow
-from tests.e2e.actions import enter_code, wait_for_stage, walk_to_waiting
+from tests.e2e.actions import all_waiting_in_lot_order, enter_code, wait_for_stage, walk_to_waiting
 from tests.e2e.conftest import fresh
 from tests.e2e.world import move_entry_cutoff_to_now, seed
 
@@ -77,10 +77,7 @@ def test_far_back_in_the_queue_the_page_polls_every_10_s_yet_staff_reach_it_in_3
     # broadcast and the assistant's spot check still show within 3 s: the pulse wakes the page
     # (app/day/pulse.py).
     world = seed(candidates=8, minutes_per_candidate=4)
-    for candidate in world.candidates:
-        walk_to_waiting(candidate, world.assistant)
-    move_entry_cutoff_to_now(world.exam.id)
-    last = max((fresh(Candidate, c.id) for c in world.candidates), key=lambda c: c.lot_number or 0)
+    last = all_waiting_in_lot_order(world)[-1]
     page = e2e.new_page("candidate")
     intervals: list[str] = []
     page.on(
@@ -164,10 +161,7 @@ def test_a_call_ahead_moves_the_count_on_the_page_with_a_304_not_a_new_fragment(
     # Three waiting, lots 1-3; the third page says 2 ahead. The chief calls the first: the number
     # on her page becomes 1 from the poll's X-Queue-Ahead (app/day/poll.py), nothing re-sent.
     world = seed(candidates=3, minutes_per_candidate=4)
-    for candidate in world.candidates:
-        walk_to_waiting(candidate, world.assistant)
-    move_entry_cutoff_to_now(world.exam.id)
-    by_lot = sorted((fresh(Candidate, c.id) for c in world.candidates), key=lambda c: c.lot_number)
+    by_lot = all_waiting_in_lot_order(world)
     page = e2e.new_page("candidate")
     answers: list[int] = []
     page.on("response", lambda r: "/me/state" in r.url and answers.append(r.status))

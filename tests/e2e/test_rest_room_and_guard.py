@@ -14,19 +14,11 @@ from app import db
 from app.journey import Actor, perform
 from app.models import AuditEvent, Candidate
 from app.timeutil import utcnow
-from tests.e2e.actions import assert_call, staff_sign_in, start_interview, walk_to_waiting
+from tests.e2e.actions import all_waiting_in_lot_order, assert_call, staff_sign_in, start_interview
 from tests.e2e.conftest import fresh, shot
-from tests.e2e.world import move_entry_cutoff_to_now, seed
+from tests.e2e.world import seed
 
 WARNING = "休息室未录制"
-
-
-def _in_lot_order(world) -> list[Candidate]:
-    """Everyone debugged and waiting with a lot, after the cut-off, in the order the chief calls."""
-    for person in world.candidates:
-        walk_to_waiting(person, world.assistant)
-    move_entry_cutoff_to_now(world.exam.id)
-    return sorted((fresh(Candidate, c.id) for c in world.candidates), key=lambda c: c.lot_number)
 
 
 def _interview_and_finish(world, candidate: Candidate) -> Candidate:
@@ -49,7 +41,7 @@ def _recording_started(page: Page, room: str) -> None:
 
 def test_the_rest_room_is_recorded_without_a_click_and_unwatched_is_said(e2e):
     world = seed(candidates=2, minutes_per_candidate=4)
-    first = _interview_and_finish(world, _in_lot_order(world)[0])
+    first = _interview_and_finish(world, all_waiting_in_lot_order(world)[0])
     rest_room = world.panel.rest_room
 
     # The chief watches; the assistant's console is not open yet.
@@ -115,7 +107,7 @@ def test_the_rest_room_is_recorded_without_a_click_and_unwatched_is_said(e2e):
 
 def test_the_chiefs_page_removes_a_finished_candidate_and_an_unknown_name(e2e):
     world = seed(candidates=2, minutes_per_candidate=4)
-    first, now_in = _in_lot_order(world)
+    first, now_in = all_waiting_in_lot_order(world)
     done = _interview_and_finish(world, first)
     start_interview(now_in, world.chief, seconds_left=200, minutes=4)
     now_in = fresh(Candidate, now_in.id)

@@ -10,11 +10,15 @@ inside the viewport. Checked for my debug call and for the rest-room call.
 from playwright.sync_api import Page, expect
 
 from app.journey import Actor, perform
-from app.models import Candidate
 from app.timeutil import utcnow
-from tests.e2e.actions import read_all_notices, staff_sign_in, start_interview, walk_to_waiting
-from tests.e2e.conftest import fresh, shot
-from tests.e2e.world import move_entry_cutoff_to_now, seed
+from tests.e2e.actions import (
+    all_waiting_in_lot_order,
+    read_all_notices,
+    staff_sign_in,
+    start_interview,
+)
+from tests.e2e.conftest import shot
+from tests.e2e.world import seed
 
 WIDTH, HEIGHT = 1366, 768
 SHARE = 0.5  # of the viewport's width and of its height
@@ -89,10 +93,7 @@ def test_my_debug_call_is_large_first_and_the_queue_beside_it(e2e):
 
 def test_the_rest_room_call_is_large_first_and_the_queue_beside_it(e2e):
     world = seed(candidates=2, minutes_per_candidate=4)
-    for person in world.candidates:
-        walk_to_waiting(person, world.assistant)
-    move_entry_cutoff_to_now(world.exam.id)
-    first = min((fresh(Candidate, c.id) for c in world.candidates), key=lambda c: c.lot_number)
+    first = all_waiting_in_lot_order(world)[0]
     start_interview(first, world.chief, seconds_left=120, minutes=4)
     perform(first.id, "finish", Actor.staff(world.chief), utcnow())
     perform(first.id, "enter_rest", Actor.of_candidate(first), utcnow())

@@ -140,8 +140,9 @@ class ExamTimes:
 
 @dataclass(frozen=True, slots=True)
 class PollView:
-    """The columns of a candidate (and their exam and panel) that the poll reads, read-only.
-    Attribute names are the models' own, so the functions above take either."""
+    """The columns of a candidate (and of their exam, and how many wait before them) that the
+    poll reads, read-only. Attribute names are the models' own, so the functions above take
+    either."""
 
     id: int
     session_nonce: str | None

@@ -35,6 +35,14 @@ def log(message: str) -> None:
     print(f"[bench.load] {message}", file=sys.stderr, flush=True)
 
 
+def percentile_ms(ordered: list[float], p: float, ndigits: int | None = None):
+    """The p-quantile of sorted seconds in milliseconds (the sample at rank p·n, the last for
+    p = 1), rounded to `ndigits` (None: a whole number); None without samples."""
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, ndigits)
+
+
 class Stats:
     def __init__(self) -> None:
         self.latencies: list[float] = []
@@ -59,17 +67,11 @@ class Stats:
 
     def summary(self, seconds: float) -> dict:
         ordered = sorted(self.latencies)
-
-        def pct(p: float) -> float | None:
-            if not ordered:
-                return None
-            return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1)
-
         return {
             "requests": len(ordered),
             "per_s": round(len(ordered) / seconds, 1) if seconds else None,
-            "p50_ms": pct(0.50),
-            "p99_ms": pct(0.99),
+            "p50_ms": percentile_ms(ordered, 0.50, 1),
+            "p99_ms": percentile_ms(ordered, 0.99, 1),
             "errors": self.errors,
             "error_samples": self.error_samples,
             "status": self.status,
@@ -350,28 +352,17 @@ class Rings:
             self.missed[kind] += 1
         out = {}
         for kind, times in self.seen.items():
-            ordered = sorted(times)
+            ordered, posts = sorted(times), sorted(self.posts[kind])
             out[kind] = {
                 "count": len(ordered),
                 "not_shown": self.missed[kind],
-                "p50_ms": round(ordered[len(ordered) // 2] * 1000) if ordered else None,
-                "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000)
-                if ordered
-                else None,
-                "max_ms": round(ordered[-1] * 1000) if ordered else None,
-                **_post_times(self.posts[kind]),
+                "p50_ms": percentile_ms(ordered, 0.50),
+                "p99_ms": percentile_ms(ordered, 0.99),
+                "max_ms": percentile_ms(ordered, 1.0),
+                "post_p50_ms": percentile_ms(posts, 0.50),
+                "post_p99_ms": percentile_ms(posts, 0.99),
             }
         return out
-
-
-def _post_times(times: list[float]) -> dict:
-    ordered = sorted(times)
-    if not ordered:
-        return {"post_p50_ms": None, "post_p99_ms": None}
-    return {
-        "post_p50_ms": round(ordered[len(ordered) // 2] * 1000),
-        "post_p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000),
-    }
 
 
 async def held_adaptive(http, front: str, people, staff, plan: dict, stats: dict) -> float:

@@ -263,7 +263,7 @@ def quick_answer(
     seconds = poll_seconds(
         stage, view.exam, now, score_shown=None, ahead=view.ahead, pulse_ok=not redis_away
     )
-    return QuickAnswer(etag, seconds, view.ahead if stage == "waiting" else None)
+    return QuickAnswer(etag, seconds, view.ahead)  # counted for the waiting only
 
 
 def poll_headers(response, now: datetime, seconds: int | None = None, ahead: int | None = None):

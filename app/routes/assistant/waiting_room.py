@@ -217,10 +217,6 @@ def _render(template: str, panel: Panel, joined: bool = False) -> str:
     return render_template(template, w=waiting_room_view(panel, joined))
 
 
-def _render_view(template: str, view: WaitingRoomView) -> str:
-    return render_template(template, w=view)
-
-
 # --- fragments ---------------------------------------------------------------------------------
 
 
@@ -240,7 +236,9 @@ def spot_checks(panel_id: int):
     # One view for the ETag and the list (the template shows its ETag: asked once).
     view = WaitingRoomView(panel, False, now)
     etag = view.list_etag
-    return not_modified(etag) or fragment(_render_view("assistant/_spot_checks.html", view), etag)
+    return not_modified(etag) or fragment(
+        render_template("assistant/_spot_checks.html", w=view), etag
+    )
 
 
 @bp.get("/panels/<int:panel_id>/spot-check-call")

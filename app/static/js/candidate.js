@@ -331,7 +331,7 @@
   // "您前面还有 N 位考生": the poll's ETag leaves N out (app/day/poll.py: a call from the front
   // moves it for every page behind), so every answer, 304 included, says it in X-Queue-Ahead.
   function showQueueAhead(xhr) {
-    var ahead = xhr && xhr.status > 0 && xhr.status < 500 ? xhr.getResponseHeader("X-Queue-Ahead") : null;
+    var ahead = xhr.getResponseHeader("X-Queue-Ahead");
     if (!ahead || !/^[0-9]+$/.test(ahead)) return;
     document.querySelectorAll("[data-queue-ahead]").forEach(function (el) {
       if (el.textContent !== ahead) el.textContent = ahead;
@@ -343,10 +343,11 @@
     var xhr = event.detail.xhr;
     var serverNowMs = xhr && xhr.getResponseHeader("X-Server-Now-Ms");
     if (serverNowMs) syncClock(serverNowMs);
-    var told = xhr && xhr.status > 0 && xhr.status < 500 ? secondsFrom(xhr.getResponseHeader("X-Poll-Interval")) : null;
+    var answered = xhr && xhr.status > 0 && xhr.status < 500;
+    var told = answered ? secondsFrom(xhr.getResponseHeader("X-Poll-Interval")) : null;
     if (told) pollSeconds = told;
     else if (xhr && xhr.status === 200) pollSeconds = null; // the new fragment's own value
-    showQueueAhead(xhr);
+    if (answered) showQueueAhead(xhr);
     pollInFlight = false;
     schedulePoll(wokenInFlight ? 0 : nextPollSeconds());
     wokenInFlight = false;

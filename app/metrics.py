@@ -18,6 +18,7 @@ import hmac
 import ipaddress
 import os
 import time
+from functools import lru_cache
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import (
@@ -178,11 +179,24 @@ def count_request(
 ) -> None:
     """One answered request in the metrics; `poll_kind` for a poll (it sent If-None-Match).
     Also called by the poll's own lane (app/day/poll_lane.py), which Flask's hooks never see."""
-    REQUESTS.labels(endpoint, method, str(status)).inc()
+    requests, latency, polls = _series(endpoint, method, status, poll_kind)
+    requests.inc()
     if seconds is not None:
-        LATENCY.labels(endpoint).observe(seconds)
-    if poll_kind is not None:
-        POLLS.labels(poll_kind, "unchanged" if status == 304 else "changed").inc()
+        latency.observe(seconds)
+    if polls is not None:
+        polls.inc()
+
+
+@lru_cache(maxsize=4096)  # endpoints × methods × statuses: a few hundred series at most
+def _series(endpoint: str, method: str, status: int, poll_kind: str | None):
+    """The labelled series of one kind of answer, looked up once (every poll counts one)."""
+    return (
+        REQUESTS.labels(endpoint, method, str(status)),
+        LATENCY.labels(endpoint),
+        POLLS.labels(poll_kind, "unchanged" if status == 304 else "changed")
+        if poll_kind is not None
+        else None,
+    )
 
 
 def init_metrics(app: Flask) -> None:

@@ -144,3 +144,46 @@ def test_everything_else_goes_to_flask(world, app, client, flask_requests, case)
     assert response.status_code != 500
     if case in ("no cookie", "forged cookie"):
         assert response.status_code != 304  # never answered for someone not signed in
+
+
+def _cookie(client, app) -> str:
+    return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+
+def test_a_cookie_verified_once_still_expires_at_flasks_max_age(
+    world, app, client, flask_requests, monkeypatch
+):
+    """The lane keeps cookies it verified (their HMAC is a sixth of its cost), and still
+    checks their age on every poll, as Flask would: past SESSION_LIFETIME_SECONDS from sign-in,
+    the poll is Flask's, which refuses it."""
+    _me, etag = signed_in(world, client)
+    headers = {"HX-Request": "true", "If-None-Match": f'"{etag}"'}
+    url = "/me/state?stage=invited"
+    before = len(flask_requests)
+    assert client.get(url, headers=headers).status_code == 304  # verified, and kept
+    assert len(flask_requests) == before
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = poll_lane.time.time() + lifetime + 5
+    monkeypatch.setattr(poll_lane.time, "time", lambda: later)
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)  # Flask's own check
+    response = client.get(url, headers=headers)
+    assert len(flask_requests) == before + 1
+    assert response.status_code != 304
+
+
+def test_a_cookie_signed_with_another_key_is_flasks_even_with_a_known_payload(
+    world, app, client, flask_requests
+):
+    _me, etag = signed_in(world, client)
+    serializer = app.session_interface.get_signing_serializer(app)
+    payload = serializer.loads(_cookie(client, app))
+    other = app.session_interface.get_signing_serializer(app)
+    other.secret_keys = [b"another secret key, not this app's"]
+    forged = app.test_client()
+    forged.set_cookie(app.config["SESSION_COOKIE_NAME"], other.dumps(payload))
+    before = len(flask_requests)
+    response = forged.get(
+        "/me/state?stage=invited", headers={"HX-Request": "true", "If-None-Match": f'"{etag}"'}
+    )
+    assert len(flask_requests) == before + 1
+    assert response.status_code != 304

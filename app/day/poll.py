@@ -28,6 +28,7 @@ from app.journey import lot_assignment_due
 from app.models import Candidate, Exam
 from app.models.candidate import RINGING
 from app.models.candidate import CandidateState as S
+from app.quick_statement import QuickStatement
 from app.redis_conn import redis_known_bad
 from app.timeutil import ms
 
@@ -202,13 +203,13 @@ _STATEMENT = (
 # While Redis is away: the same row plus the extras' database version, still one statement.
 _STATEMENT_WITH_EXTRAS = _STATEMENT.add_columns(*EXTRAS_COLUMNS)
 _AHEAD_AT = _N + len(_EXAM_COLUMNS)
+_QUICK, _QUICK_WITH_EXTRAS = QuickStatement(_STATEMENT), QuickStatement(_STATEMENT_WITH_EXTRAS)
 
 
 def read_poll_view(candidate_id: int, with_extras: bool = False) -> PollView | None:
     """One statement, in autocommit: nothing is written, and a single SELECT is consistent."""
-    statement = _STATEMENT_WITH_EXTRAS if with_extras else _STATEMENT
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        row = conn.execute(statement, {"candidate_id": candidate_id}).one_or_none()
+    quick = _QUICK_WITH_EXTRAS if with_extras else _QUICK
+    row = quick.one_or_none(db.engine, {"candidate_id": candidate_id})
     if row is None:
         return None
     exam = ExamTimes(*row[_N:_AHEAD_AT])
@@ -266,16 +267,23 @@ def quick_answer(
     return QuickAnswer(etag, seconds, view.ahead)  # counted for the waiting only
 
 
-def poll_headers(response, now: datetime, seconds: int | None = None, ahead: int | None = None):
-    """The poll's own headers, on every answer of it (also app/day/poll_lane.py's 304)."""
+def poll_header_list(now: datetime, seconds: int | None = None, ahead: int | None = None):
+    """The poll's own headers, on every answer of it (the route's and app/day/poll_lane.py's)."""
+    headers = []
     # When to ask next (app/day/poll_interval.py), on 304s too: a 304 carries no body.
     if seconds is not None:
-        response.headers["X-Poll-Interval"] = str(seconds)
+        headers.append(("X-Poll-Interval", str(seconds)))
     # How many wait before her (the waiting page's number, which the ETag leaves out).
     if ahead is not None:
-        response.headers["X-Queue-Ahead"] = str(ahead)
+        headers.append(("X-Queue-Ahead", str(ahead)))
     # The countdowns re-sync to this on every poll, 304 included: the browser's clock is
     # never trusted, only its elapsed time between two polls.
-    response.headers["X-Server-Now-Ms"] = str(ms(now))
-    response.headers["Cache-Control"] = "no-store"
+    headers.append(("X-Server-Now-Ms", str(ms(now))))
+    headers.append(("Cache-Control", "no-store"))
+    return headers
+
+
+def poll_headers(response, now: datetime, seconds: int | None = None, ahead: int | None = None):
+    for name, value in poll_header_list(now, seconds, ahead):
+        response.headers[name] = value
     return response

@@ -37,18 +37,26 @@ def permissions_policy(jitsi_origin: str) -> str:
     return f"camera={allowed}, microphone={allowed}, display-capture=(), geolocation=(), fullscreen={allowed}"
 
 
-def security_headers(response, secure: bool, policies: tuple[str, str] | None) -> None:
+def security_header_list(secure: bool, policies: tuple[str, str] | None) -> list:
     """The headers every answer carries; the two policies (CSP, Permissions-Policy) only on
-    what can be a document. Also used by the poll's own lane (app/day/poll_lane.py)."""
-    headers = response.headers
+    what can be a document."""
+    headers = []
     if policies is not None:
-        headers.setdefault("Content-Security-Policy", policies[0])
-        headers.setdefault("Permissions-Policy", policies[1])
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+        headers += [("Content-Security-Policy", policies[0]), ("Permissions-Policy", policies[1])]
+    headers += [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
     if secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return headers
+
+
+def security_headers(response, secure: bool, policies: tuple[str, str] | None) -> None:
+    """`security_header_list` on a response, without overriding what a view set itself."""
+    for name, value in security_header_list(secure, policies):
+        response.headers.setdefault(name, value)
 
 
 def init_security(app: Flask) -> None:

@@ -8,9 +8,9 @@ security headers, request log) cost twice that again, for a body-less 304.
 
 This WSGI layer answers exactly those requests: GET `/me/state` from htmx, with If-None-Match,
 a valid session cookie (verified by Flask's own serializer, once per cookie and worker; its age
-checked on every poll) and a quick answer. It gives the
-same 304 the route gives, header for header (tests/test_poll_lane.py compares them), counts it
-in the same metrics and logs it the same way. Everything else, and every poll the quick path
+checked on every poll) and a quick answer. It gives the same 304 the route gives, header for
+header (tests/test_poll_lane.py compares them), counts it in the same metrics and logs it the
+same way. Everything else, and every poll the quick path
 steps aside from, goes to Flask untouched.
 """
 

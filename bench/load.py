@@ -25,6 +25,7 @@ import time
 import aiohttp
 
 from bench import cpu
+from bench.http1 import Http1Pool, HttpError, Response
 
 SQL_HEADER = "X-Bench-SQL-Queries"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -33,6 +34,38 @@ HTMX_HEADERS = {"HX-Request": "true", "HX-Current-URL": "/me"}
 
 def log(message: str) -> None:
     print(f"[bench.load] {message}", file=sys.stderr, flush=True)
+
+
+def p99_by_window(stats: "Stats", started: float, window: float) -> list:
+    """The p99 of each `window` seconds of a phase, in order: a tail spread evenly over the
+    minute is a full machine, one bad window is an event (a worker restart, a burst)."""
+    windows: dict[int, list[float]] = {}
+    for at, seconds in zip(stats.answered_at, stats.latencies, strict=True):
+        windows.setdefault(int((at - started) // window), []).append(seconds)
+    return [percentile_ms(sorted(windows[n]), 0.99) for n in sorted(windows)]
+
+
+class LoopLag:
+    """How late this process's own event loop wakes a sleeper: time every request measured here
+    spent waiting for the load generator itself, not for the app."""
+
+    def __init__(self, every: float = 0.02) -> None:
+        self.every = every
+        self.late: list[float] = []
+
+    async def run(self, deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            asked = time.perf_counter()
+            await asyncio.sleep(self.every)
+            self.late.append(time.perf_counter() - asked - self.every)
+
+    def summary(self) -> dict:
+        ordered = sorted(self.late)
+        return {
+            "p50_ms": percentile_ms(ordered, 0.50, 1),
+            "p99_ms": percentile_ms(ordered, 0.99, 1),
+            "max_ms": percentile_ms(ordered, 1.0, 1),
+        }
 
 
 def percentile_ms(ordered: list[float], p: float, ndigits: int | None = None):
@@ -46,6 +79,7 @@ def percentile_ms(ordered: list[float], p: float, ndigits: int | None = None):
 class Stats:
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        self.answered_at: list[float] = []  # when each answer came (perf_counter)
         self.errors = 0
         self.error_samples: list[str] = []
         self.status: dict[str, int] = {}
@@ -54,6 +88,7 @@ class Stats:
 
     def ok(self, status: int, seconds: float, sql: str | None) -> None:
         self.latencies.append(seconds)
+        self.answered_at.append(time.perf_counter())
         self.status[str(status)] = self.status.get(str(status), 0) + 1
         if sql is not None and sql.isdigit():
             self.sql.setdefault(str(status), []).append(int(sql))
@@ -90,7 +125,7 @@ _ID = re.compile(r"/[0-9a-f]{12,}|/\d+|\?.*$")
 
 
 def note_server_time(url: str, headers) -> None:
-    value = headers.get("X-Bench-Server-Ms")
+    value = headers.get("x-bench-server-ms")  # a lower-case dict, or aiohttp's any-case one
     if value is not None:
         kind = _ID.sub(lambda m: "/N" if m.group(0).startswith("/") else "", url)
         entry = SERVER_TIME.setdefault(kind, [0, 0.0])
@@ -155,46 +190,62 @@ async def sign_in(http: aiohttp.ClientSession, base: str, who: Candidate, stats:
         stats.error(f"sign-in {type(exc).__name__}")
 
 
-async def poll(http: aiohttp.ClientSession, base: str, who: Candidate, stats: Stats) -> bytes:
+class Pages:
+    """How the candidate pages' requests are sent: through aiohttp (the phases before the held
+    load), or the held load's small client (bench/http1.py: its CPU is not the app's)."""
+
+    def __init__(self, base: str, http=None, pool: Http1Pool | None = None) -> None:
+        self.base, self.http, self.pool = base, http, pool
+
+    async def get(self, path: str, headers: dict[str, str]) -> Response:
+        if self.pool is not None:
+            return await self.pool.get(path, headers)
+        async with self.http.get(self.base + path, headers=headers, allow_redirects=False) as r:
+            body = await r.read()
+            return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, body)
+
+
+FAILURES = (TimeoutError, aiohttp.ClientError, HttpError)
+
+
+async def poll(pages: Pages, who: Candidate, stats: Stats) -> bytes:
     """One poll as the page sends it; returns the fragment (b"" for a 304 or a failure)."""
     headers = {**HTMX_HEADERS, "Cookie": f"session={who.cookie}"}
     if who.etag:
         headers["If-None-Match"] = who.etag
     started = time.perf_counter()
     try:
-        async with http.get(
-            f"{base}/me/state?stage={who.stage}", headers=headers, allow_redirects=False
-        ) as response:
-            body = await response.read()
-            elapsed = time.perf_counter() - started
-            note_server_time("/me/state", response.headers)
-            if response.status not in (200, 304) or "HX-Redirect" in response.headers:
-                stats.error(f"poll {response.status} {response.headers.get('HX-Redirect', '')}")
-                return b""
-            who.etag = response.headers.get("ETag", who.etag)
-            told = response.headers.get("X-Poll-Interval")
-            if told and told.isdigit():
-                who.interval = float(told)
-            stats.ok(response.status, elapsed, response.headers.get(SQL_HEADER))
-            return body
-    except (TimeoutError, aiohttp.ClientError) as exc:
+        response = await pages.get(f"/me/state?stage={who.stage}", headers)
+    except FAILURES as exc:
         stats.error(f"poll {type(exc).__name__}")
-    return b""
+        return b""
+    elapsed = time.perf_counter() - started
+    answer = response.headers
+    note_server_time("/me/state", answer)
+    if response.status not in (200, 304) or "hx-redirect" in answer:
+        stats.error(f"poll {response.status} {answer.get('hx-redirect', '')}")
+        return b""
+    who.etag = answer.get("etag", who.etag)
+    told = answer.get("x-poll-interval")
+    if told and told.isdigit():
+        who.interval = float(told)
+    stats.ok(response.status, elapsed, answer.get(SQL_HEADER.lower()))
+    return response.body
 
 
-async def read_pulse(http: aiohttp.ClientSession, base: str, who: Candidate, stats: Stats) -> bool:
+async def read_pulse(pages: Pages, who: Candidate, stats: Stats) -> bool:
     """The page's pulse read (candidate.js readPulse): True when it says "poll now"."""
     started = time.perf_counter()
     try:
-        async with http.get(base + who.pulse_url) as response:
-            answer = await response.json(content_type=None)
-            elapsed = time.perf_counter() - started
-            note_server_time(who.pulse_url, response.headers)
-            if response.status != 200:
-                stats.error(f"pulse {response.status}")
-                return True  # a page without its pulse polls (fast) instead
-            stats.ok(response.status, elapsed, response.headers.get("X-Cache"))
-    except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+        response = await pages.get(who.pulse_url, {})
+        elapsed = time.perf_counter() - started
+        note_server_time(who.pulse_url, response.headers)
+        if response.status != 200:
+            stats.error(f"pulse {response.status}")
+            return True  # a page without its pulse polls (fast) instead
+        answer = json.loads(response.body)
+        stats.ok(response.status, elapsed, response.headers.get("x-cache"))
+    except (*FAILURES, ValueError) as exc:
         stats.error(f"pulse {type(exc).__name__}")
         return True
     woken = who.pulse_version is None or answer["v"] != who.pulse_version
@@ -239,6 +290,8 @@ async def closed_loop(seconds: float, concurrency: int, one_request) -> float:
 # --- staff: their pages' polls, the chiefs' calls and the assistants' spot checks -------------
 
 POLLED = re.compile(r"<[^>]*\bhx-get=\"([^\"]+)\"[^>]*\bhx-trigger=\"[^\"]*every (\d+)s[^>]*>")
+# The version the page was rendered at: staff.js sends it with the fragment's first poll too.
+DATA_ETAG = re.compile(r'\bdata-etag="([^"]*)"')
 ANY_CSRF = re.compile(r'(?:name="csrf_token"[^>]*value|name="csrf-token"[^>]*content)="([^"]+)"')
 
 
@@ -280,11 +333,13 @@ async def staff_sign_in(http, base: str, who: Staff, password: str, stats: Stats
         token = ANY_CSRF.search(html)
         who.csrf = token.group(1) if token else None
         seen = set()
-        for url, seconds in POLLED.findall(html):
-            url = url.replace("&amp;", "&")
+        for tag in POLLED.finditer(html):
+            url, seconds = tag.group(1).replace("&amp;", "&"), tag.group(2)
+            etag = DATA_ETAG.search(tag.group(0))
             if url not in seen:
                 seen.add(url)
-                who.fragments.append([url, float(seconds), None])
+                version = f'"{etag.group(1)}"' if etag and etag.group(1) else None
+                who.fragments.append([url, float(seconds), version])
     except (TimeoutError, aiohttp.ClientError) as exc:
         stats.error(f"staff {type(exc).__name__}")
 
@@ -365,7 +420,9 @@ class Rings:
         return out
 
 
-async def held_adaptive(http, front: str, people, staff, plan: dict, stats: dict) -> float:
+async def held_adaptive(
+    http, pages: Pages, front: str, people, staff, plan: dict, stats: dict
+) -> float:
     """Every signed-in page as candidate.js runs it: polls at its server-given interval, reads its
     pulse every `pulse_seconds` and polls at once when the pulse says so; staff keep their
     consoles open (every polled fragment at its own interval); each chief calls the next
@@ -388,11 +445,11 @@ async def held_adaptive(http, front: str, people, staff, plan: dict, stats: dict
             if delay > 0:
                 await asyncio.sleep(delay)
             if time.perf_counter() >= next_pulse:
-                if await read_pulse(http, front, who, stats["pulse"]):
+                if await read_pulse(pages, who, stats["pulse"]):
                     next_poll = time.perf_counter()
                 next_pulse = time.perf_counter() + pulse_every
             if time.perf_counter() >= next_poll:
-                body = await poll(http, front, who, stats["held"])
+                body = await poll(pages, who, stats["held"])
                 if b"data-incoming-call" in body:
                     rings.shown(who)
                 next_poll = time.perf_counter() + who.interval
@@ -449,13 +506,17 @@ async def held_adaptive(http, front: str, people, staff, plan: dict, stats: dict
     chiefs = [w for w in staff if w.page.startswith("/examiner/")]
     assistants = [w for w in staff if w.page.startswith("/assistant/")]
     spacing = seconds / (len(chiefs) + 1)
+    lag = LoopLag()
     await asyncio.gather(
+        lag.run(deadline),
         *(page(who) for who in people),
         *(console(who) for who in staff if who.cookie),
         *(chief_calls(w, spacing * (n + 1)) for n, w in enumerate(chiefs) if w.cookie),
         *(spot_checks(w) for w in assistants if w.cookie),
     )
     stats["rings"] = rings.summary()
+    stats["loop_lag"] = lag.summary()
+    stats["started"] = started
     return seconds
 
 
@@ -493,7 +554,7 @@ async def run(plan: dict) -> dict:
         for chunk in range(0, len(people), plan["concurrency"]):
             await asyncio.gather(
                 *(
-                    poll(http, base, who, warm)
+                    poll(Pages(base, http), who, warm)
                     for who in people[chunk : chunk + plan["concurrency"]]
                 )
             )
@@ -513,7 +574,7 @@ async def run(plan: dict) -> dict:
         elapsed = await closed_loop(
             plan["seconds"],
             plan["concurrency"],
-            lambda i: poll(http, base, people[i % len(people)], saturated),
+            lambda i: poll(Pages(base, http), people[i % len(people)], saturated),
         )
         result["poll_saturated"] = saturated.summary(elapsed)
 
@@ -532,15 +593,22 @@ async def run(plan: dict) -> dict:
 
 
 async def _held_through(http, front: str, people, plan: dict, result: dict) -> None:
+    # Every browser has connections of its own; the small client pools as many as aiohttp's
+    # connector for the staff below (`front_connections`).
+    pool = Http1Pool(front, plan.get("front_connections", 1000), plan.get("timeout", 10))
+    try:
+        await _held_with(http, Pages(front, pool=pool), front, people, plan, result)
+    finally:
+        pool.close()
+
+
+async def _held_with(http, pages: Pages, front: str, people, plan: dict, result: dict) -> None:
     # The pages have been open a while: each has read its pulse once (candidate.js polls
     # once on its first pulse, which a page just loaded does; these are not just loaded).
     settle = Stats()
     for chunk in range(0, len(people), plan["concurrency"]):
         await asyncio.gather(
-            *(
-                read_pulse(http, front, who, settle)
-                for who in people[chunk : chunk + plan["concurrency"]]
-            )
+            *(read_pulse(pages, who, settle) for who in people[chunk : chunk + plan["concurrency"]])
         )
     staff_signin = Stats()
     staff = [Staff(**s) for s in plan["staff"]]
@@ -558,12 +626,14 @@ async def _held_through(http, front: str, people, plan: dict, result: dict) -> N
         intervals[str(int(who.interval))] = intervals.get(str(int(who.interval)), 0) + 1
     log(f"held load: {len(people)} pages, {len(staff)} staff, {plan['held_seconds']} s")
     before = cpu.snapshot()
-    elapsed = await held_adaptive(http, front, people, staff, plan, stats)
+    elapsed = await held_adaptive(http, pages, front, people, staff, plan, stats)
     result["held_cpu_cores"] = cpu.cores_used(before, cpu.snapshot(), elapsed)
     result["held"] = stats["held"].summary(elapsed)
     result["held"]["intervals_at_start"] = intervals
     result["held"]["offered"] = result["held"]["requests"] + stats["held"].errors
     result["held"]["offered_per_s"] = round(result["held"]["offered"] / elapsed, 1)
+    result["held"]["p99_ms_by_10_s"] = p99_by_window(stats["held"], stats["started"], 10)
+    result["load_generator_lag"] = stats["loop_lag"]
     result["pulse"] = stats["pulse"].summary(elapsed)
     result["staff_polls"] = stats["staff"].summary(elapsed)
     result["staff_actions"] = {

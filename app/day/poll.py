@@ -284,6 +284,7 @@ def poll_header_list(now: datetime, seconds: int | None = None, ahead: int | Non
 
 
 def poll_headers(response, now: datetime, seconds: int | None = None, ahead: int | None = None):
+    """`poll_header_list` on the route's answer, 200 or 304."""
     for name, value in poll_header_list(now, seconds, ahead):
         response.headers[name] = value
     return response

@@ -10,13 +10,12 @@ This WSGI layer answers exactly those requests: GET `/me/state` from htmx, with 
 a valid session cookie (verified by Flask's own serializer, once per cookie and worker; its age
 checked on every poll) and a quick answer. It gives the same 304 the route gives, header for
 header (tests/test_poll_lane.py compares them), counts it in the same metrics and logs it the
-same way. Everything else, and every poll the quick path
-steps aside from, goes to Flask untouched.
+same way. Everything else, and every poll the quick path steps aside from, goes to Flask
+untouched.
 """
 
 import time
 import uuid
-from datetime import datetime
 from functools import lru_cache
 
 from flask import Flask
@@ -131,15 +130,11 @@ class PollLane:
         if serializer is None:  # no SECRET_KEY: Flask has no session either
             raise BadSignature("no secret key")
         data, signed_at = serializer.loads(cookie, return_timestamp=True)
-        return _candidate_of(data), int(_epoch(signed_at))
+        return _candidate_of(data), int(signed_at.timestamp())
 
 
 def _candidate_of(session) -> tuple:
     return session.get("candidate_id"), session.get("candidate_nonce")
-
-
-def _epoch(moment: datetime) -> float:
-    return moment.timestamp()
 
 
 def install_poll_lane(app: Flask) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, bindparam, case, func, or_, select
 from app import db, htmx
 from app.day.broadcasts import post_broadcast, recent_broadcasts
 from app.day.call_status import room_status  # noqa: F401  (the consoles' import point)
-from app.day.staff_scope import panels_of
+from app.day.staff_scope import works_on
 from app.journey import (
     SECOND_CAMERA_WINDOW,
     Refused,
@@ -46,7 +46,7 @@ def my_panel_or_403(panel_id: int, role: str) -> Panel:
     panel = db.session.get(Panel, panel_id)
     if panel is None:
         abort(404)
-    if panel.id not in {p.id for p in panels_of(current_user, role)}:
+    if not works_on(current_user, panel, role):
         abort(403)
     return panel
 

@@ -12,22 +12,24 @@ from app.models import ExamSupervisor, PanelRole, Role
 from app.setup.panels import set_panel_staff
 from tests.factories import gen_exam, gen_panel, gen_user
 
+# Everyone's account role; "both" assists on one panel and is the chief of another.
+CAST = {
+    "chief": Role.EXAMINER,
+    "examiner": Role.EXAMINER,
+    "assistant": Role.ASSISTANT,
+    "both": Role.ASSISTANT,
+    "stranger": Role.ASSISTANT,
+    "supervisor": Role.SUPERVISOR,
+    "hr": Role.HR,
+}
+
 
 @pytest.fixture
 def staff(app):
     exam, other_exam = gen_exam(), gen_exam("另一场面试")
     first, second = gen_panel(exam, "第1考场"), gen_panel(exam, "第2考场")
     elsewhere = gen_panel(other_exam, "第1考场")
-    people = {
-        "chief": gen_user("chief", role=Role.EXAMINER),
-        "examiner": gen_user("examiner", role=Role.EXAMINER),
-        "assistant": gen_user("assistant", role=Role.ASSISTANT),
-        # An assistant of one panel who examines on another.
-        "both": gen_user("both", role=Role.ASSISTANT),
-        "stranger": gen_user("stranger", role=Role.ASSISTANT),
-        "supervisor": gen_user("supervisor", role=Role.SUPERVISOR),
-        "hr": gen_user("hr", role=Role.HR),
-    }
+    people = {name: gen_user(name, role=role) for name, role in CAST.items()}
     set_panel_staff(
         first, [people["chief"], people["examiner"]], [people["assistant"]], people["chief"]
     )

@@ -76,12 +76,12 @@ class Http1Pool:
             if writer is not None:
                 writer.close()
                 if writer in self._timed_out:
-                    self._timed_out.discard(writer)
                     raise TimeoutError(f"no answer in {self.timeout} s") from exc
             raise HttpError(type(exc).__name__) from exc
         finally:
             if writer is not None:
                 self._busy.pop(writer, None)
+                self._timed_out.discard(writer)  # an answer that beat the watchdog's abort
         if keep:
             self._idle.append(connection)
         else:
